@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/common/paths.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+
+namespace fs = std::filesystem;
+
+namespace ms {
+
+static fs::path baseDir(const char* overrideVar, const char* xdgVar, const char* fallback)
+{
+    fs::path p;
+    if (const char* o = std::getenv(overrideVar); o && *o) {
+        p = o;
+    } else if (const char* x = std::getenv(xdgVar); x && *x) {
+        p = fs::path(x) / "MammoScope";
+    } else {
+        const char* home = std::getenv("HOME");
+        p = fs::path(home && *home ? home : "/tmp") / fallback / "MammoScope";
+    }
+    std::error_code ec;
+    fs::create_directories(p, ec);
+    return p;
+}
+
+fs::path appDataDir() { return baseDir("MAMMOSCOPE_DATA_DIR", "XDG_DATA_HOME", ".local/share"); }
+fs::path appCacheDir() { return baseDir("MAMMOSCOPE_CACHE_DIR", "XDG_CACHE_HOME", ".cache"); }
+
+bool readFile(const fs::path& p, std::string& out)
+{
+    std::ifstream f(p, std::ios::binary);
+    if (!f)
+        return false;
+    f.seekg(0, std::ios::end);
+    auto n = f.tellg();
+    if (n < 0)
+        return false;
+    out.resize(size_t(n));
+    f.seekg(0);
+    f.read(out.data(), n);
+    return bool(f) || f.eof();
+}
+
+std::string writeFileAtomic(const fs::path& p, const std::string& data)
+{
+    fs::path tmp = p;
+    tmp += ".tmp";
+    {
+        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+        if (!f)
+            return "cannot open " + tmp.string() + " for writing";
+        f.write(data.data(), std::streamsize(data.size()));
+        if (!f)
+            return "cannot write " + tmp.string();
+    }
+    std::error_code ec;
+    fs::rename(tmp, p, ec);
+    if (ec)
+        return "cannot rename " + tmp.string() + ": " + ec.message();
+    return {};
+}
+
+} // namespace ms

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/dicom/dicom.h"
+
+#include "core/common/strings.h"
+#include "core/dicom/dicom_common.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcxfer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace ms::dicom {
+
+namespace {
+
+std::string getString(DcmItem* item, const DcmTagKey& key, int pos = -1)
+{
+    OFString s;
+    OFCondition c = pos < 0 ? item->findAndGetOFStringArray(key, s) : item->findAndGetOFString(key, s, unsigned(pos));
+    if (c.bad())
+        return {};
+    return std::string(trim(s.c_str()));
+}
+
+std::vector<double> getDoubles(DcmItem* item, const DcmTagKey& key)
+{
+    std::vector<double> out;
+    std::string all = getString(item, key);
+    if (all.empty())
+        return out;
+    for (const auto& p : split(all, '\\'))
+        if (auto d = parseDouble(p))
+            out.push_back(*d);
+    return out;
+}
+
+std::string tagText(const DcmTagKey& k)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "(%04x,%04x)", k.getGroup(), k.getElement());
+    return buf;
+}
+
+bool isJpeg2000(E_TransferSyntax x)
+{
+    return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000 || x == EXS_JPEG2000MulticomponentLosslessOnly ||
+           x == EXS_JPEG2000Multicomponent;
+}
+
+// Integer attribute with a clear error when present but not a number (e.g. Number of Frames "1A").
+Result<int> getInt(DcmItem* item, const DcmTagKey& key, int fallback, const std::string& file)
+{
+    DcmElement* e = nullptr;
+    if (item->findAndGetElement(key, e).bad() || !e)
+        return fallback;
+    if (e->ident() == EVR_US) {
+        Uint16 v = 0;
+        if (e->getUint16(v).good())
+            return int(v);
+        return fallback;
+    }
+    if (e->ident() == EVR_SS) {
+        Sint16 v = 0;
+        if (e->getSint16(v).good())
+            return int(v);
+        return fallback;
+    }
+    OFString s;
+    if (e->getOFString(s, 0).bad() || trim(s.c_str()).empty())
+        return fallback;
+    auto v = parseInt(s.c_str());
+    if (!v)
+        return Error(std::string(DcmTag(key).getTagName()) + " is '" + s.c_str() + "', not an integer", file, "tag " + tagText(key));
+    return int(*v);
+}
+
+const std::set<std::pair<unsigned, unsigned>>& identifyingTags()
+{
+    static const std::set<std::pair<unsigned, unsigned>> s = {
+        {0x0010, 0x0010}, {0x0010, 0x0030}, {0x0010, 0x1000}, {0x0010, 0x1001}, {0x0010, 0x1040}, {0x0010, 0x2154},
+        {0x0010, 0x1005}, {0x0010, 0x1060}, {0x0008, 0x0090}, {0x0008, 0x0080}, {0x0008, 0x0081}, {0x0008, 0x1050},
+        {0x0008, 0x1070}, {0x0032, 0x1032}, {0x0010, 0x0032}, {0x0010, 0x2160}, {0x0008, 0x1048}, {0x0010, 0x21b0}};
+    return s;
+}
+
+void collectTags(DcmItem* item, int depth, std::vector<Tag>& out)
+{
+    for (unsigned long i = 0; i < item->card(); ++i) {
+        DcmElement* e = item->getElement(i);
+        if (!e)
+            continue;
+        Tag t;
+        DcmTag tag = e->getTag();
+        t.tag = tagText(tag.getXTag());
+        t.vr = DcmVR(e->ident()).getVRName();
+        t.name = tag.getTagName();
+        t.depth = depth;
+        t.identifying = identifyingTags().count({tag.getGTag(), tag.getETag()}) > 0;
+        if (e->ident() == EVR_SQ) {
+            auto* sq = static_cast<DcmSequenceOfItems*>(e);
+            t.value = "(sequence, " + std::to_string(sq->card()) + " item" + (sq->card() == 1 ? "" : "s") + ")";
+            out.push_back(t);
+            for (unsigned long k = 0; k < sq->card(); ++k)
+                collectTags(sq->getItem(k), depth + 1, out);
+            continue;
+        }
+        if (tag.getXTag() == DCM_PixelData || e->ident() == EVR_OB || e->ident() == EVR_OW || e->ident() == EVR_UN) {
+            t.value = "(" + std::to_string(e->getLength()) + " bytes)";
+        } else {
+            OFString s;
+            if (e->getOFStringArray(s).good())
+                t.value = s.c_str();
+            if (t.value.size() > 256)
+                t.value = t.value.substr(0, 253) + "...";
+        }
+        out.push_back(std::move(t));
+    }
+}
+
+std::string viewFrom(const std::string& s)
+{
+    std::string u = toUpper(trim(s));
+    for (const char* v : {"MLO", "CC", "ML", "LM", "XCCL", "XCCM", "FB", "SIO", "LMO", "AT"})
+        if (u == v)
+            return v;
+    return {};
+}
+
+Header parseHeader(DcmFileFormat& ff)
+{
+    DcmDataset* ds = ff.getDataset();
+    DcmMetaInfo* meta = ff.getMetaInfo();
+    Header h;
+    h.sopClassUid = getString(ds, DCM_SOPClassUID);
+    h.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+    h.studyUid = getString(ds, DCM_StudyInstanceUID);
+    h.seriesUid = getString(ds, DCM_SeriesInstanceUID);
+    h.patientId = getString(ds, DCM_PatientID);
+    h.patientName = getString(ds, DCM_PatientName);
+    h.studyDate = getString(ds, DCM_StudyDate);
+    h.modality = getString(ds, DCM_Modality);
+    h.seriesDescription = getString(ds, DCM_SeriesDescription);
+    h.bodyPart = getString(ds, DCM_BodyPartExamined);
+    h.photometric = getString(ds, DCM_PhotometricInterpretation);
+    h.presentationIntent = getString(ds, DCM_PresentationIntentType);
+
+    std::string lat = toUpper(getString(ds, DCM_ImageLaterality));
+    if (lat.empty())
+        lat = toUpper(getString(ds, DCM_Laterality));
+    if (lat.empty()) {
+        std::string bp = toUpper(h.bodyPart);
+        if (bp.find("LEFT") != std::string::npos)
+            lat = "L";
+        else if (bp.find("RIGHT") != std::string::npos)
+            lat = "R";
+    }
+    if (lat == "L" || lat == "R")
+        h.laterality = lat;
+    h.view = viewFrom(getString(ds, DCM_ViewPosition));
+    if (h.view.empty())
+        h.view = viewFrom(getString(ds, DCM_PatientOrientation));
+
+    E_TransferSyntax x = ds->getOriginalXfer();
+    OFString tsuid;
+    if (meta && meta->findAndGetOFString(DCM_TransferSyntaxUID, tsuid).good() && !tsuid.empty())
+        h.transferSyntaxUid = tsuid.c_str();
+    DcmXfer xf(x);
+    if (h.transferSyntaxUid.empty() && x != EXS_Unknown)
+        h.transferSyntaxUid = xf.getXferID();
+    h.transferSyntaxName = x != EXS_Unknown ? xf.getXferName() : "unknown";
+    h.encapsulated = xf.isEncapsulated();
+
+    Uint16 v = 0;
+    if (ds->findAndGetUint16(DCM_Rows, v).good()) h.rows = v;
+    if (ds->findAndGetUint16(DCM_Columns, v).good()) h.columns = v;
+    if (ds->findAndGetUint16(DCM_BitsAllocated, v).good()) h.bitsAllocated = v;
+    if (ds->findAndGetUint16(DCM_BitsStored, v).good()) h.bitsStored = v;
+    if (ds->findAndGetUint16(DCM_HighBit, v).good()) h.highBit = v;
+    if (ds->findAndGetUint16(DCM_PixelRepresentation, v).good()) h.pixelRepresentation = v;
+    if (ds->findAndGetUint16(DCM_SamplesPerPixel, v).good()) h.samplesPerPixel = v;
+    if (h.bitsStored == 0) h.bitsStored = h.bitsAllocated;
+    if (h.highBit == 0 && h.bitsStored > 0) h.highBit = h.bitsStored - 1;
+    h.frames = 1;
+    if (auto f = parseInt(getString(ds, DCM_NumberOfFrames)))
+        h.frames = int(std::max<long long>(1, *f));
+
+    auto ps = getDoubles(ds, DCM_PixelSpacing);
+    if (ps.size() < 2)
+        ps = getDoubles(ds, DCM_ImagerPixelSpacing);
+    if (ps.size() >= 2 && ps[0] > 0 && ps[1] > 0) {
+        h.spacingY = ps[0];
+        h.spacingX = ps[1];
+    }
+    auto wc = getDoubles(ds, DCM_WindowCenter);
+    auto ww = getDoubles(ds, DCM_WindowWidth);
+    auto expl = split(getString(ds, DCM_WindowCenterWidthExplanation), '\\');
+    for (size_t i = 0; i < std::min(wc.size(), ww.size()); ++i) {
+        if (ww[i] < 1)
+            continue;
+        WindowPreset p{wc[i], ww[i], {}};
+        p.name = i < expl.size() && !trim(expl[i]).empty() ? std::string(trim(expl[i])) : "File window " + std::to_string(i + 1);
+        h.windows.push_back(p);
+    }
+    h.hasPixelData = ds->tagExists(DCM_PixelData);
+    return h;
+}
+
+Error fileError(const fs::path& p, const std::string& msg, const std::string& where = {})
+{
+    return Error(msg, p.string(), where);
+}
+
+Result<std::vector<uint16_t>> lutData(DcmItem* item, int entries, const fs::path& path, const char* what)
+{
+    DcmElement* e = nullptr;
+    if (item->findAndGetElement(DCM_LUTData, e).bad() || !e)
+        return fileError(path, std::string(what) + " has no LUT Data", "tag (0028,3006)");
+    std::vector<uint16_t> data;
+    Uint16* w = nullptr;
+    Uint8* b = nullptr;
+    unsigned long n = e->getLength();
+    if (e->ident() == EVR_OW || e->ident() == EVR_US || e->ident() == EVR_xs || e->ident() == EVR_lt) {
+        if (e->getUint16Array(w).good() && w)
+            data.assign(w, w + n / 2);
+    } else if (e->getUint8Array(b).good() && b) {
+        data.assign(b, b + n);
+    }
+    if (int(data.size()) < entries)
+        return fileError(path, std::string(what) + " has " + std::to_string(data.size()) + " entries, its descriptor says " + std::to_string(entries),
+                         "tag (0028,3006)");
+    data.resize(size_t(entries));
+    return data;
+}
+
+// LUT Descriptor: entries (0 = 65536), first mapped (may be signed), bits.
+bool lutDescriptor(DcmItem* item, int& entries, int& first, int& bits, bool signedFirst)
+{
+    Uint16 a = 0, f = 0, c = 0;
+    if (item->findAndGetUint16(DCM_LUTDescriptor, a, 0).bad() || item->findAndGetUint16(DCM_LUTDescriptor, f, 1).bad() ||
+        item->findAndGetUint16(DCM_LUTDescriptor, c, 2).bad())
+        return false;
+    entries = a == 0 ? 65536 : a;
+    first = signedFirst ? int(int16_t(f)) : int(f);
+    bits = c;
+    return true;
+}
+
+} // namespace
+
+std::vector<std::string> supportedTransferSyntaxes()
+{
+    return {"Implicit VR Little Endian", "Explicit VR Little Endian", "Explicit VR Big Endian",
+            "Deflated Explicit VR Little Endian", "RLE Lossless", "JPEG Baseline (Process 1)",
+            "JPEG Extended (Process 2 & 4)", "JPEG Spectral Selection / Progressive", "JPEG Lossless (Process 14, SV1)",
+            "JPEG Lossless (Process 14)", "JPEG-LS Lossless", "JPEG-LS Near-lossless"};
+}
+
+Result<Header> readHeader(const fs::path& path)
+{
+    detail::ensureCodecs();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        return fileError(path, "file not found");
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+    if (c.bad())
+        return fileError(path, std::string("not a readable DICOM file (") + c.text() + ")");
+    Header h = parseHeader(ff);
+    if (h.sopClassUid.empty() && h.rows == 0 && h.studyUid.empty())
+        return fileError(path, "not a DICOM file (no SOP Class, Study UID or image attributes)");
+    return h;
+}
+
+Result<File> read(const fs::path& path, const ReadOptions& opt)
+{
+    detail::ensureCodecs();
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        return fileError(path, "file not found");
+    DcmFileFormat ff;
+    OFCondition c = ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    if (c.bad())
+        return fileError(path, std::string("not a readable DICOM file (") + c.text() + ")");
+    DcmDataset* ds = ff.getDataset();
+    File f;
+    f.header = parseHeader(ff);
+    Header& h = f.header;
+    if (opt.wantTags)
+        collectTags(ds, 0, f.tags);
+
+    if (!h.hasPixelData)
+        return fileError(path, "contains no image (no Pixel Data; SOP Class " + (h.sopClassUid.empty() ? std::string("unknown") : h.sopClassUid) +
+                                   (h.modality.empty() ? "" : ", modality " + h.modality) + ")");
+    E_TransferSyntax x = ds->getOriginalXfer();
+    if (isJpeg2000(x))
+        return fileError(path, "transfer syntax " + h.transferSyntaxName + " (" + h.transferSyntaxUid +
+                                   ") is not supported: DCMTK has no JPEG 2000 decoder. Convert the file (e.g. with gdcmconv --raw) first.");
+    if (h.samplesPerPixel != 1)
+        return fileError(path, "colour images are not supported (Samples per Pixel " + std::to_string(h.samplesPerPixel) + ")", "tag (0028,0002)");
+    if (h.rows <= 0 || h.columns <= 0)
+        return fileError(path, "image has no size (Rows " + std::to_string(h.rows) + ", Columns " + std::to_string(h.columns) + ")", "tag (0028,0010)");
+    if (h.bitsAllocated != 8 && h.bitsAllocated != 16)
+        return fileError(path, "Bits Allocated " + std::to_string(h.bitsAllocated) + " is not supported (8 or 16 only)", "tag (0028,0100)");
+    if (h.bitsStored < 1 || h.bitsStored > h.bitsAllocated || h.highBit >= h.bitsAllocated || h.highBit + 1 < h.bitsStored)
+        return fileError(path, "inconsistent Bits Stored " + std::to_string(h.bitsStored) + " / High Bit " + std::to_string(h.highBit) +
+                                   " for Bits Allocated " + std::to_string(h.bitsAllocated), "tag (0028,0101)");
+    std::string pi = toUpper(h.photometric);
+    if (pi != "MONOCHROME1" && pi != "MONOCHROME2" && !pi.empty())
+        return fileError(path, "photometric interpretation " + h.photometric + " is not supported (grayscale only)", "tag (0028,0004)");
+    auto frames = getInt(ds, DCM_NumberOfFrames, 1, path.string());
+    if (!frames)
+        return frames.error();
+
+    // Decompress to native little endian.
+    if (h.encapsulated || x != EXS_LittleEndianExplicit) {
+        OFCondition cc = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (cc.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
+            return fileError(path, "cannot decode pixel data in " + h.transferSyntaxName + " (" + h.transferSyntaxUid + ")" +
+                                       (cc.bad() ? std::string(": ") + cc.text() : std::string()));
+    }
+    DcmElement* pe = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, pe).bad() || !pe)
+        return fileError(path, "pixel data missing after decoding", "tag (7fe0,0010)");
+
+    const size_t w = size_t(h.columns), hh = size_t(h.rows), n = w * hh;
+    const size_t bytesPerPixel = size_t(h.bitsAllocated / 8);
+    const size_t have = pe->getLength();
+    if (have < n * bytesPerPixel)
+        return fileError(path, "pixel data is truncated: " + std::to_string(have) + " bytes, one frame needs " + std::to_string(n * bytesPerPixel),
+                         "tag (7fe0,0010)");
+
+    // Raw values of the first frame, as 32-bit signed after masking and sign extension.
+    std::vector<int32_t> raw(n);
+    const int shift = h.highBit + 1 - h.bitsStored;
+    const uint32_t maskBits = h.bitsStored >= 32 ? 0xffffffffu : ((1u << h.bitsStored) - 1u);
+    const bool isSigned = h.pixelRepresentation == 1;
+    auto convert = [&](uint32_t v) {
+        v = (v >> shift) & maskBits;
+        if (isSigned && (v & (1u << (h.bitsStored - 1))))
+            return int32_t(v) - int32_t(1u << h.bitsStored);
+        return int32_t(v);
+    };
+    if (h.bitsAllocated == 16) {
+        Uint16* data = nullptr;
+        if (pe->getUint16Array(data).bad() || !data)
+            return fileError(path, "cannot read 16-bit pixel data", "tag (7fe0,0010)");
+        for (size_t i = 0; i < n; ++i)
+            raw[i] = convert(data[i]);
+    } else {
+        Uint8* data = nullptr;
+        if (pe->getUint8Array(data).bad() || !data)
+            return fileError(path, "cannot read 8-bit pixel data", "tag (7fe0,0010)");
+        for (size_t i = 0; i < n; ++i)
+            raw[i] = convert(data[i]);
+    }
+
+    Image16 img(static_cast<int>(w), static_cast<int>(hh));
+    img.spacingX = h.spacingX;
+    img.spacingY = h.spacingY;
+    img.photometric = pi == "MONOCHROME1" ? Photometric::Monochrome1 : Photometric::Monochrome2;
+    img.bitsStored = h.bitsStored;
+
+    // Modality transform: a Modality LUT Sequence wins over Rescale Slope/Intercept.
+    DcmItem* mlut = nullptr;
+    if (ds->findAndGetSequenceItem(DCM_ModalityLUTSequence, mlut, 0).good() && mlut) {
+        int entries = 0, first = 0, bits = 16;
+        if (!lutDescriptor(mlut, entries, first, bits, isSigned))
+            return fileError(path, "Modality LUT Sequence has no valid LUT Descriptor", "tag (0028,3002)");
+        auto data = lutData(mlut, entries, path, "Modality LUT");
+        if (!data)
+            return data.error();
+        for (size_t i = 0; i < n; ++i) {
+            long idx = std::clamp<long>(long(raw[i]) - first, 0, long(entries) - 1);
+            img.pixels[i] = (*data)[size_t(idx)];
+        }
+        img.bitsStored = std::clamp(bits, 1, 16);
+    } else {
+        double slope = 1, intercept = 0;
+        auto sv = getDoubles(ds, DCM_RescaleSlope);
+        auto iv = getDoubles(ds, DCM_RescaleIntercept);
+        if (!sv.empty() && sv[0] != 0 && std::isfinite(sv[0]))
+            slope = sv[0];
+        if (!iv.empty() && std::isfinite(iv[0]))
+            intercept = iv[0];
+        const int32_t offset = isSigned ? int32_t(1u << (h.bitsStored - 1)) : 0;
+        for (size_t i = 0; i < n; ++i)
+            img.pixels[i] = uint16_t(raw[i] + offset);
+        img.slope = slope;
+        img.intercept = intercept - slope * offset;
+    }
+    img.windows = h.windows;
+
+    for (unsigned long k = 0;; ++k) {
+        DcmItem* vi = nullptr;
+        if (ds->findAndGetSequenceItem(DCM_VOILUTSequence, vi, long(k)).bad() || !vi)
+            break;
+        VoiLut v;
+        int entries = 0;
+        if (!lutDescriptor(vi, entries, v.firstMapped, v.bits, isSigned))
+            continue;
+        auto data = lutData(vi, entries, path, "VOI LUT");
+        if (!data)
+            continue; // a broken VOI LUT is not worth refusing the image; the windows still work
+        v.data = std::move(*data);
+        v.explanation = getString(vi, DCM_LUTExplanation);
+        if (v.explanation.empty())
+            v.explanation = "VOI LUT " + std::to_string(k + 1);
+        img.voiLuts.push_back(std::move(v));
+    }
+    f.image = std::move(img);
+    return f;
+}
+
+} // namespace ms::dicom
