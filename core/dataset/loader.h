@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Loads any image file MammoScope shows: DICOM (by content, whatever the extension) or an ordinary image file.
+#pragma once
+
+#include "core/common/result.h"
+#include "core/dicom/dicom.h"
+#include "core/image/image.h"
+
+#include <filesystem>
+#include <optional>
+
+namespace ms::dataset {
+
+struct LoadedImage {
+    Image16 image;
+    std::optional<dicom::Header> header; // for DICOM files
+    std::vector<dicom::Tag> tags;
+};
+
+bool looksLikeDicom(const std::filesystem::path& p); // "DICM" at 128, or a .dcm name
+Result<LoadedImage> loadImage(const std::filesystem::path& p, bool wantTags = false);
+
+} // namespace ms::dataset
