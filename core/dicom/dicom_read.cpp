@@ -241,14 +241,67 @@ Result<std::vector<uint16_t>> lutData(DcmItem* item, int entries, const fs::path
 // LUT Descriptor: entries (0 = 65536), first mapped (may be signed), bits.
 bool lutDescriptor(DcmItem* item, int& entries, int& first, int& bits, bool signedFirst)
 {
-    Uint16 a = 0, f = 0, c = 0;
-    if (item->findAndGetUint16(DCM_LUTDescriptor, a, 0).bad() || item->findAndGetUint16(DCM_LUTDescriptor, f, 1).bad() ||
-        item->findAndGetUint16(DCM_LUTDescriptor, c, 2).bad())
+    // The descriptor is US or SS (the VR follows the pixel representation); read the raw 16-bit words either way.
+    DcmElement* e = nullptr;
+    if (item->findAndGetElement(DCM_LUTDescriptor, e).bad() || !e || e->getLength() < 6)
         return false;
+    Uint16 a = 0, f = 0, c = 0;
+    if (e->ident() == EVR_SS) {
+        Sint16 sa = 0, sf = 0, sc = 0;
+        if (e->getSint16(sa, 0).bad() || e->getSint16(sf, 1).bad() || e->getSint16(sc, 2).bad())
+            return false;
+        a = Uint16(sa);
+        f = Uint16(sf);
+        c = Uint16(sc);
+    } else if (e->getUint16(a, 0).bad() || e->getUint16(f, 1).bad() || e->getUint16(c, 2).bad()) {
+        return false;
+    }
     entries = a == 0 ? 65536 : a;
     first = signedFirst ? int(int16_t(f)) : int(f);
     bits = c;
     return true;
+}
+
+bool hasPreamble(const fs::path& p)
+{
+    FILE* f = std::fopen(p.c_str(), "rb");
+    if (!f)
+        return false;
+    char buf[132] = {};
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    std::fclose(f);
+    return n == 132 && std::memcmp(buf + 128, "DICM", 4) == 0;
+}
+
+// Loads a file; a file without preamble and meta header that DCMTK's detection cannot parse is retried as a raw
+// Little Endian data set, explicit then implicit VR (files written without the Part 10 header).
+OFCondition load(DcmFileFormat& ff, const fs::path& path, bool headerOnly)
+{
+    auto once = [&](E_TransferSyntax x, E_FileReadMode mode) {
+        ff.clear();
+        return headerOnly ? ff.loadFileUntilTag(path.c_str(), x, EGL_noChange, DCM_MaxReadLength, mode, DCM_PixelData)
+                          : ff.loadFile(path.c_str(), x, EGL_noChange, DCM_MaxReadLength, mode);
+    };
+    OFCondition c = once(EXS_Unknown, ERM_autoDetect);
+    if (c.bad() && !hasPreamble(path)) {
+        for (E_TransferSyntax x : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit}) {
+            OFCondition c2 = once(x, ERM_dataset);
+            if (c2.good())
+                return c2;
+        }
+        c = once(EXS_Unknown, ERM_autoDetect); // report the first error
+    }
+    return c;
+}
+
+std::string describeLoadError(const OFCondition& c)
+{
+    std::string t = c.text();
+    if (t.find("premature end") != std::string::npos || t.find("Delimitation") != std::string::npos)
+        return "file is truncated or damaged, not a complete DICOM file (" + t + ")";
+    if (t.find("Invalid stream") != std::string::npos)
+        return "not a DICOM file, or its structure is damaged (" + t + ")";
+    return "not a readable DICOM file (" + t + ")";
 }
 
 } // namespace
@@ -268,9 +321,9 @@ Result<Header> readHeader(const fs::path& path)
     if (!fs::is_regular_file(path, ec))
         return fileError(path, "file not found");
     DcmFileFormat ff;
-    OFCondition c = ff.loadFileUntilTag(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect, DCM_PixelData);
+    OFCondition c = load(ff, path, true);
     if (c.bad())
-        return fileError(path, std::string("not a readable DICOM file (") + c.text() + ")");
+        return fileError(path, describeLoadError(c));
     Header h = parseHeader(ff);
     if (h.sopClassUid.empty() && h.rows == 0 && h.studyUid.empty())
         return fileError(path, "not a DICOM file (no SOP Class, Study UID or image attributes)");
@@ -284,9 +337,9 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
     if (!fs::is_regular_file(path, ec))
         return fileError(path, "file not found");
     DcmFileFormat ff;
-    OFCondition c = ff.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    OFCondition c = load(ff, path, false);
     if (c.bad())
-        return fileError(path, std::string("not a readable DICOM file (") + c.text() + ")");
+        return fileError(path, describeLoadError(c));
     DcmDataset* ds = ff.getDataset();
     File f;
     f.header = parseHeader(ff);
@@ -303,6 +356,9 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
                                    ") is not supported: DCMTK has no JPEG 2000 decoder. Convert the file (e.g. with gdcmconv --raw) first.");
     if (h.samplesPerPixel != 1)
         return fileError(path, "colour images are not supported (Samples per Pixel " + std::to_string(h.samplesPerPixel) + ")", "tag (0028,0002)");
+    if (h.rows <= 0 && h.columns <= 0)
+        return fileError(path, std::string("contains no image (no Rows, Columns or Photometric Interpretation)") +
+                                   (h.transferSyntaxUid.empty() ? "; its File Meta Information also lacks the Transfer Syntax UID (0002,0010)" : ""));
     if (h.rows <= 0 || h.columns <= 0)
         return fileError(path, "image has no size (Rows " + std::to_string(h.rows) + ", Columns " + std::to_string(h.columns) + ")", "tag (0028,0010)");
     if (h.bitsAllocated != 8 && h.bitsAllocated != 16)

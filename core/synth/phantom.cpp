@@ -220,6 +220,9 @@ PatientCase generatePatient(const Options& opt, int index)
                 for (int x = 0; x < W; ++x) {
                     double rr = g.normRadius(x, y);
                     double val = 0.035;
+                    const bool pect = g.inPectoral(x, y);
+                    if (pect && rr >= 1.0)
+                        rr = 0.99; // the muscle runs up into the axilla, beyond the breast outline
                     if (rr < 1.0) {
                         breast.at(x, y) = 1;
                         double t = smoothstep(0.0, 0.14, 1.0 - rr); // thinner near the skin
@@ -230,7 +233,7 @@ PatientCase generatePatient(const Options& opt, int index)
                         val += t * (fatLevel + glandLevel * gl * (0.35 + 0.65 * prior) + 0.012 * fine);
                         if (rr > 0.975)
                             val += 0.05 * smoothstep(0.975, 0.99, rr);
-                        if (g.inPectoral(x, y)) {
+                        if (pect) {
                             double tex = sampleBilinear(nTex, gw, gh, x * scale, y * scale);
                             double e = smoothstep(0.0, 0.05, -g.pectoralDistance(x, y));
                             val = val * (1 - e) + e * (0.36 + 0.08 * (1.0 - std::clamp(x / g.pw + y / g.ph, 0.0, 1.0)) + 0.02 * tex);
@@ -241,7 +244,7 @@ PatientCase generatePatient(const Options& opt, int index)
         } else {
             for (int y = 0; y < H; ++y)
                 for (int x = 0; x < W; ++x)
-                    if (g.normRadius(x, y) < 1.0)
+                    if (g.normRadius(x, y) < 1.0 || g.inPectoral(x, y))
                         breast.at(x, y) = 1;
         }
 

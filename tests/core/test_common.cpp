@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/common/json.h"
+#include "core/common/result.h"
+#include "core/common/strings.h"
+
+#include <QtTest>
+
+using namespace ms;
+
+class TestCommon : public QObject {
+    Q_OBJECT
+private slots:
+    void jsonRoundTrip()
+    {
+        Json j = Json::object();
+        j.set("name", "P_00001 \"quoted\"\n");
+        j.set("count", 3103);
+        j.set("ratio", 0.25);
+        j.set("flag", true);
+        j.set("none", Json());
+        Json arr = Json::array();
+        arr.push(1);
+        arr.push("two");
+        j.set("list", arr);
+        for (int indent : {-1, 2}) {
+            auto back = Json::parse(j.dump(indent));
+            QVERIFY(back.ok());
+            QCOMPARE(back->dump(), j.dump());
+            QCOMPARE(QString::fromStdString((*back)["name"].string()), QStringLiteral("P_00001 \"quoted\"\n"));
+            QCOMPARE((*back)["count"].integer(), 3103LL);
+            QCOMPARE((*back)["ratio"].number(), 0.25);
+            QVERIFY((*back)["none"].isNull());
+            QCOMPARE((*back)["list"].size(), size_t(2));
+        }
+    }
+    void jsonUnicodeEscape()
+    {
+        auto j = Json::parse(R"({"s":"caf\u00e9 \ud83d\ude00"})");
+        QVERIFY(j.ok());
+        QCOMPARE(QString::fromStdString((*j)["s"].string()), QString::fromUtf8("caf\xc3\xa9 \xf0\x9f\x98\x80"));
+    }
+    void jsonErrors_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::newRow("truncated") << "{\"a\": 1";
+        QTest::newRow("trailing") << "{} x";
+        QTest::newRow("bad literal") << "[tru]";
+        QTest::newRow("unterminated string") << "\"abc";
+        QTest::newRow("missing colon") << "{\"a\" 1}";
+        QTest::newRow("empty") << "";
+    }
+    void jsonErrors()
+    {
+        QFETCH(QString, text);
+        auto j = Json::parse(text.toStdString());
+        QVERIFY(!j.ok());
+        QVERIFY(j.error().message.find("invalid JSON") != std::string::npos);
+    }
+    void nonFiniteNumbersBecomeNull()
+    {
+        Json j = Json::object();
+        j.set("nan", std::nan(""));
+        QCOMPARE(QString::fromStdString(j.dump()), QStringLiteral("{\"nan\":null}"));
+    }
+    void errorText()
+    {
+        Error e("breast density '0' is outside 1-4", "calc.csv", "line 544");
+        QCOMPARE(QString::fromStdString(e.toString()), QStringLiteral("calc.csv: line 544: breast density '0' is outside 1-4"));
+        Result<int> r = e;
+        QVERIFY(!r.ok());
+        Result<int> v = 5;
+        QCOMPARE(*v, 5);
+    }
+    void parseNumbers()
+    {
+        QCOMPARE(parseInt(" 42 ").value_or(-1), 42LL);
+        QVERIFY(!parseInt("1A").has_value());
+        QVERIFY(!parseInt("").has_value());
+        QCOMPARE(parseDouble("0.5").value_or(-1), 0.5);
+        QVERIFY(!parseDouble("0.5mm").has_value());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCommon)
+#include "test_common.moc"

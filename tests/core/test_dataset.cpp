@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/dataset/csv.h"
+#include "core/dataset/dataset.h"
+#include "core/dataset/loader.h"
+#include "core/synthio/synthio.h"
+
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kData = MS_REALDATA_DIR;
+
+dataset::OpenOptions noCache()
+{
+    dataset::OpenOptions o;
+    o.useCache = false;
+    return o;
+}
+
+// path -> (size, mtime): a snapshot to prove a folder was not written to.
+std::map<std::string, std::pair<uintmax_t, long long>> snapshot(const fs::path& root)
+{
+    std::map<std::string, std::pair<uintmax_t, long long>> m;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file())
+            m[e.path().string()] = {e.file_size(), (long long)e.last_write_time().time_since_epoch().count()};
+    return m;
+}
+
+} // namespace
+
+class TestDataset : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    fs::path m_synth;       // CBIS layout
+    fs::path m_kaggle;      // Kaggle layout
+    synthio::WriteReport m_rep, m_kaggleRep;
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_tmp.isValid());
+        m_synth = fs::path(m_tmp.path().toStdString()) / "synth";
+        m_kaggle = fs::path(m_tmp.path().toStdString()) / "kaggle";
+        synthio::WriteOptions o;
+        o.patients = 8;
+        o.synth.seed = 11;
+        o.synth.width = 256;
+        o.synth.height = 416;
+        auto r = synthio::writeDataset(m_synth, o);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        m_rep = *r;
+        o.layout = synthio::Layout::Kaggle;
+        auto k = synthio::writeDataset(m_kaggle, o);
+        QVERIFY2(k.ok(), k.ok() ? "" : k.error().toString().c_str());
+        m_kaggleRep = *k;
+    }
+
+    void realCsvCounts()
+    {
+        auto ds = dataset::open(kData / "cbis-ddsm-csv", noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        Json s = dataset::summaryJson(*ds);
+        QCOMPARE(QString::fromStdString(s["format"].string()), QStringLiteral("cbis-ddsm"));
+        QCOMPARE(s["patients"].integer(), 1566LL);
+        QCOMPARE(s["images"].integer(), 3103LL);
+        QCOMPARE(s["abnormalities"].integer(), 3568LL);
+        QCOMPARE(s["splits"]["train"].integer(), 2864LL);
+        QCOMPARE(s["splits"]["test"].integer(), 704LL);
+        QCOMPARE(s["types"]["mass"].integer(), 1696LL);
+        QCOMPARE(s["types"]["calcification"].integer(), 1872LL);
+        QCOMPARE(s["pathology"]["MALIGNANT"].integer(), 1457LL);
+        QCOMPARE(s["pathology"]["BENIGN"].integer(), 1429LL);
+        QCOMPARE(s["pathology"]["BENIGN_WITHOUT_CALLBACK"].integer(), 682LL);
+        // Only CSVs here: every referenced file is missing, and that is said once, not 10,239 times.
+        QCOMPARE(s["missing_files"].integer(), 3103LL + 2 * 3568LL);
+        // The real quirks found: density 0 twice (calc test), subtlety 0 twice (mass train).
+        int density0 = 0, subtlety0 = 0;
+        for (const auto& p : ds->problems) {
+            if (p.message.find("breast density '0'") != std::string::npos) {
+                ++density0;
+                QVERIFY(p.file.find("calc_case_description_test_set.csv") != std::string::npos);
+                QVERIFY(p.where.rfind("line ", 0) == 0);
+            }
+            if (p.message.find("subtlety '0'") != std::string::npos)
+                ++subtlety0;
+        }
+        QCOMPARE(density0, 2);
+        QCOMPARE(subtlety0, 2);
+        QCOMPARE(ds->problems.size(), size_t(5));
+        // Every attribute of a row is kept, in the file's own spelling.
+        const auto& a = ds->abnormalities.front();
+        QCOMPARE(a.attributes.size(), size_t(14));
+        QVERIFY(!a.cropCsvPath.empty() && a.cropCsvPath.back() != '\n'); // the embedded newline is trimmed
+    }
+
+    void synthRoundTrip()
+    {
+        auto before = snapshot(m_synth);
+        auto ds = dataset::open(m_synth, noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        QCOMPARE(int(ds->patients.size()), m_rep.patients);
+        QCOMPARE(int(ds->images.size()), m_rep.images);
+        QCOMPARE(int(ds->abnormalities.size()), m_rep.abnormalities);
+        QCOMPARE(int(ds->missingFiles.size()), 0);
+        QCOMPARE(int(ds->problems.size()), 0);
+        for (const auto& p : ds->patients)
+            QCOMPARE(p.images.size(), size_t(4)); // all four views, normal ones from the sidecar list
+        // Crop and mask told apart by content, whichever way TCIA numbered them.
+        for (const auto& a : ds->abnormalities) {
+            QVERIFY(!a.maskPath.empty());
+            QVERIFY(!a.cropPath.empty());
+            QVERIFY(a.maskPath != a.cropPath);
+            auto full = dataset::loadImage(ds->images[size_t(a.image)].path);
+            auto mask = dataset::loadImage(a.maskPath);
+            auto crop = dataset::loadImage(a.cropPath);
+            QVERIFY(full.ok() && mask.ok() && crop.ok());
+            QCOMPARE(mask->image.width, full->image.width);
+            QCOMPARE(mask->image.height, full->image.height);
+            QVERIFY(crop->image.width < full->image.width);
+            QVERIFY(mask->image.maxValue() == 255 && mask->image.minValue() == 0);
+            QCOMPARE(QString::fromStdString(full->header->laterality), QString::fromStdString(a.side.substr(0, 1)));
+            QCOMPARE(QString::fromStdString(full->header->view), QString::fromStdString(a.view));
+        }
+        QVERIFY(snapshot(m_synth) == before); // indexing never writes into the dataset
+    }
+
+    void kaggleRoundTrip()
+    {
+        auto ds = dataset::open(m_kaggle, noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("kaggle-jpeg"));
+        QCOMPARE(int(ds->images.size()), m_kaggleRep.images);
+        QCOMPARE(int(ds->abnormalities.size()), m_kaggleRep.abnormalities);
+        QCOMPARE(int(ds->missingFiles.size()), 0);
+        QCOMPARE(int(ds->problems.size()), 0);
+        for (const auto& a : ds->abnormalities) {
+            QVERIFY(a.maskPath.size() > 4 && a.maskPath.substr(a.maskPath.size() - 4) == ".jpg");
+            QVERIFY(a.maskPath != a.cropPath);
+        }
+    }
+
+    void realKaggleInfoExcerpt()
+    {
+        // The real dicom_info.csv excerpt parses with its 38 columns on every row.
+        auto t = readCsv(kData / "cbis-ddsm-csv/kaggle_dicom_info_excerpt.csv");
+        QVERIFY(t.ok());
+        QCOMPARE(t->header.size(), size_t(38));
+        QCOMPARE(t->rows.size(), size_t(24));
+        for (const auto& r : t->rows)
+            QCOMPARE(r.cells.size(), size_t(38));
+        QVERIFY(t->column("SeriesInstanceUID") >= 0);
+    }
+
+    void cacheMakesReopenInstantAndNotices()
+    {
+        fs::path cache = fs::path(m_tmp.path().toStdString()) / "cache.sqlite";
+        dataset::OpenOptions o;
+        o.cacheFile = cache;
+        auto first = dataset::open(m_synth, o);
+        QVERIFY(first.ok());
+        QVERIFY(!first->fromCache);
+        auto second = dataset::open(m_synth, o);
+        QVERIFY(second.ok());
+        QVERIFY(second->fromCache);
+        QCOMPARE(dataset::toJson(*second).dump(), dataset::toJson(*first).dump());
+        // A copy of the set with one more file is re-indexed.
+        fs::path copy = fs::path(m_tmp.path().toStdString()) / "copy";
+        fs::copy(m_synth, copy, fs::copy_options::recursive);
+        auto c1 = dataset::open(copy, o);
+        QVERIFY(c1.ok() && !c1->fromCache);
+        std::ofstream(copy / "notes.txt") << "x";
+        auto c2 = dataset::open(copy, o);
+        QVERIFY(c2.ok());
+        QVERIFY(!c2->fromCache);
+    }
+
+    void malformedRows()
+    {
+        fs::path dir = fs::path(m_tmp.path().toStdString()) / "bad";
+        fs::create_directories(dir);
+        std::ofstream f(dir / "mass_case_description_test_set.csv", std::ios::binary);
+        f << "patient_id,breast_density,left or right breast,image view,abnormality id,abnormality type,mass shape,mass margins,"
+             "assessment,pathology,subtlety,image file path,cropped image file path,ROI mask file path\r\n"
+          << "P_00001,2,LEFT,CC,1,mass,OVAL,CIRCUMSCRIBED,7,maybe,3,Mass-Test_P_00001_LEFT_CC/1/2/000000.dcm,a/b/c/000000.dcm,a/b/d/000000.dcm\r\n"
+          << "P_00002,2,LEFT,CC,1,mass\r\n"
+          << "P_00003,2,UP,XX,1,mass,ODD_SHAPE,CIRCUMSCRIBED,3,BENIGN,3,Mass-Test_P_00003_LEFT_CC/1/2/000000.dcm,a/b/c/000000.dcm,a/b/d/000000.dcm\r\n";
+        f.close();
+        auto ds = dataset::open(dir, noCache());
+        QVERIFY(ds.ok());
+        QCOMPARE(ds->abnormalities.size(), size_t(2)); // the short row is skipped, the others kept with problems
+        auto has = [&](const std::string& where, const std::string& text) {
+            for (const auto& p : ds->problems)
+                if (p.where == where && p.message.find(text) != std::string::npos)
+                    return true;
+            return false;
+        };
+        QVERIFY(has("line 2", "assessment '7'"));
+        QVERIFY(has("line 2", "pathology is 'MAYBE'"));
+        QVERIFY(has("line 3", "row has 6 cells"));
+        QVERIFY(has("line 4", "'UP'"));
+        QVERIFY(has("line 4", "'XX'"));
+        QVERIFY(has("line 4", "unknown mass shape 'ODD_SHAPE'"));
+        QCOMPARE(ds->abnormalities[0].assessment, -1);
+    }
+
+    void mias()
+    {
+        auto ds = dataset::open(kData / "mias", noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("mini-mias"));
+        QCOMPARE(ds->images.size(), size_t(322));      // every image Info.txt lists
+        QCOMPARE(ds->abnormalities.size(), size_t(123)); // one per non-NORM row
+        QCOMPARE(ds->missingFiles.size(), size_t(322 - 20));
+        const dataset::Image* mdb001 = nullptr;
+        const dataset::Image* mdb226 = nullptr;
+        for (const auto& im : ds->images) {
+            if (im.key == "mdb001") mdb001 = &im;
+            if (im.key == "mdb226") mdb226 = &im;
+        }
+        QVERIFY(mdb001 && mdb226);
+        QCOMPARE(QString::fromStdString(mdb001->side), QStringLiteral("RIGHT"));
+        QVERIFY(!mdb001->path.empty());
+        const auto& a = ds->abnormalities[size_t(mdb001->abnormalities.at(0))];
+        QCOMPARE(a.centerX, 535.0);
+        QCOMPARE(a.centerY, 1024.0 - 425.0); // Info.txt's origin is bottom-left
+        QCOMPARE(a.radius, 197.0);
+        QCOMPARE(QString::fromStdString(a.pathology), QStringLiteral("BENIGN"));
+        QCOMPARE(mdb226->abnormalities.size(), size_t(3));
+        QCOMPARE(QString::fromStdString(mdb226->side), QStringLiteral("LEFT"));
+        for (const auto& ab : ds->abnormalities)
+            if (ds->images[size_t(ab.image)].key == "mdb216")
+                QVERIFY(ab.radius < 0); // NOTE 3: no coordinates
+    }
+
+    void plainFolder()
+    {
+        auto ds = dataset::open(kData / "ddsm-png", noCache());
+        QVERIFY(ds.ok());
+        QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("folder"));
+        QCOMPARE(ds->images.size(), size_t(8));
+        QCOMPARE(ds->patients.size(), size_t(4));
+        for (const auto& im : ds->images) {
+            QCOMPARE(QString::fromStdString(im.side), QStringLiteral("RIGHT"));
+            QCOMPARE(QString::fromStdString(im.view), QStringLiteral("MLO"));
+        }
+        auto dcm = dataset::open(kData / "dicom", noCache());
+        QVERIFY(dcm.ok());
+        QVERIFY(!dcm->images.empty());
+        QVERIFY(!dcm->problems.empty()); // the malformed files are listed, not fatal
+    }
+
+    void notADataset()
+    {
+        QTemporaryDir empty;
+        auto a = dataset::open(empty.path().toStdString(), noCache());
+        QVERIFY(!a.ok());
+        QVERIFY(a.error().message.find("not a dataset") != std::string::npos);
+        auto b = dataset::open(kData / "mias/Info.txt", noCache());
+        QVERIFY(!b.ok());
+        QVERIFY(b.error().message.find("not a folder") != std::string::npos);
+        auto c = dataset::open("/nonexistent/folder", noCache());
+        QVERIFY(!c.ok());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDataset)
+#include "test_dataset.moc"

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Every DICOM file in ../shared/realdata decodes to an image or fails with a message naming the file and the reason.
+#include "core/dicom/dicom.h"
+#include "core/image/window.h"
+
+#include <QtTest>
+
+#include <filesystem>
+#include <map>
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace {
+
+const fs::path kData = MS_REALDATA_DIR;
+
+struct Expect {
+    int width = 0, height = 0; // 0: an error is expected
+    const char* error = "";    // substring of the message
+    const char* photometric = "MONOCHROME2";
+};
+
+const std::map<std::string, Expect>& expectations()
+{
+    static const std::map<std::string, Expect> m = {
+        {"MG-Im-GE-SenDS-scaled.dcm", {4, 4, "", "MONOCHROME1"}},
+        {"MG-Im-GE_Seno_1_ForPresentation.dcm", {2, 1, "", "MONOCHROME2"}},
+        {"MG-Im-GE_Seno_1_ForProcessing.dcm", {2, 1, "", "MONOCHROME1"}},
+        {"MG-Im-Hologic-PropProj.dcm", {0, 0, "truncated or damaged"}},
+        {"MG-RDSR-Hologic_2D.dcm", {0, 0, "contains no image"}},
+        {"CT_small.dcm", {128, 128}},
+        {"DX-Im-GE_XR220-1.dcm", {2, 2, "", "MONOCHROME1"}},
+        {"J2K_pixelrep_mismatch.dcm", {0, 0, "JPEG 2000"}},
+        {"JPEG-LL.dcm", {256, 1024}},
+        {"JPEG-lossy.dcm", {256, 1024}},
+        {"JPEG2000-embedded-sequence-delimiter.dcm", {0, 0, "JPEG 2000"}},
+        {"JPEG2KLossless_1s_1f_u_16_16.dcm", {0, 0, "1.2.840.10008.1.2.4.90"}},
+        {"JPEGLossless_1s_1f_i_16_16_bad.dcm", {512, 512}},
+        {"MR_small.dcm", {64, 64}},
+        {"MR_small_RLE.dcm", {64, 64}},
+        {"MR_small_bigendian.dcm", {64, 64}},
+        {"MR_small_jpeg_ls_lossless.dcm", {64, 64}},
+        {"MR_truncated.dcm", {0, 0, "truncated"}},
+        {"RG3_J2KR.dcm", {0, 0, "JPEG 2000"}},
+        {"badVR.dcm", {0, 0, "Bits Allocated 32"}},
+        {"bad_sequence.dcm", {512, 512}},
+        {"emri_small.dcm", {64, 64}},
+        {"emri_small_RLE.dcm", {64, 64}},
+        {"emri_small_jpeg_2k_lossless_too_short.dcm", {0, 0, "truncated or damaged"}},
+        {"image_dfl.dcm", {512, 512}},
+        {"meta_missing_tsyntax.dcm", {0, 0, "contains no image"}},
+        {"mlut_18.dcm", {512, 512}},
+        {"no_meta.dcm", {128, 128}},
+        {"rtplan_truncated.dcm", {0, 0, "not a DICOM file"}},
+        {"vlut_04.dcm", {512, 512}},
+    };
+    return m;
+}
+
+} // namespace
+
+class TestDicom : public QObject {
+    Q_OBJECT
+private slots:
+    void initTestCase() { QVERIFY2(fs::is_directory(kData / "dicom"), "../shared/realdata/dicom is missing"); }
+
+    void everyRealFile_data()
+    {
+        QTest::addColumn<QString>("path");
+        int n = 0;
+        for (const char* sub : {"mg", "robustness"})
+            for (const auto& e : fs::directory_iterator(kData / "dicom" / sub))
+                if (e.path().extension() == ".dcm") {
+                    QTest::newRow(e.path().filename().c_str()) << QString::fromStdString(e.path().string());
+                    ++n;
+                }
+        QVERIFY(n >= 30);
+    }
+    void everyRealFile()
+    {
+        QFETCH(QString, path);
+        const fs::path p = path.toStdString();
+        auto it = expectations().find(p.filename().string());
+        QVERIFY2(it != expectations().end(), "a new file in realdata/dicom: add its expectation");
+        const Expect& ex = it->second;
+        auto r = dicom::read(p);
+        if (ex.width == 0) {
+            QVERIFY2(!r.ok(), "expected an error");
+            QCOMPARE(QString::fromStdString(r.error().file), path);
+            QVERIFY2(r.error().message.find(ex.error) != std::string::npos, r.error().message.c_str());
+            QVERIFY(r.error().toString().find(p.filename().string()) != std::string::npos);
+        } else {
+            QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+            QCOMPARE(r->image.width, ex.width);
+            QCOMPARE(r->image.height, ex.height);
+            QCOMPARE(int(r->image.pixels.size()), ex.width * ex.height);
+            QCOMPARE(r->image.photometric == Photometric::Monochrome1 ? QStringLiteral("MONOCHROME1") : QStringLiteral("MONOCHROME2"),
+                     QString(ex.photometric));
+            // A header-only read agrees on the size.
+            auto h = dicom::readHeader(p);
+            QVERIFY(h.ok());
+            QCOMPARE(h->rows, ex.height);
+            QCOMPARE(h->columns, ex.width);
+        }
+    }
+
+    // The same MR image in five transfer syntaxes decodes to identical modality values.
+    void codecsAgree()
+    {
+        auto ref = dicom::read(kData / "dicom/robustness/MR_small.dcm");
+        QVERIFY(ref.ok());
+        for (const char* f : {"MR_small_RLE.dcm", "MR_small_bigendian.dcm", "MR_small_jpeg_ls_lossless.dcm"}) {
+            auto r = dicom::read(kData / "dicom/robustness" / f);
+            QVERIFY2(r.ok(), f);
+            QCOMPARE(r->image.width, ref->image.width);
+            for (size_t i = 0; i < ref->image.size(); ++i)
+                QCOMPARE(r->image.modality(r->image.pixels[i]), ref->image.modality(ref->image.pixels[i]));
+        }
+        // Signed data: the modality range matches the known MR_small range.
+        QCOMPARE(ref->image.modality(ref->image.minValue()), 127.0);
+        QCOMPARE(ref->image.modality(ref->image.maxValue()), 2145.0);
+        QCOMPARE(ref->image.windows.size(), size_t(1));
+        QCOMPARE(ref->image.windows[0].center, 600.0);
+        QCOMPARE(ref->image.windows[0].width, 1600.0);
+    }
+    void signedCtRescale()
+    {
+        auto r = dicom::read(kData / "dicom/robustness/CT_small.dcm");
+        QVERIFY(r.ok());
+        // CT_small holds signed values with rescale intercept -1024: air near -1000 HU.
+        QVERIFY(r->image.modality(r->image.minValue()) < -800);
+    }
+    void mammographyHeader()
+    {
+        auto r = dicom::read(kData / "dicom/mg/MG-Im-GE_Seno_1_ForPresentation.dcm", {true});
+        QVERIFY(r.ok());
+        const auto& h = r->header;
+        QCOMPARE(QString::fromStdString(h.modality), QStringLiteral("MG"));
+        QCOMPARE(QString::fromStdString(h.laterality), QStringLiteral("L"));
+        QCOMPARE(QString::fromStdString(h.view), QStringLiteral("CC"));
+        QVERIFY(h.spacingX > 0);
+        QCOMPARE(r->image.windows.size(), size_t(3)); // multi-valued Window Center/Width: every value a preset
+        QCOMPARE(r->image.windows[2].width, 500.0);
+        QVERIFY(!r->image.voiLuts.empty());
+        QVERIFY(!r->tags.empty());
+        bool nameHidden = false;
+        for (const auto& t : r->tags)
+            if (t.tag == "(0010,0010)")
+                nameHidden = t.identifying;
+        QVERIFY(nameHidden);
+    }
+    void modalityLut()
+    {
+        auto r = dicom::read(kData / "dicom/robustness/mlut_18.dcm");
+        QVERIFY(r.ok());
+        QCOMPARE(r->image.slope, 1.0);
+        QVERIFY(r->image.maxValue() > 4095); // the LUT maps 12-bit signed input to a 16-bit output range
+    }
+    void multiFrameGivesFirstFrame()
+    {
+        auto r = dicom::read(kData / "dicom/robustness/emri_small.dcm");
+        QVERIFY(r.ok());
+        QCOMPARE(r->header.frames, 10);
+        auto rle = dicom::read(kData / "dicom/robustness/emri_small_RLE.dcm");
+        QVERIFY(rle.ok());
+        QCOMPARE(rle->image.pixels, r->image.pixels);
+    }
+    void writeReadRoundTrip_data()
+    {
+        QTest::addColumn<int>("compression");
+        QTest::addColumn<int>("bits");
+        QTest::newRow("uncompressed 16") << int(dicom::Compression::None) << 16;
+        QTest::newRow("jpeg lossless 16") << int(dicom::Compression::JpegLossless) << 16;
+        QTest::newRow("rle 16") << int(dicom::Compression::Rle) << 16;
+        QTest::newRow("uncompressed 8") << int(dicom::Compression::None) << 8;
+    }
+    void writeReadRoundTrip()
+    {
+        QFETCH(int, compression);
+        QFETCH(int, bits);
+        Image16 img(37, 23);
+        for (size_t i = 0; i < img.size(); ++i)
+            img.pixels[i] = uint16_t(bits == 8 ? (i * 7) % 256 : (i * 2654435761u) % 65536);
+        img.bitsStored = bits;
+        img.spacingX = 0.07;
+        img.spacingY = 0.05;
+        img.windows.push_back({30000, 20000, ""});
+        QTemporaryDir dir;
+        fs::path f = fs::path(dir.path().toStdString()) / "x.dcm";
+        dicom::WriteInfo wi;
+        wi.patientId = "P_00001";
+        wi.studyUid = dicom::uidFromHash(1, 2);
+        wi.seriesUid = dicom::uidFromHash(1, 3);
+        wi.sopInstanceUid = dicom::uidFromHash(1, 4);
+        wi.laterality = "R";
+        wi.view = "MLO";
+        auto st = dicom::write(f, img, wi, dicom::Compression(compression));
+        QVERIFY2(st.ok(), st.ok() ? "" : st.error().toString().c_str());
+        auto r = dicom::read(f);
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        QCOMPARE(r->image.pixels, img.pixels);
+        QCOMPARE(r->image.spacingX, 0.07);
+        QCOMPARE(r->image.spacingY, 0.05);
+        QCOMPARE(QString::fromStdString(r->header.laterality), QStringLiteral("R"));
+        QCOMPARE(QString::fromStdString(r->header.view), QStringLiteral("MLO"));
+        QCOMPARE(QString::fromStdString(r->header.seriesUid), QString::fromStdString(wi.seriesUid));
+        QCOMPARE(QString::fromStdString(r->header.modality), QStringLiteral("MG"));
+    }
+    void uidsAreValid()
+    {
+        std::string u = dicom::uidFromHash(~0ull, ~0ull);
+        QVERIFY(u.size() <= 64);
+        QVERIFY(u.rfind("2.25.", 0) == 0);
+        QCOMPARE(QString::fromStdString(dicom::uidFromHash(0, 7)), QStringLiteral("2.25.7"));
+    }
+    void missingFile()
+    {
+        auto r = dicom::read("/nonexistent/x.dcm");
+        QVERIFY(!r.ok());
+        QCOMPARE(QString::fromStdString(r.error().message), QStringLiteral("file not found"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDicom)
+#include "test_dicom.moc"

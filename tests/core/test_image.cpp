@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/image/image.h"
+#include "core/image/mask.h"
+#include "core/image/resample.h"
+#include "core/image/window.h"
+
+#include <QtTest>
+
+using namespace ms;
+
+class TestImage : public QObject {
+    Q_OBJECT
+private slots:
+    void windowLinear_data()
+    {
+        QTest::addColumn<double>("center");
+        QTest::addColumn<double>("width");
+        QTest::addColumn<int>("value");
+        QTest::addColumn<int>("expected");
+        // DICOM PS3.3 C.11.2.1.2: below c-0.5-(w-1)/2 -> min, above c-0.5+(w-1)/2 -> max.
+        QTest::newRow("full range low") << 2048.0 << 4096.0 << 0 << 0;
+        QTest::newRow("full range high") << 2048.0 << 4096.0 << 4095 << 255;
+        QTest::newRow("full range mid") << 2048.0 << 4096.0 << 2048 << 128;
+        QTest::newRow("narrow below") << 1000.0 << 200.0 << 899 << 0;
+        QTest::newRow("narrow above") << 1000.0 << 200.0 << 1100 << 255;
+        QTest::newRow("narrow centre") << 1000.0 << 200.0 << 1000 << 128;
+        QTest::newRow("width 1 threshold low") << 100.0 << 1.0 << 99 << 0;
+        QTest::newRow("width 1 threshold high") << 100.0 << 1.0 << 100 << 255;
+    }
+    void windowLinear()
+    {
+        QFETCH(double, center);
+        QFETCH(double, width);
+        QFETCH(int, value);
+        QFETCH(int, expected);
+        Image16 img(1, 1, uint16_t(value));
+        img.bitsStored = 12;
+        Gray8 g = renderWindow(img, {center, width});
+        QCOMPARE(int(g.at(0, 0)), expected);
+    }
+    void monochrome1IsInverted()
+    {
+        Image16 img(2, 1);
+        img.pixels = {0, 4095};
+        img.bitsStored = 12;
+        img.photometric = Photometric::Monochrome1;
+        Gray8 g = renderWindow(img, {2048, 4096});
+        QCOMPARE(int(g.at(0, 0)), 255); // low values are bright in MONOCHROME1
+        QCOMPARE(int(g.at(1, 0)), 0);
+        Gray8 inv = renderWindow(img, {2048, 4096}, true); // the user's invert undoes it
+        QCOMPARE(int(inv.at(0, 0)), 0);
+    }
+    void rescaleAppliesBeforeWindow()
+    {
+        // Signed CT-like data: stored = value + 1024, intercept -1024; window in modality units.
+        Image16 img(1, 1, uint16_t(1024 + 40));
+        img.intercept = -1024;
+        QCOMPARE(int(renderWindow(img, {40, 400}).at(0, 0)), 128);
+    }
+    void voiLutTable()
+    {
+        Image16 img(3, 1);
+        img.pixels = {10, 11, 12};
+        VoiLut lut;
+        lut.firstMapped = 10;
+        lut.bits = 8;
+        lut.data = {0, 128, 255};
+        Gray8 g = applyLut(img, buildVoiLut(img, lut));
+        QCOMPARE(int(g.at(0, 0)), 0);
+        QCOMPARE(int(g.at(1, 0)), 128);
+        QCOMPARE(int(g.at(2, 0)), 255);
+    }
+    void autoWindowIgnoresBackground()
+    {
+        // 70 % background at 100, tissue spread 20000..30000: the window must cover the tissue, not the background.
+        Image16 img(100, 100, 100);
+        for (int y = 0; y < 30; ++y)
+            for (int x = 0; x < 100; ++x)
+                img.at(x, y) = uint16_t(20000 + (x * 100 + y * 7) % 10000);
+        WindowLevel w = autoWindow(img);
+        QVERIFY(w.center - w.width / 2 > 15000);
+        QVERIFY(w.center + w.width / 2 < 31000);
+    }
+    void halveAndResize()
+    {
+        Image16 img(4, 2);
+        img.pixels = {0, 4, 8, 12, 0, 4, 8, 12};
+        img.spacingX = img.spacingY = 0.1;
+        Image16 h = halve(img);
+        QCOMPARE(h.width, 2);
+        QCOMPARE(h.height, 1);
+        QCOMPARE(int(h.at(0, 0)), 2);
+        QCOMPARE(int(h.at(1, 0)), 10);
+        QCOMPARE(h.spacingX, 0.2);
+        Image16 r = resize(img, 2, 1); // area average equals halve here
+        QCOMPARE(r.pixels, h.pixels);
+        Image16 up = resize(img, 8, 4);
+        QCOMPARE(up.width, 8);
+        QCOMPARE(int(up.at(0, 0)), 0);
+        QCOMPARE(int(up.at(7, 3)), 12);
+    }
+    void pyramidLevels()
+    {
+        auto img = std::make_shared<const Image16>(1000, 600, 7);
+        Pyramid p = buildPyramid(img, 256);
+        QCOMPARE(int(p.levels.size()), 3); // 1000, 500, 250
+        int level = -1;
+        p.levelFor(0.3, &level);
+        QCOMPARE(level, 1); // 0.5 >= 0.3 but 0.25 < 0.3
+        p.levelFor(1.0, &level);
+        QCOMPARE(level, 0);
+        p.levelFor(0.01, &level);
+        QCOMPARE(level, 2);
+    }
+    void rleRoundTrip()
+    {
+        RleMask e = RleMask::ellipse(64, 48, 30, 20, 10, 6);
+        QVERIFY(e.area() > 150 && e.area() < 230); // pi*10*6 = 188
+        Rect bb = e.boundingBox();
+        QCOMPARE(bb.x, 20);
+        QCOMPARE(bb.w, 21);
+        auto back = RleMask::fromString(e.toString());
+        QVERIFY(back.ok());
+        QVERIFY(*back == e);
+        QVERIFY(e.contains(30, 20));
+        QVERIFY(!e.contains(0, 0));
+        Gray8 g = e.toGray();
+        QVERIFY(RleMask::fromGray(g) == e);
+        QCOMPARE(e.flippedHorizontal().flippedHorizontal(), e);
+    }
+    void rleSetOperations()
+    {
+        RleMask a = RleMask::ellipse(50, 50, 20, 25, 10, 10), b = RleMask::ellipse(50, 50, 30, 25, 10, 10);
+        QVERIFY(a.unite(b).area() > a.area());
+        QVERIFY(a.intersect(b).area() < a.area());
+        QCOMPARE(a.subtract(b).area() + a.intersect(b).area(), a.area());
+        // A ring's hole is filled.
+        RleMask ring = RleMask::ellipse(50, 50, 25, 25, 15, 15).subtract(RleMask::ellipse(50, 50, 25, 25, 7, 7));
+        QCOMPARE(ring.fillHoles(), RleMask::ellipse(50, 50, 25, 25, 15, 15));
+        RleMask poly = RleMask::polygon(20, 20, {{2, 2}, {12, 2}, {12, 12}, {2, 12}});
+        QCOMPARE(poly.area(), uint64_t(100));
+    }
+    void rleParseErrors_data()
+    {
+        QTest::addColumn<QString>("text");
+        QTest::newRow("runs do not cover") << "4 4 3 2";
+        QTest::newRow("letters") << "4 4 x";
+        QTest::newRow("negative size") << "-1 4 4";
+    }
+    void rleParseErrors()
+    {
+        QFETCH(QString, text);
+        QVERIFY(!RleMask::fromString(text.toStdString()).ok());
+    }
+    void cropAndFlip()
+    {
+        Image16 img(3, 2);
+        img.pixels = {1, 2, 3, 4, 5, 6};
+        Image16 c = img.crop(1, 0, 5, 5); // clamped
+        QCOMPARE(c.width, 2);
+        QCOMPARE(c.height, 2);
+        QCOMPARE(int(c.at(0, 1)), 5);
+        img.flipHorizontal();
+        QCOMPARE(int(img.at(0, 0)), 3);
+        QCOMPARE(int(img.at(2, 1)), 4);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestImage)
+#include "test_image.moc"
