@@ -3,7 +3,8 @@
 
 #include <algorithm>
 
-namespace ms::cli {
+namespace ms::cli
+{
 
 Args Args::parse(int argc, char** argv, int first, const std::vector<std::string>& flagNames)
 {
@@ -29,7 +30,10 @@ Args Args::parse(int argc, char** argv, int first, const std::vector<std::string
     return a;
 }
 
-bool Args::flag(const std::string& n) const { return std::find(flags.begin(), flags.end(), n) != flags.end(); }
+bool Args::flag(const std::string& n) const
+{
+    return std::find(flags.begin(), flags.end(), n) != flags.end();
+}
 
 std::optional<std::string> Args::get(const std::string& n) const
 {
@@ -39,7 +43,10 @@ std::optional<std::string> Args::get(const std::string& n) const
     return it->second;
 }
 
-std::string Args::get(const std::string& n, const std::string& fallback) const { return get(n).value_or(fallback); }
+std::string Args::get(const std::string& n, const std::string& fallback) const
+{
+    return get(n).value_or(fallback);
+}
 
 std::string Args::unknown(const std::vector<std::string>& known) const
 {

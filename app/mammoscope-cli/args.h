@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-namespace ms::cli {
+namespace ms::cli
+{
 
 // "--name value", "--name=value" and "--flag"; the rest are positional.
 struct Args {

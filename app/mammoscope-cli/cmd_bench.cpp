@@ -20,9 +20,11 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::cli {
+namespace ms::cli
+{
 
-namespace {
+namespace
+{
 
 double medianMs(int reps, const std::function<bool()>& f)
 {
@@ -41,9 +43,10 @@ double medianMs(int reps, const std::function<bool()>& f)
 
 int cmdBench(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, {"json"});
-    if (auto u = a.unknown({"json", "csv-dir", "synth-patients", "work-dir", "reps"}); !u.empty()) {
-        std::fprintf(stderr, "usage: mammoscope-cli bench [--json] [--csv-dir DIR] [--synth-patients N] [--work-dir DIR] [--reps N]\n%s\n", u.c_str());
+    Args a = Args::parse(argc, argv, 2, { "json" });
+    if (auto u = a.unknown({ "json", "csv-dir", "synth-patients", "work-dir", "reps" }); !u.empty()) {
+        std::fprintf(stderr, "usage: mammoscope-cli bench [--json] [--csv-dir DIR] [--synth-patients N] [--work-dir DIR] [--reps N]\n%s\n",
+            u.c_str());
         return 2;
     }
     const int reps = int(parseInt(a.get("reps", "5")).value_or(5));
@@ -84,8 +87,8 @@ int cmdBench(int argc, char** argv)
         Json j = Json::object();
         j.set("width", img.width);
         j.set("height", img.height);
-        for (auto [name, comp] : {std::pair<const char*, dicom::Compression>{"uncompressed", dicom::Compression::None},
-                                  {"jpeg_lossless", dicom::Compression::JpegLossless}}) {
+        for (auto [name, comp] : { std::pair<const char*, dicom::Compression> { "uncompressed", dicom::Compression::None },
+                 { "jpeg_lossless", dicom::Compression::JpegLossless } }) {
             fs::path f = work / (std::string(name) + ".dcm");
             dicom::WriteInfo wi;
             wi.studyUid = wi.seriesUid = wi.sopInstanceUid = "2.25.1";
@@ -137,14 +140,17 @@ int cmdBench(int argc, char** argv)
     }
     const Json& ix = out["index_real_csvs"];
     if (!ix.isNull())
-        std::printf("index of the 4 real CBIS-DDSM CSVs     %8.1f ms  (%lld patients, %lld images, %lld abnormalities)\n", ix["ms"].number(),
-                    ix["patients"].integer(), ix["images"].integer(), ix["abnormalities"].integer());
+        std::printf("index of the 4 real CBIS-DDSM CSVs     %8.1f ms  (%lld patients, %lld images, %lld abnormalities)\n",
+            ix["ms"].number(), ix["patients"].integer(), ix["images"].integer(), ix["abnormalities"].integer());
     const Json& dc = out["decode_full_size"];
-    std::printf("decode %lldx%lld 16-bit, uncompressed   %8.1f ms\n", dc["width"].integer(), dc["height"].integer(), dc["uncompressed"]["ms"].number());
-    std::printf("decode %lldx%lld 16-bit, JPEG lossless  %8.1f ms\n", dc["width"].integer(), dc["height"].integer(), dc["jpeg_lossless"]["ms"].number());
+    std::printf("decode %lldx%lld 16-bit, uncompressed   %8.1f ms\n", dc["width"].integer(), dc["height"].integer(),
+        dc["uncompressed"]["ms"].number());
+    std::printf("decode %lldx%lld 16-bit, JPEG lossless  %8.1f ms\n", dc["width"].integer(), dc["height"].integer(),
+        dc["jpeg_lossless"]["ms"].number());
     const Json& sy = out["synth"];
     std::printf("synth %lld patients at %s            %8.1f s, %.0f MB, %lld images, %lld abnormalities\n", sy["patients"].integer(),
-                sy["size"].string().c_str(), sy["seconds"].number(), sy["megabytes"].number(), sy["images"].integer(), sy["abnormalities"].integer());
+        sy["size"].string().c_str(), sy["seconds"].number(), sy["megabytes"].number(), sy["images"].integer(),
+        sy["abnormalities"].integer());
     return 0;
 }
 

@@ -7,13 +7,16 @@
 #include <cstdio>
 #include <map>
 
-namespace ms::cli {
+namespace ms::cli
+{
 
-namespace {
+namespace
+{
 
-class StderrProgress : public Progress {
+class StderrProgress : public Progress
+{
 public:
-    explicit StderrProgress(bool on) : m_on(on) {}
+    explicit StderrProgress(bool on) : m_on(on) { }
     void report(double f, std::string_view msg) override
     {
         if (m_on)
@@ -33,8 +36,8 @@ private:
 
 int cmdIndex(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, {"json", "no-cache", "quiet"});
-    if (auto u = a.unknown({"json", "no-cache", "quiet", "cache"}); !u.empty() || a.positional.size() != 1) {
+    Args a = Args::parse(argc, argv, 2, { "json", "no-cache", "quiet" });
+    if (auto u = a.unknown({ "json", "no-cache", "quiet", "cache" }); !u.empty() || a.positional.size() != 1) {
         std::fprintf(stderr, "usage: mammoscope-cli index PATH [--json] [--no-cache] [--cache FILE]\n%s\n", u.c_str());
         return 2;
     }
@@ -55,11 +58,11 @@ int cmdIndex(int argc, char** argv)
     }
     std::printf("%s dataset at %s%s\n", dataset::formatName(ds->format).c_str(), ds->root.c_str(), ds->fromCache ? " (from cache)" : "");
     std::printf("  patients       %zu\n  images         %zu\n  abnormalities  %zu\n", ds->patients.size(), ds->images.size(),
-                ds->abnormalities.size());
+        ds->abnormalities.size());
     std::printf("  splits         train %lld / test %lld\n", s["splits"]["train"].integer(), s["splits"]["test"].integer());
     std::printf("  types          mass %lld / calcification %lld\n", s["types"]["mass"].integer(), s["types"]["calcification"].integer());
     std::printf("  pathology      MALIGNANT %lld / BENIGN %lld / BENIGN_WITHOUT_CALLBACK %lld\n", s["pathology"]["MALIGNANT"].integer(),
-                s["pathology"]["BENIGN"].integer(), s["pathology"]["BENIGN_WITHOUT_CALLBACK"].integer());
+        s["pathology"]["BENIGN"].integer(), s["pathology"]["BENIGN_WITHOUT_CALLBACK"].integer());
     std::printf("  missing files  %zu\n  problems       %zu\n", ds->missingFiles.size(), ds->problems.size());
     size_t shown = 0;
     for (const auto& p : ds->problems) {

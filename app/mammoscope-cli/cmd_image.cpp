@@ -11,12 +11,13 @@
 
 #include <cstdio>
 
-namespace ms::cli {
+namespace ms::cli
+{
 
 int cmdInfo(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, {"json", "tags"});
-    if (auto u = a.unknown({"json", "tags"}); !u.empty() || a.positional.size() != 1) {
+    Args a = Args::parse(argc, argv, 2, { "json", "tags" });
+    if (auto u = a.unknown({ "json", "tags" }); !u.empty() || a.positional.size() != 1) {
         std::fprintf(stderr, "usage: mammoscope-cli info FILE [--json] [--tags]\n%s\n", u.c_str());
         return 2;
     }
@@ -32,7 +33,7 @@ int cmdInfo(int argc, char** argv)
     j.set("height", im.height);
     j.set("bits_stored", im.bitsStored);
     j.set("photometric", im.photometric == Photometric::Monochrome1 ? "MONOCHROME1" : "MONOCHROME2");
-    j.set("spacing_mm", im.spacingX > 0 ? Json(Json::Array{Json(im.spacingX), Json(im.spacingY)}) : Json());
+    j.set("spacing_mm", im.spacingX > 0 ? Json(Json::Array { Json(im.spacingX), Json(im.spacingY) }) : Json());
     j.set("rescale_slope", im.slope);
     j.set("rescale_intercept", im.intercept);
     j.set("min", im.modality(im.minValue()));
@@ -51,7 +52,7 @@ int cmdInfo(int argc, char** argv)
         v.push(l.explanation);
     j.set("voi_luts", v);
     WindowLevel aw = autoWindow(im);
-    j.set("auto_window", Json(Json::Array{Json(aw.center), Json(aw.width)}));
+    j.set("auto_window", Json(Json::Array { Json(aw.center), Json(aw.width) }));
     if (li->header) {
         const auto& h = *li->header;
         j.set("format", "dicom");
@@ -95,10 +96,10 @@ int cmdInfo(int argc, char** argv)
 
 int cmdRender(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, {"invert"});
-    if (auto u = a.unknown({"out", "window", "overlay", "max-size", "invert"}); !u.empty() || a.positional.size() != 1 || !a.get("out")) {
+    Args a = Args::parse(argc, argv, 2, { "invert" });
+    if (auto u = a.unknown({ "out", "window", "overlay", "max-size", "invert" }); !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "usage: mammoscope-cli render FILE --out PNG [--window C,W] [--overlay MASK] [--max-size N] [--invert]\n%s\n",
-                     u.c_str());
+            u.c_str());
         return 2;
     }
     auto li = dataset::loadImage(a.positional[0]);
@@ -116,7 +117,7 @@ int cmdRender(int argc, char** argv)
             std::fprintf(stderr, "mammoscope-cli render: --window needs CENTER,WIDTH with WIDTH >= 1, got '%s'\n", w->c_str());
             return 2;
         }
-        wl = {*c, *ww};
+        wl = { *c, *ww };
     }
     Gray8 g = renderWindow(img, wl, a.flag("invert"));
     std::vector<uint8_t> rgb(g.pixels.size() * 3);
@@ -130,7 +131,7 @@ int cmdRender(int argc, char** argv)
         }
         if (m->image.width != img.width || m->image.height != img.height) {
             std::fprintf(stderr, "mammoscope-cli render: overlay %s is %dx%d, the image is %dx%d\n", ov->c_str(), m->image.width,
-                         m->image.height, img.width, img.height);
+                m->image.height, img.width, img.height);
             return 1;
         }
         const Image16& mk = m->image;

@@ -7,14 +7,16 @@
 
 #include <cstdio>
 
-namespace ms::cli {
+namespace ms::cli
+{
 
 int cmdSynth(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, {"full-size", "quiet"});
-    const char* usage = "usage: mammoscope-cli synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size] [--threads N]\n";
-    if (auto u = a.unknown({"out", "patients", "seed", "size", "layout", "full-size", "threads", "quiet"}); !u.empty() || !a.get("out") ||
-                                                                                                       !a.positional.empty()) {
+    Args a = Args::parse(argc, argv, 2, { "full-size", "quiet" });
+    const char* usage = "usage: mammoscope-cli synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size] "
+                        "[--threads N]\n";
+    if (auto u = a.unknown({ "out", "patients", "seed", "size", "layout", "full-size", "threads", "quiet" });
+        !u.empty() || !a.get("out") || !a.positional.empty()) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
@@ -69,8 +71,9 @@ int cmdSynth(int argc, char** argv)
         std::fprintf(stderr, "mammoscope-cli synth: %s\n", rep.error().toString().c_str());
         return 1;
     }
-    std::printf("{\"patients\": %d, \"images\": %d, \"lesion_images\": %d, \"abnormalities\": %d, \"files\": %d, \"bytes\": %llu, \"seconds\": %.2f}\n",
-                rep->patients, rep->images, rep->lesionImages, rep->abnormalities, rep->files, (unsigned long long)rep->bytes, rep->seconds);
+    std::printf("{\"patients\": %d, \"images\": %d, \"lesion_images\": %d, \"abnormalities\": %d, \"files\": %d, \"bytes\": %llu, "
+                "\"seconds\": %.2f}\n",
+        rep->patients, rep->images, rep->lesionImages, rep->abnormalities, rep->files, (unsigned long long)rep->bytes, rep->seconds);
     return 0;
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-namespace ms::cli {
+namespace ms::cli
+{
 
 int cmdIndex(int argc, char** argv);
 int cmdInfo(int argc, char** argv);

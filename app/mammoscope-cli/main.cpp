@@ -9,16 +9,16 @@
 static void usage(FILE* f)
 {
     std::fprintf(f,
-                 "usage: mammoscope-cli COMMAND [options]\n\n"
-                 "commands:\n"
-                 "  index PATH [--json] [--no-cache]      index a dataset (CBIS-DDSM, Kaggle JPEG, mini-MIAS, image folder)\n"
-                 "  info FILE [--json] [--tags]           decoded size, bits, photometric, spacing, laterality, view, windows\n"
-                 "  render FILE --out PNG [--window C,W] [--overlay MASK] [--max-size N]\n"
-                 "                                        render an image (and an ROI mask outline) to PNG\n"
-                 "  synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size]\n"
-                 "                                        generate a synthetic CBIS-DDSM lookalike\n"
-                 "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n\n"
-                 "MammoScope is a research tool, not a medical device.\n");
+        "usage: mammoscope-cli COMMAND [options]\n\n"
+        "commands:\n"
+        "  index PATH [--json] [--no-cache]      index a dataset (CBIS-DDSM, Kaggle JPEG, mini-MIAS, image folder)\n"
+        "  info FILE [--json] [--tags]           decoded size, bits, photometric, spacing, laterality, view, windows\n"
+        "  render FILE --out PNG [--window C,W] [--overlay MASK] [--max-size N]\n"
+        "                                        render an image (and an ROI mask outline) to PNG\n"
+        "  synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size]\n"
+        "                                        generate a synthetic CBIS-DDSM lookalike\n"
+        "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n\n"
+        "MammoScope is a research tool, not a medical device.\n");
 }
 
 int main(int argc, char** argv)
@@ -28,11 +28,16 @@ int main(int argc, char** argv)
         return argc < 2 ? 2 : 0;
     }
     const std::string cmd = argv[1];
-    if (cmd == "index") return ms::cli::cmdIndex(argc, argv);
-    if (cmd == "info") return ms::cli::cmdInfo(argc, argv);
-    if (cmd == "render") return ms::cli::cmdRender(argc, argv);
-    if (cmd == "synth") return ms::cli::cmdSynth(argc, argv);
-    if (cmd == "bench") return ms::cli::cmdBench(argc, argv);
+    if (cmd == "index")
+        return ms::cli::cmdIndex(argc, argv);
+    if (cmd == "info")
+        return ms::cli::cmdInfo(argc, argv);
+    if (cmd == "render")
+        return ms::cli::cmdRender(argc, argv);
+    if (cmd == "synth")
+        return ms::cli::cmdSynth(argc, argv);
+    if (cmd == "bench")
+        return ms::cli::cmdBench(argc, argv);
     std::fprintf(stderr, "mammoscope-cli: unknown command '%s'\n\n", cmd.c_str());
     usage(stderr);
     return 2;

@@ -5,7 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace ms {
+namespace ms
+{
 
 Json& Json::set(const std::string& key, Json value)
 {
@@ -49,11 +50,21 @@ std::string jsonEscape(std::string_view s)
     out.reserve(s.size() + 2);
     for (unsigned char c : s) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
         default:
             if (c < 0x20) {
                 char buf[8];
@@ -78,8 +89,12 @@ static void newline(std::string& out, int indent, int level)
 void Json::dumpTo(std::string& out, int indent, int level) const
 {
     switch (m_type) {
-    case Type::Null: out += "null"; break;
-    case Type::Bool: out += m_bool ? "true" : "false"; break;
+    case Type::Null:
+        out += "null";
+        break;
+    case Type::Bool:
+        out += m_bool ? "true" : "false";
+        break;
     case Type::Number: {
         if (!std::isfinite(m_num)) {
             out += "null"; // JSON has no NaN/inf
@@ -93,7 +108,11 @@ void Json::dumpTo(std::string& out, int indent, int level) const
         out += buf;
         break;
     }
-    case Type::String: out += '"'; out += jsonEscape(m_str); out += '"'; break;
+    case Type::String:
+        out += '"';
+        out += jsonEscape(m_str);
+        out += '"';
+        break;
     case Type::Array:
         out += '[';
         for (size_t i = 0; i < m_arr.size(); ++i) {
@@ -131,7 +150,8 @@ std::string Json::dump(int indent) const
     return out;
 }
 
-namespace {
+namespace
+{
 
 struct Parser {
     std::string_view s;
@@ -183,10 +203,14 @@ struct Parser {
         for (int k = 0; k < 4; ++k) {
             char c = s[i++];
             v <<= 4;
-            if (c >= '0' && c <= '9') v |= unsigned(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
-            else return fail("bad \\u escape");
+            if (c >= '0' && c <= '9')
+                v |= unsigned(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                v |= unsigned(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                v |= unsigned(c - 'A' + 10);
+            else
+                return fail("bad \\u escape");
         }
         return true;
     }
@@ -207,14 +231,30 @@ struct Parser {
                 break;
             char e = s[i++];
             switch (e) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
             case 'u': {
                 unsigned cp = 0;
                 if (!hex4(cp))
@@ -229,7 +269,8 @@ struct Parser {
                 utf8(out, cp);
                 break;
             }
-            default: return fail("bad escape");
+            default:
+                return fail("bad escape");
             }
         }
         return fail("unterminated string");
@@ -266,8 +307,14 @@ struct Parser {
                         return false;
                     out.set(key, std::move(v));
                     ws();
-                    if (i < s.size() && s[i] == ',') { ++i; continue; }
-                    if (i < s.size() && s[i] == '}') { ++i; break; }
+                    if (i < s.size() && s[i] == ',') {
+                        ++i;
+                        continue;
+                    }
+                    if (i < s.size() && s[i] == '}') {
+                        ++i;
+                        break;
+                    }
                     return fail("expected ',' or '}'");
                 }
             }
@@ -284,8 +331,14 @@ struct Parser {
                         return false;
                     out.push(std::move(v));
                     ws();
-                    if (i < s.size() && s[i] == ',') { ++i; continue; }
-                    if (i < s.size() && s[i] == ']') { ++i; break; }
+                    if (i < s.size() && s[i] == ',') {
+                        ++i;
+                        continue;
+                    }
+                    if (i < s.size() && s[i] == ']') {
+                        ++i;
+                        break;
+                    }
                     return fail("expected ',' or ']'");
                 }
             }
@@ -305,10 +358,12 @@ struct Parser {
         } else if (c == '-' || (c >= '0' && c <= '9')) {
             size_t start = i;
             bool isInt = true;
-            if (s[i] == '-') ++i;
-            while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
-                                    s[i] == '+' || s[i] == '-')) {
-                if (s[i] == '.' || s[i] == 'e' || s[i] == 'E') isInt = false;
+            if (s[i] == '-')
+                ++i;
+            while (
+                i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e' || s[i] == 'E' || s[i] == '+' || s[i] == '-')) {
+                if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
+                    isInt = false;
                 ++i;
             }
             std::string num(s.substr(start, i - start));

@@ -11,31 +11,43 @@
 #include <string_view>
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
-class Json {
+class Json
+{
 public:
     enum class Type { Null, Bool, Number, String, Array, Object };
     using Array = std::vector<Json>;
     using Object = std::vector<std::pair<std::string, Json>>; // keeps insertion order
 
     Json() = default;
-    Json(std::nullptr_t) {}
-    Json(bool b) : m_type(Type::Bool), m_bool(b) {}
-    Json(int v) : m_type(Type::Number), m_num(v), m_isInt(true) {}
-    Json(long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) {}
-    Json(long long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) {}
-    Json(unsigned v) : m_type(Type::Number), m_num(v), m_isInt(true) {}
-    Json(unsigned long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) {}
-    Json(unsigned long long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) {}
-    Json(double v) : m_type(Type::Number), m_num(v) {}
-    Json(const char* s) : m_type(Type::String), m_str(s) {}
-    Json(std::string s) : m_type(Type::String), m_str(std::move(s)) {}
-    Json(std::string_view s) : m_type(Type::String), m_str(s) {}
-    Json(Array a) : m_type(Type::Array), m_arr(std::move(a)) {}
+    Json(std::nullptr_t) { }
+    Json(bool b) : m_type(Type::Bool), m_bool(b) { }
+    Json(int v) : m_type(Type::Number), m_num(v), m_isInt(true) { }
+    Json(long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) { }
+    Json(long long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) { }
+    Json(unsigned v) : m_type(Type::Number), m_num(v), m_isInt(true) { }
+    Json(unsigned long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) { }
+    Json(unsigned long long v) : m_type(Type::Number), m_num(double(v)), m_isInt(true) { }
+    Json(double v) : m_type(Type::Number), m_num(v) { }
+    Json(const char* s) : m_type(Type::String), m_str(s) { }
+    Json(std::string s) : m_type(Type::String), m_str(std::move(s)) { }
+    Json(std::string_view s) : m_type(Type::String), m_str(s) { }
+    Json(Array a) : m_type(Type::Array), m_arr(std::move(a)) { }
 
-    static Json object() { Json j; j.m_type = Type::Object; return j; }
-    static Json array() { Json j; j.m_type = Type::Array; return j; }
+    static Json object()
+    {
+        Json j;
+        j.m_type = Type::Object;
+        return j;
+    }
+    static Json array()
+    {
+        Json j;
+        j.m_type = Type::Array;
+        return j;
+    }
 
     Type type() const { return m_type; }
     bool isNull() const { return m_type == Type::Null; }

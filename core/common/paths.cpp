@@ -7,7 +7,8 @@
 
 namespace fs = std::filesystem;
 
-namespace ms {
+namespace ms
+{
 
 static fs::path baseDir(const char* overrideVar, const char* xdgVar, const char* fallback)
 {
@@ -25,8 +26,14 @@ static fs::path baseDir(const char* overrideVar, const char* xdgVar, const char*
     return p;
 }
 
-fs::path appDataDir() { return baseDir("MAMMOSCOPE_DATA_DIR", "XDG_DATA_HOME", ".local/share"); }
-fs::path appCacheDir() { return baseDir("MAMMOSCOPE_CACHE_DIR", "XDG_CACHE_HOME", ".cache"); }
+fs::path appDataDir()
+{
+    return baseDir("MAMMOSCOPE_DATA_DIR", "XDG_DATA_HOME", ".local/share");
+}
+fs::path appCacheDir()
+{
+    return baseDir("MAMMOSCOPE_CACHE_DIR", "XDG_CACHE_HOME", ".cache");
+}
 
 bool readFile(const fs::path& p, std::string& out)
 {

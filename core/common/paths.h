@@ -5,7 +5,8 @@
 #include <filesystem>
 #include <string>
 
-namespace ms {
+namespace ms
+{
 
 // $MAMMOSCOPE_DATA_DIR, else $XDG_DATA_HOME/MammoScope, else ~/.local/share/MammoScope. Created on demand.
 std::filesystem::path appDataDir();

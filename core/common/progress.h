@@ -6,24 +6,31 @@
 #include <atomic>
 #include <string_view>
 
-namespace ms {
+namespace ms
+{
 
-class Progress {
+class Progress
+{
 public:
     virtual ~Progress() = default;
     // fraction in [0,1]; message is a short phrase ("reading calc_case_description_test_set.csv").
-    virtual void report(double fraction, std::string_view message) { (void)fraction; (void)message; }
+    virtual void report(double fraction, std::string_view message)
+    {
+        (void)fraction;
+        (void)message;
+    }
     virtual bool cancelled() const { return false; }
 };
 
 // A Progress that only carries a cancel flag, settable from another thread.
-class CancelFlag : public Progress {
+class CancelFlag : public Progress
+{
 public:
     void cancel() { m_cancel.store(true); }
     bool cancelled() const override { return m_cancel.load(); }
 
 private:
-    std::atomic<bool> m_cancel{false};
+    std::atomic<bool> m_cancel { false };
 };
 
 inline Progress& nullProgress()

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/result.h"
 
-namespace ms {
+namespace ms
+{
 
 std::string Error::toString() const
 {

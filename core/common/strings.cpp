@@ -6,7 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace ms {
+namespace ms
+{
 
 std::string_view trim(std::string_view s)
 {
@@ -47,8 +48,14 @@ std::vector<std::string> split(std::string_view s, char sep)
     return out;
 }
 
-bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool endsWith(std::string_view s, std::string_view x) { return s.size() >= x.size() && s.substr(s.size() - x.size()) == x; }
+bool startsWith(std::string_view s, std::string_view p)
+{
+    return s.substr(0, p.size()) == p;
+}
+bool endsWith(std::string_view s, std::string_view x)
+{
+    return s.size() >= x.size() && s.substr(s.size() - x.size()) == x;
+}
 bool iEndsWith(std::string_view s, std::string_view x)
 {
     return s.size() >= x.size() && toLower(s.substr(s.size() - x.size())) == toLower(x);

@@ -6,7 +6,8 @@
 #include <string_view>
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
 std::string_view trim(std::string_view s);
 std::string toUpper(std::string_view s);
@@ -15,8 +16,8 @@ std::vector<std::string> split(std::string_view s, char sep);
 bool startsWith(std::string_view s, std::string_view prefix);
 bool endsWith(std::string_view s, std::string_view suffix);
 bool iEndsWith(std::string_view s, std::string_view suffix); // ASCII case-insensitive
-std::optional<long long> parseInt(std::string_view s);       // whole string, after trim
-std::optional<double> parseDouble(std::string_view s);       // whole string, after trim
+std::optional<long long> parseInt(std::string_view s); // whole string, after trim
+std::optional<double> parseDouble(std::string_view s); // whole string, after trim
 std::string formatDouble(double v, int precision = 6);
 
 } // namespace ms

@@ -9,9 +9,11 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
-namespace {
+namespace
+{
 
 struct Stmt {
     sqlite3_stmt* s = nullptr;
@@ -72,8 +74,9 @@ HeaderCache::~HeaderCache()
 
 std::optional<FileFacts> HeaderCache::get(const std::string& path, uint64_t size, int64_t mtime)
 {
-    Stmt st(m_db, "SELECT ok,error,series,study,sop_class,patient,laterality,view,description,rows,columns FROM headers"
-                  " WHERE path=?1 AND size=?2 AND mtime=?3");
+    Stmt st(m_db,
+        "SELECT ok,error,series,study,sop_class,patient,laterality,view,description,rows,columns FROM headers"
+        " WHERE path=?1 AND size=?2 AND mtime=?3");
     st.text(1, path);
     st.i64(2, int64_t(size));
     st.i64(3, mtime);
@@ -136,8 +139,14 @@ void HeaderCache::putDataset(const std::string& root, const std::string& fingerp
     sqlite3_step(st.s);
 }
 
-void HeaderCache::begin() { sqlite3_exec(m_db, "BEGIN", nullptr, nullptr, nullptr); }
-void HeaderCache::commit() { sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr); }
+void HeaderCache::begin()
+{
+    sqlite3_exec(m_db, "BEGIN", nullptr, nullptr, nullptr);
+}
+void HeaderCache::commit()
+{
+    sqlite3_exec(m_db, "COMMIT", nullptr, nullptr, nullptr);
+}
 
 FileFacts dicomFacts(const fs::path& p, HeaderCache* cache)
 {

@@ -14,16 +14,18 @@
 
 struct sqlite3;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
 struct FileFacts {
     bool ok = false;
-    std::string error;          // why the header could not be read
+    std::string error; // why the header could not be read
     std::string seriesUid, studyUid, sopClassUid, patientId, laterality, view, seriesDescription;
     int rows = 0, columns = 0;
 };
 
-class HeaderCache {
+class HeaderCache
+{
 public:
     static Result<std::unique_ptr<HeaderCache>> open(const std::filesystem::path& file);
     ~HeaderCache();

@@ -15,50 +15,51 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
-namespace cbis {
+namespace cbis
+{
 
 const std::vector<std::string>& pathologies()
 {
-    static const std::vector<std::string> v{"MALIGNANT", "BENIGN", "BENIGN_WITHOUT_CALLBACK"};
+    static const std::vector<std::string> v { "MALIGNANT", "BENIGN", "BENIGN_WITHOUT_CALLBACK" };
     return v;
 }
 const std::vector<std::string>& massShapes()
 {
-    static const std::vector<std::string> v{"ROUND", "OVAL", "LOBULATED", "IRREGULAR", "ARCHITECTURAL_DISTORTION",
-                                            "ASYMMETRIC_BREAST_TISSUE", "FOCAL_ASYMMETRIC_DENSITY", "LYMPH_NODE", "NA"};
+    static const std::vector<std::string> v { "ROUND", "OVAL", "LOBULATED", "IRREGULAR", "ARCHITECTURAL_DISTORTION",
+        "ASYMMETRIC_BREAST_TISSUE", "FOCAL_ASYMMETRIC_DENSITY", "LYMPH_NODE", "NA" };
     return v;
 }
 const std::vector<std::string>& massMargins()
 {
-    static const std::vector<std::string> v{"CIRCUMSCRIBED", "MICROLOBULATED", "OBSCURED", "ILL_DEFINED", "SPICULATED", "NA"};
+    static const std::vector<std::string> v { "CIRCUMSCRIBED", "MICROLOBULATED", "OBSCURED", "ILL_DEFINED", "SPICULATED", "NA" };
     return v;
 }
 const std::vector<std::string>& calcTypes()
 {
-    static const std::vector<std::string> v{"AMORPHOUS", "COARSE", "DYSTROPHIC", "EGGSHELL", "FINE_LINEAR_BRANCHING",
-                                            "LARGE_RODLIKE", "LUCENT_CENTER", "LUCENT_CENTERED", "MILK_OF_CALCIUM",
-                                            "PLEOMORPHIC", "PUNCTATE", "ROUND_AND_REGULAR", "SKIN", "VASCULAR", "NA"};
+    static const std::vector<std::string> v { "AMORPHOUS", "COARSE", "DYSTROPHIC", "EGGSHELL", "FINE_LINEAR_BRANCHING", "LARGE_RODLIKE",
+        "LUCENT_CENTER", "LUCENT_CENTERED", "MILK_OF_CALCIUM", "PLEOMORPHIC", "PUNCTATE", "ROUND_AND_REGULAR", "SKIN", "VASCULAR", "NA" };
     return v;
 }
 const std::vector<std::string>& calcDistributions()
 {
-    static const std::vector<std::string> v{"CLUSTERED", "LINEAR", "SEGMENTAL", "REGIONAL", "DIFFUSELY_SCATTERED", "NA"};
+    static const std::vector<std::string> v { "CLUSTERED", "LINEAR", "SEGMENTAL", "REGIONAL", "DIFFUSELY_SCATTERED", "NA" };
     return v;
 }
 const std::vector<std::string>& massHeader()
 {
-    static const std::vector<std::string> v{"patient_id", "breast_density", "left or right breast", "image view", "abnormality id",
-                                            "abnormality type", "mass shape", "mass margins", "assessment", "pathology",
-                                            "subtlety", "image file path", "cropped image file path", "ROI mask file path"};
+    static const std::vector<std::string> v { "patient_id", "breast_density", "left or right breast", "image view", "abnormality id",
+        "abnormality type", "mass shape", "mass margins", "assessment", "pathology", "subtlety", "image file path",
+        "cropped image file path", "ROI mask file path" };
     return v;
 }
 const std::vector<std::string>& calcHeader()
 {
-    static const std::vector<std::string> v{"patient_id", "breast density", "left or right breast", "image view", "abnormality id",
-                                            "abnormality type", "calc type", "calc distribution", "assessment", "pathology",
-                                            "subtlety", "image file path", "cropped image file path", "ROI mask file path"};
+    static const std::vector<std::string> v { "patient_id", "breast density", "left or right breast", "image view", "abnormality id",
+        "abnormality type", "calc type", "calc distribution", "assessment", "pathology", "subtlety", "image file path",
+        "cropped image file path", "ROI mask file path" };
     return v;
 }
 std::string descriptionFileName(bool mass, bool train)
@@ -67,14 +68,13 @@ std::string descriptionFileName(bool mass, bool train)
 }
 const std::vector<std::string>& kaggleDicomInfoHeader()
 {
-    static const std::vector<std::string> v{
-        "file_path", "image_path", "AccessionNumber", "BitsAllocated", "BitsStored", "BodyPartExamined", "Columns", "ContentDate",
-        "ContentTime", "ConversionType", "HighBit", "InstanceNumber", "LargestImagePixelValue", "Laterality", "Modality",
-        "PatientBirthDate", "PatientID", "PatientName", "PatientOrientation", "PatientSex", "PhotometricInterpretation",
-        "PixelRepresentation", "ReferringPhysicianName", "Rows", "SOPClassUID", "SOPInstanceUID", "SamplesPerPixel",
-        "SecondaryCaptureDeviceManufacturer", "SecondaryCaptureDeviceManufacturerModelName", "SeriesDescription",
-        "SeriesInstanceUID", "SeriesNumber", "SmallestImagePixelValue", "SpecificCharacterSet", "StudyDate", "StudyID",
-        "StudyInstanceUID", "StudyTime"};
+    static const std::vector<std::string> v { "file_path", "image_path", "AccessionNumber", "BitsAllocated", "BitsStored",
+        "BodyPartExamined", "Columns", "ContentDate", "ContentTime", "ConversionType", "HighBit", "InstanceNumber",
+        "LargestImagePixelValue", "Laterality", "Modality", "PatientBirthDate", "PatientID", "PatientName", "PatientOrientation",
+        "PatientSex", "PhotometricInterpretation", "PixelRepresentation", "ReferringPhysicianName", "Rows", "SOPClassUID", "SOPInstanceUID",
+        "SamplesPerPixel", "SecondaryCaptureDeviceManufacturer", "SecondaryCaptureDeviceManufacturerModelName", "SeriesDescription",
+        "SeriesInstanceUID", "SeriesNumber", "SmallestImagePixelValue", "SpecificCharacterSet", "StudyDate", "StudyID", "StudyInstanceUID",
+        "StudyTime" };
     return v;
 }
 
@@ -94,7 +94,8 @@ void parseCbisName(const std::string& name, std::string& patientId, std::string&
     }
 }
 
-namespace {
+namespace
+{
 
 struct FileRef {
     std::string path;
@@ -106,7 +107,7 @@ struct Resolver {
     fs::path root;
     HeaderCache* cache = nullptr;
     std::unordered_map<std::string, std::vector<FileRef>> bySeries; // series UID -> files
-    std::map<std::string, std::pair<int, int>> sizeOf;             // path -> (rows, cols)
+    std::map<std::string, std::pair<int, int>> sizeOf; // path -> (rows, cols)
     bool kaggle = false;
 
     static std::string seriesOf(const std::string& csvPath)
@@ -120,13 +121,13 @@ struct Resolver {
         auto it = sizeOf.find(p);
         if (it != sizeOf.end())
             return it->second;
-        std::pair<int, int> s{0, 0};
+        std::pair<int, int> s { 0, 0 };
         if (iEndsWith(p, ".dcm")) {
             auto f = dicomFacts(p, cache);
             if (f.ok)
-                s = {f.rows, f.columns};
+                s = { f.rows, f.columns };
         } else if (auto r = imageio::readSize(p)) {
-            s = {r->second, r->first};
+            s = { r->second, r->first };
         }
         sizeOf[p] = s;
         return s;
@@ -138,7 +139,7 @@ struct Resolver {
         std::vector<std::string> out;
         std::string rel(trim(csvPath));
         std::error_code ec;
-        for (const fs::path& base : {root, root / "CBIS-DDSM"}) {
+        for (const fs::path& base : { root, root / "CBIS-DDSM" }) {
             fs::path lit = base / rel;
             if (!rel.empty() && fs::is_regular_file(lit, ec))
                 out.push_back(lit.string());
@@ -170,7 +171,7 @@ std::vector<CsvSource> findDescriptionFiles(const fs::path& root)
 {
     std::vector<CsvSource> out;
     std::error_code ec;
-    std::vector<fs::path> dirs{root, root / "csv", root / "CBIS-DDSM", root / "CBIS-DDSM" / "csv"};
+    std::vector<fs::path> dirs { root, root / "csv", root / "CBIS-DDSM", root / "CBIS-DDSM" / "csv" };
     std::set<std::string> seen;
     for (const auto& d : dirs) {
         if (!fs::is_directory(d, ec))
@@ -187,7 +188,9 @@ std::vector<CsvSource> findDescriptionFiles(const fs::path& root)
             s.normal = startsWith(n, "normal");
             if (!s.mass && !s.normal && !startsWith(n, "calc"))
                 continue;
-            s.split = n.find("train") != std::string::npos ? Split::Train : n.find("test") != std::string::npos ? Split::Test : Split::Unknown;
+            s.split = n.find("train") != std::string::npos ? Split::Train
+                : n.find("test") != std::string::npos      ? Split::Test
+                                                           : Split::Unknown;
             out.push_back(s);
         }
     }
@@ -198,7 +201,7 @@ std::vector<CsvSource> findDescriptionFiles(const fs::path& root)
 fs::path findKaggleInfo(const fs::path& root)
 {
     std::error_code ec;
-    for (const auto& p : {root / "csv" / "dicom_info.csv", root / "dicom_info.csv", root / "CBIS-DDSM" / "csv" / "dicom_info.csv"})
+    for (const auto& p : { root / "csv" / "dicom_info.csv", root / "dicom_info.csv", root / "CBIS-DDSM" / "csv" / "dicom_info.csv" })
         if (fs::is_regular_file(p, ec))
             return p;
     return {};
@@ -228,8 +231,8 @@ void scanDicomTree(Resolver& r, Dataset& ds, Progress& progress)
             ds.addProblem(files[i].string(), "", f.error);
             continue;
         }
-        r.sizeOf[files[i].string()] = {f.rows, f.columns};
-        r.bySeries[f.seriesUid].push_back({files[i].string(), f.rows, f.columns, f.seriesDescription});
+        r.sizeOf[files[i].string()] = { f.rows, f.columns };
+        r.bySeries[f.seriesUid].push_back({ files[i].string(), f.rows, f.columns, f.seriesDescription });
     }
     if (r.cache)
         r.cache->commit();
@@ -262,7 +265,7 @@ void readKaggleInfo(Resolver& r, const fs::path& info, Dataset& ds)
         f.columns = int(parseInt(cell(row, cCols)).value_or(0));
         f.description = cell(row, cDesc);
         if (f.rows > 0 && f.columns > 0)
-            r.sizeOf[f.path] = {f.rows, f.columns};
+            r.sizeOf[f.path] = { f.rows, f.columns };
         r.bySeries[cell(row, cSeries)].push_back(f);
     }
 }
@@ -276,7 +279,7 @@ bool inVocabulary(const std::string& value, const std::vector<std::string>& voca
 }
 
 void readNormals(const CsvTable& t, const std::string& file, Split sp, Resolver& r, Dataset& ds,
-                 std::unordered_map<std::string, int>& imageByKey, std::set<std::string>& missing)
+    std::unordered_map<std::string, int>& imageByKey, std::set<std::string>& missing)
 {
     const int cPatient = t.column("patient_id"), cDensity = t.column("breast density"), cSide = t.column("left or right breast"),
               cView = t.column("image view"), cImage = t.column("image file path");
@@ -286,8 +289,9 @@ void readNormals(const CsvTable& t, const std::string& file, Split sp, Resolver&
     }
     for (const auto& row : t.rows) {
         if (row.cells.size() != t.header.size()) {
-            ds.addProblem(file, "line " + std::to_string(row.line), "row has " + std::to_string(row.cells.size()) + " cells, the header has " +
-                                                                     std::to_string(t.header.size()) + "; row skipped");
+            ds.addProblem(file, "line " + std::to_string(row.line),
+                "row has " + std::to_string(row.cells.size()) + " cells, the header has " + std::to_string(t.header.size())
+                    + "; row skipped");
             continue;
         }
         Image im;
@@ -371,9 +375,9 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
                   cPath = t->column("pathology"), cSubtle = t->column("subtlety"), cImage = t->column("image file path"),
                   cCrop = t->column("cropped image file path"), cMask = t->column("ROI mask file path");
         std::vector<std::string> missingCols;
-        for (auto [c, n] : std::initializer_list<std::pair<int, const char*>>{
-                 {cPatient, "patient_id"}, {cSide, "left or right breast"}, {cView, "image view"}, {cId, "abnormality id"},
-                 {cType, "abnormality type"}, {cPath, "pathology"}, {cImage, "image file path"}})
+        for (auto [c, n] : std::initializer_list<std::pair<int, const char*>> { { cPatient, "patient_id" },
+                 { cSide, "left or right breast" }, { cView, "image view" }, { cId, "abnormality id" }, { cType, "abnormality type" },
+                 { cPath, "pathology" }, { cImage, "image file path" } })
             if (c < 0)
                 missingCols.push_back(n);
         if (!missingCols.empty()) {
@@ -386,8 +390,9 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
         for (const auto& row : t->rows) {
             const std::string where = "line " + std::to_string(row.line);
             if (row.cells.size() != t->header.size()) {
-                ds.addProblem(file, where, "row has " + std::to_string(row.cells.size()) + " cells, the header has " +
-                                               std::to_string(t->header.size()) + "; row skipped");
+                ds.addProblem(file, where,
+                    "row has " + std::to_string(row.cells.size()) + " cells, the header has " + std::to_string(t->header.size())
+                        + "; row skipped");
                 continue;
             }
             Abnormality a;
@@ -468,7 +473,7 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
                 if (r.kaggle) // the Kaggle series folder may hold only this image; prefer its full-mammogram row
                     for (const auto& f : r.bySeries[im.seriesUid])
                         if (toLower(f.description).find("full") != std::string::npos)
-                            cands = {f.path};
+                            cands = { f.path };
                 if (!cands.empty()) {
                     std::string best;
                     long long bestArea = -1;
@@ -487,10 +492,11 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
             } else {
                 const Image& im = ds.images[size_t(it->second)];
                 if (im.side != a.side || im.view != a.view)
-                    ds.addProblem(file, where, "image " + key + " was described as " + im.side + " " + im.view + " before, now " + a.side + " " + a.view);
+                    ds.addProblem(file, where,
+                        "image " + key + " was described as " + im.side + " " + im.view + " before, now " + a.side + " " + a.view);
             }
             a.image = it->second;
-            if (!seenAbnormality.insert({key + "/" + a.type, a.number}).second)
+            if (!seenAbnormality.insert({ key + "/" + a.type, a.number }).second)
                 ds.addProblem(file, where, "abnormality " + std::to_string(a.number) + " of " + key + " is described twice");
 
             // Crop and mask: the files of both series; the mask is the one with the full image's size.
@@ -499,9 +505,9 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
                 if (std::find(cands.begin(), cands.end(), c) == cands.end())
                     cands.push_back(c);
             const Image& im = ds.images[size_t(a.image)];
-            std::pair<int, int> fullSize = im.path.empty() ? std::pair<int, int>{0, 0} : r.size(im.path);
+            std::pair<int, int> fullSize = im.path.empty() ? std::pair<int, int> { 0, 0 } : r.size(im.path);
             if (r.kaggle) {
-                for (const auto& s : {Resolver::seriesOf(a.cropCsvPath), Resolver::seriesOf(a.maskCsvPath)})
+                for (const auto& s : { Resolver::seriesOf(a.cropCsvPath), Resolver::seriesOf(a.maskCsvPath) })
                     for (const auto& f : r.bySeries[s]) {
                         std::string d = toLower(f.description);
                         if (d.find("mask") != std::string::npos && a.maskPath.empty())
@@ -543,9 +549,10 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
     ds.missingFiles.assign(missing.begin(), missing.end());
     if (!ds.missingFiles.empty()) {
         size_t refs = ds.images.size() + 2 * ds.abnormalities.size();
-        ds.addProblem(root.string(), "", std::to_string(ds.missingFiles.size()) + " of " + std::to_string(refs) +
-                                             " image files referenced by the description files were not found" +
-                                             (ds.missingFiles.size() == refs ? " (the folder holds only the CSVs)" : ""));
+        ds.addProblem(root.string(), "",
+            std::to_string(ds.missingFiles.size()) + " of " + std::to_string(refs)
+                + " image files referenced by the description files were not found"
+                + (ds.missingFiles.size() == refs ? " (the folder holds only the CSVs)" : ""));
     }
     ds.finalise();
     return ds;

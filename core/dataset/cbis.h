@@ -5,10 +5,11 @@
 #include <string>
 #include <vector>
 
-namespace ms::dataset::cbis {
+namespace ms::dataset::cbis
+{
 
-const std::vector<std::string>& pathologies();      // MALIGNANT, BENIGN, BENIGN_WITHOUT_CALLBACK
-const std::vector<std::string>& massShapes();       // single terms; CSV cells join several with '-'
+const std::vector<std::string>& pathologies(); // MALIGNANT, BENIGN, BENIGN_WITHOUT_CALLBACK
+const std::vector<std::string>& massShapes(); // single terms; CSV cells join several with '-'
 const std::vector<std::string>& massMargins();
 const std::vector<std::string>& calcTypes();
 const std::vector<std::string>& calcDistributions();

@@ -4,7 +4,8 @@
 #include "core/common/paths.h"
 #include "core/common/strings.h"
 
-namespace ms {
+namespace ms
+{
 
 std::string CsvTable::normalise(std::string_view name)
 {

@@ -10,7 +10,8 @@
 #include <string_view>
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
 struct CsvRecord {
     int line = 0; // 1-based line where the record starts

@@ -4,15 +4,20 @@
 #include <algorithm>
 #include <map>
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
 std::string formatName(Format f)
 {
     switch (f) {
-    case Format::CbisDdsm: return "cbis-ddsm";
-    case Format::KaggleJpeg: return "kaggle-jpeg";
-    case Format::MiniMias: return "mini-mias";
-    case Format::Folder: return "folder";
+    case Format::CbisDdsm:
+        return "cbis-ddsm";
+    case Format::KaggleJpeg:
+        return "kaggle-jpeg";
+    case Format::MiniMias:
+        return "mini-mias";
+    case Format::Folder:
+        return "folder";
     }
     return "folder";
 }
@@ -20,25 +25,33 @@ std::string formatName(Format f)
 std::string splitName(Split s)
 {
     switch (s) {
-    case Split::Train: return "train";
-    case Split::Test: return "test";
-    case Split::Unknown: return "unknown";
+    case Split::Train:
+        return "train";
+    case Split::Test:
+        return "test";
+    case Split::Unknown:
+        return "unknown";
     }
     return "unknown";
 }
 
 static Split splitFromName(const std::string& s)
 {
-    if (s == "train") return Split::Train;
-    if (s == "test") return Split::Test;
+    if (s == "train")
+        return Split::Train;
+    if (s == "test")
+        return Split::Test;
     return Split::Unknown;
 }
 
 static Format formatFromName(const std::string& s)
 {
-    if (s == "cbis-ddsm") return Format::CbisDdsm;
-    if (s == "kaggle-jpeg") return Format::KaggleJpeg;
-    if (s == "mini-mias") return Format::MiniMias;
+    if (s == "cbis-ddsm")
+        return Format::CbisDdsm;
+    if (s == "kaggle-jpeg")
+        return Format::KaggleJpeg;
+    if (s == "mini-mias")
+        return Format::MiniMias;
     return Format::Folder;
 }
 
@@ -50,7 +63,7 @@ const Patient* Dataset::findPatient(const std::string& id) const
 
 void Dataset::addProblem(std::string file, std::string where, std::string message)
 {
-    problems.push_back({std::move(file), std::move(where), std::move(message)});
+    problems.push_back({ std::move(file), std::move(where), std::move(message) });
 }
 
 void Dataset::finalise()
@@ -70,7 +83,7 @@ void Dataset::finalise()
         byPatient[im.patientId].push_back(im.index);
     patients.clear();
     for (auto& [id, list] : byPatient)
-        patients.push_back({id, list});
+        patients.push_back({ id, list });
     std::sort(missingFiles.begin(), missingFiles.end());
     missingFiles.erase(std::unique(missingFiles.begin(), missingFiles.end()), missingFiles.end());
 }
@@ -83,7 +96,8 @@ Json summaryJson(const Dataset& ds)
     j.set("patients", ds.patients.size());
     j.set("images", ds.images.size());
     j.set("abnormalities", ds.abnormalities.size());
-    std::map<std::string, long> splits{{"train", 0}, {"test", 0}}, types, pathology{{"MALIGNANT", 0}, {"BENIGN", 0}, {"BENIGN_WITHOUT_CALLBACK", 0}};
+    std::map<std::string, long> splits { { "train", 0 }, { "test", 0 } }, types,
+        pathology { { "MALIGNANT", 0 }, { "BENIGN", 0 }, { "BENIGN_WITHOUT_CALLBACK", 0 } };
     for (const auto& a : ds.abnormalities) {
         if (a.split != Split::Unknown)
             ++splits[splitName(a.split)];
@@ -103,7 +117,7 @@ Json summaryJson(const Dataset& ds)
             t.set(k, v);
     j.set("types", t);
     Json p = Json::object();
-    for (const char* k : {"MALIGNANT", "BENIGN", "BENIGN_WITHOUT_CALLBACK"})
+    for (const char* k : { "MALIGNANT", "BENIGN", "BENIGN_WITHOUT_CALLBACK" })
         p.set(k, pathology[k]);
     for (const auto& [k, v] : pathology)
         if (k != "MALIGNANT" && k != "BENIGN" && k != "BENIGN_WITHOUT_CALLBACK")
@@ -261,7 +275,7 @@ Result<Dataset> fromJson(const Json& j)
         ds.missingFiles.push_back(m.string());
     for (const auto& p : j["problems"].elements())
         if (p.size() == 3)
-            ds.problems.push_back({p.elements()[0].string(), p.elements()[1].string(), p.elements()[2].string()});
+            ds.problems.push_back({ p.elements()[0].string(), p.elements()[1].string(), p.elements()[2].string() });
     ds.finalise();
     return ds;
 }

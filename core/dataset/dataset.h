@@ -13,53 +13,54 @@
 #include <string>
 #include <vector>
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
 enum class Format { CbisDdsm, KaggleJpeg, MiniMias, Folder };
 enum class Split { Train, Test, Unknown };
 
-std::string formatName(Format f);   // "cbis-ddsm", "kaggle-jpeg", "mini-mias", "folder"
-std::string splitName(Split s);     // "train", "test", "unknown"
+std::string formatName(Format f); // "cbis-ddsm", "kaggle-jpeg", "mini-mias", "folder"
+std::string splitName(Split s); // "train", "test", "unknown"
 
 struct Problem {
     std::string file;
-    std::string where;   // "line 12", "tag (0020,000e)", ...
+    std::string where; // "line 12", "tag (0020,000e)", ...
     std::string message;
 };
 
 struct Abnormality {
-    int index = -1;             // position in Dataset::abnormalities
-    int image = -1;             // index of its full mammogram in Dataset::images
+    int index = -1; // position in Dataset::abnormalities
+    int image = -1; // index of its full mammogram in Dataset::images
     std::string patientId;
-    std::string side;           // LEFT / RIGHT
-    std::string view;           // CC / MLO
-    int number = 1;             // 'abnormality id' within the image
-    std::string type;           // mass, calcification (MIAS also: architectural distortion, asymmetry)
+    std::string side; // LEFT / RIGHT
+    std::string view; // CC / MLO
+    int number = 1; // 'abnormality id' within the image
+    std::string type; // mass, calcification (MIAS also: architectural distortion, asymmetry)
     std::string massShape, massMargins, calcType, calcDistribution;
-    int assessment = -1;        // BI-RADS 0-5, -1 unknown
-    int subtlety = -1;          // 1-5
-    int density = -1;           // breast density 1-4
-    std::string pathology;      // MALIGNANT, BENIGN, BENIGN_WITHOUT_CALLBACK
+    int assessment = -1; // BI-RADS 0-5, -1 unknown
+    int subtlety = -1; // 1-5
+    int density = -1; // breast density 1-4
+    std::string pathology; // MALIGNANT, BENIGN, BENIGN_WITHOUT_CALLBACK
     Split split = Split::Unknown;
-    std::string cropPath;       // resolved file, empty when missing
-    std::string maskPath;       // resolved file, empty when missing
+    std::string cropPath; // resolved file, empty when missing
+    std::string maskPath; // resolved file, empty when missing
     std::string cropCsvPath, maskCsvPath; // as written in the CSV
     // Circle ROI when the dataset gives one (mini-MIAS), in image pixels with the origin top-left; radius < 0: none.
     double centerX = -1, centerY = -1, radius = -1;
-    std::string sourceFile;     // CSV or Info.txt
+    std::string sourceFile; // CSV or Info.txt
     int sourceLine = 0;
     std::vector<std::pair<std::string, std::string>> attributes; // every column of the source row, in order
 };
 
 struct Image {
     int index = -1;
-    std::string key;            // e.g. "Mass-Training_P_00001_LEFT_CC", "mdb001", relative path in a folder
+    std::string key; // e.g. "Mass-Training_P_00001_LEFT_CC", "mdb001", relative path in a folder
     std::string patientId;
-    std::string side;           // LEFT / RIGHT / ""
-    std::string view;           // CC / MLO / ""
+    std::string side; // LEFT / RIGHT / ""
+    std::string view; // CC / MLO / ""
     Split split = Split::Unknown;
-    std::string path;           // resolved absolute file path, empty when missing
-    std::string csvPath;        // as referenced by the dataset's description files
+    std::string path; // resolved absolute file path, empty when missing
+    std::string csvPath; // as referenced by the dataset's description files
     std::string studyUid, seriesUid;
     int density = -1;
     std::vector<int> abnormalities;
@@ -77,7 +78,7 @@ struct Dataset {
     std::vector<Patient> patients;
     std::vector<Image> images;
     std::vector<Abnormality> abnormalities;
-    std::vector<std::string> missingFiles;     // referenced but not found (full, crop, mask), unique
+    std::vector<std::string> missingFiles; // referenced but not found (full, crop, mask), unique
     std::vector<Problem> problems;
     bool fromCache = false;
 
@@ -95,7 +96,7 @@ Result<Dataset> fromJson(const Json& j);
 
 struct OpenOptions {
     bool useCache = true;
-    std::filesystem::path cacheFile;  // default: appCacheDir()/index.sqlite
+    std::filesystem::path cacheFile; // default: appCacheDir()/index.sqlite
 };
 
 // Detects the layout and indexes it. Fails (with a message) only when `root` is not a dataset at all.

@@ -10,9 +10,11 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
-namespace {
+namespace
+{
 
 void sideViewFromName(const std::string& name, std::string& side, std::string& view)
 {
@@ -27,7 +29,8 @@ void sideViewFromName(const std::string& name, std::string& side, std::string& v
             side = "RIGHT";
         if (view.empty() && (t == "CC" || t == "MLO"))
             view = t;
-        if (side.empty() && view.empty() && t.size() >= 3 && (t[0] == 'L' || t[0] == 'R') && (t.substr(1) == "CC" || t.substr(1) == "MLO")) {
+        if (side.empty() && view.empty() && t.size() >= 3 && (t[0] == 'L' || t[0] == 'R')
+            && (t.substr(1) == "CC" || t.substr(1) == "MLO")) {
             side = t[0] == 'L' ? "LEFT" : "RIGHT";
             view = t.substr(1);
         }

@@ -9,7 +9,8 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
 bool looksLikeDicom(const fs::path& p)
 {

@@ -9,7 +9,8 @@
 #include <filesystem>
 #include <optional>
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
 struct LoadedImage {
     Image16 image;

@@ -11,14 +11,16 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
-namespace {
+namespace
+{
 
 fs::path findInfo(const fs::path& root)
 {
     std::error_code ec;
-    for (const char* n : {"Info.txt", "info.txt", "INFO.TXT"})
+    for (const char* n : { "Info.txt", "info.txt", "INFO.TXT" })
         if (fs::is_regular_file(root / n, ec))
             return root / n;
     return {};
@@ -26,18 +28,25 @@ fs::path findInfo(const fs::path& root)
 
 std::string classType(const std::string& c)
 {
-    if (c == "CALC") return "calcification";
-    if (c == "CIRC" || c == "SPIC" || c == "MISC") return "mass";
-    if (c == "ARCH") return "architectural distortion";
-    if (c == "ASYM") return "asymmetry";
+    if (c == "CALC")
+        return "calcification";
+    if (c == "CIRC" || c == "SPIC" || c == "MISC")
+        return "mass";
+    if (c == "ARCH")
+        return "architectural distortion";
+    if (c == "ASYM")
+        return "asymmetry";
     return {};
 }
 
 std::string tissueName(const std::string& bg)
 {
-    if (bg == "F") return "fatty";
-    if (bg == "G") return "fatty-glandular";
-    if (bg == "D") return "dense-glandular";
+    if (bg == "F")
+        return "fatty";
+    if (bg == "G")
+        return "fatty-glandular";
+    if (bg == "D")
+        return "dense-glandular";
     return bg;
 }
 
@@ -66,7 +75,7 @@ Result<Dataset> readMias(const fs::path& root, Progress& progress)
         std::string_view t = trim(line);
         if (!startsWith(t, "mdb") || t.size() < 6 || !std::isdigit(static_cast<unsigned char>(t[3])))
             continue;
-        std::istringstream ls{std::string(t)};
+        std::istringstream ls { std::string(t) };
         std::vector<std::string> tok;
         for (std::string w; ls >> w;)
             tok.push_back(w);
@@ -86,7 +95,8 @@ Result<Dataset> readMias(const fs::path& root, Progress& progress)
         if (inserted) {
             Image im;
             im.key = ref;
-            im.patientId = "mdb" + std::string(3 - std::min<size_t>(3, std::to_string((*num + 1) / 2).size()), '0') + std::to_string((*num + 1) / 2);
+            im.patientId
+                = "mdb" + std::string(3 - std::min<size_t>(3, std::to_string((*num + 1) / 2).size()), '0') + std::to_string((*num + 1) / 2);
             im.side = (*num % 2 == 1) ? "RIGHT" : "LEFT"; // MIAS pairs: odd numbers right, even left
             im.view = "MLO";
             fs::path p = root / (ref + ".pgm");
@@ -118,9 +128,12 @@ Result<Dataset> readMias(const fs::path& root, Progress& progress)
         for (const auto& other : ds.abnormalities)
             if (other.image == a.image)
                 ++a.number;
-        if (cls == "CIRC") a.massMargins = "CIRCUMSCRIBED";
-        if (cls == "SPIC") a.massMargins = "SPICULATED";
-        if (cls == "MISC") a.massMargins = "ILL_DEFINED";
+        if (cls == "CIRC")
+            a.massMargins = "CIRCUMSCRIBED";
+        if (cls == "SPIC")
+            a.massMargins = "SPICULATED";
+        if (cls == "MISC")
+            a.massMargins = "ILL_DEFINED";
         std::string sev = tok.size() > 3 ? tok[3] : "";
         if (sev == "B")
             a.pathology = "BENIGN";
@@ -128,7 +141,7 @@ Result<Dataset> readMias(const fs::path& root, Progress& progress)
             a.pathology = "MALIGNANT";
         else
             ds.addProblem(file, where, "severity '" + sev + "' is not B or M");
-        static const char* names[] = {"REFNUM", "BG", "CLASS", "SEVERITY", "X", "Y", "RADIUS"};
+        static const char* names[] = { "REFNUM", "BG", "CLASS", "SEVERITY", "X", "Y", "RADIUS" };
         for (size_t k = 0; k < tok.size() && k < 7; ++k)
             a.attributes.emplace_back(names[k], tok[k]);
         a.attributes.emplace_back("background tissue", tissueName(tok[1]));
@@ -153,8 +166,9 @@ Result<Dataset> readMias(const fs::path& root, Progress& progress)
     if (ds.images.empty())
         return Error("Info.txt has no mdbNNN rows", info.string());
     if (!ds.missingFiles.empty())
-        ds.addProblem(root.string(), "", std::to_string(ds.missingFiles.size()) + " of " + std::to_string(ds.images.size()) +
-                                             " images listed in Info.txt are not in the folder");
+        ds.addProblem(root.string(), "",
+            std::to_string(ds.missingFiles.size()) + " of " + std::to_string(ds.images.size())
+                + " images listed in Info.txt are not in the folder");
     ds.finalise();
     return ds;
 }

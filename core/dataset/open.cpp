@@ -9,9 +9,11 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dataset {
+namespace ms::dataset
+{
 
-namespace {
+namespace
+{
 
 // FNV-1a over every file's relative path, size and modification time: any change re-indexes.
 std::string fingerprint(const fs::path& root)
@@ -49,7 +51,7 @@ std::string fingerprint(const fs::path& root)
 bool hasCbisCsv(const fs::path& root)
 {
     std::error_code ec;
-    for (const auto& d : {root, root / "csv", root / "CBIS-DDSM", root / "CBIS-DDSM" / "csv"}) {
+    for (const auto& d : { root, root / "csv", root / "CBIS-DDSM", root / "CBIS-DDSM" / "csv" }) {
         if (!fs::is_directory(d, ec))
             continue;
         for (const auto& e : fs::directory_iterator(d, ec)) {

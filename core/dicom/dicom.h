@@ -12,24 +12,25 @@
 #include <string>
 #include <vector>
 
-namespace ms::dicom {
+namespace ms::dicom
+{
 
 struct Tag {
-    std::string tag;   // "(0028,0010)"
+    std::string tag; // "(0028,0010)"
     std::string vr;
-    std::string name;  // DCMTK dictionary name, "Rows"
+    std::string name; // DCMTK dictionary name, "Rows"
     std::string value; // rendered, shortened to 256 characters
-    int depth = 0;     // nesting inside sequences
+    int depth = 0; // nesting inside sequences
     bool identifying = false; // patient name, birth date, ... hidden by default in the GUI
 };
 
 struct Header {
     std::string sopClassUid, sopInstanceUid, studyUid, seriesUid;
     std::string patientId, patientName, studyDate, modality, seriesDescription, bodyPart;
-    std::string laterality;   // "L" / "R" / "" from ImageLaterality, Laterality, or BodyPartExamined
-    std::string view;         // "CC", "MLO", ... from ViewPosition or PatientOrientation (CBIS-DDSM keeps it there)
+    std::string laterality; // "L" / "R" / "" from ImageLaterality, Laterality, or BodyPartExamined
+    std::string view; // "CC", "MLO", ... from ViewPosition or PatientOrientation (CBIS-DDSM keeps it there)
     std::string transferSyntaxUid, transferSyntaxName;
-    std::string photometric;  // as written
+    std::string photometric; // as written
     std::string presentationIntent;
     int rows = 0, columns = 0, frames = 1, bitsAllocated = 0, bitsStored = 0, highBit = 0, pixelRepresentation = 0;
     int samplesPerPixel = 1;
@@ -46,7 +47,7 @@ struct File {
 };
 
 struct ReadOptions {
-    bool wantTags = false;  // fill File::tags
+    bool wantTags = false; // fill File::tags
 };
 
 // Decodes the first frame. Errors name the file and the problem (tag, transfer syntax, length).
@@ -62,8 +63,8 @@ struct WriteInfo {
     std::string patientId, patientName, studyUid, seriesUid, sopInstanceUid;
     std::string studyDate = "20160720", studyTime = "000000", seriesDescription;
     int seriesNumber = 1, instanceNumber = 1;
-    std::string laterality;          // "L" / "R"
-    std::string view;                // "CC" / "MLO", written to PatientOrientation as CBIS-DDSM does and to ViewPosition
+    std::string laterality; // "L" / "R"
+    std::string view; // "CC" / "MLO", written to PatientOrientation as CBIS-DDSM does and to ViewPosition
     std::string modality = "MG";
     std::string sopClassUid = "1.2.840.10008.5.1.4.1.1.7"; // Secondary Capture, as in CBIS-DDSM
     std::string manufacturer = "MammoScope synthetic phantom";
@@ -71,8 +72,7 @@ struct WriteInfo {
 };
 
 // Writes a 16-bit (or, when img.bitsStored <= 8, 8-bit) MONOCHROME2 image.
-Status write(const std::filesystem::path& path, const Image16& img, const WriteInfo& info,
-             Compression compression = Compression::None);
+Status write(const std::filesystem::path& path, const Image16& img, const WriteInfo& info, Compression compression = Compression::None);
 
 // A DICOM UID under the 2.25 (UUID-derived) root from 128 bits of a caller-chosen hash: deterministic.
 std::string uidFromHash(uint64_t hi, uint64_t lo);

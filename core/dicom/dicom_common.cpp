@@ -11,7 +11,8 @@
 
 #include <mutex>
 
-namespace ms::dicom::detail {
+namespace ms::dicom::detail
+{
 
 void ensureCodecs()
 {

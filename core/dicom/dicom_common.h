@@ -4,7 +4,8 @@
 
 #include <string>
 
-namespace ms::dicom::detail {
+namespace ms::dicom::detail
+{
 
 // Registers the decoders/encoders once and quiets DCMTK's own logging (errors come back as results).
 void ensureCodecs();

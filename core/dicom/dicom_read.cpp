@@ -15,9 +15,11 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dicom {
+namespace ms::dicom
+{
 
-namespace {
+namespace
+{
 
 std::string getString(DcmItem* item, const DcmTagKey& key, int pos = -1)
 {
@@ -49,8 +51,8 @@ std::string tagText(const DcmTagKey& k)
 
 bool isJpeg2000(E_TransferSyntax x)
 {
-    return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000 || x == EXS_JPEG2000MulticomponentLosslessOnly ||
-           x == EXS_JPEG2000Multicomponent;
+    return x == EXS_JPEG2000LosslessOnly || x == EXS_JPEG2000 || x == EXS_JPEG2000MulticomponentLosslessOnly
+        || x == EXS_JPEG2000Multicomponent;
 }
 
 // Integer attribute with a clear error when present but not a number (e.g. Number of Frames "1A").
@@ -82,10 +84,10 @@ Result<int> getInt(DcmItem* item, const DcmTagKey& key, int fallback, const std:
 
 const std::set<std::pair<unsigned, unsigned>>& identifyingTags()
 {
-    static const std::set<std::pair<unsigned, unsigned>> s = {
-        {0x0010, 0x0010}, {0x0010, 0x0030}, {0x0010, 0x1000}, {0x0010, 0x1001}, {0x0010, 0x1040}, {0x0010, 0x2154},
-        {0x0010, 0x1005}, {0x0010, 0x1060}, {0x0008, 0x0090}, {0x0008, 0x0080}, {0x0008, 0x0081}, {0x0008, 0x1050},
-        {0x0008, 0x1070}, {0x0032, 0x1032}, {0x0010, 0x0032}, {0x0010, 0x2160}, {0x0008, 0x1048}, {0x0010, 0x21b0}};
+    static const std::set<std::pair<unsigned, unsigned>> s
+        = { { 0x0010, 0x0010 }, { 0x0010, 0x0030 }, { 0x0010, 0x1000 }, { 0x0010, 0x1001 }, { 0x0010, 0x1040 }, { 0x0010, 0x2154 },
+              { 0x0010, 0x1005 }, { 0x0010, 0x1060 }, { 0x0008, 0x0090 }, { 0x0008, 0x0080 }, { 0x0008, 0x0081 }, { 0x0008, 0x1050 },
+              { 0x0008, 0x1070 }, { 0x0032, 0x1032 }, { 0x0010, 0x0032 }, { 0x0010, 0x2160 }, { 0x0008, 0x1048 }, { 0x0010, 0x21b0 } };
     return s;
 }
 
@@ -101,7 +103,7 @@ void collectTags(DcmItem* item, int depth, std::vector<Tag>& out)
         t.vr = DcmVR(e->ident()).getVRName();
         t.name = tag.getTagName();
         t.depth = depth;
-        t.identifying = identifyingTags().count({tag.getGTag(), tag.getETag()}) > 0;
+        t.identifying = identifyingTags().count({ tag.getGTag(), tag.getETag() }) > 0;
         if (e->ident() == EVR_SQ) {
             auto* sq = static_cast<DcmSequenceOfItems*>(e);
             t.value = "(sequence, " + std::to_string(sq->card()) + " item" + (sq->card() == 1 ? "" : "s") + ")";
@@ -126,7 +128,7 @@ void collectTags(DcmItem* item, int depth, std::vector<Tag>& out)
 std::string viewFrom(const std::string& s)
 {
     std::string u = toUpper(trim(s));
-    for (const char* v : {"MLO", "CC", "ML", "LM", "XCCL", "XCCM", "FB", "SIO", "LMO", "AT"})
+    for (const char* v : { "MLO", "CC", "ML", "LM", "XCCL", "XCCM", "FB", "SIO", "LMO", "AT" })
         if (u == v)
             return v;
     return {};
@@ -177,15 +179,24 @@ Header parseHeader(DcmFileFormat& ff)
     h.encapsulated = xf.isEncapsulated();
 
     Uint16 v = 0;
-    if (ds->findAndGetUint16(DCM_Rows, v).good()) h.rows = v;
-    if (ds->findAndGetUint16(DCM_Columns, v).good()) h.columns = v;
-    if (ds->findAndGetUint16(DCM_BitsAllocated, v).good()) h.bitsAllocated = v;
-    if (ds->findAndGetUint16(DCM_BitsStored, v).good()) h.bitsStored = v;
-    if (ds->findAndGetUint16(DCM_HighBit, v).good()) h.highBit = v;
-    if (ds->findAndGetUint16(DCM_PixelRepresentation, v).good()) h.pixelRepresentation = v;
-    if (ds->findAndGetUint16(DCM_SamplesPerPixel, v).good()) h.samplesPerPixel = v;
-    if (h.bitsStored == 0) h.bitsStored = h.bitsAllocated;
-    if (h.highBit == 0 && h.bitsStored > 0) h.highBit = h.bitsStored - 1;
+    if (ds->findAndGetUint16(DCM_Rows, v).good())
+        h.rows = v;
+    if (ds->findAndGetUint16(DCM_Columns, v).good())
+        h.columns = v;
+    if (ds->findAndGetUint16(DCM_BitsAllocated, v).good())
+        h.bitsAllocated = v;
+    if (ds->findAndGetUint16(DCM_BitsStored, v).good())
+        h.bitsStored = v;
+    if (ds->findAndGetUint16(DCM_HighBit, v).good())
+        h.highBit = v;
+    if (ds->findAndGetUint16(DCM_PixelRepresentation, v).good())
+        h.pixelRepresentation = v;
+    if (ds->findAndGetUint16(DCM_SamplesPerPixel, v).good())
+        h.samplesPerPixel = v;
+    if (h.bitsStored == 0)
+        h.bitsStored = h.bitsAllocated;
+    if (h.highBit == 0 && h.bitsStored > 0)
+        h.highBit = h.bitsStored - 1;
     h.frames = 1;
     if (auto f = parseInt(getString(ds, DCM_NumberOfFrames)))
         h.frames = int(std::max<long long>(1, *f));
@@ -203,7 +214,7 @@ Header parseHeader(DcmFileFormat& ff)
     for (size_t i = 0; i < std::min(wc.size(), ww.size()); ++i) {
         if (ww[i] < 1)
             continue;
-        WindowPreset p{wc[i], ww[i], {}};
+        WindowPreset p { wc[i], ww[i], {} };
         p.name = i < expl.size() && !trim(expl[i]).empty() ? std::string(trim(expl[i])) : "File window " + std::to_string(i + 1);
         h.windows.push_back(p);
     }
@@ -232,8 +243,9 @@ Result<std::vector<uint16_t>> lutData(DcmItem* item, int entries, const fs::path
         data.assign(b, b + n);
     }
     if (int(data.size()) < entries)
-        return fileError(path, std::string(what) + " has " + std::to_string(data.size()) + " entries, its descriptor says " + std::to_string(entries),
-                         "tag (0028,3006)");
+        return fileError(path,
+            std::string(what) + " has " + std::to_string(data.size()) + " entries, its descriptor says " + std::to_string(entries),
+            "tag (0028,3006)");
     data.resize(size_t(entries));
     return data;
 }
@@ -284,7 +296,7 @@ OFCondition load(DcmFileFormat& ff, const fs::path& path, bool headerOnly)
     };
     OFCondition c = once(EXS_Unknown, ERM_autoDetect);
     if (c.bad() && !hasPreamble(path)) {
-        for (E_TransferSyntax x : {EXS_LittleEndianExplicit, EXS_LittleEndianImplicit}) {
+        for (E_TransferSyntax x : { EXS_LittleEndianExplicit, EXS_LittleEndianImplicit }) {
             OFCondition c2 = once(x, ERM_dataset);
             if (c2.good())
                 return c2;
@@ -308,10 +320,9 @@ std::string describeLoadError(const OFCondition& c)
 
 std::vector<std::string> supportedTransferSyntaxes()
 {
-    return {"Implicit VR Little Endian", "Explicit VR Little Endian", "Explicit VR Big Endian",
-            "Deflated Explicit VR Little Endian", "RLE Lossless", "JPEG Baseline (Process 1)",
-            "JPEG Extended (Process 2 & 4)", "JPEG Spectral Selection / Progressive", "JPEG Lossless (Process 14, SV1)",
-            "JPEG Lossless (Process 14)", "JPEG-LS Lossless", "JPEG-LS Near-lossless"};
+    return { "Implicit VR Little Endian", "Explicit VR Little Endian", "Explicit VR Big Endian", "Deflated Explicit VR Little Endian",
+        "RLE Lossless", "JPEG Baseline (Process 1)", "JPEG Extended (Process 2 & 4)", "JPEG Spectral Selection / Progressive",
+        "JPEG Lossless (Process 14, SV1)", "JPEG Lossless (Process 14)", "JPEG-LS Lossless", "JPEG-LS Near-lossless" };
 }
 
 Result<Header> readHeader(const fs::path& path)
@@ -348,24 +359,31 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
         collectTags(ds, 0, f.tags);
 
     if (!h.hasPixelData)
-        return fileError(path, "contains no image (no Pixel Data; SOP Class " + (h.sopClassUid.empty() ? std::string("unknown") : h.sopClassUid) +
-                                   (h.modality.empty() ? "" : ", modality " + h.modality) + ")");
+        return fileError(path,
+            "contains no image (no Pixel Data; SOP Class " + (h.sopClassUid.empty() ? std::string("unknown") : h.sopClassUid)
+                + (h.modality.empty() ? "" : ", modality " + h.modality) + ")");
     E_TransferSyntax x = ds->getOriginalXfer();
     if (isJpeg2000(x))
-        return fileError(path, "transfer syntax " + h.transferSyntaxName + " (" + h.transferSyntaxUid +
-                                   ") is not supported: DCMTK has no JPEG 2000 decoder. Convert the file (e.g. with gdcmconv --raw) first.");
+        return fileError(path,
+            "transfer syntax " + h.transferSyntaxName + " (" + h.transferSyntaxUid
+                + ") is not supported: DCMTK has no JPEG 2000 decoder. Convert the file (e.g. with gdcmconv --raw) first.");
     if (h.samplesPerPixel != 1)
-        return fileError(path, "colour images are not supported (Samples per Pixel " + std::to_string(h.samplesPerPixel) + ")", "tag (0028,0002)");
+        return fileError(
+            path, "colour images are not supported (Samples per Pixel " + std::to_string(h.samplesPerPixel) + ")", "tag (0028,0002)");
     if (h.rows <= 0 && h.columns <= 0)
-        return fileError(path, std::string("contains no image (no Rows, Columns or Photometric Interpretation)") +
-                                   (h.transferSyntaxUid.empty() ? "; its File Meta Information also lacks the Transfer Syntax UID (0002,0010)" : ""));
+        return fileError(path,
+            std::string("contains no image (no Rows, Columns or Photometric Interpretation)")
+                + (h.transferSyntaxUid.empty() ? "; its File Meta Information also lacks the Transfer Syntax UID (0002,0010)" : ""));
     if (h.rows <= 0 || h.columns <= 0)
-        return fileError(path, "image has no size (Rows " + std::to_string(h.rows) + ", Columns " + std::to_string(h.columns) + ")", "tag (0028,0010)");
+        return fileError(
+            path, "image has no size (Rows " + std::to_string(h.rows) + ", Columns " + std::to_string(h.columns) + ")", "tag (0028,0010)");
     if (h.bitsAllocated != 8 && h.bitsAllocated != 16)
         return fileError(path, "Bits Allocated " + std::to_string(h.bitsAllocated) + " is not supported (8 or 16 only)", "tag (0028,0100)");
     if (h.bitsStored < 1 || h.bitsStored > h.bitsAllocated || h.highBit >= h.bitsAllocated || h.highBit + 1 < h.bitsStored)
-        return fileError(path, "inconsistent Bits Stored " + std::to_string(h.bitsStored) + " / High Bit " + std::to_string(h.highBit) +
-                                   " for Bits Allocated " + std::to_string(h.bitsAllocated), "tag (0028,0101)");
+        return fileError(path,
+            "inconsistent Bits Stored " + std::to_string(h.bitsStored) + " / High Bit " + std::to_string(h.highBit) + " for Bits Allocated "
+                + std::to_string(h.bitsAllocated),
+            "tag (0028,0101)");
     std::string pi = toUpper(h.photometric);
     if (pi != "MONOCHROME1" && pi != "MONOCHROME2" && !pi.empty())
         return fileError(path, "photometric interpretation " + h.photometric + " is not supported (grayscale only)", "tag (0028,0004)");
@@ -377,8 +395,9 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
     if (h.encapsulated || x != EXS_LittleEndianExplicit) {
         OFCondition cc = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (cc.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
-            return fileError(path, "cannot decode pixel data in " + h.transferSyntaxName + " (" + h.transferSyntaxUid + ")" +
-                                       (cc.bad() ? std::string(": ") + cc.text() : std::string()));
+            return fileError(path,
+                "cannot decode pixel data in " + h.transferSyntaxName + " (" + h.transferSyntaxUid + ")"
+                    + (cc.bad() ? std::string(": ") + cc.text() : std::string()));
     }
     DcmElement* pe = nullptr;
     if (ds->findAndGetElement(DCM_PixelData, pe).bad() || !pe)
@@ -388,8 +407,9 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
     const size_t bytesPerPixel = size_t(h.bitsAllocated / 8);
     const size_t have = pe->getLength();
     if (have < n * bytesPerPixel)
-        return fileError(path, "pixel data is truncated: " + std::to_string(have) + " bytes, one frame needs " + std::to_string(n * bytesPerPixel),
-                         "tag (7fe0,0010)");
+        return fileError(path,
+            "pixel data is truncated: " + std::to_string(have) + " bytes, one frame needs " + std::to_string(n * bytesPerPixel),
+            "tag (7fe0,0010)");
 
     // Raw values of the first frame, as 32-bit signed after masking and sign extension.
     std::vector<int32_t> raw(n);

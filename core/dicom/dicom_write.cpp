@@ -13,7 +13,8 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::dicom {
+namespace ms::dicom
+{
 
 std::string uidFromHash(uint64_t hi, uint64_t lo)
 {

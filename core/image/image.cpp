@@ -3,7 +3,8 @@
 
 #include <algorithm>
 
-namespace ms {
+namespace ms
+{
 
 Image16 Image16::withSameMetadata(int w, int h) const
 {
@@ -37,7 +38,13 @@ void Image16::flipHorizontal()
     }
 }
 
-uint16_t Image16::minValue() const { return pixels.empty() ? 0 : *std::min_element(pixels.begin(), pixels.end()); }
-uint16_t Image16::maxValue() const { return pixels.empty() ? 0 : *std::max_element(pixels.begin(), pixels.end()); }
+uint16_t Image16::minValue() const
+{
+    return pixels.empty() ? 0 : *std::min_element(pixels.begin(), pixels.end());
+}
+uint16_t Image16::maxValue() const
+{
+    return pixels.empty() ? 0 : *std::max_element(pixels.begin(), pixels.end());
+}
 
 } // namespace ms

@@ -8,20 +8,21 @@
 #include <string>
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
 enum class Photometric { Monochrome2, Monochrome1 };
 
 struct WindowPreset {
     double center = 0; // in modality units (after rescale)
     double width = 0;
-    std::string name;  // "File 1", or the DICOM Window Center & Width Explanation
+    std::string name; // "File 1", or the DICOM Window Center & Width Explanation
 };
 
 struct VoiLut {
-    int firstMapped = 0;         // first input value mapped (modality units)
-    int bits = 16;               // bits of each LUT entry
-    std::vector<uint16_t> data;  // output values
+    int firstMapped = 0; // first input value mapped (modality units)
+    int bits = 16; // bits of each LUT entry
+    std::vector<uint16_t> data; // output values
     std::string explanation;
 };
 
@@ -41,7 +42,7 @@ struct Image16 {
     std::vector<VoiLut> voiLuts;
 
     Image16() = default;
-    Image16(int w, int h, uint16_t fill = 0) : width(w), height(h), pixels(size_t(w) * size_t(h), fill) {}
+    Image16(int w, int h, uint16_t fill = 0) : width(w), height(h), pixels(size_t(w) * size_t(h), fill) { }
 
     bool empty() const { return width <= 0 || height <= 0; }
     size_t size() const { return size_t(width) * size_t(height); }
@@ -67,7 +68,7 @@ struct Gray8 {
     int height = 0;
     std::vector<uint8_t> pixels;
     Gray8() = default;
-    Gray8(int w, int h, uint8_t fill = 0) : width(w), height(h), pixels(size_t(w) * size_t(h), fill) {}
+    Gray8(int w, int h, uint8_t fill = 0) : width(w), height(h), pixels(size_t(w) * size_t(h), fill) { }
     uint8_t at(int x, int y) const { return pixels[size_t(y) * size_t(width) + size_t(x)]; }
     uint8_t& at(int x, int y) { return pixels[size_t(y) * size_t(width) + size_t(x)]; }
     bool empty() const { return width <= 0 || height <= 0; }

@@ -7,7 +7,8 @@
 #include <cmath>
 #include <sstream>
 
-namespace ms {
+namespace ms
+{
 
 RleMask::RleMask(int w, int h) : m_w(std::max(0, w)), m_h(std::max(0, h))
 {
@@ -51,7 +52,10 @@ Gray8 RleMask::toGray(uint8_t on) const
     return g;
 }
 
-bool RleMask::empty() const { return area() == 0; }
+bool RleMask::empty() const
+{
+    return area() == 0;
+}
 
 uint64_t RleMask::area() const
 {
@@ -83,7 +87,7 @@ Rect RleMask::boundingBox() const
     }
     if (x1 < 0)
         return {};
-    return {x0, y0, x1 - x0 + 1, y1 - y0 + 1};
+    return { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
 }
 
 bool RleMask::contains(int x, int y) const
@@ -137,8 +141,7 @@ RleMask RleMask::polygon(int w, int h, const std::vector<std::pair<double, doubl
     return fromGray(g);
 }
 
-template <class Op>
-static RleMask combine(const RleMask& a, const RleMask& b, Op op)
+template <class Op> static RleMask combine(const RleMask& a, const RleMask& b, Op op)
 {
     Gray8 ga = a.toGray(1), gb = b.toGray(1);
     if (ga.width != gb.width || ga.height != gb.height)
@@ -148,9 +151,18 @@ static RleMask combine(const RleMask& a, const RleMask& b, Op op)
     return RleMask::fromGray(ga);
 }
 
-RleMask RleMask::unite(const RleMask& o) const { return combine(*this, o, [](bool x, bool y) { return x || y; }); }
-RleMask RleMask::intersect(const RleMask& o) const { return combine(*this, o, [](bool x, bool y) { return x && y; }); }
-RleMask RleMask::subtract(const RleMask& o) const { return combine(*this, o, [](bool x, bool y) { return x && !y; }); }
+RleMask RleMask::unite(const RleMask& o) const
+{
+    return combine(*this, o, [](bool x, bool y) { return x || y; });
+}
+RleMask RleMask::intersect(const RleMask& o) const
+{
+    return combine(*this, o, [](bool x, bool y) { return x && y; });
+}
+RleMask RleMask::subtract(const RleMask& o) const
+{
+    return combine(*this, o, [](bool x, bool y) { return x && !y; });
+}
 
 RleMask RleMask::fillHoles() const
 {

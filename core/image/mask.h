@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
 struct Rect {
     int x = 0, y = 0, w = 0, h = 0;
@@ -19,7 +20,8 @@ struct Rect {
     bool operator==(const Rect&) const = default;
 };
 
-class RleMask {
+class RleMask
+{
 public:
     RleMask() = default;
     RleMask(int w, int h);

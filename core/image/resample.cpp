@@ -4,13 +4,14 @@
 #include <algorithm>
 #include <cmath>
 
-namespace ms {
+namespace ms
+{
 
-namespace {
+namespace
+{
 
 // Area-weighted average over the source footprint of each destination pixel (both axes shrink or stay).
-template <class T>
-void areaResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
+template <class T> void areaResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
 {
     const double fx = double(sw) / dw, fy = double(sh) / dh;
     std::vector<double> row(static_cast<size_t>(dw));
@@ -40,8 +41,7 @@ void areaResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
     }
 }
 
-template <class T>
-void bilinearResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
+template <class T> void bilinearResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
 {
     const double fx = double(sw) / dw, fy = double(sh) / dh;
     for (int y = 0; y < dh; ++y) {
@@ -59,8 +59,7 @@ void bilinearResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
     }
 }
 
-template <class T>
-void nearestResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
+template <class T> void nearestResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
 {
     for (int y = 0; y < dh; ++y) {
         int sy = std::min(sh - 1, int((y + 0.5) * sh / dh));
@@ -71,8 +70,7 @@ void nearestResize(const T* src, int sw, int sh, T* dst, int dw, int dh)
     }
 }
 
-template <class T>
-void resizeAny(const T* src, int sw, int sh, T* dst, int dw, int dh)
+template <class T> void resizeAny(const T* src, int sw, int sh, T* dst, int dw, int dh)
 {
     if (dw <= sw && dh <= sh)
         areaResize(src, sw, sh, dst, dw, dh);
@@ -122,7 +120,7 @@ Image16 fitWithin(const Image16& img, int maxW, int maxH)
 {
     if (img.empty())
         return img;
-    double s = std::min({1.0, double(maxW) / img.width, double(maxH) / img.height});
+    double s = std::min({ 1.0, double(maxW) / img.width, double(maxH) / img.height });
     if (s >= 1.0)
         return img;
     return resize(img, std::max(1, int(std::lround(img.width * s))), std::max(1, int(std::lround(img.height * s))));

@@ -7,7 +7,8 @@
 
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
 // Resizes to w x h. Spacing is scaled so that the physical size stays the same.
 Image16 resize(const Image16& img, int w, int h);

@@ -4,7 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
-namespace ms {
+namespace ms
+{
 
 static bool effectiveInvert(const Image16& img, bool invert)
 {
@@ -70,11 +71,11 @@ Gray8 renderWindow(const Image16& img, const WindowLevel& wl, bool invert)
 WindowLevel fullRangeWindow(const Image16& img)
 {
     if (img.empty())
-        return {0, 1};
+        return { 0, 1 };
     double a = img.modality(img.minValue()), b = img.modality(img.maxValue());
     if (a > b)
         std::swap(a, b);
-    return {(a + b) / 2 + 0.5, std::max(1.0, b - a + 1)};
+    return { (a + b) / 2 + 0.5, std::max(1.0, b - a + 1) };
 }
 
 static std::vector<uint32_t> histogram(const Image16& img)
@@ -118,7 +119,7 @@ uint16_t otsuThreshold(const Image16& img)
 WindowLevel autoWindow(const Image16& img)
 {
     if (img.empty())
-        return {0, 1};
+        return { 0, 1 };
     auto h = histogram(img);
     const size_t total = img.size();
     // The tissue is the bright side for MONOCHROME2, the dark side for MONOCHROME1.
@@ -153,13 +154,13 @@ WindowLevel autoWindow(const Image16& img)
     double ma = img.modality(uint16_t(a)), mb = img.modality(uint16_t(b));
     if (ma > mb)
         std::swap(ma, mb);
-    return {(ma + mb) / 2 + 0.5, std::max(1.0, mb - ma + 1)};
+    return { (ma + mb) / 2 + 0.5, std::max(1.0, mb - ma + 1) };
 }
 
 WindowLevel defaultWindow(const Image16& img)
 {
     if (!img.windows.empty() && img.windows.front().width >= 1)
-        return {img.windows.front().center, img.windows.front().width};
+        return { img.windows.front().center, img.windows.front().width };
     return autoWindow(img);
 }
 

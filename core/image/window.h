@@ -8,7 +8,8 @@
 #include <array>
 #include <vector>
 
-namespace ms {
+namespace ms
+{
 
 struct WindowLevel {
     double center = 0; // modality units

@@ -7,12 +7,14 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
 namespace fs = std::filesystem;
 
-namespace ms::imageio {
+namespace ms::imageio
+{
 
 bool isImageFileName(const fs::path& p)
 {
@@ -116,7 +118,45 @@ Status writePngRgb(const fs::path& path, int w, int h, const std::vector<uint8_t
 Status writeJpeg(const fs::path& path, const Gray8& img, int quality)
 {
     cv::Mat m(img.height, img.width, CV_8UC1, const_cast<uint8_t*>(img.pixels.data()));
-    return writeMat(path, m, {cv::IMWRITE_JPEG_QUALITY, quality});
+    return writeMat(path, m, { cv::IMWRITE_JPEG_QUALITY, quality });
+}
+
+std::vector<Polygon> contours(const Gray8& mask)
+{
+    std::vector<Polygon> out;
+    if (mask.empty())
+        return out;
+    cv::Mat m(mask.height, mask.width, CV_8UC1, const_cast<uint8_t*>(mask.pixels.data()));
+    cv::Mat bin = m > 0;
+    std::vector<std::vector<cv::Point>> cs;
+    try {
+        cv::findContours(bin, cs, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    } catch (const cv::Exception&) {
+        return out;
+    }
+    for (const auto& c : cs) {
+        Polygon p;
+        p.reserve(c.size());
+        for (const auto& pt : c)
+            p.emplace_back(pt.x, pt.y);
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<Region> connectedRegions(const Gray8& mask)
+{
+    std::vector<Region> out;
+    if (mask.empty())
+        return out;
+    cv::Mat m(mask.height, mask.width, CV_8UC1, const_cast<uint8_t*>(mask.pixels.data()));
+    cv::Mat bin = m > 0, labels, stats, centroids;
+    int n = cv::connectedComponentsWithStats(bin, labels, stats, centroids, 8, CV_32S);
+    for (int i = 1; i < n; ++i)
+        out.push_back({ stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP), stats.at<int>(i, cv::CC_STAT_WIDTH),
+            stats.at<int>(i, cv::CC_STAT_HEIGHT), long(stats.at<int>(i, cv::CC_STAT_AREA)) });
+    std::sort(out.begin(), out.end(), [](const Region& a, const Region& b) { return a.area > b.area; });
+    return out;
 }
 
 } // namespace ms::imageio

@@ -9,7 +9,8 @@
 #include <filesystem>
 #include <string>
 
-namespace ms::imageio {
+namespace ms::imageio
+{
 
 bool isImageFileName(const std::filesystem::path& p); // .png .jpg .jpeg .pgm .pnm .tif .tiff .bmp
 Result<Image16> read(const std::filesystem::path& path);
@@ -21,5 +22,15 @@ Status writePng16(const std::filesystem::path& path, const Image16& img);
 // RGB, row-major interleaved, 3 bytes a pixel.
 Status writePngRgb(const std::filesystem::path& path, int w, int h, const std::vector<uint8_t>& rgb);
 Status writeJpeg(const std::filesystem::path& path, const Gray8& img, int quality = 95);
+
+// Outer contours of the set pixels of a mask (OpenCV's border following), as polygons in pixel coordinates.
+using Polygon = std::vector<std::pair<int, int>>;
+std::vector<Polygon> contours(const Gray8& mask);
+// Connected regions of a binary mask, largest first: bounding box and area (8-connectivity).
+struct Region {
+    int x = 0, y = 0, w = 0, h = 0;
+    long area = 0;
+};
+std::vector<Region> connectedRegions(const Gray8& mask);
 
 } // namespace ms::imageio

@@ -3,7 +3,8 @@
 
 #include <cmath>
 
-namespace ms::synth {
+namespace ms::synth
+{
 
 size_t nextPow2(size_t n)
 {

@@ -4,7 +4,8 @@
 #include <complex>
 #include <vector>
 
-namespace ms::synth {
+namespace ms::synth
+{
 
 // In-place radix-2 FFT; n must be a power of two. inverse: unscaled inverse transform.
 void fft(std::complex<double>* data, size_t n, bool inverse, size_t stride = 1);

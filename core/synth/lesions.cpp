@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 
-namespace ms::synth::detail {
+namespace ms::synth::detail
+{
 
-namespace {
+namespace
+{
 
 double smoothstep(double a, double b, double x)
 {
@@ -39,7 +41,7 @@ struct MassShape {
 MassShape massShape(const LesionSpec& s, Rng& rng)
 {
     MassShape m;
-    auto add = [&](int k, double amp) { m.harmonics.push_back({k, amp, rng.uniform(0, 2 * M_PI)}); };
+    auto add = [&](int k, double amp) { m.harmonics.push_back({ k, amp, rng.uniform(0, 2 * M_PI) }); };
     const std::string& sh = s.shape;
     if (sh == "ROUND") {
         m.aspect = rng.uniform(0.88, 1.0);
@@ -86,10 +88,14 @@ RleMask renderMass(Canvas& c, const LesionSpec& s, double cx, double cy, double 
     const double R = s.sizeMm / spacing;
     // Edge width (relative to R) by margin; obscured margins are sharp on one side, lost in tissue on the other.
     double edge = 0.04;
-    if (s.margins == "ILL_DEFINED") edge = 0.28;
-    else if (s.margins == "SPICULATED") edge = 0.16;
-    else if (s.margins == "MICROLOBULATED") edge = 0.07;
-    else if (s.margins == "OBSCURED") edge = 0.05;
+    if (s.margins == "ILL_DEFINED")
+        edge = 0.28;
+    else if (s.margins == "SPICULATED")
+        edge = 0.16;
+    else if (s.margins == "MICROLOBULATED")
+        edge = 0.07;
+    else if (s.margins == "OBSCURED")
+        edge = 0.05;
     const double obscuredPhase = rng.uniform(0, 2 * M_PI);
     struct Spicule {
         double angle, length, width;
@@ -98,7 +104,7 @@ RleMask renderMass(Canvas& c, const LesionSpec& s, double cx, double cy, double 
     if (s.margins == "SPICULATED") {
         int n = rng.uniformInt(10, 22);
         for (int i = 0; i < n; ++i)
-            spicules.push_back({rng.uniform(0, 2 * M_PI), R * rng.uniform(0.7, 2.0), std::max(0.7, R * rng.uniform(0.03, 0.07))});
+            spicules.push_back({ rng.uniform(0, 2 * M_PI), R * rng.uniform(0.7, 2.0), std::max(0.7, R * rng.uniform(0.03, 0.07)) });
     }
     double reach = R * 1.5;
     for (const auto& sp : spicules)
@@ -155,7 +161,8 @@ RleMask renderMass(Canvas& c, const LesionSpec& s, double cx, double cy, double 
     return RleMask::fromGray(mask);
 }
 
-namespace {
+namespace
+{
 
 struct Speck {
     double x, y, rx, ry, angle, intensity;
@@ -192,7 +199,8 @@ std::vector<std::pair<double, double>> hull(std::vector<std::pair<double, double
     p.erase(std::unique(p.begin(), p.end()), p.end());
     if (p.size() < 3)
         return p;
-    auto cross = [](auto o, auto a, auto b) { return (a.first - o.first) * (b.second - o.second) - (a.second - o.second) * (b.first - o.first); };
+    auto cross
+        = [](auto o, auto a, auto b) { return (a.first - o.first) * (b.second - o.second) - (a.second - o.second) * (b.first - o.first); };
     std::vector<std::pair<double, double>> h(2 * p.size());
     size_t k = 0;
     for (size_t i = 0; i < p.size(); ++i) {
@@ -242,7 +250,7 @@ RleMask renderCalcifications(Canvas& c, const LesionSpec& s, double cx, double c
     std::vector<Speck> specks;
     auto solid = [&](int n, double dMin, double dMax, double iMin, double iMax, double aspectMin) {
         for (int i = 0; i < n; ++i) {
-            Speck sp{};
+            Speck sp {};
             position(sp.x, sp.y);
             double dia = mm(rng.uniform(dMin, dMax));
             sp.rx = std::max(0.45, dia / 2);
@@ -267,7 +275,7 @@ RleMask renderCalcifications(Canvas& c, const LesionSpec& s, double cx, double c
             int segs = rng.uniformInt(4, 9);
             for (int k = 0; k < segs; ++k) {
                 double len = mm(rng.uniform(0.6, 1.6));
-                Speck sp{};
+                Speck sp {};
                 sp.x = x + std::cos(ang) * len / 2;
                 sp.y = y + std::sin(ang) * len / 2;
                 sp.rx = std::max(0.9, len / 2);
@@ -303,7 +311,7 @@ RleMask renderCalcifications(Canvas& c, const LesionSpec& s, double cx, double c
             position(x, y);
             int blobs = rng.uniformInt(3, 6);
             for (int b = 0; b < blobs; ++b) {
-                Speck sp{};
+                Speck sp {};
                 sp.x = x + rng.normal() * mm(0.6);
                 sp.y = y + rng.normal() * mm(0.6);
                 sp.rx = std::max(0.6, mm(rng.uniform(0.5, 1.1)));
@@ -324,7 +332,7 @@ RleMask renderCalcifications(Canvas& c, const LesionSpec& s, double cx, double c
         for (int k = 0; k < steps; ++k) {
             for (int side = -1; side <= 1; side += 2)
                 if (rng.chance(0.7)) {
-                    Speck sp{};
+                    Speck sp {};
                     sp.x = x - std::sin(ang) * gap * side * 0.5;
                     sp.y = y + std::cos(ang) * gap * side * 0.5;
                     sp.rx = std::max(0.6, mm(rng.uniform(0.3, 0.7)));

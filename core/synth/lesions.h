@@ -7,7 +7,8 @@
 
 #include <vector>
 
-namespace ms::synth::detail {
+namespace ms::synth::detail
+{
 
 struct Canvas {
     int w = 0, h = 0;

@@ -10,9 +10,11 @@
 #include <complex>
 #include <cstdio>
 
-namespace ms::synth {
+namespace ms::synth
+{
 
-namespace {
+namespace
+{
 
 using detail::Canvas;
 
@@ -27,7 +29,7 @@ void powerLawNoise(Rng& rng, size_t w, size_t h, double beta, std::vector<float>
 {
     std::vector<std::complex<double>> g(w * h);
     for (auto& z : g)
-        z = {rng.normal(), rng.normal()};
+        z = { rng.normal(), rng.normal() };
     fft2d(g, w, h, false);
     for (size_t y = 0; y < h; ++y) {
         double fy = double(y <= h / 2 ? y : h - y) / double(h);
@@ -63,8 +65,8 @@ float sampleBilinear(const std::vector<float>& f, size_t w, size_t h, double x, 
 
 struct BreastGeometry {
     double a = 0, b = 0, cy = 0; // semi-axes (px) and centre height; chest wall at x = 0
-    double pw = 0, ph = 0;       // pectoral triangle (MLO)
-    double h2, h3, p2, p3;       // outline perturbation
+    double pw = 0, ph = 0; // pectoral triangle (MLO)
+    double h2, h3, p2, p3; // outline perturbation
     double normRadius(double x, double y) const
     {
         double dx = x / a, dy = (y - cy) / b;
@@ -99,43 +101,55 @@ LesionSpec sampleLesion(uint64_t seed, LesionType type)
     s.type = type;
     s.seed = rng.next();
     if (type == LesionType::Mass) {
-        s.pathology = pick(rng, {{"MALIGNANT", 0.45}, {"BENIGN", 0.43}, {"BENIGN_WITHOUT_CALLBACK", 0.12}});
+        s.pathology = pick(rng, { { "MALIGNANT", 0.45 }, { "BENIGN", 0.43 }, { "BENIGN_WITHOUT_CALLBACK", 0.12 } });
         if (s.pathology == "MALIGNANT") {
-            s.shape = pick(rng, {{"IRREGULAR", 0.5}, {"LOBULATED", 0.2}, {"OVAL", 0.15}, {"ROUND", 0.15}});
-            s.margins = pick(rng, {{"SPICULATED", 0.4}, {"ILL_DEFINED", 0.3}, {"MICROLOBULATED", 0.1}, {"OBSCURED", 0.1}, {"CIRCUMSCRIBED", 0.1}});
+            s.shape = pick(rng, { { "IRREGULAR", 0.5 }, { "LOBULATED", 0.2 }, { "OVAL", 0.15 }, { "ROUND", 0.15 } });
+            s.margins = pick(rng,
+                { { "SPICULATED", 0.4 }, { "ILL_DEFINED", 0.3 }, { "MICROLOBULATED", 0.1 }, { "OBSCURED", 0.1 },
+                    { "CIRCUMSCRIBED", 0.1 } });
             s.sizeMm = rng.uniform(4.5, 11);
         } else {
-            s.shape = pick(rng, {{"OVAL", 0.35}, {"ROUND", 0.3}, {"LOBULATED", 0.2}, {"IRREGULAR", 0.15}});
-            s.margins = pick(rng, {{"CIRCUMSCRIBED", 0.5}, {"OBSCURED", 0.2}, {"ILL_DEFINED", 0.2}, {"SPICULATED", 0.05}, {"MICROLOBULATED", 0.05}});
+            s.shape = pick(rng, { { "OVAL", 0.35 }, { "ROUND", 0.3 }, { "LOBULATED", 0.2 }, { "IRREGULAR", 0.15 } });
+            s.margins = pick(rng,
+                { { "CIRCUMSCRIBED", 0.5 }, { "OBSCURED", 0.2 }, { "ILL_DEFINED", 0.2 }, { "SPICULATED", 0.05 },
+                    { "MICROLOBULATED", 0.05 } });
             s.sizeMm = rng.uniform(4, 10);
         }
     } else {
-        s.pathology = pick(rng, {{"MALIGNANT", 0.38}, {"BENIGN", 0.37}, {"BENIGN_WITHOUT_CALLBACK", 0.25}});
+        s.pathology = pick(rng, { { "MALIGNANT", 0.38 }, { "BENIGN", 0.37 }, { "BENIGN_WITHOUT_CALLBACK", 0.25 } });
         if (s.pathology == "MALIGNANT") {
-            s.calcType = pick(rng, {{"PLEOMORPHIC", 0.45}, {"FINE_LINEAR_BRANCHING", 0.25}, {"AMORPHOUS", 0.15}, {"PUNCTATE", 0.1}, {"ROUND_AND_REGULAR", 0.05}});
-            s.calcDistribution = pick(rng, {{"CLUSTERED", 0.45}, {"LINEAR", 0.2}, {"SEGMENTAL", 0.2}, {"REGIONAL", 0.15}});
+            s.calcType = pick(rng,
+                { { "PLEOMORPHIC", 0.45 }, { "FINE_LINEAR_BRANCHING", 0.25 }, { "AMORPHOUS", 0.15 }, { "PUNCTATE", 0.1 },
+                    { "ROUND_AND_REGULAR", 0.05 } });
+            s.calcDistribution = pick(rng, { { "CLUSTERED", 0.45 }, { "LINEAR", 0.2 }, { "SEGMENTAL", 0.2 }, { "REGIONAL", 0.15 } });
         } else if (s.pathology == "BENIGN") {
-            s.calcType = pick(rng, {{"PUNCTATE", 0.2}, {"ROUND_AND_REGULAR", 0.2}, {"LUCENT_CENTER", 0.15}, {"COARSE", 0.1}, {"VASCULAR", 0.1},
-                                    {"AMORPHOUS", 0.1}, {"PLEOMORPHIC", 0.1}, {"EGGSHELL", 0.05}});
-            s.calcDistribution = pick(rng, {{"CLUSTERED", 0.35}, {"REGIONAL", 0.25}, {"DIFFUSELY_SCATTERED", 0.2}, {"LINEAR", 0.1}, {"SEGMENTAL", 0.1}});
+            s.calcType = pick(rng,
+                { { "PUNCTATE", 0.2 }, { "ROUND_AND_REGULAR", 0.2 }, { "LUCENT_CENTER", 0.15 }, { "COARSE", 0.1 }, { "VASCULAR", 0.1 },
+                    { "AMORPHOUS", 0.1 }, { "PLEOMORPHIC", 0.1 }, { "EGGSHELL", 0.05 } });
+            s.calcDistribution = pick(rng,
+                { { "CLUSTERED", 0.35 }, { "REGIONAL", 0.25 }, { "DIFFUSELY_SCATTERED", 0.2 }, { "LINEAR", 0.1 }, { "SEGMENTAL", 0.1 } });
         } else {
-            s.calcType = pick(rng, {{"VASCULAR", 0.2}, {"COARSE", 0.2}, {"LUCENT_CENTER", 0.2}, {"ROUND_AND_REGULAR", 0.15}, {"PUNCTATE", 0.1},
-                                    {"LARGE_RODLIKE", 0.1}, {"EGGSHELL", 0.05}});
-            s.calcDistribution = pick(rng, {{"REGIONAL", 0.3}, {"DIFFUSELY_SCATTERED", 0.3}, {"CLUSTERED", 0.3}, {"LINEAR", 0.1}});
+            s.calcType = pick(rng,
+                { { "VASCULAR", 0.2 }, { "COARSE", 0.2 }, { "LUCENT_CENTER", 0.2 }, { "ROUND_AND_REGULAR", 0.15 }, { "PUNCTATE", 0.1 },
+                    { "LARGE_RODLIKE", 0.1 }, { "EGGSHELL", 0.05 } });
+            s.calcDistribution
+                = pick(rng, { { "REGIONAL", 0.3 }, { "DIFFUSELY_SCATTERED", 0.3 }, { "CLUSTERED", 0.3 }, { "LINEAR", 0.1 } });
         }
         const std::string& d = s.calcDistribution;
-        s.sizeMm = d == "CLUSTERED" ? rng.uniform(3, 6) : d == "LINEAR" || d == "SEGMENTAL" ? rng.uniform(7, 12)
-                   : d == "REGIONAL"                     ? rng.uniform(9, 14) : rng.uniform(12, 18);
+        s.sizeMm = d == "CLUSTERED"             ? rng.uniform(3, 6)
+            : d == "LINEAR" || d == "SEGMENTAL" ? rng.uniform(7, 12)
+            : d == "REGIONAL"                   ? rng.uniform(9, 14)
+                                                : rng.uniform(12, 18);
         if (s.calcType == "VASCULAR")
             s.sizeMm = rng.uniform(10, 18);
     }
     if (s.pathology == "MALIGNANT")
-        s.assessment = int(pick(rng, {{"4", 0.55}, {"5", 0.35}, {"3", 0.05}, {"0", 0.05}})[0] - '0');
+        s.assessment = int(pick(rng, { { "4", 0.55 }, { "5", 0.35 }, { "3", 0.05 }, { "0", 0.05 } })[0] - '0');
     else if (s.pathology == "BENIGN")
-        s.assessment = int(pick(rng, {{"2", 0.25}, {"3", 0.25}, {"4", 0.4}, {"0", 0.1}})[0] - '0');
+        s.assessment = int(pick(rng, { { "2", 0.25 }, { "3", 0.25 }, { "4", 0.4 }, { "0", 0.1 } })[0] - '0');
     else
-        s.assessment = int(pick(rng, {{"2", 0.5}, {"3", 0.3}, {"4", 0.15}, {"0", 0.05}})[0] - '0');
-    s.subtlety = int(pick(rng, {{"5", 0.3}, {"4", 0.25}, {"3", 0.25}, {"2", 0.13}, {"1", 0.07}})[0] - '0');
+        s.assessment = int(pick(rng, { { "2", 0.5 }, { "3", 0.3 }, { "4", 0.15 }, { "0", 0.05 } })[0] - '0');
+    s.subtlety = int(pick(rng, { { "5", 0.3 }, { "4", 0.25 }, { "3", 0.25 }, { "2", 0.13 }, { "1", 0.07 } })[0] - '0');
     s.u = rng.uniform(0.25, 0.72);
     s.v = rng.uniform(-0.6, 0.6);
     s.orientation = rng.uniform(0, M_PI);
@@ -144,22 +158,22 @@ LesionSpec sampleLesion(uint64_t seed, LesionType type)
 
 PatientCase generatePatient(const Options& opt, int index)
 {
-    const uint64_t pseed = hashMix({opt.seed, uint64_t(index), 0x50415449454e54ull});
+    const uint64_t pseed = hashMix({ opt.seed, uint64_t(index), 0x50415449454e54ull });
     Rng rng(pseed);
     PatientCase pc;
     pc.index = index;
     char id[16];
     std::snprintf(id, sizeof id, "P_%05d", index + 1);
     pc.id = id;
-    pc.density = 1 + int(rng.pick({0.2, 0.38, 0.28, 0.14}));
-    pc.test = Rng(hashMix({opt.seed, uint64_t(index), 0x53504c4954ull})).uniform() < opt.testFraction;
+    pc.density = 1 + int(rng.pick({ 0.2, 0.38, 0.28, 0.14 }));
+    pc.test = Rng(hashMix({ opt.seed, uint64_t(index), 0x53504c4954ull })).uniform() < opt.testFraction;
 
     // Lesions per breast: none for normal patients, else one breast (sometimes both), one type per breast.
     std::vector<LesionSpec> breastLesions[2]; // 0 = RIGHT, 1 = LEFT
     if (!rng.chance(opt.normalPatientFraction)) {
         int first = rng.uniformInt(0, 1);
         bool both = rng.chance(0.12);
-        for (int side : {first, 1 - first}) {
+        for (int side : { first, 1 - first }) {
             if (side != first && !both)
                 continue;
             LesionType type = rng.chance(0.5) ? LesionType::Mass : LesionType::Calcification;
@@ -178,20 +192,20 @@ PatientCase generatePatient(const Options& opt, int index)
     const int W = opt.width, H = opt.height;
     const double spacing = opt.pixelSpacingMm();
     const double breastDepth = rng.uniform(0.62, 0.84), breastWidth = rng.uniform(0.30, 0.37);
-    const double fdense[] = {0.12, 0.3, 0.55, 0.78};
-    const double tauTable[] = {1.175, 0.524, -0.126, -0.772};
+    const double fdense[] = { 0.12, 0.3, 0.55, 0.78 };
+    const double tauTable[] = { 1.175, 0.524, -0.126, -0.772 };
     const double tau = tauTable[pc.density - 1];
     (void)fdense;
     const double glandLevel = rng.uniform(0.32, 0.38), fatLevel = rng.uniform(0.15, 0.19);
 
-    const char* order[4][2] = {{"RIGHT", "CC"}, {"LEFT", "CC"}, {"RIGHT", "MLO"}, {"LEFT", "MLO"}};
+    const char* order[4][2] = { { "RIGHT", "CC" }, { "LEFT", "CC" }, { "RIGHT", "MLO" }, { "LEFT", "MLO" } };
     for (int vi = 0; vi < 4; ++vi) {
         View v;
         v.side = order[vi][0];
         v.view = order[vi][1];
         const bool mlo = v.view == "MLO";
         const int sideIdx = v.side == "RIGHT" ? 0 : 1;
-        Rng vr(hashMix({pseed, uint64_t(vi), 0x56494557ull}));
+        Rng vr(hashMix({ pseed, uint64_t(vi), 0x56494557ull }));
         BreastGeometry g;
         g.a = W * (breastDepth + vr.uniform(-0.03, 0.03)) * (mlo ? 1.04 : 1.0);
         g.b = H * (mlo ? breastWidth + 0.11 : breastWidth) * vr.uniform(0.97, 1.03);
@@ -279,7 +293,7 @@ PatientCase generatePatient(const Options& opt, int index)
         img.spacingX = img.spacingY = spacing;
         img.bitsStored = 16;
         if (opt.renderImages) {
-            Rng qn(hashMix({pseed, uint64_t(vi), 0x4e4f495345ull}));
+            Rng qn(hashMix({ pseed, uint64_t(vi), 0x4e4f495345ull }));
             for (size_t i = 0; i < img.pixels.size(); ++i) {
                 double val = std::clamp(double(c.v[i]), 0.0, 1.2);
                 double stored = 1500 + val * 48000 + qn.normal() * (120 + 260 * std::sqrt(val));

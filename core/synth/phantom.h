@@ -13,42 +13,43 @@
 #include <string>
 #include <vector>
 
-namespace ms::synth {
+namespace ms::synth
+{
 
 enum class LesionType { Mass, Calcification };
 
 struct LesionSpec {
     LesionType type = LesionType::Mass;
-    std::string shape, margins;               // mass: ROUND/OVAL/LOBULATED/IRREGULAR; CIRCUMSCRIBED/...
-    std::string calcType, calcDistribution;   // calcification: PLEOMORPHIC/...; CLUSTERED/...
-    std::string pathology;                    // MALIGNANT / BENIGN / BENIGN_WITHOUT_CALLBACK
+    std::string shape, margins; // mass: ROUND/OVAL/LOBULATED/IRREGULAR; CIRCUMSCRIBED/...
+    std::string calcType, calcDistribution; // calcification: PLEOMORPHIC/...; CLUSTERED/...
+    std::string pathology; // MALIGNANT / BENIGN / BENIGN_WITHOUT_CALLBACK
     int assessment = 3;
     int subtlety = 3;
-    double sizeMm = 10;                       // mass radius, or calcification cluster radius
-    double u = 0.5, v = 0.0;                  // position: u from chest wall (0) to nipple (1), v across (-1..1)
-    double orientation = 0;                   // radians
-    uint64_t seed = 0;                        // shape details
+    double sizeMm = 10; // mass radius, or calcification cluster radius
+    double u = 0.5, v = 0.0; // position: u from chest wall (0) to nipple (1), v across (-1..1)
+    double orientation = 0; // radians
+    uint64_t seed = 0; // shape details
 };
 
 struct Lesion {
     LesionSpec spec;
-    int number = 1;  // abnormality id within the image
-    RleMask mask;    // full-image-size ROI mask
+    int number = 1; // abnormality id within the image
+    RleMask mask; // full-image-size ROI mask
 };
 
 struct View {
-    std::string side;   // LEFT / RIGHT
-    std::string view;   // CC / MLO
-    Image16 image;      // MONOCHROME2, chest wall at the left for LEFT and at the right for RIGHT
-    RleMask breast;     // breast region (for background sampling)
+    std::string side; // LEFT / RIGHT
+    std::string view; // CC / MLO
+    Image16 image; // MONOCHROME2, chest wall at the left for LEFT and at the right for RIGHT
+    RleMask breast; // breast region (for background sampling)
     std::vector<Lesion> lesions;
 };
 
 struct PatientCase {
     int index = 0;
-    std::string id;     // P_00001
-    int density = 2;    // BI-RADS breast density 1-4
-    bool test = false;  // official test split
+    std::string id; // P_00001
+    int density = 2; // BI-RADS breast density 1-4
+    bool test = false; // official test split
     std::vector<View> views; // R-CC, L-CC, R-MLO, L-MLO
 };
 
@@ -58,7 +59,7 @@ struct Options {
     int height = 832;
     double testFraction = 0.2;
     double normalPatientFraction = 0.15; // patients with no lesion at all
-    bool renderImages = true;            // false: lesion specs and masks only (fast)
+    bool renderImages = true; // false: lesion specs and masks only (fast)
     double pixelSpacingMm() const { return 250.0 / height; } // a 24x30-ish cm detector, as DDSM's scans
 };
 

@@ -8,7 +8,8 @@
 #include <initializer_list>
 #include <vector>
 
-namespace ms::synth {
+namespace ms::synth
+{
 
 inline uint64_t splitmix64(uint64_t& x)
 {
@@ -29,9 +30,10 @@ inline uint64_t hashMix(std::initializer_list<uint64_t> parts)
     return splitmix64(s);
 }
 
-class Rng {
+class Rng
+{
 public:
-    explicit Rng(uint64_t seed) : m_state(seed) {}
+    explicit Rng(uint64_t seed) : m_state(seed) { }
     uint64_t next() { return splitmix64(m_state); }
     double uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); } // [0,1)
     double uniform(double a, double b) { return a + (b - a) * uniform(); }

@@ -18,9 +18,11 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::synthio {
+namespace ms::synthio
+{
 
-namespace {
+namespace
+{
 
 using synth::hashMix;
 
@@ -45,7 +47,8 @@ std::string uid(uint64_t seed, const std::string& pid, int view, int n, uint64_t
     uint64_t h = 0;
     for (char ch : pid)
         h = h * 131 + uint64_t(ch);
-    return dicom::uidFromHash(hashMix({seed, h, uint64_t(view), uint64_t(n), kind}), hashMix({kind, seed, h, uint64_t(view), uint64_t(n), 7}));
+    return dicom::uidFromHash(
+        hashMix({ seed, h, uint64_t(view), uint64_t(n), kind }), hashMix({ kind, seed, h, uint64_t(view), uint64_t(n), 7 }));
 }
 
 std::string num5(uint64_t h)
@@ -70,9 +73,10 @@ Gray8 toJpegGray(const Image16& img)
     return renderWindow(img, fullRangeWindow(img));
 }
 
-class Writer {
+class Writer
+{
 public:
-    Writer(fs::path out, const WriteOptions& opt) : m_out(std::move(out)), m_opt(opt) {}
+    Writer(fs::path out, const WriteOptions& opt) : m_out(std::move(out)), m_opt(opt) { }
 
     PatientOutput patient(int index)
     {
@@ -84,7 +88,10 @@ public:
             const synth::View& v = pc.views[vi];
             const bool normal = v.lesions.empty();
             const bool mass = !normal && v.lesions.front().spec.type == synth::LesionType::Mass;
-            const std::string folder = std::string(normal ? "Normal" : mass ? "Mass" : "Calc") + "-" + split + "_" + pc.id + "_" + v.side + "_" + v.view;
+            const std::string folder = std::string(normal ? "Normal"
+                                               : mass     ? "Mass"
+                                                          : "Calc")
+                + "-" + split + "_" + pc.id + "_" + v.side + "_" + v.view;
             const std::string study = uid(seed, pc.id, int(vi), 0, 1), series = uid(seed, pc.id, int(vi), 0, 2);
             const std::string fullCsv = folder + "/" + study + "/" + series + "/000000.dcm";
             dicom::WriteInfo wi;
@@ -101,15 +108,15 @@ public:
                 return po;
             ++po.images;
             if (normal) {
-                po.rows.push_back({false, pc.test, true, {pc.id, std::to_string(pc.density), v.side, v.view, fullCsv}});
+                po.rows.push_back({ false, pc.test, true, { pc.id, std::to_string(pc.density), v.side, v.view, fullCsv } });
                 continue;
             }
             ++po.lesionImages;
             for (const auto& les : v.lesions) {
                 const std::string roiFolder = folder + "_" + std::to_string(les.number);
                 const std::string study2 = uid(seed, pc.id, int(vi), les.number, 4);
-                const uint64_t hq = hashMix({seed, uint64_t(index), vi, uint64_t(les.number), 99});
-                const bool sameSeries = hq % 10 < 4;   // TCIA keeps crop and mask in one series for many cases
+                const uint64_t hq = hashMix({ seed, uint64_t(index), vi, uint64_t(les.number), 99 });
+                const bool sameSeries = hq % 10 < 4; // TCIA keeps crop and mask in one series for many cases
                 const bool swapped = (hq >> 8) % 2 == 1; // ... in either order
                 const std::string seriesMask = uid(seed, pc.id, int(vi), les.number, 5);
                 const std::string seriesCrop = sameSeries ? seriesMask : uid(seed, pc.id, int(vi), les.number, 6);
@@ -126,26 +133,28 @@ public:
                 mi.seriesDescription = "ROI mask images";
                 mi.sopInstanceUid = uid(seed, pc.id, int(vi), les.number, 7);
                 mi.instanceNumber = maskInst;
-                if (!writeImage(roiFolder, study2, seriesMask, sameSeries ? "ROI mask and cropped images" : "ROI mask images", maskInst, mask, mi,
-                                v.side, v.view, po, maskFile))
+                if (!writeImage(roiFolder, study2, seriesMask, sameSeries ? "ROI mask and cropped images" : "ROI mask images", maskInst,
+                        mask, mi, v.side, v.view, po, maskFile))
                     return po;
                 mi.seriesUid = seriesCrop;
                 mi.seriesDescription = "cropped images";
                 mi.sopInstanceUid = uid(seed, pc.id, int(vi), les.number, 8);
                 mi.instanceNumber = cropInst;
-                if (!writeImage(roiFolder, study2, seriesCrop, sameSeries ? "ROI mask and cropped images" : "cropped images", cropInst, crop, mi,
-                                v.side, v.view, po, cropFile))
+                if (!writeImage(roiFolder, study2, seriesCrop, sameSeries ? "ROI mask and cropped images" : "cropped images", cropInst,
+                        crop, mi, v.side, v.view, po, cropFile))
                     return po;
-                const std::string cropCsv = roiFolder + "/" + study2 + "/" + seriesCrop + (sameSeries && !swapped ? "/000001.dcm" : "/000000.dcm");
-                const std::string maskCsv = roiFolder + "/" + study2 + "/" + seriesMask + (sameSeries && swapped ? "/000001.dcm" : "/000000.dcm");
+                const std::string cropCsv
+                    = roiFolder + "/" + study2 + "/" + seriesCrop + (sameSeries && !swapped ? "/000001.dcm" : "/000000.dcm");
+                const std::string maskCsv
+                    = roiFolder + "/" + study2 + "/" + seriesMask + (sameSeries && swapped ? "/000001.dcm" : "/000000.dcm");
                 const auto& s = les.spec;
                 Row r;
                 r.mass = mass;
                 r.test = pc.test;
                 // TCIA's quirk: one quoted path cell of every row ends in a newline.
-                r.cells = {pc.id, std::to_string(pc.density), v.side, v.view, std::to_string(les.number), mass ? "mass" : "calcification",
-                           mass ? s.shape : s.calcType, mass ? s.margins : s.calcDistribution, std::to_string(s.assessment), s.pathology,
-                           std::to_string(s.subtlety), fullCsv, mass ? cropCsv : cropCsv + "\n", mass ? maskCsv + "\n" : maskCsv};
+                r.cells = { pc.id, std::to_string(pc.density), v.side, v.view, std::to_string(les.number), mass ? "mass" : "calcification",
+                    mass ? s.shape : s.calcType, mass ? s.margins : s.calcDistribution, std::to_string(s.assessment), s.pathology,
+                    std::to_string(s.subtlety), fullCsv, mass ? cropCsv : cropCsv + "\n", mass ? maskCsv + "\n" : maskCsv };
                 po.rows.push_back(std::move(r));
                 ++po.abnormalities;
             }
@@ -156,14 +165,14 @@ public:
     const fs::path& out() const { return m_out; }
 
 private:
-    bool writeImage(const std::string& folder, const std::string& study, const std::string& series, const std::string& seriesDesc, int instance,
-                    const Image16& img, const dicom::WriteInfo& wi, const std::string& side, const std::string& view, PatientOutput& po,
-                    std::string& written)
+    bool writeImage(const std::string& folder, const std::string& study, const std::string& series, const std::string& seriesDesc,
+        int instance, const Image16& img, const dicom::WriteInfo& wi, const std::string& side, const std::string& view, PatientOutput& po,
+        std::string& written)
     {
         if (m_opt.layout == Layout::Cbis) {
             // NBIA's download tree: <folder>/<date>-DDSM-NA-<n>/1.000000-<series description>-<n>/1-<instance>.dcm
-            fs::path dir = m_out / "CBIS-DDSM" / folder / ("07-20-2016-DDSM-NA-" + num5(std::hash<std::string>{}(study))) /
-                           ("1.000000-" + seriesDesc + "-" + num5(std::hash<std::string>{}(series)));
+            fs::path dir = m_out / "CBIS-DDSM" / folder / ("07-20-2016-DDSM-NA-" + num5(std::hash<std::string> {}(study)))
+                / ("1.000000-" + seriesDesc + "-" + num5(std::hash<std::string> {}(series)));
             fs::path file = dir / ("1-" + std::to_string(instance) + ".dcm");
             auto st = dicom::write(file, img, wi);
             if (!st) {
@@ -213,7 +222,7 @@ private:
             set("SOPInstanceUID", wi.sopInstanceUid);
             set("InstanceNumber", std::to_string(instance));
             set("StudyDate", wi.studyDate);
-            po.kaggle.push_back({std::move(cells)});
+            po.kaggle.push_back({ std::move(cells) });
         }
         ++po.files;
         return true;
@@ -251,7 +260,7 @@ Result<WriteReport> writeDataset(const fs::path& out, const WriteOptions& opt, P
 
     Writer w(out, opt);
     std::vector<PatientOutput> results(size_t(opt.patients));
-    std::atomic<int> next{0}, done{0};
+    std::atomic<int> next { 0 }, done { 0 };
     std::mutex progressMutex;
     int nThreads = opt.threads > 0 ? opt.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     nThreads = std::min(nThreads, opt.patients);
@@ -284,7 +293,7 @@ Result<WriteReport> writeDataset(const fs::path& out, const WriteOptions& opt, P
         for (int t = 0; t < 2; ++t)
             csv[m][t] = csvLine(m ? mh : ch);
     for (int t = 0; t < 2; ++t)
-        normals[t] = csvLine({"patient_id", "breast density", "left or right breast", "image view", "image file path"});
+        normals[t] = csvLine({ "patient_id", "breast density", "left or right breast", "image view", "image file path" });
     kaggle = csvLine(dataset::cbis::kaggleDicomInfoHeader());
     for (const auto& po : results) {
         if (!po.error.empty())
@@ -325,8 +334,9 @@ Result<WriteReport> writeDataset(const fs::path& out, const WriteOptions& opt, P
     }
     std::string readme = "Synthetic CBIS-DDSM lookalike made by `mammoscope-cli synth` (MammoScope).\n"
                          "Phantom images, not real mammograms: for software tests, demos and benchmarks only.\n"
-                         "patients " + std::to_string(opt.patients) + ", seed " + std::to_string(opt.synth.seed) + ", size " +
-                         std::to_string(opt.synth.width) + "x" + std::to_string(opt.synth.height) + "\n";
+                         "patients "
+        + std::to_string(opt.patients) + ", seed " + std::to_string(opt.synth.seed) + ", size " + std::to_string(opt.synth.width) + "x"
+        + std::to_string(opt.synth.height) + "\n";
     (void)writeFileAtomic(out / "SYNTHETIC-README.txt", readme);
     ++rep.files;
     rep.bytes = folderBytes(out);

@@ -11,7 +11,8 @@
 
 #include <filesystem>
 
-namespace ms::synthio {
+namespace ms::synthio
+{
 
 enum class Layout { Cbis, Kaggle };
 
@@ -24,8 +25,8 @@ struct WriteOptions {
 
 struct WriteReport {
     int patients = 0;
-    int images = 0;        // full mammograms, normal views included
-    int lesionImages = 0;  // full mammograms with at least one abnormality (the CBIS-DDSM CSV images)
+    int images = 0; // full mammograms, normal views included
+    int lesionImages = 0; // full mammograms with at least one abnormality (the CBIS-DDSM CSV images)
     int abnormalities = 0;
     int files = 0;
     uint64_t bytes = 0;

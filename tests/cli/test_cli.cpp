@@ -2,7 +2,8 @@
 // The command line as a user runs it.
 #include <QtTest>
 
-class TestCli : public QObject {
+class TestCli : public QObject
+{
     Q_OBJECT
 
     struct Run {
@@ -25,7 +26,7 @@ class TestCli : public QObject {
 private slots:
     void indexRealCsvsJson()
     {
-        Run r = run({"index", QStringLiteral(MS_REALDATA_DIR "/cbis-ddsm-csv"), "--json", "--no-cache"});
+        Run r = run({ "index", QStringLiteral(MS_REALDATA_DIR "/cbis-ddsm-csv"), "--json", "--no-cache" });
         QCOMPARE(r.code, 0);
         auto doc = QJsonDocument::fromJson(r.out);
         QVERIFY(doc.isObject());
@@ -46,7 +47,7 @@ private slots:
     void indexNotADataset()
     {
         QTemporaryDir d;
-        Run r = run({"index", d.path(), "--json"});
+        Run r = run({ "index", d.path(), "--json" });
         QVERIFY(r.code != 0);
         QVERIFY(r.err.contains("not a dataset"));
         QVERIFY(r.out.isEmpty());
@@ -55,18 +56,18 @@ private slots:
     {
         QTemporaryDir d;
         const QString out = d.path() + "/demo";
-        Run s = run({"synth", "--out", out, "--patients", "3", "--seed", "2", "--size", "256x416", "--quiet"});
+        Run s = run({ "synth", "--out", out, "--patients", "3", "--seed", "2", "--size", "256x416", "--quiet" });
         QCOMPARE(s.code, 0);
         auto rep = QJsonDocument::fromJson(s.out).object();
         QCOMPARE(rep["patients"].toInt(), 3);
-        Run i = run({"index", out, "--json", "--no-cache"});
+        Run i = run({ "index", out, "--json", "--no-cache" });
         QCOMPARE(i.code, 0);
         auto o = QJsonDocument::fromJson(i.out).object();
         QCOMPARE(o["images"].toInt(), rep["images"].toInt());
         QCOMPARE(o["abnormalities"].toInt(), rep["abnormalities"].toInt());
         QCOMPARE(o["problems"].toArray().size(), 0);
         // Render one MLO and look at the PNG header.
-        QDirIterator it(out, {"1-1.dcm"}, QDir::Files, QDirIterator::Subdirectories);
+        QDirIterator it(out, { "1-1.dcm" }, QDir::Files, QDirIterator::Subdirectories);
         QString mlo;
         while (it.hasNext()) {
             QString f = it.next();
@@ -76,32 +77,32 @@ private slots:
             }
         }
         QVERIFY(!mlo.isEmpty());
-        Run info = run({"info", mlo, "--json"});
+        Run info = run({ "info", mlo, "--json" });
         QCOMPARE(info.code, 0);
         auto io = QJsonDocument::fromJson(info.out).object();
         QCOMPARE(io["width"].toInt(), 256);
         QCOMPARE(io["modality"].toString(), QStringLiteral("MG"));
         QCOMPARE(io["view"].toString(), QStringLiteral("MLO"));
         const QString png = d.path() + "/mlo.png";
-        Run r = run({"render", mlo, "--out", png, "--window", "20000,30000"});
+        Run r = run({ "render", mlo, "--out", png, "--window", "20000,30000" });
         QCOMPARE(r.code, 0);
         QFile f(png);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.read(8), QByteArray("\x89PNG\r\n\x1a\n", 8));
-        Run bad = run({"render", mlo, "--out", png, "--window", "abc"});
+        Run bad = run({ "render", mlo, "--out", png, "--window", "abc" });
         QCOMPARE(bad.code, 2);
         QVERIFY(bad.err.contains("--window"));
     }
     void infoOnBrokenFileNamesIt()
     {
-        Run r = run({"info", QStringLiteral(MS_REALDATA_DIR "/dicom/robustness/RG3_J2KR.dcm")});
+        Run r = run({ "info", QStringLiteral(MS_REALDATA_DIR "/dicom/robustness/RG3_J2KR.dcm") });
         QCOMPARE(r.code, 1);
         QVERIFY(r.err.contains("RG3_J2KR.dcm"));
         QVERIFY(r.err.contains("JPEG 2000"));
     }
     void unknownCommand()
     {
-        Run r = run({"frobnicate"});
+        Run r = run({ "frobnicate" });
         QCOMPARE(r.code, 2);
         QVERIFY(r.err.contains("unknown command"));
     }

@@ -7,7 +7,8 @@
 
 using namespace ms;
 
-class TestCommon : public QObject {
+class TestCommon : public QObject
+{
     Q_OBJECT
 private slots:
     void jsonRoundTrip()
@@ -22,7 +23,7 @@ private slots:
         arr.push(1);
         arr.push("two");
         j.set("list", arr);
-        for (int indent : {-1, 2}) {
+        for (int indent : { -1, 2 }) {
             auto back = Json::parse(j.dump(indent));
             QVERIFY(back.ok());
             QCOMPARE(back->dump(), j.dump());

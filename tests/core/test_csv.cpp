@@ -5,7 +5,8 @@
 
 using namespace ms;
 
-class TestCsv : public QObject {
+class TestCsv : public QObject
+{
     Q_OBJECT
 private slots:
     void cbisQuirks()
@@ -42,14 +43,11 @@ private slots:
         QCOMPARE(QString::fromStdString(t.error().where), QStringLiteral("line 3"));
         QCOMPARE(QString::fromStdString(t.error().file), QStringLiteral("bad.csv"));
     }
-    void emptyFile()
-    {
-        QVERIFY(!parseCsv("", "e.csv").ok());
-    }
+    void emptyFile() { QVERIFY(!parseCsv("", "e.csv").ok()); }
     void writeReadBack()
     {
-        std::vector<std::string> cells{"P_1", "a,b", "q\"x", "line\n"};
-        auto t = parseCsv(csvLine({"c1", "c2", "c3", "c4"}) + csvLine(cells));
+        std::vector<std::string> cells { "P_1", "a,b", "q\"x", "line\n" };
+        auto t = parseCsv(csvLine({ "c1", "c2", "c3", "c4" }) + csvLine(cells));
         QVERIFY(t.ok());
         QCOMPARE(t->rows[0].cells, cells);
     }

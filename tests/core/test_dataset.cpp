@@ -13,7 +13,8 @@
 using namespace ms;
 namespace fs = std::filesystem;
 
-namespace {
+namespace
+{
 
 const fs::path kData = MS_REALDATA_DIR;
 
@@ -30,17 +31,18 @@ std::map<std::string, std::pair<uintmax_t, long long>> snapshot(const fs::path& 
     std::map<std::string, std::pair<uintmax_t, long long>> m;
     for (const auto& e : fs::recursive_directory_iterator(root))
         if (e.is_regular_file())
-            m[e.path().string()] = {e.file_size(), (long long)e.last_write_time().time_since_epoch().count()};
+            m[e.path().string()] = { e.file_size(), (long long)e.last_write_time().time_since_epoch().count() };
     return m;
 }
 
 } // namespace
 
-class TestDataset : public QObject {
+class TestDataset : public QObject
+{
     Q_OBJECT
     QTemporaryDir m_tmp;
-    fs::path m_synth;       // CBIS layout
-    fs::path m_kaggle;      // Kaggle layout
+    fs::path m_synth; // CBIS layout
+    fs::path m_kaggle; // Kaggle layout
     synthio::WriteReport m_rep, m_kaggleRep;
 
 private slots:
@@ -189,9 +191,11 @@ private slots:
         std::ofstream f(dir / "mass_case_description_test_set.csv", std::ios::binary);
         f << "patient_id,breast_density,left or right breast,image view,abnormality id,abnormality type,mass shape,mass margins,"
              "assessment,pathology,subtlety,image file path,cropped image file path,ROI mask file path\r\n"
-          << "P_00001,2,LEFT,CC,1,mass,OVAL,CIRCUMSCRIBED,7,maybe,3,Mass-Test_P_00001_LEFT_CC/1/2/000000.dcm,a/b/c/000000.dcm,a/b/d/000000.dcm\r\n"
+          << "P_00001,2,LEFT,CC,1,mass,OVAL,CIRCUMSCRIBED,7,maybe,3,Mass-Test_P_00001_LEFT_CC/1/2/000000.dcm,a/b/c/000000.dcm,a/b/d/"
+             "000000.dcm\r\n"
           << "P_00002,2,LEFT,CC,1,mass\r\n"
-          << "P_00003,2,UP,XX,1,mass,ODD_SHAPE,CIRCUMSCRIBED,3,BENIGN,3,Mass-Test_P_00003_LEFT_CC/1/2/000000.dcm,a/b/c/000000.dcm,a/b/d/000000.dcm\r\n";
+          << "P_00003,2,UP,XX,1,mass,ODD_SHAPE,CIRCUMSCRIBED,3,BENIGN,3,Mass-Test_P_00003_LEFT_CC/1/2/000000.dcm,a/b/c/000000.dcm,a/b/d/"
+             "000000.dcm\r\n";
         f.close();
         auto ds = dataset::open(dir, noCache());
         QVERIFY(ds.ok());
@@ -216,14 +220,16 @@ private slots:
         auto ds = dataset::open(kData / "mias", noCache());
         QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
         QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("mini-mias"));
-        QCOMPARE(ds->images.size(), size_t(322));      // every image Info.txt lists
+        QCOMPARE(ds->images.size(), size_t(322)); // every image Info.txt lists
         QCOMPARE(ds->abnormalities.size(), size_t(123)); // one per non-NORM row
         QCOMPARE(ds->missingFiles.size(), size_t(322 - 20));
         const dataset::Image* mdb001 = nullptr;
         const dataset::Image* mdb226 = nullptr;
         for (const auto& im : ds->images) {
-            if (im.key == "mdb001") mdb001 = &im;
-            if (im.key == "mdb226") mdb226 = &im;
+            if (im.key == "mdb001")
+                mdb001 = &im;
+            if (im.key == "mdb226")
+                mdb226 = &im;
         }
         QVERIFY(mdb001 && mdb226);
         QCOMPARE(QString::fromStdString(mdb001->side), QStringLiteral("RIGHT"));

@@ -11,56 +11,58 @@
 using namespace ms;
 namespace fs = std::filesystem;
 
-namespace {
+namespace
+{
 
 const fs::path kData = MS_REALDATA_DIR;
 
 struct Expect {
     int width = 0, height = 0; // 0: an error is expected
-    const char* error = "";    // substring of the message
+    const char* error = ""; // substring of the message
     const char* photometric = "MONOCHROME2";
 };
 
 const std::map<std::string, Expect>& expectations()
 {
     static const std::map<std::string, Expect> m = {
-        {"MG-Im-GE-SenDS-scaled.dcm", {4, 4, "", "MONOCHROME1"}},
-        {"MG-Im-GE_Seno_1_ForPresentation.dcm", {2, 1, "", "MONOCHROME2"}},
-        {"MG-Im-GE_Seno_1_ForProcessing.dcm", {2, 1, "", "MONOCHROME1"}},
-        {"MG-Im-Hologic-PropProj.dcm", {0, 0, "truncated or damaged"}},
-        {"MG-RDSR-Hologic_2D.dcm", {0, 0, "contains no image"}},
-        {"CT_small.dcm", {128, 128}},
-        {"DX-Im-GE_XR220-1.dcm", {2, 2, "", "MONOCHROME1"}},
-        {"J2K_pixelrep_mismatch.dcm", {0, 0, "JPEG 2000"}},
-        {"JPEG-LL.dcm", {256, 1024}},
-        {"JPEG-lossy.dcm", {256, 1024}},
-        {"JPEG2000-embedded-sequence-delimiter.dcm", {0, 0, "JPEG 2000"}},
-        {"JPEG2KLossless_1s_1f_u_16_16.dcm", {0, 0, "1.2.840.10008.1.2.4.90"}},
-        {"JPEGLossless_1s_1f_i_16_16_bad.dcm", {512, 512}},
-        {"MR_small.dcm", {64, 64}},
-        {"MR_small_RLE.dcm", {64, 64}},
-        {"MR_small_bigendian.dcm", {64, 64}},
-        {"MR_small_jpeg_ls_lossless.dcm", {64, 64}},
-        {"MR_truncated.dcm", {0, 0, "truncated"}},
-        {"RG3_J2KR.dcm", {0, 0, "JPEG 2000"}},
-        {"badVR.dcm", {0, 0, "Bits Allocated 32"}},
-        {"bad_sequence.dcm", {512, 512}},
-        {"emri_small.dcm", {64, 64}},
-        {"emri_small_RLE.dcm", {64, 64}},
-        {"emri_small_jpeg_2k_lossless_too_short.dcm", {0, 0, "truncated or damaged"}},
-        {"image_dfl.dcm", {512, 512}},
-        {"meta_missing_tsyntax.dcm", {0, 0, "contains no image"}},
-        {"mlut_18.dcm", {512, 512}},
-        {"no_meta.dcm", {128, 128}},
-        {"rtplan_truncated.dcm", {0, 0, "not a DICOM file"}},
-        {"vlut_04.dcm", {512, 512}},
+        { "MG-Im-GE-SenDS-scaled.dcm", { 4, 4, "", "MONOCHROME1" } },
+        { "MG-Im-GE_Seno_1_ForPresentation.dcm", { 2, 1, "", "MONOCHROME2" } },
+        { "MG-Im-GE_Seno_1_ForProcessing.dcm", { 2, 1, "", "MONOCHROME1" } },
+        { "MG-Im-Hologic-PropProj.dcm", { 0, 0, "truncated or damaged" } },
+        { "MG-RDSR-Hologic_2D.dcm", { 0, 0, "contains no image" } },
+        { "CT_small.dcm", { 128, 128 } },
+        { "DX-Im-GE_XR220-1.dcm", { 2, 2, "", "MONOCHROME1" } },
+        { "J2K_pixelrep_mismatch.dcm", { 0, 0, "JPEG 2000" } },
+        { "JPEG-LL.dcm", { 256, 1024 } },
+        { "JPEG-lossy.dcm", { 256, 1024 } },
+        { "JPEG2000-embedded-sequence-delimiter.dcm", { 0, 0, "JPEG 2000" } },
+        { "JPEG2KLossless_1s_1f_u_16_16.dcm", { 0, 0, "1.2.840.10008.1.2.4.90" } },
+        { "JPEGLossless_1s_1f_i_16_16_bad.dcm", { 512, 512 } },
+        { "MR_small.dcm", { 64, 64 } },
+        { "MR_small_RLE.dcm", { 64, 64 } },
+        { "MR_small_bigendian.dcm", { 64, 64 } },
+        { "MR_small_jpeg_ls_lossless.dcm", { 64, 64 } },
+        { "MR_truncated.dcm", { 0, 0, "truncated" } },
+        { "RG3_J2KR.dcm", { 0, 0, "JPEG 2000" } },
+        { "badVR.dcm", { 0, 0, "Bits Allocated 32" } },
+        { "bad_sequence.dcm", { 512, 512 } },
+        { "emri_small.dcm", { 64, 64 } },
+        { "emri_small_RLE.dcm", { 64, 64 } },
+        { "emri_small_jpeg_2k_lossless_too_short.dcm", { 0, 0, "truncated or damaged" } },
+        { "image_dfl.dcm", { 512, 512 } },
+        { "meta_missing_tsyntax.dcm", { 0, 0, "contains no image" } },
+        { "mlut_18.dcm", { 512, 512 } },
+        { "no_meta.dcm", { 128, 128 } },
+        { "rtplan_truncated.dcm", { 0, 0, "not a DICOM file" } },
+        { "vlut_04.dcm", { 512, 512 } },
     };
     return m;
 }
 
 } // namespace
 
-class TestDicom : public QObject {
+class TestDicom : public QObject
+{
     Q_OBJECT
 private slots:
     void initTestCase() { QVERIFY2(fs::is_directory(kData / "dicom"), "../shared/realdata/dicom is missing"); }
@@ -69,7 +71,7 @@ private slots:
     {
         QTest::addColumn<QString>("path");
         int n = 0;
-        for (const char* sub : {"mg", "robustness"})
+        for (const char* sub : { "mg", "robustness" })
             for (const auto& e : fs::directory_iterator(kData / "dicom" / sub))
                 if (e.path().extension() == ".dcm") {
                     QTest::newRow(e.path().filename().c_str()) << QString::fromStdString(e.path().string());
@@ -96,7 +98,7 @@ private slots:
             QCOMPARE(r->image.height, ex.height);
             QCOMPARE(int(r->image.pixels.size()), ex.width * ex.height);
             QCOMPARE(r->image.photometric == Photometric::Monochrome1 ? QStringLiteral("MONOCHROME1") : QStringLiteral("MONOCHROME2"),
-                     QString(ex.photometric));
+                QString(ex.photometric));
             // A header-only read agrees on the size.
             auto h = dicom::readHeader(p);
             QVERIFY(h.ok());
@@ -110,7 +112,7 @@ private slots:
     {
         auto ref = dicom::read(kData / "dicom/robustness/MR_small.dcm");
         QVERIFY(ref.ok());
-        for (const char* f : {"MR_small_RLE.dcm", "MR_small_bigendian.dcm", "MR_small_jpeg_ls_lossless.dcm"}) {
+        for (const char* f : { "MR_small_RLE.dcm", "MR_small_bigendian.dcm", "MR_small_jpeg_ls_lossless.dcm" }) {
             auto r = dicom::read(kData / "dicom/robustness" / f);
             QVERIFY2(r.ok(), f);
             QCOMPARE(r->image.width, ref->image.width);
@@ -133,7 +135,7 @@ private slots:
     }
     void mammographyHeader()
     {
-        auto r = dicom::read(kData / "dicom/mg/MG-Im-GE_Seno_1_ForPresentation.dcm", {true});
+        auto r = dicom::read(kData / "dicom/mg/MG-Im-GE_Seno_1_ForPresentation.dcm", { true });
         QVERIFY(r.ok());
         const auto& h = r->header;
         QCOMPARE(QString::fromStdString(h.modality), QStringLiteral("MG"));
@@ -185,7 +187,7 @@ private slots:
         img.bitsStored = bits;
         img.spacingX = 0.07;
         img.spacingY = 0.05;
-        img.windows.push_back({30000, 20000, ""});
+        img.windows.push_back({ 30000, 20000, "" });
         QTemporaryDir dir;
         fs::path f = fs::path(dir.path().toStdString()) / "x.dcm";
         dicom::WriteInfo wi;

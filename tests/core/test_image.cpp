@@ -8,7 +8,8 @@
 
 using namespace ms;
 
-class TestImage : public QObject {
+class TestImage : public QObject
+{
     Q_OBJECT
 private slots:
     void windowLinear_data()
@@ -35,19 +36,19 @@ private slots:
         QFETCH(int, expected);
         Image16 img(1, 1, uint16_t(value));
         img.bitsStored = 12;
-        Gray8 g = renderWindow(img, {center, width});
+        Gray8 g = renderWindow(img, { center, width });
         QCOMPARE(int(g.at(0, 0)), expected);
     }
     void monochrome1IsInverted()
     {
         Image16 img(2, 1);
-        img.pixels = {0, 4095};
+        img.pixels = { 0, 4095 };
         img.bitsStored = 12;
         img.photometric = Photometric::Monochrome1;
-        Gray8 g = renderWindow(img, {2048, 4096});
+        Gray8 g = renderWindow(img, { 2048, 4096 });
         QCOMPARE(int(g.at(0, 0)), 255); // low values are bright in MONOCHROME1
         QCOMPARE(int(g.at(1, 0)), 0);
-        Gray8 inv = renderWindow(img, {2048, 4096}, true); // the user's invert undoes it
+        Gray8 inv = renderWindow(img, { 2048, 4096 }, true); // the user's invert undoes it
         QCOMPARE(int(inv.at(0, 0)), 0);
     }
     void rescaleAppliesBeforeWindow()
@@ -55,16 +56,16 @@ private slots:
         // Signed CT-like data: stored = value + 1024, intercept -1024; window in modality units.
         Image16 img(1, 1, uint16_t(1024 + 40));
         img.intercept = -1024;
-        QCOMPARE(int(renderWindow(img, {40, 400}).at(0, 0)), 128);
+        QCOMPARE(int(renderWindow(img, { 40, 400 }).at(0, 0)), 128);
     }
     void voiLutTable()
     {
         Image16 img(3, 1);
-        img.pixels = {10, 11, 12};
+        img.pixels = { 10, 11, 12 };
         VoiLut lut;
         lut.firstMapped = 10;
         lut.bits = 8;
-        lut.data = {0, 128, 255};
+        lut.data = { 0, 128, 255 };
         Gray8 g = applyLut(img, buildVoiLut(img, lut));
         QCOMPARE(int(g.at(0, 0)), 0);
         QCOMPARE(int(g.at(1, 0)), 128);
@@ -84,7 +85,7 @@ private slots:
     void halveAndResize()
     {
         Image16 img(4, 2);
-        img.pixels = {0, 4, 8, 12, 0, 4, 8, 12};
+        img.pixels = { 0, 4, 8, 12, 0, 4, 8, 12 };
         img.spacingX = img.spacingY = 0.1;
         Image16 h = halve(img);
         QCOMPARE(h.width, 2);
@@ -137,7 +138,7 @@ private slots:
         // A ring's hole is filled.
         RleMask ring = RleMask::ellipse(50, 50, 25, 25, 15, 15).subtract(RleMask::ellipse(50, 50, 25, 25, 7, 7));
         QCOMPARE(ring.fillHoles(), RleMask::ellipse(50, 50, 25, 25, 15, 15));
-        RleMask poly = RleMask::polygon(20, 20, {{2, 2}, {12, 2}, {12, 12}, {2, 12}});
+        RleMask poly = RleMask::polygon(20, 20, { { 2, 2 }, { 12, 2 }, { 12, 12 }, { 2, 12 } });
         QCOMPARE(poly.area(), uint64_t(100));
     }
     void rleParseErrors_data()
@@ -155,7 +156,7 @@ private slots:
     void cropAndFlip()
     {
         Image16 img(3, 2);
-        img.pixels = {1, 2, 3, 4, 5, 6};
+        img.pixels = { 1, 2, 3, 4, 5, 6 };
         Image16 c = img.crop(1, 0, 5, 5); // clamped
         QCOMPARE(c.width, 2);
         QCOMPARE(c.height, 2);

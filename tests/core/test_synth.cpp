@@ -13,7 +13,8 @@
 using namespace ms;
 namespace fs = std::filesystem;
 
-namespace {
+namespace
+{
 
 std::map<std::string, std::string> readTree(const fs::path& root)
 {
@@ -43,13 +44,15 @@ double meanIn(const Image16& img, const RleMask& m)
 
 } // namespace
 
-class TestSynth : public QObject {
+class TestSynth : public QObject
+{
     Q_OBJECT
 private slots:
     void sameSeedSameBytes()
     {
         QTemporaryDir d;
-        fs::path a = fs::path(d.path().toStdString()) / "a", b = fs::path(d.path().toStdString()) / "b", c = fs::path(d.path().toStdString()) / "c";
+        fs::path a = fs::path(d.path().toStdString()) / "a", b = fs::path(d.path().toStdString()) / "b",
+                 c = fs::path(d.path().toStdString()) / "c";
         synthio::WriteOptions o;
         o.patients = 4;
         o.synth.seed = 42;
@@ -112,8 +115,8 @@ private slots:
                     QVERIFY(l.mask.intersect(v.breast).area() == l.mask.area()); // inside the breast
                     Rect bb = l.mask.boundingBox();
                     RleMask ring = RleMask::ellipse(o.width, o.height, bb.x + bb.w / 2.0, bb.y + bb.h / 2.0, bb.w * 1.2 + 6, bb.h * 1.2 + 6)
-                                       .subtract(RleMask::ellipse(o.width, o.height, bb.x + bb.w / 2.0, bb.y + bb.h / 2.0, bb.w * 0.8 + 3,
-                                                                  bb.h * 0.8 + 3))
+                                       .subtract(RleMask::ellipse(
+                                           o.width, o.height, bb.x + bb.w / 2.0, bb.y + bb.h / 2.0, bb.w * 0.8 + 3, bb.h * 0.8 + 3))
                                        .intersect(v.breast);
                     if (ring.area() < 20)
                         continue;

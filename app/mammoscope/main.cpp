@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// MammoScope: the composition root. Builds the services and the main window, handles the command line.
+// Research software, not a medical device.
+#include "ui/casepanel.h"
+#include "ui/datasetcontroller.h"
+#include "ui/mainwindow.h"
+#include "ui/readingarea.h"
+#include "ui/theme.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QSettings>
+#include <QTabWidget>
+#include <QTimer>
+
+#include <cstdio>
+
+using namespace ms::ui;
+
+int main(int argc, char** argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("MammoScope"));
+    QApplication::setOrganizationName(QStringLiteral("MammoScope"));
+    QApplication::setApplicationVersion(QStringLiteral(MS_VERSION));
+
+    QCommandLineParser cli;
+    cli.setApplicationDescription(QStringLiteral("Screening mammography research workbench (not a medical device)."));
+    cli.addHelpOption();
+    cli.addVersionOption();
+    cli.addPositionalArgument(QStringLiteral("dataset"),
+        QStringLiteral("Dataset folder (CBIS-DDSM, Kaggle JPEG, mini-MIAS or images). "
+                       "Default: the last one, else the demo dataset."));
+    QCommandLineOption layoutOpt(QStringLiteral("layout"), QStringLiteral("single, cc, mlo or 4view."), QStringLiteral("layout"));
+    QCommandLineOption shotOpt(
+        QStringLiteral("screenshot"), QStringLiteral("Render the window to a PNG file and exit."), QStringLiteral("file"));
+    QCommandLineOption patientOpt(QStringLiteral("patient"), QStringLiteral("Show this patient first."), QStringLiteral("id"));
+    QCommandLineOption imageOpt(QStringLiteral("image"), QStringLiteral("Show the image with this key first."), QStringLiteral("key"));
+    QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size, e.g. 1920x1080."), QStringLiteral("WxH"));
+    QCommandLineOption themeOpt(QStringLiteral("theme"), QStringLiteral("dark or light."), QStringLiteral("theme"));
+    QCommandLineOption demoOpt(QStringLiteral("demo"), QStringLiteral("Open the demo dataset (generated on first use)."));
+    QCommandLineOption loupeOpt(QStringLiteral("loupe"), QStringLiteral("Start with the magnifier on (for screenshots)."));
+    QCommandLineOption tabOpt(
+        QStringLiteral("case-tab"), QStringLiteral("Case panel tab to show: 0 findings, 1 image, 2 tags."), QStringLiteral("n"));
+    cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt });
+    cli.process(app);
+
+    QSettings settings;
+    const QString theme
+        = cli.isSet(themeOpt) ? cli.value(themeOpt) : settings.value(QStringLiteral("theme"), QStringLiteral("dark")).toString();
+    applyTheme(app, themeFromString(theme));
+
+    DatasetController controller;
+    MainWindow window(&controller);
+    if (cli.isSet(sizeOpt)) {
+        const auto parts = cli.value(sizeOpt).split(QLatin1Char('x'));
+        if (parts.size() == 2)
+            window.resize(parts[0].toInt(), parts[1].toInt());
+    }
+    bool ok = true;
+    const QString layout = cli.isSet(layoutOpt) ? cli.value(layoutOpt)
+                                                : settings.value(QStringLiteral("reading/layout"), QStringLiteral("single")).toString();
+    ReadingLayout l = layoutFromName(layout, &ok);
+    if (!ok) {
+        std::fprintf(stderr, "mammoscope: unknown layout '%s' (single, cc, mlo, 4view)\n", qPrintable(layout));
+        return 2;
+    }
+    window.setLayoutMode(l);
+    if (cli.isSet(loupeOpt))
+        window.readingArea()->setLoupe(true);
+    window.show();
+
+    const QString screenshot = cli.value(shotOpt);
+    const QString patient = cli.value(patientOpt), imageKey = cli.value(imageOpt);
+    const int caseTab = cli.isSet(tabOpt) ? cli.value(tabOpt).toInt() : -1;
+    QObject::connect(&window, &MainWindow::datasetShown, &window, [&](DatasetPtr ds) {
+        for (const auto& im : ds->images)
+            if ((!imageKey.isEmpty() && QString::fromStdString(im.key) == imageKey)
+                || (imageKey.isEmpty() && !patient.isEmpty() && QString::fromStdString(im.patientId) == patient)) {
+                window.selectImage(im.index);
+                break;
+            }
+        if (caseTab >= 0)
+            if (auto* tabs = window.casePanel()->findChild<QTabWidget*>())
+                tabs->setCurrentIndex(caseTab);
+    });
+
+    if (!screenshot.isEmpty()) {
+        // Wait for the dataset, the views and their frames, then grab and quit.
+        auto shoot = [&window, screenshot] {
+            QTimer::singleShot(300, &window, [&window, screenshot] {
+                for (auto* v : window.readingArea()->views())
+                    v->renderNow();
+                window.repaint();
+                const bool saved = window.grab().save(screenshot);
+                std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(screenshot));
+                QApplication::exit(saved ? 0 : 1);
+            });
+        };
+        QObject::connect(window.readingArea(), &ReadingArea::allViewsLoaded, &window, shoot);
+        QObject::connect(&controller, &DatasetController::failed, &window, [](const QString& m) {
+            std::fprintf(stderr, "mammoscope: %s\n", qPrintable(m));
+            QApplication::exit(1);
+        });
+        QTimer::singleShot(180000, &window, [] {
+            std::fprintf(stderr, "mammoscope: screenshot timed out\n");
+            QApplication::exit(3);
+        });
+    }
+
+    QString dataset = cli.positionalArguments().value(0);
+    if (cli.isSet(demoOpt) || (dataset.isEmpty() && !QFileInfo(settings.value(QStringLiteral("dataset/last")).toString()).isDir()))
+        controller.openDemo();
+    else
+        controller.open(
+            dataset.isEmpty() ? settings.value(QStringLiteral("dataset/last")).toString() : QFileInfo(dataset).absoluteFilePath());
+    return app.exec();
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/caseloader.h"
+
+#include "core/dataset/loader.h"
+#include "core/image/window.h"
+#include "core/imageio/imageio.h"
+
+#include <QElapsedTimer>
+#include <QtConcurrent>
+
+#include <cmath>
+
+namespace ms::ui
+{
+
+QColor pathologyColor(const QString& p)
+{
+    if (p == QLatin1String("MALIGNANT"))
+        return QColor(240, 80, 70);
+    if (p == QLatin1String("BENIGN"))
+        return QColor(80, 200, 120);
+    if (p == QLatin1String("BENIGN_WITHOUT_CALLBACK"))
+        return QColor(90, 170, 240);
+    return QColor(240, 200, 60);
+}
+
+bool chestWallOnLeft(const Image16& img)
+{
+    if (img.empty())
+        return true;
+    const uint16_t t = otsuThreshold(img);
+    const bool mono1 = img.photometric == Photometric::Monochrome1;
+    const int band = std::max(1, img.width / 30);
+    long left = 0, right = 0;
+    for (int y = 0; y < img.height; y += 2)
+        for (int x = 0; x < band; ++x) {
+            left += (img.at(x, y) > t) != mono1;
+            right += (img.at(img.width - 1 - x, y) > t) != mono1;
+        }
+    return left >= right;
+}
+
+LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
+{
+    QElapsedTimer total;
+    total.start();
+    auto out = std::make_shared<LoadedView>();
+    out->imageIndex = imageIndex;
+    if (imageIndex < 0 || imageIndex >= int(ds.images.size())) {
+        out->error = QObject::tr("No such image");
+        return out;
+    }
+    const auto& im = ds.images[size_t(imageIndex)];
+    out->path = QString::fromStdString(im.path);
+    if (im.path.empty()) {
+        out->error = QObject::tr("%1\nThe image file is not in the dataset folder (listed as %2).")
+                         .arg(QString::fromStdString(im.key), QString::fromStdString(im.csvPath));
+        return out;
+    }
+    QElapsedTimer t;
+    t.start();
+    auto li = dataset::loadImage(im.path, true);
+    out->decodeMs = double(t.nsecsElapsed()) / 1e6;
+    if (!li) {
+        out->error = QString::fromStdString(li.error().toString());
+        return out;
+    }
+    auto img = std::make_shared<Image16>(std::move(li->image));
+    if (img->spacingX <= 0 && ds.format == dataset::Format::MiniMias)
+        img->spacingX = img->spacingY = 0.2; // mini-MIAS: 200 micron pixels (its README)
+    out->spacingMm = img->spacingX > 0 ? img->spacingX : 0;
+    out->header = std::move(li->header);
+    out->tags = std::move(li->tags);
+    out->chestWallLeft = chestWallOnLeft(*img);
+    out->image = img;
+    out->pyramid = buildPyramid(out->image, 512);
+
+    for (int ai : im.abnormalities) {
+        const auto& a = ds.abnormalities[size_t(ai)];
+        RoiOutline roi;
+        roi.abnormality = ai;
+        roi.pathology = QString::fromStdString(a.pathology);
+        roi.label = QStringLiteral("%1 %2 %3").arg(a.number).arg(roi.pathology, QString::fromStdString(a.type));
+        if (!a.maskPath.empty()) {
+            auto m = dataset::loadImage(a.maskPath);
+            if (!m) {
+                roi.problem = QString::fromStdString(m.error().toString());
+            } else {
+                const Image16& mk = m->image;
+                Gray8 g(mk.width, mk.height);
+                const uint16_t thr = uint16_t(std::max<int>(1, mk.maxValue() / 2));
+                for (size_t i = 0; i < g.pixels.size(); ++i)
+                    g.pixels[i] = mk.pixels[i] >= thr ? 255 : 0;
+                const double sx = double(img->width) / std::max(1, mk.width), sy = double(img->height) / std::max(1, mk.height);
+                if (mk.width != img->width || mk.height != img->height)
+                    roi.problem = QObject::tr("mask is %1x%2, the image %3x%4: scaled to fit")
+                                      .arg(mk.width)
+                                      .arg(mk.height)
+                                      .arg(img->width)
+                                      .arg(img->height);
+                for (const auto& poly : imageio::contours(g)) {
+                    QPolygonF p;
+                    for (auto [x, y] : poly)
+                        p << QPointF((x + 0.5) * sx, (y + 0.5) * sy);
+                    if (p.size() >= 2)
+                        roi.contours << p;
+                }
+            }
+        } else if (a.radius > 0) {
+            QPolygonF p;
+            for (int k = 0; k < 72; ++k) {
+                double ang = k * M_PI / 36;
+                p << QPointF(a.centerX + a.radius * std::cos(ang), a.centerY + a.radius * std::sin(ang));
+            }
+            roi.contours << p;
+        } else {
+            roi.problem = QObject::tr("no ROI given for this abnormality");
+        }
+        for (const auto& p : roi.contours)
+            roi.bounds = roi.bounds.isNull() ? p.boundingRect() : roi.bounds.united(p.boundingRect());
+        out->rois << roi;
+    }
+    out->totalMs = double(total.nsecsElapsed()) / 1e6;
+    return out;
+}
+
+QFuture<LoadedViewPtr> loadViewAsync(std::shared_ptr<const dataset::Dataset> ds, int imageIndex)
+{
+    return QtConcurrent::run([ds, imageIndex] { return loadView(*ds, imageIndex); });
+}
+
+} // namespace ms::ui

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Loads what the reading view shows for one image, off the GUI thread: the decoded 16-bit image, its pyramid,
+// its DICOM tags, and the ground-truth ROIs as contours (from mask files or circles). Results are immutable.
+#pragma once
+
+#include "core/dataset/dataset.h"
+#include "core/dicom/dicom.h"
+#include "core/image/resample.h"
+
+#include <QColor>
+#include <QFuture>
+#include <QPolygonF>
+#include <QRectF>
+#include <QString>
+#include <QVector>
+
+#include <memory>
+#include <optional>
+
+namespace ms::ui
+{
+
+struct RoiOutline {
+    int abnormality = -1; // index in Dataset::abnormalities
+    QString label; // "1 MALIGNANT mass"
+    QString pathology;
+    QVector<QPolygonF> contours; // image pixel coordinates
+    QRectF bounds;
+    QString problem; // why the ROI could not be drawn, if so
+};
+
+struct LoadedView {
+    int imageIndex = -1;
+    QString path;
+    QString error; // non-empty: show it instead of the image
+    ImagePtr image;
+    Pyramid pyramid;
+    std::optional<dicom::Header> header;
+    std::vector<dicom::Tag> tags;
+    QVector<RoiOutline> rois;
+    bool chestWallLeft = true; // which edge the chest wall is on, from the image content
+    double spacingMm = 0; // 0: unknown
+    double decodeMs = 0, totalMs = 0;
+};
+
+using LoadedViewPtr = std::shared_ptr<const LoadedView>;
+
+QColor pathologyColor(const QString& pathology);
+
+// Loads synchronously (call from a worker thread).
+LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex);
+// Runs loadView on the global thread pool.
+QFuture<LoadedViewPtr> loadViewAsync(std::shared_ptr<const dataset::Dataset> ds, int imageIndex);
+
+// True when the tissue touches the left edge more than the right one.
+bool chestWallOnLeft(const Image16& img);
+
+} // namespace ms::ui

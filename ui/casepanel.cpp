@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/casepanel.h"
+
+#include <QCheckBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+namespace ms::ui
+{
+
+namespace
+{
+QString q(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+} // namespace
+
+CasePanel::CasePanel(QWidget* parent) : QWidget(parent)
+{
+    auto* lay = new QVBoxLayout(this);
+    lay->setContentsMargins(4, 4, 4, 4);
+    m_header = new QLabel(this);
+    m_header->setWordWrap(true);
+    m_header->setTextFormat(Qt::RichText);
+    lay->addWidget(m_header);
+    m_tabs = new QTabWidget(this);
+    lay->addWidget(m_tabs, 1);
+
+    m_findings = new QTableWidget(this);
+    m_findings->setObjectName(QStringLiteral("findings"));
+    m_findings->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_findings->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_findings->verticalHeader()->hide();
+    m_findings->horizontalHeader()->setStretchLastSection(true);
+    m_findings->setWordWrap(true);
+    connect(m_findings, &QTableWidget::cellClicked, this, [this](int row, int) {
+        auto* item = m_findings->item(row, 0);
+        if (item)
+            emit abnormalityActivated(item->data(Qt::UserRole).toInt());
+    });
+    m_tabs->addTab(m_findings, tr("Findings"));
+
+    auto* info = new QWidget(this);
+    auto* il = new QVBoxLayout(info);
+    m_imageInfo = new QLabel(info);
+    m_imageInfo->setWordWrap(true);
+    m_imageInfo->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_imageInfo->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    il->addWidget(m_imageInfo);
+    il->addStretch();
+    m_tabs->addTab(info, tr("Image"));
+
+    auto* tagPage = new QWidget(this);
+    auto* tl = new QVBoxLayout(tagPage);
+    tl->setContentsMargins(0, 4, 0, 0);
+    m_tagSearch = new QLineEdit(tagPage);
+    m_tagSearch->setPlaceholderText(tr("Search tags (name, number or value)"));
+    m_tagSearch->setClearButtonEnabled(true);
+    m_identifying = new QCheckBox(tr("Show identifying tags (patient name, birth date, …)"), tagPage);
+    m_tags = new QTreeWidget(tagPage);
+    m_tags->setObjectName(QStringLiteral("tags"));
+    m_tags->setColumnCount(4);
+    m_tags->setHeaderLabels({ tr("Tag"), tr("VR"), tr("Name"), tr("Value") });
+    m_tags->setRootIsDecorated(true);
+    m_tags->setUniformRowHeights(true);
+    tl->addWidget(m_tagSearch);
+    tl->addWidget(m_identifying);
+    tl->addWidget(m_tags, 1);
+    m_tabs->addTab(tagPage, tr("DICOM tags"));
+    connect(m_tagSearch, &QLineEdit::textChanged, this, [this] { fillTags(); });
+    connect(m_identifying, &QCheckBox::toggled, this, [this] { fillTags(); });
+}
+
+void CasePanel::setDataset(DatasetPtr ds)
+{
+    m_ds = std::move(ds);
+    m_image = -1;
+    m_view.reset();
+    m_findings->clear();
+    m_findings->setRowCount(0);
+    m_tags->clear();
+    m_header->setText(tr("<i>No image selected</i>"));
+}
+
+void CasePanel::showImage(int imageIndex, LoadedViewPtr view)
+{
+    if (!m_ds || imageIndex < 0 || imageIndex >= int(m_ds->images.size()))
+        return;
+    m_image = imageIndex;
+    m_view = std::move(view);
+    const auto& im = m_ds->images[size_t(imageIndex)];
+    m_header->setText(tr("<b>%1</b> &nbsp; %2 %3 &nbsp; <span style='color:gray'>%4 · density %5</span>")
+                          .arg(q(im.patientId), q(im.side), q(im.view), q(dataset::splitName(im.split)),
+                              im.density > 0 ? QString::number(im.density) : tr("unknown")));
+
+    // Findings: one row per abnormality, one column per attribute of its source row.
+    QStringList columns;
+    for (int ai : im.abnormalities)
+        for (const auto& [k, v] : m_ds->abnormalities[size_t(ai)].attributes)
+            if (!columns.contains(q(k)) && !q(k).contains(QLatin1String("file path")))
+                columns << q(k);
+    m_findings->clear();
+    m_findings->setColumnCount(int(columns.size()) + 1);
+    m_findings->setHorizontalHeaderLabels(QStringList { tr("#") } + columns);
+    m_findings->setRowCount(int(im.abnormalities.size()));
+    for (int r = 0; r < int(im.abnormalities.size()); ++r) {
+        const auto& a = m_ds->abnormalities[size_t(im.abnormalities[size_t(r)])];
+        auto* first = new QTableWidgetItem(QString::number(a.number));
+        first->setData(Qt::UserRole, a.index);
+        first->setForeground(pathologyColor(q(a.pathology)));
+        first->setToolTip(tr("%1, line %2").arg(q(a.sourceFile)).arg(a.sourceLine));
+        m_findings->setItem(r, 0, first);
+        for (const auto& [k, v] : a.attributes) {
+            int c = int(columns.indexOf(q(k)));
+            if (c >= 0) {
+                auto* item = new QTableWidgetItem(q(v));
+                if (q(k) == QLatin1String("pathology"))
+                    item->setForeground(pathologyColor(q(v)));
+                m_findings->setItem(r, c + 1, item);
+            }
+        }
+    }
+    m_findings->resizeColumnsToContents();
+    if (im.abnormalities.empty()) {
+        m_findings->setRowCount(1);
+        m_findings->setColumnCount(1);
+        m_findings->setHorizontalHeaderLabels({ tr("Findings") });
+        m_findings->setItem(0, 0, new QTableWidgetItem(tr("No abnormality recorded for this image")));
+    }
+
+    QString info = tr("<b>File</b><br>%1<br>").arg(im.path.empty() ? tr("<i>missing: %1</i>").arg(q(im.csvPath)) : q(im.path));
+    if (m_view && m_view->image) {
+        const auto& img = *m_view->image;
+        info += tr("<b>Size</b> %1 × %2 px, %3 bits stored, %4<br>")
+                    .arg(img.width)
+                    .arg(img.height)
+                    .arg(img.bitsStored)
+                    .arg(img.photometric == Photometric::Monochrome1 ? QStringLiteral("MONOCHROME1") : QStringLiteral("MONOCHROME2"));
+        info
+            += m_view->spacingMm > 0 ? tr("<b>Pixel spacing</b> %1 mm<br>").arg(m_view->spacingMm) : tr("<b>Pixel spacing</b> unknown<br>");
+        for (const auto& w : img.windows)
+            info += tr("<b>Window preset</b> %1: C %2 W %3<br>").arg(q(w.name)).arg(w.center).arg(w.width);
+        for (const auto& l : img.voiLuts)
+            info += tr("<b>VOI LUT</b> %1<br>").arg(q(l.explanation));
+        if (m_view->header)
+            info += tr("<b>Transfer syntax</b> %1<br><b>Series</b> %2<br>")
+                        .arg(q(m_view->header->transferSyntaxName), q(m_view->header->seriesUid));
+        info += tr("<b>Decode</b> %1 ms, with pyramid and ROIs %2 ms<br>").arg(m_view->decodeMs, 0, 'f', 1).arg(m_view->totalMs, 0, 'f', 1);
+        for (const auto& roi : m_view->rois)
+            if (!roi.problem.isEmpty())
+                info += tr("<b>ROI %1</b>: %2<br>").arg(roi.label, roi.problem.toHtmlEscaped());
+    } else if (m_view && !m_view->error.isEmpty()) {
+        info += tr("<b>Cannot show</b> %1").arg(m_view->error.toHtmlEscaped());
+    }
+    m_imageInfo->setText(info);
+    fillTags();
+}
+
+void CasePanel::fillTags()
+{
+    m_tags->clear();
+    if (!m_view)
+        return;
+    const QString needle = m_tagSearch->text().trimmed();
+    const bool showId = m_identifying->isChecked();
+    std::vector<QTreeWidgetItem*> stack;
+    for (const auto& t : m_view->tags) {
+        QString value = t.identifying && !showId ? tr("(hidden)") : q(t.value);
+        const bool match = needle.isEmpty() || q(t.tag).contains(needle, Qt::CaseInsensitive)
+            || q(t.name).contains(needle, Qt::CaseInsensitive)
+            || (!(t.identifying && !showId) && value.contains(needle, Qt::CaseInsensitive));
+        if (!match)
+            continue;
+        auto* item = new QTreeWidgetItem({ q(t.tag), q(t.vr), q(t.name), value });
+        if (t.identifying && !showId)
+            item->setForeground(3, QColor(140, 140, 140));
+        stack.resize(size_t(std::max(0, t.depth)));
+        if (needle.isEmpty() && t.depth > 0 && !stack.empty() && stack.back())
+            stack.back()->addChild(item);
+        else
+            m_tags->addTopLevelItem(item);
+        stack.push_back(item);
+    }
+    m_tags->resizeColumnToContents(0);
+    m_tags->resizeColumnToContents(2);
+}
+
+int CasePanel::tagCount() const
+{
+    int n = 0;
+    QTreeWidgetItemIterator it(m_tags);
+    while (*it) {
+        ++n;
+        ++it;
+    }
+    return n;
+}
+
+void CasePanel::setTagFilter(const QString& text)
+{
+    m_tagSearch->setText(text);
+}
+void CasePanel::setShowIdentifying(bool on)
+{
+    m_identifying->setChecked(on);
+}
+
+} // namespace ms::ui

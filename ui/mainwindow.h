@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main window: dataset browser (table and tree, filters, thumbnails), reading area, case panel, problems list,
+// status bar with pixel value, position in mm and zoom. Docks can be rearranged; layout and last dataset are
+// remembered with QSettings.
+#pragma once
+
+#include "ui/datasetcontroller.h"
+#include "ui/datasetmodels.h"
+#include "ui/readingarea.h"
+
+#include <QMainWindow>
+
+class QTableView;
+class QTreeView;
+class QLineEdit;
+class QComboBox;
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QActionGroup;
+class QSlider;
+
+namespace ms::ui
+{
+
+class CasePanel;
+class ProblemsPanel;
+class ThumbnailCache;
+
+class MainWindow : public QMainWindow
+{
+    Q_OBJECT
+public:
+    explicit MainWindow(DatasetController* controller, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    ReadingArea* readingArea() const { return m_area; }
+    QTableView* imageTable() const { return m_table; }
+    QTreeView* patientTree() const { return m_tree; }
+    ImageFilterProxy* filterProxy() const { return m_proxy; }
+    ImageTableModel* tableModel() const { return m_tableModel; }
+    DatasetTreeModel* treeModel() const { return m_treeModel; }
+    CasePanel* casePanel() const { return m_case; }
+    ProblemsPanel* problemsPanel() const { return m_problems; }
+    QLabel* statusPixel() const { return m_pixel; }
+    QLabel* countLabel() const { return m_count; }
+
+    void setLayoutMode(ReadingLayout l);
+    // Selects an image by index (the browser follows) and shows it.
+    void selectImage(int imageIndex);
+    // Moves through the browser's current (filtered, sorted) order.
+    void stepImage(int delta);
+    void stepPatient(int delta);
+    void stepAbnormality(int delta);
+    void setFilter(const BrowserFilter& f);
+
+signals:
+    void datasetShown(ms::ui::DatasetPtr ds);
+
+protected:
+    void closeEvent(QCloseEvent*) override;
+    void dragEnterEvent(QDragEnterEvent*) override;
+    void dropEvent(QDropEvent*) override;
+
+private:
+    void buildActions();
+    void buildBrowser();
+    void buildDocks();
+    void onDatasetOpened(DatasetPtr ds);
+    void onImageShown(int imageIndex);
+    void updateCount();
+    void updateWindowMenu();
+    void readFilterBar();
+    void openFolderDialog();
+    void about();
+    static void applyThemeByName(const QString& name);
+    void shortcutsHelp();
+    int proxyRowOf(int imageIndex) const;
+
+    DatasetController* m_controller;
+    DatasetPtr m_ds;
+    ReadingArea* m_area = nullptr;
+    ImageTableModel* m_tableModel = nullptr;
+    DatasetTreeModel* m_treeModel = nullptr;
+    ImageFilterProxy* m_proxy = nullptr;
+    ThumbnailCache* m_thumbs = nullptr;
+    QTableView* m_table = nullptr;
+    QTreeView* m_tree = nullptr;
+    CasePanel* m_case = nullptr;
+    ProblemsPanel* m_problems = nullptr;
+    QDockWidget* m_problemsDock = nullptr;
+    QLabel* m_pixel = nullptr;
+    QLabel* m_datasetLabel = nullptr;
+    QLabel* m_count = nullptr;
+    QLabel* m_banner = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QPushButton* m_cancel = nullptr;
+    QLineEdit* m_search = nullptr;
+    QComboBox *m_fSplit = nullptr, *m_fType = nullptr, *m_fPath = nullptr, *m_fBirads = nullptr, *m_fDensity = nullptr,
+              *m_fSubtlety = nullptr, *m_fView = nullptr, *m_fSide = nullptr;
+    QComboBox* m_windowCombo = nullptr;
+    QSlider* m_opacity = nullptr;
+    QActionGroup* m_layoutGroup = nullptr;
+    QAction *m_actSingle = nullptr, *m_actCC = nullptr, *m_actMLO = nullptr, *m_act4 = nullptr;
+    QAction *m_actLink = nullptr, *m_actLinkWindow = nullptr, *m_actOverlay = nullptr, *m_actLabels = nullptr, *m_actLoupe = nullptr;
+    QAction* m_actInvert = nullptr;
+    bool m_selecting = false;
+    int m_currentAbnormality = -1;
+};
+
+} // namespace ms::ui
