@@ -2,6 +2,7 @@
 #include "ui/casepanel.h"
 
 #include <QCheckBox>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
@@ -32,17 +33,17 @@ CasePanel::CasePanel(QWidget* parent) : QWidget(parent)
     m_tabs = new QTabWidget(this);
     lay->addWidget(m_tabs, 1);
 
-    m_findings = new QTableWidget(this);
+    m_findings = new QTreeWidget(this);
     m_findings->setObjectName(QStringLiteral("findings"));
-    m_findings->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_findings->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_findings->verticalHeader()->hide();
-    m_findings->horizontalHeader()->setStretchLastSection(true);
-    m_findings->setWordWrap(true);
-    connect(m_findings, &QTableWidget::cellClicked, this, [this](int row, int) {
-        auto* item = m_findings->item(row, 0);
-        if (item)
-            emit abnormalityActivated(item->data(Qt::UserRole).toInt());
+    m_findings->setColumnCount(2);
+    m_findings->setHeaderLabels({ tr("Attribute"), tr("Value") });
+    m_findings->setRootIsDecorated(true);
+    m_findings->setAlternatingRowColors(true);
+    connect(m_findings, &QTreeWidget::itemClicked, this, [this](QTreeWidgetItem* item) {
+        while (item && item->parent())
+            item = item->parent();
+        if (item && item->data(0, Qt::UserRole).isValid())
+            emit abnormalityActivated(item->data(0, Qt::UserRole).toInt());
     });
     m_tabs->addTab(m_findings, tr("Findings"));
 
@@ -83,7 +84,6 @@ void CasePanel::setDataset(DatasetPtr ds)
     m_image = -1;
     m_view.reset();
     m_findings->clear();
-    m_findings->setRowCount(0);
     m_tags->clear();
     m_header->setText(tr("<i>No image selected</i>"));
 }
@@ -99,40 +99,35 @@ void CasePanel::showImage(int imageIndex, LoadedViewPtr view)
                           .arg(q(im.patientId), q(im.side), q(im.view), q(dataset::splitName(im.split)),
                               im.density > 0 ? QString::number(im.density) : tr("unknown")));
 
-    // Findings: one row per abnormality, one column per attribute of its source row.
-    QStringList columns;
-    for (int ai : im.abnormalities)
-        for (const auto& [k, v] : m_ds->abnormalities[size_t(ai)].attributes)
-            if (!columns.contains(q(k)) && !q(k).contains(QLatin1String("file path")))
-                columns << q(k);
+    // Findings: one branch per abnormality, every attribute of its source row under it.
     m_findings->clear();
-    m_findings->setColumnCount(int(columns.size()) + 1);
-    m_findings->setHorizontalHeaderLabels(QStringList { tr("#") } + columns);
-    m_findings->setRowCount(int(im.abnormalities.size()));
-    for (int r = 0; r < int(im.abnormalities.size()); ++r) {
-        const auto& a = m_ds->abnormalities[size_t(im.abnormalities[size_t(r)])];
-        auto* first = new QTableWidgetItem(QString::number(a.number));
-        first->setData(Qt::UserRole, a.index);
-        first->setForeground(pathologyColor(q(a.pathology)));
-        first->setToolTip(tr("%1, line %2").arg(q(a.sourceFile)).arg(a.sourceLine));
-        m_findings->setItem(r, 0, first);
+    for (int ai : im.abnormalities) {
+        const auto& a = m_ds->abnormalities[size_t(ai)];
+        const QColor c = pathologyColor(q(a.pathology));
+        QString title = tr("%1  %2 %3").arg(a.number).arg(q(a.pathology), q(a.type));
+        const std::string morph = a.type == "mass" ? a.massShape + " / " + a.massMargins : a.calcType + " / " + a.calcDistribution;
+        auto* top = new QTreeWidgetItem({ title, morph == " / " ? QString() : q(morph) });
+        top->setData(0, Qt::UserRole, a.index);
+        top->setForeground(0, c);
+        QFont f = top->font(0);
+        f.setBold(true);
+        top->setFont(0, f);
+        top->setToolTip(0, tr("%1, line %2. Click to zoom to it.").arg(q(a.sourceFile)).arg(a.sourceLine));
         for (const auto& [k, v] : a.attributes) {
-            int c = int(columns.indexOf(q(k)));
-            if (c >= 0) {
-                auto* item = new QTableWidgetItem(q(v));
-                if (q(k) == QLatin1String("pathology"))
-                    item->setForeground(pathologyColor(q(v)));
-                m_findings->setItem(r, c + 1, item);
-            }
+            auto* child = new QTreeWidgetItem({ q(k), q(v) });
+            child->setToolTip(1, q(v));
+            if (q(k) == QLatin1String("pathology"))
+                child->setForeground(1, pathologyColor(q(v)));
+            top->addChild(child);
         }
+        auto* src = new QTreeWidgetItem({ tr("source"), tr("%1, line %2").arg(QFileInfo(q(a.sourceFile)).fileName()).arg(a.sourceLine) });
+        top->addChild(src);
+        m_findings->addTopLevelItem(top);
+        top->setExpanded(true);
     }
-    m_findings->resizeColumnsToContents();
-    if (im.abnormalities.empty()) {
-        m_findings->setRowCount(1);
-        m_findings->setColumnCount(1);
-        m_findings->setHorizontalHeaderLabels({ tr("Findings") });
-        m_findings->setItem(0, 0, new QTableWidgetItem(tr("No abnormality recorded for this image")));
-    }
+    if (im.abnormalities.empty())
+        m_findings->addTopLevelItem(new QTreeWidgetItem({ tr("No abnormality recorded for this image") }));
+    m_findings->resizeColumnToContents(0);
 
     QString info = tr("<b>File</b><br>%1<br>").arg(im.path.empty() ? tr("<i>missing: %1</i>").arg(q(im.csvPath)) : q(im.path));
     if (m_view && m_view->image) {

@@ -27,7 +27,7 @@ public:
     void showImage(int imageIndex, LoadedViewPtr view);
     int tagCount() const; // rows currently shown in the tag browser
     QTreeWidget* tagTree() const { return m_tags; }
-    QTableWidget* findings() const { return m_findings; }
+    QTreeWidget* findings() const { return m_findings; }
     void setTagFilter(const QString& text);
     void setShowIdentifying(bool on);
 
@@ -42,7 +42,7 @@ private:
     int m_image = -1;
     QTabWidget* m_tabs = nullptr;
     QLabel* m_header = nullptr;
-    QTableWidget* m_findings = nullptr;
+    QTreeWidget* m_findings = nullptr;
     QLabel* m_imageInfo = nullptr;
     QTreeWidget* m_tags = nullptr;
     QLineEdit* m_tagSearch = nullptr;

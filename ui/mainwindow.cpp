@@ -498,6 +498,7 @@ void MainWindow::onDatasetOpened(DatasetPtr ds)
     updateCount();
     if (m_proxy->rowCount() > 0)
         selectImage(m_proxy->index(0, 0).data(ImageIndexRole).toInt());
+    m_table->setFocus();
     emit datasetShown(ds);
 }
 

@@ -97,13 +97,17 @@ int cmdBench(int argc, char** argv)
                 return 1;
             }
             bool same = true;
+            std::string decoder;
             double ms = medianMs(reps, [&] {
                 auto r = dicom::read(f);
-                if (r)
+                if (r) {
                     same = same && r->image.pixels == img.pixels;
+                    decoder = r->decoder;
+                }
                 return bool(r);
             });
             Json d = Json::object();
+            d.set("decoder", decoder);
             d.set("ms", ms);
             d.set("bytes", (unsigned long long)fs::file_size(f, ec));
             d.set("pixels_identical", same);

@@ -42,12 +42,15 @@ struct Header {
 
 struct File {
     Header header;
+    std::string decoder; // which decoder produced the pixels: "native", "builtin-jpeg-lossless", "dcmtk"
+
     Image16 image; // first frame
     std::vector<Tag> tags;
 };
 
 struct ReadOptions {
     bool wantTags = false; // fill File::tags
+    bool builtinJpegLossless = true; // decode lossless JPEG (process 14) with our decoder; false: always DCMTK
 };
 
 // Decodes the first frame. Errors name the file and the problem (tag, transfer syntax, length).

@@ -3,8 +3,10 @@
 
 #include "core/common/strings.h"
 #include "core/dicom/dicom_common.h"
+#include "core/dicom/jpegll.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcxfer.h>
 
@@ -316,6 +318,45 @@ std::string describeLoadError(const OFCondition& c)
     return "not a readable DICOM file (" + t + ")";
 }
 
+// The first frame's compressed bytes, decoded by our lossless JPEG decoder. False: leave it to DCMTK.
+bool tryBuiltinJpegLossless(DcmPixelData* pd, E_TransferSyntax xfer, int frames, std::vector<uint16_t>& out)
+{
+    DcmPixelSequence* seq = nullptr;
+    if (pd->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq || seq->card() < 2)
+        return false;
+    std::vector<uint8_t> joined;
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    for (unsigned long i = 1; i < seq->card(); ++i) {
+        DcmPixelItem* item = nullptr;
+        Uint8* bytes = nullptr;
+        if (seq->getItem(item, i).bad() || !item || item->getUint8Array(bytes).bad() || !bytes)
+            return false;
+        const size_t len = item->getLength();
+        if (i == 1 && (seq->card() == 2 || frames > 1)) {
+            data = bytes;
+            size = len;
+        } else {
+            if (joined.empty() && data) {
+                joined.assign(data, data + size);
+                data = nullptr;
+            }
+            joined.insert(joined.end(), bytes, bytes + len);
+        }
+        const uint8_t* end = joined.empty() ? data + size : joined.data() + joined.size();
+        const size_t have = joined.empty() ? size : joined.size();
+        if (frames > 1 && have >= 2 && end[-2] == 0xFF && end[-1] == 0xD9)
+            break; // the first frame ends here
+    }
+    if (!joined.empty()) {
+        data = joined.data();
+        size = joined.size();
+    }
+    JpegLosslessInfo info;
+    std::string err = decodeJpegLossless(data, size, out.data(), out.size(), &info);
+    return err.empty() && size_t(info.width) * size_t(info.height) == out.size();
+}
+
 } // namespace
 
 std::vector<std::string> supportedTransferSyntaxes()
@@ -391,56 +432,88 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
     if (!frames)
         return frames.error();
 
-    // Decompress to native little endian.
-    if (h.encapsulated || x != EXS_LittleEndianExplicit) {
-        OFCondition cc = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
-        if (cc.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
-            return fileError(path,
-                "cannot decode pixel data in " + h.transferSyntaxName + " (" + h.transferSyntaxUid + ")"
-                    + (cc.bad() ? std::string(": ") + cc.text() : std::string()));
-    }
-    DcmElement* pe = nullptr;
-    if (ds->findAndGetElement(DCM_PixelData, pe).bad() || !pe)
-        return fileError(path, "pixel data missing after decoding", "tag (7fe0,0010)");
-
     const size_t w = size_t(h.columns), hh = size_t(h.rows), n = w * hh;
     const size_t bytesPerPixel = size_t(h.bitsAllocated / 8);
-    const size_t have = pe->getLength();
-    if (have < n * bytesPerPixel)
-        return fileError(path,
-            "pixel data is truncated: " + std::to_string(have) + " bytes, one frame needs " + std::to_string(n * bytesPerPixel),
-            "tag (7fe0,0010)");
-
-    // Raw values of the first frame, as 32-bit signed after masking and sign extension.
-    std::vector<int32_t> raw(n);
-    const int shift = h.highBit + 1 - h.bitsStored;
-    const uint32_t maskBits = h.bitsStored >= 32 ? 0xffffffffu : ((1u << h.bitsStored) - 1u);
-    const bool isSigned = h.pixelRepresentation == 1;
-    auto convert = [&](uint32_t v) {
-        v = (v >> shift) & maskBits;
-        if (isSigned && (v & (1u << (h.bitsStored - 1))))
-            return int32_t(v) - int32_t(1u << h.bitsStored);
-        return int32_t(v);
-    };
-    if (h.bitsAllocated == 16) {
-        Uint16* data = nullptr;
-        if (pe->getUint16Array(data).bad() || !data)
-            return fileError(path, "cannot read 16-bit pixel data", "tag (7fe0,0010)");
-        for (size_t i = 0; i < n; ++i)
-            raw[i] = convert(data[i]);
-    } else {
-        Uint8* data = nullptr;
-        if (pe->getUint8Array(data).bad() || !data)
-            return fileError(path, "cannot read 8-bit pixel data", "tag (7fe0,0010)");
-        for (size_t i = 0; i < n; ++i)
-            raw[i] = convert(data[i]);
-    }
+    DcmElement* pe = nullptr;
+    if (ds->findAndGetElement(DCM_PixelData, pe).bad() || !pe)
+        return fileError(path, "pixel data missing", "tag (7fe0,0010)");
 
     Image16 img(static_cast<int>(w), static_cast<int>(hh));
     img.spacingX = h.spacingX;
     img.spacingY = h.spacingY;
     img.photometric = pi == "MONOCHROME1" ? Photometric::Monochrome1 : Photometric::Monochrome2;
     img.bitsStored = h.bitsStored;
+
+    // The first frame, decoded straight into our buffer: native data is read from the file once, compressed data
+    // is decompressed frame by frame (no copy of the whole object, no decoding of other frames).
+    std::vector<uint8_t> bytes8;
+    void* target = nullptr;
+    size_t targetSize = n * bytesPerPixel;
+    if (h.bitsAllocated == 16) {
+        target = img.pixels.data();
+    } else {
+        bytes8.resize(n + 1);
+        target = bytes8.data();
+        targetSize = n + 1;
+    }
+    f.decoder = h.encapsulated ? "dcmtk" : "native";
+    const E_TransferSyntax origXfer = ds->getOriginalXfer();
+    if (opt.builtinJpegLossless && h.bitsAllocated == 16 && (origXfer == EXS_JPEGProcess14SV1 || origXfer == EXS_JPEGProcess14)) {
+        if (tryBuiltinJpegLossless(static_cast<DcmPixelData*>(pe), origXfer, h.frames, img.pixels))
+            f.decoder = "builtin-jpeg-lossless";
+    }
+    const bool decoded = f.decoder == "builtin-jpeg-lossless";
+    Uint32 frameSize = 0;
+    OFCondition fc = decoded ? EC_Normal : pe->getUncompressedFrameSize(ds, frameSize);
+    if (!decoded && fc.good() && frameSize < n * bytesPerPixel)
+        fc = makeOFCondition(0, 1, OF_error, "frame size smaller than Rows x Columns");
+    if (!decoded && fc.good()) {
+        Uint32 startFragment = 0;
+        OFString colorModel;
+        if (!h.encapsulated && pe->getLength() < n * bytesPerPixel)
+            return fileError(path,
+                "pixel data is truncated: " + std::to_string(pe->getLength()) + " bytes, one frame needs "
+                    + std::to_string(n * bytesPerPixel),
+                "tag (7fe0,0010)");
+        fc = pe->getUncompressedFrame(
+            ds, 0, startFragment, target, Uint32(std::max<size_t>(targetSize, frameSize + (frameSize & 1))), colorModel);
+    }
+    if (fc.bad()) {
+        // Fall back to converting the whole data set (some codecs cannot decode single frames).
+        OFCondition cc = ds->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (cc.bad() || !ds->canWriteXfer(EXS_LittleEndianExplicit))
+            return fileError(path,
+                "cannot decode pixel data in " + h.transferSyntaxName + " (" + h.transferSyntaxUid
+                    + "): " + std::string(cc.bad() ? cc.text() : fc.text()));
+        if (ds->findAndGetElement(DCM_PixelData, pe).bad() || !pe || pe->getLength() < n * bytesPerPixel)
+            return fileError(path,
+                "pixel data is truncated: " + std::to_string(pe ? pe->getLength() : 0) + " bytes, one frame needs "
+                    + std::to_string(n * bytesPerPixel),
+                "tag (7fe0,0010)");
+        if (h.bitsAllocated == 16) {
+            Uint16* d = nullptr;
+            if (pe->getUint16Array(d).bad() || !d)
+                return fileError(path, "cannot read 16-bit pixel data", "tag (7fe0,0010)");
+            std::memcpy(img.pixels.data(), d, n * 2);
+        } else {
+            Uint8* d = nullptr;
+            if (pe->getUint8Array(d).bad() || !d)
+                return fileError(path, "cannot read 8-bit pixel data", "tag (7fe0,0010)");
+            std::memcpy(bytes8.data(), d, n);
+        }
+    }
+
+    // Stored values: mask to Bits Stored, sign-extend, and keep them unsigned with the offset in the intercept.
+    const int shift = h.highBit + 1 - h.bitsStored;
+    const uint32_t maskBits = (1u << h.bitsStored) - 1u;
+    const bool isSigned = h.pixelRepresentation == 1;
+    auto rawValue = [&](size_t i) -> int32_t {
+        uint32_t v = h.bitsAllocated == 16 ? img.pixels[i] : bytes8[i];
+        v = (v >> shift) & maskBits;
+        if (isSigned && (v & (1u << (h.bitsStored - 1))))
+            return int32_t(v) - int32_t(1u << h.bitsStored);
+        return int32_t(v);
+    };
 
     // Modality transform: a Modality LUT Sequence wins over Rescale Slope/Intercept.
     DcmItem* mlut = nullptr;
@@ -452,7 +525,7 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
         if (!data)
             return data.error();
         for (size_t i = 0; i < n; ++i) {
-            long idx = std::clamp<long>(long(raw[i]) - first, 0, long(entries) - 1);
+            long idx = std::clamp<long>(long(rawValue(i)) - first, 0, long(entries) - 1);
             img.pixels[i] = (*data)[size_t(idx)];
         }
         img.bitsStored = std::clamp(bits, 1, 16);
@@ -465,8 +538,10 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
         if (!iv.empty() && std::isfinite(iv[0]))
             intercept = iv[0];
         const int32_t offset = isSigned ? int32_t(1u << (h.bitsStored - 1)) : 0;
-        for (size_t i = 0; i < n; ++i)
-            img.pixels[i] = uint16_t(raw[i] + offset);
+        const bool identity = h.bitsAllocated == 16 && !isSigned && shift == 0 && h.bitsStored == 16;
+        if (!identity)
+            for (size_t i = 0; i < n; ++i)
+                img.pixels[i] = uint16_t(rawValue(i) + offset);
         img.slope = slope;
         img.intercept = intercept - slope * offset;
     }

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The reading workstation driven as a user drives it: QTest mouse and keyboard events on the offscreen platform.
+#include "core/synthio/synthio.h"
+#include "ui/casepanel.h"
+#include "ui/datasetcontroller.h"
+#include "ui/imageview.h"
+#include "ui/mainwindow.h"
+#include "ui/readingarea.h"
+
+#include <QLabel>
+#include <QTableView>
+#include <QTreeWidget>
+#include <QtTest>
+
+#include <filesystem>
+
+using namespace ms;
+using namespace ms::ui;
+namespace fs = std::filesystem;
+
+namespace
+{
+
+LoadedViewPtr tinyView(std::vector<uint16_t> px, int w, int h, Photometric pi = Photometric::Monochrome2)
+{
+    auto v = std::make_shared<LoadedView>();
+    auto img = std::make_shared<Image16>(w, h);
+    img->pixels = std::move(px);
+    img->bitsStored = 12;
+    img->photometric = pi;
+    v->image = img;
+    v->pyramid = buildPyramid(v->image, 4096);
+    return v;
+}
+
+// Value of the frame at the widget position of an image pixel's centre.
+int frameAt(const ImageView& view, double ix, double iy)
+{
+    QPointF w = view.geometry().toWidget({ ix + 0.5, iy + 0.5 });
+    return qGray(view.lastFrame().pixel(int(w.x()), int(w.y())));
+}
+
+} // namespace
+
+class TestReadingView : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    QString m_root;
+    DatasetController* m_controller = nullptr;
+    MainWindow* m_window = nullptr;
+
+private slots:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("MammoScopeTest"));
+        QSettings().clear();
+        synthio::WriteOptions o;
+        o.patients = 5;
+        o.synth.seed = 31;
+        o.synth.width = 256;
+        o.synth.height = 416;
+        m_root = m_tmp.path() + QStringLiteral("/ds");
+        QVERIFY(synthio::writeDataset(m_root.toStdString(), o).ok());
+        m_controller = new DatasetController;
+        m_window = new MainWindow(m_controller);
+        m_window->resize(1400, 900);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window));
+        QSignalSpy shown(m_window, &MainWindow::datasetShown);
+        m_controller->open(m_root);
+        QVERIFY(shown.wait(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->readingArea()->allLoaded(), 20000);
+    }
+    void cleanupTestCase()
+    {
+        delete m_window;
+        delete m_controller;
+    }
+
+    // ---------------------------------------------------------------- rendering on known pixels
+    void windowLevelPixels()
+    {
+        ImageView v;
+        v.resize(200, 100);
+        v.setView(tinyView({ 0, 1000, 2000, 4095 }, 4, 1));
+        ViewState s;
+        s.window = { 2048, 4096 };
+        v.setState(s);
+        v.renderNow();
+        QCOMPARE(frameAt(v, 0, 0), 0);
+        QCOMPARE(frameAt(v, 3, 0), 255);
+        QVERIFY(std::abs(frameAt(v, 2, 0) - 124.5) <= 1); // ((2000 - 2047.5) / 4095 + 0.5) * 255
+        s.window = { 1000, 2 }; // a threshold at 1000
+        v.setState(s);
+        v.renderNow();
+        QCOMPARE(frameAt(v, 0, 0), 0);
+        QCOMPARE(frameAt(v, 2, 0), 255);
+        s.invert = true;
+        v.setState(s);
+        v.renderNow();
+        QCOMPARE(frameAt(v, 2, 0), 0);
+    }
+    void monochrome1Pixels()
+    {
+        ImageView v;
+        v.resize(200, 100);
+        v.setView(tinyView({ 0, 4095 }, 2, 1, Photometric::Monochrome1));
+        ViewState s;
+        s.window = { 2048, 4096 };
+        v.setState(s);
+        v.renderNow();
+        QCOMPARE(frameAt(v, 0, 0), 255); // low values bright
+        QCOMPARE(frameAt(v, 1, 0), 0);
+    }
+    void mirroringPixels()
+    {
+        ImageView v;
+        v.resize(200, 100);
+        v.setView(tinyView({ 0, 4095 }, 2, 1));
+        ViewState s;
+        s.window = { 2048, 4096 };
+        v.setState(s);
+        v.renderNow();
+        const QPointF leftPx = v.geometry().toWidget({ 0.5, 0.5 });
+        QCOMPARE(qGray(v.lastFrame().pixel(leftPx.toPoint())), 0);
+        v.setLayoutGeometry(0, Anchor::Center, true);
+        v.renderNow();
+        // Mirrored: the dark pixel 0 is now drawn on the right, where pixel 1 was.
+        QCOMPARE(qGray(v.lastFrame().pixel(leftPx.toPoint())), 255);
+        QCOMPARE(frameAt(v, 0, 0), 0); // the mapping follows the mirror
+        QVERIFY(v.geometry().toWidget({ 0.5, 0.5 }).x() > leftPx.x());
+    }
+
+    // ---------------------------------------------------------------- mouse
+    void wheelZoomsAboutCursor()
+    {
+        ImageView* v = m_window->readingArea()->views().front();
+        QVERIFY(v->view() && v->view()->image);
+        v->fit();
+        const QPoint cursor(v->width() / 3, v->height() / 2);
+        const QPointF before = v->geometry().toImage(cursor);
+        const double zoom0 = v->state().zoom;
+        QWheelEvent we(cursor, v->mapToGlobal(cursor), QPoint(), QPoint(0, 240), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(v, &we);
+        QVERIFY(v->state().zoom > zoom0 * 1.3);
+        const QPointF after = v->geometry().toImage(cursor);
+        QVERIFY(std::abs(after.x() - before.x()) < 0.5);
+        QVERIFY(std::abs(after.y() - before.y()) < 0.5);
+    }
+    void leftDragPans()
+    {
+        ImageView* v = m_window->readingArea()->views().front();
+        v->fit();
+        const QPointF o0 = v->geometry().toWidget({ 10, 10 });
+        QTest::mousePress(v, Qt::LeftButton, {}, QPoint(100, 100));
+        QTest::mouseMove(v, QPoint(140, 130));
+        QTest::mouseRelease(v, Qt::LeftButton, {}, QPoint(140, 130));
+        const QPointF o1 = v->geometry().toWidget({ 10, 10 });
+        QVERIFY(std::abs((o1 - o0).x() - 40) < 0.5);
+        QVERIFY(std::abs((o1 - o0).y() - 30) < 0.5);
+    }
+    void rightDragChangesWindow()
+    {
+        ImageView* v = m_window->readingArea()->views().front();
+        v->resetWindow();
+        const WindowLevel w0 = v->effectiveWindow();
+        QTest::mousePress(v, Qt::RightButton, {}, QPoint(100, 100));
+        QTest::mouseMove(v, QPoint(160, 70));
+        QTest::mouseRelease(v, Qt::RightButton, {}, QPoint(160, 70));
+        const WindowLevel w1 = v->effectiveWindow();
+        QVERIFY(w1.width > w0.width); // right: wider
+        QVERIFY(w1.center < w0.center); // up: lower level
+        QTRY_VERIFY(v->framesRendered() > 0);
+    }
+    void doubleClickFits()
+    {
+        ImageView* v = m_window->readingArea()->views().front();
+        ViewState s = v->state();
+        s.zoom = 3;
+        s.pan = { 50, 20 };
+        v->setState(s);
+        QTest::mouseDClick(v, Qt::LeftButton, {}, QPoint(50, 50));
+        QCOMPARE(v->state().zoom, 1.0);
+        QCOMPARE(v->state().pan, QPointF());
+    }
+    void pixelValueInStatusBar()
+    {
+        ImageView* v = m_window->readingArea()->views().front();
+        v->fit();
+        const QPointF centre = v->geometry().toWidget({ v->view()->image->width / 2.0, v->view()->image->height / 2.0 });
+        QTest::mouseMove(v, centre.toPoint());
+        QTRY_VERIFY(m_window->statusPixel()->text().contains(QStringLiteral("value")));
+        QVERIFY(m_window->statusPixel()->text().contains(QStringLiteral("mm")));
+    }
+    void loupeDrawsMagnified()
+    {
+        ImageView* v = m_window->readingArea()->views().front();
+        v->setLoupe(true);
+        QVERIFY(v->loupe());
+        QWheelEvent we(QPointF(50, 50), v->mapToGlobal(QPointF(50, 50)), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::ControlModifier,
+            Qt::NoScrollPhase, false);
+        const double z0 = v->loupeZoom();
+        QApplication::sendEvent(v, &we);
+        QVERIFY(v->loupeZoom() > z0);
+        QImage shot = v->grab().toImage();
+        QVERIFY(!shot.isNull());
+        v->setLoupe(false);
+    }
+
+    // ---------------------------------------------------------------- keyboard and layouts
+    void nextPreviousImage()
+    {
+        m_window->setLayoutMode(ReadingLayout::Single);
+        m_window->selectImage(0);
+        QTest::keyClick(m_window, Qt::Key_PageDown);
+        const int second = m_window->imageTable()->model()->index(1, 0).data(ImageIndexRole).toInt();
+        QCOMPARE(m_window->readingArea()->currentImage(), second);
+        QTest::keyClick(m_window, Qt::Key_PageUp);
+        QCOMPARE(m_window->readingArea()->currentImage(), m_window->imageTable()->model()->index(0, 0).data(ImageIndexRole).toInt());
+        QTest::keyClick(m_window, Qt::Key_BracketRight); // next patient
+        const auto ds = m_controller->dataset();
+        QCOMPARE(QString::fromStdString(ds->images[size_t(m_window->readingArea()->currentImage())].patientId), QStringLiteral("P_00002"));
+    }
+    void fourViewHangingProtocol()
+    {
+        m_window->selectImage(0);
+        QTest::keyClick(m_window, Qt::Key_4);
+        ReadingArea* area = m_window->readingArea();
+        QCOMPARE(area->layoutMode(), ReadingLayout::FourView);
+        QCOMPARE(area->views().size(), size_t(4));
+        QTRY_VERIFY_WITH_TIMEOUT(area->allLoaded(), 20000);
+        const auto ds = m_controller->dataset();
+        const char* expect[4][2] = { { "RIGHT", "CC" }, { "LEFT", "CC" }, { "RIGHT", "MLO" }, { "LEFT", "MLO" } };
+        const auto shown = area->shownImages();
+        double pxPerMm = -1;
+        for (int s = 0; s < 4; ++s) {
+            QVERIFY(shown[size_t(s)] >= 0);
+            const auto& im = ds->images[size_t(shown[size_t(s)])];
+            QCOMPARE(QString::fromStdString(im.side), QString(expect[s][0]));
+            QCOMPARE(QString::fromStdString(im.view), QString(expect[s][1]));
+            ImageView* v = area->views()[size_t(s)];
+            v->renderNow();
+            // Chest walls face each other: the tissue of a right breast touches its view's right edge, a left breast's the left edge.
+            const ViewGeometry g = v->geometry();
+            const QRectF r = g.imageRectOnWidget();
+            const int y = int(r.center().y());
+            const int inner = im.side == "RIGHT" ? int(r.right()) - 3 : int(r.left()) + 3;
+            const int outer = im.side == "RIGHT" ? int(r.left()) + 3 : int(r.right()) - 3;
+            QVERIFY2(qGray(v->lastFrame().pixel(inner, y)) > qGray(v->lastFrame().pixel(outer, y)), "chest wall must face the centre");
+            if (im.side == "RIGHT")
+                QVERIFY(r.right() > v->width() - 10); // flush with the centre line
+            else
+                QVERIFY(r.left() < 10);
+            // One physical scale for all four.
+            const double p = g.scale / v->view()->spacingMm;
+            if (pxPerMm < 0)
+                pxPerMm = p;
+            QVERIFY(std::abs(p - pxPerMm) < 1e-9);
+        }
+        // Linked zoom: a wheel step in one view zooms the others too.
+        ImageView* v0 = area->views()[0];
+        QWheelEvent we(QPointF(40, 40), v0->mapToGlobal(QPointF(40, 40)), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+            Qt::NoScrollPhase, false);
+        QApplication::sendEvent(v0, &we);
+        QVERIFY(area->views()[3]->state().zoom > 1.1);
+        QCOMPARE(area->views()[3]->state().zoom, v0->state().zoom);
+        // Unlinked: the others stay.
+        QTest::keyClick(m_window, Qt::Key_L);
+        QVERIFY(!area->linked());
+        QApplication::sendEvent(v0, &we);
+        QVERIFY(v0->state().zoom > area->views()[3]->state().zoom);
+        QTest::keyClick(m_window, Qt::Key_L);
+        QTest::keyClick(m_window, Qt::Key_2);
+        QCOMPARE(area->layoutMode(), ReadingLayout::PairCC);
+        QCOMPARE(area->views().size(), size_t(2));
+        QTest::keyClick(m_window, Qt::Key_1);
+        QCOMPARE(area->views().size(), size_t(1));
+    }
+    void abnormalityNavigationZooms()
+    {
+        const auto ds = m_controller->dataset();
+        int withLesion = -1;
+        for (const auto& im : ds->images)
+            if (!im.abnormalities.empty()) {
+                withLesion = im.index;
+                break;
+            }
+        QVERIFY(withLesion >= 0);
+        m_window->selectImage(withLesion);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->readingArea()->allLoaded(), 20000);
+        QTest::keyClick(m_window, Qt::Key_Period);
+        QVERIFY(m_window->readingArea()->activeView()->state().zoom > 1.0);
+        // The findings list names it, with its pathology.
+        QTreeWidget* f = m_window->casePanel()->findings();
+        QVERIFY(f->topLevelItemCount() >= 1);
+        QVERIFY(f->topLevelItem(0)->text(0).contains(
+            QString::fromStdString(ds->abnormalities[size_t(ds->images[size_t(withLesion)].abnormalities[0])].pathology)));
+    }
+    void tagBrowserHidesIdentifyingTags()
+    {
+        CasePanel* c = m_window->casePanel();
+        QTRY_VERIFY(c->tagCount() > 10);
+        c->setTagFilter(QStringLiteral("PatientName"));
+        QCOMPARE(c->tagCount(), 1);
+        QCOMPARE(c->tagTree()->topLevelItem(0)->text(3), QStringLiteral("(hidden)"));
+        c->setShowIdentifying(true);
+        QVERIFY(c->tagTree()->topLevelItem(0)->text(3).contains(QStringLiteral("P_0000")));
+        c->setShowIdentifying(false);
+        c->setTagFilter(QString());
+    }
+    void filterCountFollows()
+    {
+        BrowserFilter f;
+        f.type = QStringLiteral("normal");
+        m_window->setFilter(f);
+        const int normals = m_window->filterProxy()->rowCount();
+        QVERIFY(m_window->countLabel()->text().startsWith(QString::number(normals) + QStringLiteral(" of 20 images")));
+        m_window->setFilter(BrowserFilter {});
+        QCOMPARE(m_window->filterProxy()->rowCount(), 20);
+    }
+
+    // ---------------------------------------------------------------- bad input
+    void everyRealFileOpensOrSaysWhy()
+    {
+        const fs::path data = MS_REALDATA_DIR;
+        for (const char* sub : { "mias", "ddsm-png", "dicom" }) {
+            auto ds = dataset::open(data / sub, { false, {} });
+            QVERIFY(ds.ok());
+            int images = 0, errors = 0;
+            for (const auto& im : ds->images) {
+                if (im.path.empty())
+                    continue;
+                LoadedViewPtr lv = loadView(*ds, im.index);
+                ImageView v;
+                v.resize(300, 300);
+                v.setView(lv);
+                v.renderNow();
+                if (lv->image) {
+                    ++images;
+                    QVERIFY(!v.lastFrame().isNull());
+                } else {
+                    ++errors;
+                    QVERIFY(!lv->error.isEmpty());
+                    QVERIFY(lv->error.contains(QString::fromStdString(fs::path(im.path).filename().string())));
+                }
+                (void)v.grab(); // paints the message or the image
+            }
+            QVERIFY(images > 0);
+            if (std::string(sub) == "mias")
+                QCOMPARE(images, 20);
+            (void)errors;
+        }
+    }
+    void missingImageShowsMessage()
+    {
+        auto ds = dataset::open(fs::path(MS_REALDATA_DIR) / "cbis-ddsm-csv", { false, {} });
+        QVERIFY(ds.ok());
+        LoadedViewPtr lv = loadView(*ds, 0);
+        QVERIFY(!lv->image);
+        QVERIFY(lv->error.contains(QStringLiteral("not in the dataset folder")));
+    }
+    void vanishedDatasetIsReported()
+    {
+        QTemporaryDir d;
+        const QString root = d.path() + QStringLiteral("/gone");
+        synthio::WriteOptions o;
+        o.patients = 1;
+        o.synth.width = 128;
+        o.synth.height = 208;
+        QVERIFY(synthio::writeDataset(root.toStdString(), o).ok());
+        DatasetController c;
+        QSignalSpy opened(&c, &DatasetController::opened);
+        c.open(root);
+        QVERIFY(opened.wait(30000));
+        QSignalSpy vanished(&c, &DatasetController::vanished);
+        QDir(root).removeRecursively();
+        c.checkStillThere();
+        QCOMPARE(vanished.count(), 1);
+    }
+};
+
+QTEST_MAIN(TestReadingView)
+#include "test_readingview.moc"
