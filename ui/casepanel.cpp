@@ -70,6 +70,7 @@ CasePanel::CasePanel(QWidget* parent) : QWidget(parent)
     m_tags->setHeaderLabels({ tr("Tag"), tr("VR"), tr("Name"), tr("Value") });
     m_tags->setRootIsDecorated(true);
     m_tags->setUniformRowHeights(true);
+    m_tags->header()->setStretchLastSection(true);
     tl->addWidget(m_tagSearch);
     tl->addWidget(m_identifying);
     tl->addWidget(m_tags, 1);
@@ -183,7 +184,9 @@ void CasePanel::fillTags()
         stack.push_back(item);
     }
     m_tags->resizeColumnToContents(0);
+    m_tags->resizeColumnToContents(1);
     m_tags->resizeColumnToContents(2);
+    m_tags->setColumnWidth(2, std::min(170, m_tags->columnWidth(2)));
 }
 
 int CasePanel::tagCount() const

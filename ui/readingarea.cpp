@@ -152,11 +152,6 @@ void ReadingArea::showImage(int imageIndex)
         hang = { { "RIGHT", "CC" }, { "LEFT", "CC" }, { "RIGHT", "MLO" }, { "LEFT", "MLO" } };
         break;
     }
-    // A pair layout follows the view of the chosen image.
-    if (m_layout == ReadingLayout::PairCC && im.view == "MLO")
-        hang = { { "RIGHT", "MLO" }, { "LEFT", "MLO" } };
-    if (m_layout == ReadingLayout::PairMLO && im.view == "CC")
-        hang = { { "RIGHT", "CC" }, { "LEFT", "CC" } };
     for (size_t s = 0; s < m_views.size(); ++s) {
         int ii = m_layout == ReadingLayout::Single ? imageIndex : findView(im.patientId, hang[s].first, hang[s].second);
         m_slotSide[s] = hang[s].first;

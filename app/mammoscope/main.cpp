@@ -11,6 +11,7 @@
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
+#include <QIcon>
 #include <QSettings>
 #include <QTabWidget>
 #include <QTimer>
@@ -25,6 +26,7 @@ int main(int argc, char** argv)
     QApplication::setApplicationName(QStringLiteral("MammoScope"));
     QApplication::setOrganizationName(QStringLiteral("MammoScope"));
     QApplication::setApplicationVersion(QStringLiteral(MS_VERSION));
+    QApplication::setWindowIcon(QIcon(QStringLiteral(":/icons/mammoscope.svg")));
 
     QCommandLineParser cli;
     cli.setApplicationDescription(QStringLiteral("Screening mammography research workbench (not a medical device)."));
