@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "args.h"
+#include "core/common/cliargs.h"
 
 #include <algorithm>
 

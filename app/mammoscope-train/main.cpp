@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// mammoscope-train: the headless engine. LibTorch and the standard library only; runs on a CPU or any CUDA GPU.
+// Research software, not a medical device.
+#include "core/common/cliargs.h"
+#include "core/common/strings.h"
+#include "core/training/engine.h"
+
+#include <cstdio>
+#include <cstring>
+
+using namespace ms;
+using namespace ms::cli;
+
+namespace
+{
+
+void usage(FILE* f)
+{
+    std::fprintf(f,
+        "usage: mammoscope-train COMMAND [options]\n\n"
+        "  train --data SHARDS|synth:PATIENTS:SEED[:WxH] --run-dir RUN [--arch resnet18|resnet34|resnet50|compact]\n"
+        "        [--mode finetune|feature-extraction] [--init WEIGHTS.safetensors] [--device cpu|cuda|cuda:N]\n"
+        "        [--epochs N] [--batch N] [--lr X] [--backbone-lr-mult X] [--optimizer adam|sgd]\n"
+        "        [--schedule cosine|step|onecycle|constant] [--warmup EPOCHS] [--weight-decay X]\n"
+        "        [--augment default|none|flip,rot90,affine,gamma] [--class-weights] [--early-stop N] [--seed N]\n"
+        "        [--amp none|bf16] [--channels-last] [--threads N] [--task patches|roi|whole] [--size N]\n"
+        "        [--log-every N] [--limit-train-batches N]\n"
+        "  train --resume RUN [--device D]       continue a stopped or crashed run where it stopped\n"
+        "  eval --run RUN [--split test|val|train] [--checkpoint best|last] [--device D] [--json]\n"
+        "  bench [--device D] [--arch A] [--batch B] [--size N] [--amp bf16] [--channels-last]\n"
+        "        [--source synthetic|SHARDS] [--steps N] [--warmup N] [--json]\n"
+        "  devices [--json]\n\n"
+        "The run folder holds config.json, metrics.jsonl, status.json, log.txt and checkpoints/{last,best}.\n"
+        "Commands on stdin while training: stop, checkpoint. SIGINT/SIGTERM checkpoint and exit.\n"
+        "Exit codes: 0 done or stopped, 1 error, 2 bad arguments, 3 loss not finite, 4 out of memory, 5 data error.\n");
+}
+
+bool num(const Args& a, const char* name, double& v)
+{
+    auto s = a.get(name);
+    if (!s)
+        return true;
+    auto d = parseDouble(*s);
+    if (!d) {
+        std::fprintf(stderr, "mammoscope-train: --%s needs a number, got '%s'\n", name, s->c_str());
+        return false;
+    }
+    v = *d;
+    return true;
+}
+
+bool integer(const Args& a, const char* name, int& v)
+{
+    auto s = a.get(name);
+    if (!s)
+        return true;
+    auto d = parseInt(*s);
+    if (!d) {
+        std::fprintf(stderr, "mammoscope-train: --%s needs an integer, got '%s'\n", name, s->c_str());
+        return false;
+    }
+    v = int(*d);
+    return true;
+}
+
+int cmdTrain(int argc, char** argv)
+{
+    Args a = Args::parse(argc, argv, 2, { "class-weights", "channels-last" });
+    const std::vector<std::string> known = { "data", "run-dir", "arch", "mode", "init", "device", "epochs", "batch", "lr",
+        "backbone-lr-mult", "optimizer", "schedule", "warmup", "weight-decay", "augment", "class-weights", "early-stop", "seed", "amp",
+        "channels-last", "threads", "task", "size", "resume", "log-every", "limit-train-batches" };
+    if (auto u = a.unknown(known); !u.empty()) {
+        std::fprintf(stderr, "mammoscope-train train: %s\n", u.c_str());
+        return training::kUsage;
+    }
+    training::TrainConfig c;
+    if (auto r = a.get("resume")) {
+        c.runDir = *r;
+        c.device = a.get("device", "keep");
+        return training::train(c, true);
+    }
+    if (!a.get("data") || !a.get("run-dir")) {
+        std::fprintf(stderr, "mammoscope-train train: --data and --run-dir are required (or --resume RUN)\n");
+        return training::kUsage;
+    }
+    c.data = *a.get("data");
+    c.runDir = *a.get("run-dir");
+    c.arch = a.get("arch", c.arch);
+    c.mode = a.get("mode", c.mode);
+    c.init = a.get("init", "");
+    c.device = a.get("device", c.device);
+    c.optimizer = a.get("optimizer", c.optimizer);
+    c.schedule = a.get("schedule", c.schedule);
+    c.augment = a.get("augment", c.augment);
+    c.amp = a.get("amp", c.amp);
+    c.task = a.get("task", c.task);
+    c.classWeights = a.flag("class-weights");
+    c.channelsLast = a.flag("channels-last");
+    int seed = int(c.seed);
+    if (!integer(a, "epochs", c.epochs) || !integer(a, "batch", c.batch) || !num(a, "lr", c.lr)
+        || !num(a, "backbone-lr-mult", c.backboneLrMult) || !num(a, "warmup", c.warmup) || !num(a, "weight-decay", c.weightDecay)
+        || !integer(a, "early-stop", c.earlyStop) || !integer(a, "seed", seed) || !integer(a, "threads", c.threads)
+        || !integer(a, "size", c.size) || !integer(a, "log-every", c.logEvery) || !integer(a, "limit-train-batches", c.limitTrainBatches))
+        return training::kUsage;
+    c.seed = (unsigned long long)seed;
+    return training::train(c, false);
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? training::kUsage : 0;
+    }
+    const std::string cmd = argv[1];
+    if (cmd == "train")
+        return cmdTrain(argc, argv);
+    if (cmd == "eval") {
+        Args a = Args::parse(argc, argv, 2, { "json" });
+        if (auto u = a.unknown({ "run", "split", "checkpoint", "device", "batch", "json" }); !u.empty() || !a.get("run")) {
+            std::fprintf(stderr,
+                "usage: mammoscope-train eval --run RUN [--split test] [--checkpoint best|last] [--device D] [--json]\n%s\n", u.c_str());
+            return training::kUsage;
+        }
+        training::EvalConfig e;
+        e.runDir = *a.get("run");
+        e.split = a.get("split", e.split);
+        e.checkpoint = a.get("checkpoint", e.checkpoint);
+        e.device = a.get("device", e.device);
+        e.json = a.flag("json");
+        if (!integer(a, "batch", e.batch))
+            return training::kUsage;
+        return training::evaluate(e);
+    }
+    if (cmd == "bench") {
+        Args a = Args::parse(argc, argv, 2, { "json", "channels-last" });
+        if (auto u
+            = a.unknown({ "device", "arch", "batch", "size", "amp", "channels-last", "source", "steps", "warmup", "threads", "json" });
+            !u.empty()) {
+            std::fprintf(stderr, "mammoscope-train bench: %s\n", u.c_str());
+            return training::kUsage;
+        }
+        training::BenchConfig b;
+        b.device = a.get("device", b.device);
+        b.arch = a.get("arch", b.arch);
+        b.amp = a.get("amp", b.amp);
+        b.source = a.get("source", b.source);
+        b.channelsLast = a.flag("channels-last");
+        b.json = a.flag("json");
+        if (!integer(a, "batch", b.batch) || !integer(a, "size", b.size) || !integer(a, "steps", b.steps) || !integer(a, "warmup", b.warmup)
+            || !integer(a, "threads", b.threads))
+            return training::kUsage;
+        return training::bench(b);
+    }
+    if (cmd == "devices") {
+        Args a = Args::parse(argc, argv, 2, { "json" });
+        return training::devices(a.flag("json"));
+    }
+    std::fprintf(stderr, "mammoscope-train: unknown command '%s'\n\n", cmd.c_str());
+    usage(stderr);
+    return training::kUsage;
+}

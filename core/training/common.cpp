@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/common/strings.h"
+#include "core/sampling/synthsource.h"
+#include "core/training/engine.h"
+#include "core/training/internal.h"
+#include "models/torchcompat.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+#ifdef MS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace ms::training
+{
+
+torch::Device parseDevice(const std::string& s)
+{
+    if (s == "cuda")
+        return torch::Device(torch::kCUDA, 0);
+    if (s.rfind("cuda:", 0) == 0)
+        return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(std::stoi(s.substr(5))));
+    return torch::Device(torch::kCPU);
+}
+
+bool checkDevice(const std::string& device, std::string& message)
+{
+    const int n = int(torch::cuda::device_count());
+    std::string valid = "cpu";
+    for (int i = 0; i < n; ++i)
+        valid += ", cuda:" + std::to_string(i);
+    if (n > 0)
+        valid += " (cuda = cuda:0)";
+    if (device == "cpu")
+        return true;
+    if (device == "cuda" || device.rfind("cuda:", 0) == 0) {
+        int idx = 0;
+        if (device != "cuda") {
+            auto v = parseInt(device.substr(5));
+            if (!v) {
+                message = "unknown device '" + device + "'; valid devices here: " + valid;
+                return false;
+            }
+            idx = int(*v);
+        }
+        if (idx >= 0 && idx < n)
+            return true;
+        message = n == 0 ? "device '" + device + "' asked for, but this LibTorch (" + torchcompat::version()
+                + ") sees no CUDA device; valid devices here: " + valid
+                         : "device '" + device + "' does not exist; valid devices here: " + valid;
+        return false;
+    }
+    message = "unknown device '" + device + "'; valid devices here: " + valid;
+    return false;
+}
+
+std::string deviceName(const torch::Device& d)
+{
+    if (d.is_cuda()) {
+#ifdef MS_WITH_CUDA
+        cudaDeviceProp p {};
+        if (cudaGetDeviceProperties(&p, d.index()) == cudaSuccess)
+            return p.name;
+#endif
+        return "CUDA device " + std::to_string(d.index());
+    }
+    std::ifstream f("/proc/cpuinfo");
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind("model name", 0) == 0)
+            return std::string(trim(line.substr(line.find(':') + 1))) + " (" + std::to_string(at::get_num_threads()) + " threads)";
+    return "CPU";
+}
+
+long long deviceMemoryBytes(const torch::Device& d, bool reset)
+{
+    if (d.is_cuda()) {
+#ifdef MS_WITH_CUDA
+        auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(d.index());
+        long long peak = stats.allocated_bytes[size_t(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)].peak;
+        if (reset)
+            c10::cuda::CUDACachingAllocator::resetPeakStats(d.index());
+        return peak;
+#else
+        (void)reset;
+        return 0;
+#endif
+    }
+    (void)reset;
+    std::ifstream f("/proc/self/statm");
+    long pages = 0, rss = 0;
+    f >> pages >> rss;
+    return (long long)rss * sysconf(_SC_PAGESIZE);
+}
+
+void synchronize(const torch::Device& d)
+{
+    if (d.is_cuda()) {
+#ifdef MS_WITH_CUDA
+        cudaDeviceSynchronize();
+#endif
+    }
+}
+
+long long deviceTotalMemory(int cudaIndex)
+{
+#ifdef MS_WITH_CUDA
+    cudaDeviceProp p {};
+    if (cudaGetDeviceProperties(&p, cudaIndex) == cudaSuccess)
+        return (long long)p.totalGlobalMem;
+#else
+    (void)cudaIndex;
+#endif
+    return 0;
+}
+
+void setupThreads(int threads)
+{
+    const int n = threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    // Debian's LibTorch starts with one thread; OpenBLAS threads fight ours unless held to one.
+    setenv("OPENBLAS_NUM_THREADS", "1", 0);
+    at::set_num_threads(n);
+}
+
+torch::Tensor gatherBatch(const shards::SampleSet& set, const std::vector<size_t>& idx, size_t begin, size_t end, bool pin)
+{
+    const int64_t n = int64_t(end - begin), h = set.height, w = set.width;
+    auto opts = torch::TensorOptions().dtype(torch::kUInt8);
+    torch::Tensor t = torch::empty({ n, 1, h, w }, opts);
+    if (pin)
+        t = t.pin_memory();
+    uint8_t* dst = t.data_ptr<uint8_t>();
+    const size_t bytes = set.sampleBytes();
+    for (size_t i = begin; i < end; ++i)
+        std::memcpy(dst + (i - begin) * bytes, set.sample(idx[i]), bytes);
+    return t;
+}
+
+torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d)
+{
+    auto x = u8.to(d, /*non_blocking=*/true).to(torch::kFloat32);
+    return (x * (1.0f / 255.0f) - 0.5f) * 4.0f;
+}
+
+std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast)
+{
+    torch::NoGradGuard ng;
+    net.eval();
+    std::vector<size_t> idx(set.size());
+    for (size_t i = 0; i < idx.size(); ++i)
+        idx[i] = i;
+    std::vector<float> out;
+    out.reserve(set.size() * set.classes.size());
+    for (size_t b = 0; b < set.size(); b += size_t(batch)) {
+        const size_t e = std::min(set.size(), b + size_t(batch));
+        auto x = toInput(gatherBatch(set, idx, b, e, false), d);
+        if (channelsLast)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        if (bf16 && d.is_cuda())
+            torchcompat::setCudaAutocast(true);
+        auto p = torch::softmax(net.forward(x).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+        if (bf16 && d.is_cuda()) {
+            torchcompat::setCudaAutocast(false);
+            torchcompat::clearAutocastCache();
+        }
+        out.insert(out.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    }
+    return out;
+}
+
+bool loadData(const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error)
+{
+    if (data.rfind("synth:", 0) == 0) {
+        sampling::SynthSpec spec;
+        if (!sampling::parseSynthSpec(data, spec, error))
+            return false;
+        sampling::Options opt;
+        if (!sampling::parseTask(task, opt.task)) {
+            error = "unknown task '" + task + "' (patches, roi, whole)";
+            return false;
+        }
+        opt.size = size;
+        if (opt.task == sampling::Task::Whole) {
+            opt.wholeWidth = size;
+            opt.wholeHeight = size * spec.height / spec.width;
+        }
+        out.splits = sampling::sampleSynthetic(spec, opt, threads);
+        out.description = data + " (" + task + ", " + std::to_string(size) + " px, generated in memory)";
+        return true;
+    }
+    for (const char* s : { "train", "val", "test" }) {
+        auto set = shards::loadSplit(data, s);
+        if (!set) {
+            error = set.error().toString();
+            return false;
+        }
+        out.splits[s] = std::move(*set);
+    }
+    out.description = data;
+    return true;
+}
+
+} // namespace ms::training

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The engine's entry points, in plain types (no LibTorch here): mammoscope-train's commands call these.
+// The run folder is the contract with the GUI: config.json, metrics.jsonl (one versioned JSON object a line),
+// status.json, log.txt, checkpoints/{last,best}/ (weights as safetensors, optimizer state, state.json, model card).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ms::training
+{
+
+// Exit codes of mammoscope-train.
+enum ExitCode { kOk = 0, kError = 1, kUsage = 2, kNotFinite = 3, kOutOfMemory = 4, kDataError = 5 };
+
+struct TrainConfig {
+    std::string data; // folder of shards, or synth:PATIENTS:SEED[:WxH]
+    std::string runDir;
+    std::string task = "patches"; // for synth data (shards say their own task)
+    int size = 224; // sample size for synth data
+    std::string arch = "resnet18";
+    std::string mode = "finetune"; // finetune | feature-extraction
+    std::string init; // safetensors weights (torchvision-named), optional
+    std::string device = "cpu"; // cpu | cuda | cuda:N
+    int epochs = 10;
+    int batch = 64;
+    double lr = 1e-3;
+    double backboneLrMult = 1.0; // fine-tuning: the backbone learns at lr * this
+    std::string optimizer = "adam"; // adam | sgd
+    std::string schedule = "cosine"; // cosine | step | onecycle | constant
+    double warmup = 0.0; // epochs of linear warm-up
+    double weightDecay = 1e-4;
+    std::string augment = "default"; // none | default | comma list of flip,rot90,affine,gamma
+    bool classWeights = false;
+    int earlyStop = 0; // epochs without improvement before stopping; 0 = off
+    unsigned long long seed = 1;
+    std::string amp = "none"; // none | bf16 (CUDA)
+    bool channelsLast = false;
+    int threads = 0; // CPU threads; 0 = all cores
+    int logEvery = 10; // steps between step lines
+    int limitTrainBatches = 0; // for tests: stop each epoch after this many batches (0 = all)
+};
+
+// Trains (or, with resume, continues the run in runDir). Returns an ExitCode.
+int train(TrainConfig cfg, bool resume);
+
+struct EvalConfig {
+    std::string runDir;
+    std::string split = "test";
+    std::string checkpoint = "best"; // best | last
+    std::string device = "cpu";
+    int batch = 128;
+    bool json = false;
+};
+int evaluate(const EvalConfig& cfg);
+
+struct BenchConfig {
+    std::string device = "cpu";
+    std::string arch = "resnet18";
+    int batch = 64;
+    int size = 224;
+    std::string amp = "none";
+    bool channelsLast = false;
+    std::string source = "synthetic"; // synthetic | folder of shards
+    int steps = 30, warmup = 10;
+    int threads = 0;
+    bool json = false;
+};
+int bench(const BenchConfig& cfg);
+
+int devices(bool json);
+
+// Validates a device string ("cpu", "cuda", "cuda:N"); on failure, the message lists the valid ones.
+bool checkDevice(const std::string& device, std::string& message);
+
+} // namespace ms::training

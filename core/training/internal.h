@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Engine-internal helpers shared by train, eval and bench (LibTorch).
+#pragma once
+
+#include "core/shards/shards.h"
+#include "models/nets.h"
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+
+namespace ms::training
+{
+
+torch::Device parseDevice(const std::string& s);
+std::string deviceName(const torch::Device& d);
+// Peak device memory in bytes since the last reset (CUDA), else the process's resident memory.
+long long deviceMemoryBytes(const torch::Device& d, bool reset);
+void synchronize(const torch::Device& d);
+long long deviceTotalMemory(int cudaIndex);
+void setupThreads(int threads);
+
+// uint8 N x H x W samples -> normalised float N x 1 x H x W on the device: (x/255 - 0.5) / 0.25.
+torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d);
+torch::Tensor gatherBatch(const shards::SampleSet& set, const std::vector<size_t>& idx, size_t begin, size_t end, bool pin);
+
+// Softmax probabilities of every sample (row-major N x classes).
+std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast);
+
+// Loads the data named by a training config: shards folder or synth:... . Returns train/val/test sets.
+struct LoadedData {
+    std::map<std::string, shards::SampleSet> splits;
+    std::string description;
+};
+bool loadData(const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error);
+
+} // namespace ms::training

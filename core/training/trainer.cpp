@@ -1,0 +1,828 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The training loop: data from shards or the phantom generator, augmentation on the device, feature extraction or
+// fine-tuning, bf16 autocast and channels-last on CUDA, a prefetch thread, checkpoints that resume exactly (all
+// randomness is derived from the seed, the epoch and the batch index), and the run-folder protocol.
+#include "core/common/paths.h"
+#include "core/common/sha256.h"
+#include "core/common/strings.h"
+#include "core/metrics/metrics.h"
+#include "core/sampling/sampling.h"
+#include "core/synth/random.h"
+#include "core/training/engine.h"
+#include "core/training/internal.h"
+#include "core/training/runfolder.h"
+#include "models/card.h"
+#include "models/torchcompat.h"
+#include "models/weights.h"
+
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <csignal>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace ms::training
+{
+
+namespace
+{
+
+std::atomic<bool> g_stop { false }, g_checkpoint { false };
+std::atomic<int> g_signal { 0 };
+
+void onSignal(int sig)
+{
+    g_signal = sig;
+    g_stop = true;
+}
+
+// Commands on stdin: "stop", "checkpoint". A closed stdin is not a command.
+void startCommandReader()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        std::thread([] {
+            for (std::string line; std::getline(std::cin, line);) {
+                if (line == "stop")
+                    g_stop = true;
+                else if (line == "checkpoint")
+                    g_checkpoint = true;
+            }
+        }).detach();
+    });
+}
+
+Json configJson(const TrainConfig& c)
+{
+    Json j = Json::object();
+    j.set("data", c.data);
+    j.set("task", c.task);
+    j.set("size", c.size);
+    j.set("arch", c.arch);
+    j.set("mode", c.mode);
+    j.set("init", c.init);
+    j.set("device", c.device);
+    j.set("epochs", c.epochs);
+    j.set("batch", c.batch);
+    j.set("lr", c.lr);
+    j.set("backbone_lr_mult", c.backboneLrMult);
+    j.set("optimizer", c.optimizer);
+    j.set("schedule", c.schedule);
+    j.set("warmup", c.warmup);
+    j.set("weight_decay", c.weightDecay);
+    j.set("augment", c.augment);
+    j.set("class_weights", c.classWeights);
+    j.set("early_stop", c.earlyStop);
+    j.set("seed", (unsigned long long)c.seed);
+    j.set("amp", c.amp);
+    j.set("channels_last", c.channelsLast);
+    j.set("threads", c.threads);
+    j.set("log_every", c.logEvery);
+    j.set("limit_train_batches", c.limitTrainBatches);
+    return j;
+}
+
+TrainConfig configFrom(const Json& j)
+{
+    TrainConfig c;
+    c.data = j["data"].string();
+    c.task = j["task"].string();
+    c.size = int(j["size"].integer(224));
+    c.arch = j["arch"].string();
+    c.mode = j["mode"].string();
+    c.init = j["init"].string();
+    c.device = j["device"].string();
+    c.epochs = int(j["epochs"].integer(10));
+    c.batch = int(j["batch"].integer(64));
+    c.lr = j["lr"].number(1e-3);
+    c.backboneLrMult = j["backbone_lr_mult"].number(1.0);
+    c.optimizer = j["optimizer"].string();
+    c.schedule = j["schedule"].string();
+    c.warmup = j["warmup"].number(0);
+    c.weightDecay = j["weight_decay"].number(1e-4);
+    c.augment = j["augment"].string();
+    c.classWeights = j["class_weights"].boolean();
+    c.earlyStop = int(j["early_stop"].integer(0));
+    c.seed = (unsigned long long)j["seed"].integer(1);
+    c.amp = j["amp"].string();
+    c.channelsLast = j["channels_last"].boolean();
+    c.threads = int(j["threads"].integer(0));
+    c.logEvery = int(j["log_every"].integer(10));
+    c.limitTrainBatches = int(j["limit_train_batches"].integer(0));
+    return c;
+}
+
+struct Augment {
+    bool flip = false, rot90 = false, affine = false, gamma = false;
+};
+
+Augment parseAugment(const std::string& s, std::string& error)
+{
+    Augment a;
+    if (s == "none" || s.empty())
+        return a;
+    if (s == "default")
+        return { true, true, true, true };
+    for (const auto& part : split(s, ',')) {
+        if (part == "flip")
+            a.flip = true;
+        else if (part == "rot90")
+            a.rot90 = true;
+        else if (part == "affine")
+            a.affine = true;
+        else if (part == "gamma")
+            a.gamma = true;
+        else
+            error = "unknown augmentation '" + part + "' (flip, rot90, affine, gamma, default, none)";
+    }
+    return a;
+}
+
+// Augments a normalised batch on its device; random parameters come from the deterministic Rng.
+torch::Tensor augment(torch::Tensor x, const Augment& a, synth::Rng& rng)
+{
+    const int64_t n = x.size(0);
+    const auto dev = x.device();
+    auto choose = [&](double p) {
+        std::vector<float> m(static_cast<size_t>(n));
+        for (auto& v : m)
+            v = rng.chance(p) ? 1.f : 0.f;
+        return torch::from_blob(m.data(), { n, 1, 1, 1 }, torch::kFloat32).clone().to(dev).to(torch::kBool);
+    };
+    if (a.flip) {
+        x = torch::where(choose(0.5), x.flip({ 3 }), x);
+        x = torch::where(choose(0.5), x.flip({ 2 }), x);
+    }
+    if (a.rot90 && x.size(2) == x.size(3))
+        x = torch::where(choose(0.5), x.transpose(2, 3), x); // with the flips: all 8 symmetries of the square
+    if (a.affine) {
+        std::vector<float> theta(size_t(n) * 6);
+        for (int64_t i = 0; i < n; ++i) {
+            const double ang = rng.uniform(-0.17, 0.17), sc = rng.uniform(0.9, 1.1);
+            const double tx = rng.uniform(-0.05, 0.05), ty = rng.uniform(-0.05, 0.05);
+            float* t = &theta[size_t(i) * 6];
+            t[0] = float(std::cos(ang) / sc);
+            t[1] = float(-std::sin(ang) / sc);
+            t[2] = float(tx);
+            t[3] = float(std::sin(ang) / sc);
+            t[4] = float(std::cos(ang) / sc);
+            t[5] = float(ty);
+        }
+        auto th = torch::from_blob(theta.data(), { n, 2, 3 }, torch::kFloat32).clone().to(dev);
+        auto grid = torch::nn::functional::affine_grid(th, x.sizes().vec(), false);
+        // Pad with the darkest value (background), in normalised units.
+        x = torch::nn::functional::grid_sample(x + 2.0f, grid,
+                torch::nn::functional::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false))
+            - 2.0f;
+    }
+    if (a.gamma) {
+        std::vector<float> g(static_cast<size_t>(n)), c(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) {
+            g[size_t(i)] = float(std::exp(rng.uniform(-0.22, 0.22)));
+            c[size_t(i)] = float(rng.uniform(0.85, 1.15));
+        }
+        auto gt = torch::from_blob(g.data(), { n, 1, 1, 1 }, torch::kFloat32).clone().to(dev);
+        auto ct = torch::from_blob(c.data(), { n, 1, 1, 1 }, torch::kFloat32).clone().to(dev);
+        auto u = (x * 0.25f + 0.5f).clamp(0.0f, 1.0f); // back to [0,1]
+        u = ((u.pow(gt) - 0.5f) * ct + 0.5f).clamp(0.0f, 1.0f);
+        x = (u - 0.5f) * 4.0f;
+    }
+    return x;
+}
+
+// A background thread gathers the next batches (pinned on CUDA) while the device works.
+class Prefetcher
+{
+public:
+    Prefetcher(const shards::SampleSet& set, std::vector<size_t> order, size_t batch, size_t firstBatch, size_t limit, bool pin)
+        : m_set(set), m_order(std::move(order)), m_batch(batch), m_next(firstBatch), m_pin(pin)
+    {
+        m_total = (m_order.size() + batch - 1) / batch;
+        if (limit)
+            m_total = std::min(m_total, limit);
+        m_thread = std::thread([this] { run(); });
+    }
+    ~Prefetcher()
+    {
+        {
+            std::lock_guard<std::mutex> l(m_mutex);
+            m_quit = true;
+        }
+        m_cv.notify_all();
+        m_thread.join();
+    }
+    // The next (batch index, uint8 data, labels); false at the end.
+    bool next(size_t& index, torch::Tensor& data, torch::Tensor& labels)
+    {
+        std::unique_lock<std::mutex> l(m_mutex);
+        m_cv.wait(l, [this] { return !m_queue.empty() || m_done; });
+        if (m_queue.empty())
+            return false;
+        std::tie(index, data, labels) = m_queue.front();
+        m_queue.pop_front();
+        m_cv.notify_all();
+        return true;
+    }
+    size_t total() const { return m_total; }
+
+private:
+    void run()
+    {
+        for (size_t b = m_next; b < m_total; ++b) {
+            const size_t s = b * m_batch, e = std::min(m_order.size(), s + m_batch);
+            torch::Tensor data = gatherBatch(m_set, m_order, s, e, m_pin);
+            std::vector<int64_t> lab;
+            for (size_t i = s; i < e; ++i)
+                lab.push_back(m_set.meta[m_order[i]].label);
+            torch::Tensor labels = torch::tensor(lab, torch::kInt64);
+            std::unique_lock<std::mutex> l(m_mutex);
+            m_cv.wait(l, [this] { return m_queue.size() < 3 || m_quit; });
+            if (m_quit)
+                return;
+            m_queue.emplace_back(b, data, labels);
+            m_cv.notify_all();
+        }
+        std::lock_guard<std::mutex> l(m_mutex);
+        m_done = true;
+        m_cv.notify_all();
+    }
+
+    const shards::SampleSet& m_set;
+    std::vector<size_t> m_order;
+    size_t m_batch, m_next, m_total = 0;
+    bool m_pin;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<std::tuple<size_t, torch::Tensor, torch::Tensor>> m_queue;
+    bool m_done = false, m_quit = false;
+};
+
+std::vector<size_t> epochOrder(size_t n, unsigned long long seed, int epoch)
+{
+    std::vector<size_t> o(n);
+    for (size_t i = 0; i < n; ++i)
+        o[i] = i;
+    synth::Rng rng(synth::hashMix({ seed, uint64_t(epoch), 0x53485546ull }));
+    for (size_t i = n; i > 1; --i)
+        std::swap(o[i - 1], o[size_t(rng.next() % i)]);
+    return o;
+}
+
+double lrFactor(const TrainConfig& c, long step, long stepsPerEpoch)
+{
+    const double total = double(c.epochs) * double(stepsPerEpoch);
+    const double warm = c.warmup * double(stepsPerEpoch);
+    const double s = double(step);
+    if (warm > 0 && s < warm)
+        return (s + 1) / warm;
+    const double t = total > warm ? (s - warm) / (total - warm) : 1.0;
+    if (c.schedule == "cosine")
+        return 0.5 * (1 + std::cos(M_PI * std::clamp(t, 0.0, 1.0)));
+    if (c.schedule == "step")
+        return std::pow(0.1, std::floor(std::clamp(t, 0.0, 0.999) * 3)); // /10 at one and two thirds
+    if (c.schedule == "onecycle") {
+        const double up = 0.3;
+        return t < up ? 0.1 + 0.9 * t / up : 0.5 * (1 + std::cos(M_PI * (t - up) / (1 - up))) * 0.99 + 0.01;
+    }
+    return 1.0;
+}
+
+struct State {
+    int epoch = 0; // the epoch in progress (0-based)
+    long step = 0; // optimizer steps done
+    size_t batchInEpoch = 0; // batches of `epoch` done
+    double bestMetric = -1;
+    int bestEpoch = -1;
+    int epochsWithoutImprovement = 0;
+    Json toJson() const
+    {
+        Json j = Json::object();
+        j.set("epoch", epoch);
+        j.set("step", step);
+        j.set("batch_in_epoch", (unsigned long long)batchInEpoch);
+        j.set("best_metric", bestMetric);
+        j.set("best_epoch", bestEpoch);
+        j.set("epochs_without_improvement", epochsWithoutImprovement);
+        return j;
+    }
+    static State from(const Json& j)
+    {
+        State s;
+        s.epoch = int(j["epoch"].integer());
+        s.step = long(j["step"].integer());
+        s.batchInEpoch = size_t(j["batch_in_epoch"].integer());
+        s.bestMetric = j["best_metric"].number(-1);
+        s.bestEpoch = int(j["best_epoch"].integer(-1));
+        s.epochsWithoutImprovement = int(j["epochs_without_improvement"].integer());
+        return s;
+    }
+};
+
+std::string oomAdvice(const TrainConfig& c)
+{
+    return "the device ran out of memory at batch size " + std::to_string(c.batch) + " (" + c.arch + ", " + std::to_string(c.size)
+        + " px); try --batch " + std::to_string(std::max(1, c.batch / 2)) + (c.amp == "bf16" ? "" : " or --amp bf16");
+}
+
+bool isOom(const std::exception& e)
+{
+    const std::string w = e.what();
+    return w.find("out of memory") != std::string::npos || w.find("CUDA error: out of memory") != std::string::npos;
+}
+
+} // namespace
+
+// ------------------------------------------------------------------------------------------------ checkpoints
+
+namespace
+{
+
+Status saveCheckpoint(const fs::path& dir, models::Net& net, torch::optim::Optimizer& opt, const State& st, const models::ModelCard& card)
+{
+    std::error_code ec;
+    fs::path tmp = dir;
+    tmp += ".tmp";
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    if (auto s = models::saveSafetensors(tmp / "model.safetensors", models::stateDict(net), { { "arch", net.arch() } }); !s)
+        return s;
+    try {
+        torch::serialize::OutputArchive ar;
+        opt.save(ar);
+        ar.save_to((tmp / "optimizer.pt").string());
+    } catch (const std::exception& e) {
+        return Error(std::string("cannot save optimizer state: ") + e.what(), (tmp / "optimizer.pt").string());
+    }
+    if (auto err = writeFileAtomic(tmp / "state.json", st.toJson().dump(2) + "\n"); !err.empty())
+        return Error(err);
+    models::ModelCard c = card;
+    c.weightsFile = "model.safetensors";
+    c.weightsSha256 = sha256File(tmp / "model.safetensors");
+    if (auto s = models::writeCard(tmp / "card.json", c); !s)
+        return s;
+    // Replace the old checkpoint only once the new one is complete.
+    fs::path old = dir;
+    old += ".old";
+    fs::remove_all(old, ec);
+    if (fs::exists(dir, ec))
+        fs::rename(dir, old, ec);
+    fs::rename(tmp, dir, ec);
+    if (ec)
+        return Error("cannot move checkpoint into place: " + ec.message(), dir.string());
+    fs::remove_all(old, ec);
+    return {};
+}
+
+} // namespace
+
+// ------------------------------------------------------------------------------------------------ train
+
+int train(TrainConfig cfg, bool resume)
+{
+    g_stop = false;
+    g_checkpoint = false;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    const fs::path runDir = cfg.runDir;
+    State st;
+    std::string error;
+    if (resume) {
+        std::string text;
+        if (!readFile(runDir / "config.json", text)) {
+            std::fprintf(stderr, "mammoscope-train: %s is not a run folder (no config.json)\n", runDir.string().c_str());
+            return kUsage;
+        }
+        auto j = Json::parse(text);
+        if (!j) {
+            std::fprintf(stderr, "mammoscope-train: %s/config.json: %s\n", runDir.string().c_str(), j.error().message.c_str());
+            return kUsage;
+        }
+        const std::string dev = cfg.device;
+        cfg = configFrom((*j)["train"]);
+        cfg.runDir = runDir.string();
+        if (!dev.empty() && dev != "keep")
+            cfg.device = dev;
+        std::string s;
+        if (readFile(runDir / "checkpoints" / "last" / "state.json", s)) {
+            if (auto sj = Json::parse(s))
+                st = State::from(*sj);
+        }
+    }
+    if (!models::isArchitecture(cfg.arch)) {
+        std::string list;
+        for (const auto& a : models::architectures())
+            list += (list.empty() ? "" : ", ") + a;
+        std::fprintf(stderr, "mammoscope-train: unknown architecture '%s'; valid: %s\n", cfg.arch.c_str(), list.c_str());
+        return kUsage;
+    }
+    if (!checkDevice(cfg.device, error)) {
+        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
+        return kUsage;
+    }
+    if (cfg.mode != "finetune" && cfg.mode != "feature-extraction") {
+        std::fprintf(stderr, "mammoscope-train: --mode must be finetune or feature-extraction, got '%s'\n", cfg.mode.c_str());
+        return kUsage;
+    }
+    if (cfg.optimizer != "adam" && cfg.optimizer != "sgd") {
+        std::fprintf(stderr, "mammoscope-train: --optimizer must be adam or sgd, got '%s'\n", cfg.optimizer.c_str());
+        return kUsage;
+    }
+    if (cfg.schedule != "cosine" && cfg.schedule != "step" && cfg.schedule != "onecycle" && cfg.schedule != "constant") {
+        std::fprintf(stderr, "mammoscope-train: --schedule must be cosine, step, onecycle or constant, got '%s'\n", cfg.schedule.c_str());
+        return kUsage;
+    }
+    if (cfg.amp != "none" && cfg.amp != "bf16") {
+        std::fprintf(stderr, "mammoscope-train: --amp must be none or bf16, got '%s'\n", cfg.amp.c_str());
+        return kUsage;
+    }
+    if (cfg.epochs < 1 || cfg.batch < 1 || !(cfg.lr > 0)) {
+        std::fprintf(stderr, "mammoscope-train: --epochs and --batch must be >= 1 and --lr > 0\n");
+        return kUsage;
+    }
+    const Augment aug = parseAugment(cfg.augment, error);
+    if (!error.empty()) {
+        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
+        return kUsage;
+    }
+
+    RunFolder run(runDir);
+    if (!run.open(resume, error)) {
+        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
+        return kError;
+    }
+    if (resume)
+        run.truncateMetricsAfter(st.step);
+    setupThreads(cfg.threads);
+    const torch::Device dev = parseDevice(cfg.device);
+    const bool cuda = dev.is_cuda();
+    const bool bf16 = cfg.amp == "bf16" && cuda;
+    if (cuda)
+        at::globalContext().setBenchmarkCuDNN(true);
+    startCommandReader();
+
+    run.status("loading", st.epoch, st.step, "loading data");
+    LoadedData data;
+    if (!loadData(cfg.data, cfg.task, cfg.size, cfg.threads, data, error)) {
+        run.log("data error: " + error);
+        run.status("failed", st.epoch, st.step, error);
+        Json ev = Json::object();
+        ev.set("type", "event");
+        ev.set("event", "failed");
+        ev.set("message", error);
+        run.emit(ev);
+        return kDataError;
+    }
+    auto& train = data.splits["train"];
+    auto& val = data.splits["val"];
+    if (train.size() == 0) {
+        run.status("failed", 0, 0, "no training samples in " + cfg.data);
+        run.log("no training samples in " + cfg.data);
+        return kDataError;
+    }
+    const int classes = int(train.classes.size());
+    sampling::Task task = sampling::Task::Patches;
+    sampling::parseTask(train.task, task);
+
+    torch::manual_seed(cfg.seed);
+    auto net = models::create({ cfg.arch, classes, 1 });
+    if (!cfg.init.empty() && !resume) {
+        auto w = models::loadSafetensors(cfg.init);
+        if (!w) {
+            run.log("init weights: " + w.error().toString());
+            run.status("failed", 0, 0, w.error().toString());
+            return kDataError;
+        }
+        auto rep = models::loadInto(*net, *w);
+        if (!rep) {
+            run.log("init weights: " + rep.error().toString());
+            run.status("failed", 0, 0, rep.error().toString());
+            return kDataError;
+        }
+        run.log("initialised from " + cfg.init + ": " + std::to_string(rep->loaded.size()) + " tensors loaded, "
+            + std::to_string(rep->skipped.size()) + " skipped, " + std::to_string(rep->missing.size()) + " left as initialised"
+            + (rep->foldedRgb ? " (conv1 folded from RGB to one channel)" : ""));
+    }
+    if (resume) {
+        auto w = models::loadSafetensors(runDir / "checkpoints" / "last" / "model.safetensors");
+        if (!w) {
+            run.log("resume: " + w.error().toString() + "; starting from scratch");
+            st = State();
+        } else if (auto rep = models::loadInto(*net, *w, true); !rep) {
+            run.log("resume: " + rep.error().toString());
+            run.status("failed", 0, 0, rep.error().toString());
+            return kDataError;
+        }
+    }
+    net->to(dev);
+    if (cfg.channelsLast)
+        models::toChannelsLast(*net);
+    const bool fe = cfg.mode == "feature-extraction";
+    if (fe)
+        for (auto& p : net->backboneParameters())
+            p.set_requires_grad(false);
+
+    // Optimizer with two groups: backbone (lr * mult; absent in feature extraction) and head.
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    std::vector<double> baseLr;
+    auto makeOpts = [&](double lr) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+        if (cfg.optimizer == "sgd")
+            return std::make_unique<torch::optim::SGDOptions>(
+                torch::optim::SGDOptions(lr).momentum(0.9).nesterov(true).weight_decay(cfg.weightDecay));
+        return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(lr).weight_decay(cfg.weightDecay));
+    };
+    if (!fe) {
+        groups.emplace_back(net->backboneParameters(), makeOpts(cfg.lr * cfg.backboneLrMult));
+        baseLr.push_back(cfg.lr * cfg.backboneLrMult);
+    }
+    groups.emplace_back(net->headParameters(), makeOpts(cfg.lr));
+    baseLr.push_back(cfg.lr);
+    std::unique_ptr<torch::optim::Optimizer> opt;
+    if (cfg.optimizer == "sgd")
+        opt = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(cfg.lr));
+    else
+        opt = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(cfg.lr));
+    if (resume && fs::exists(runDir / "checkpoints" / "last" / "optimizer.pt")) {
+        try {
+            torch::serialize::InputArchive ar;
+            ar.load_from((runDir / "checkpoints" / "last" / "optimizer.pt").string(), dev);
+            opt->load(ar);
+        } catch (const std::exception& e) {
+            run.log(std::string("resume: optimizer state not restored (") + e.what() + ")");
+        }
+    }
+
+    // Class weights (inverse frequency, mean 1).
+    torch::Tensor weights;
+    const auto counts = train.classCounts();
+    if (cfg.classWeights) {
+        std::vector<float> w;
+        double sum = 0;
+        for (long c : counts) {
+            w.push_back(c > 0 ? float(double(train.size()) / (double(classes) * double(c))) : 0.f);
+            sum += w.back();
+        }
+        weights = torch::tensor(w).to(dev);
+    }
+
+    models::ModelCard card;
+    card.name = fs::path(cfg.runDir).filename().string();
+    card.architecture = cfg.arch;
+    card.task = train.task;
+    card.classes = train.classes;
+    card.inputWidth = train.width;
+    card.inputHeight = train.height;
+    Json trainingInfo = configJson(cfg);
+    trainingInfo.set("data_description", data.description);
+    card.training = trainingInfo;
+    card.notes = cfg.data.rfind("synth:", 0) == 0 ? "Trained on synthetic phantoms only: it has never seen a real mammogram." : "";
+
+    // config.json (kept on resume, with the device possibly changed).
+    {
+        Json c = Json::object();
+        c.set("v", kProtocolVersion);
+        c.set("train", configJson(cfg));
+        c.set("task", train.task);
+        Json cl = Json::array();
+        for (const auto& k : train.classes)
+            cl.push(k);
+        c.set("classes", cl);
+        c.set("sample_width", train.width);
+        c.set("sample_height", train.height);
+        Json cnt = Json::object();
+        for (const auto& [name, set] : data.splits)
+            cnt.set(name, (unsigned long long)set.size());
+        c.set("samples", cnt);
+        c.set("data_description", data.description);
+        c.set("device_name", deviceName(dev));
+        c.set("torch", torchcompat::version());
+        (void)writeFileAtomic(runDir / "config.json", c.dump(2) + "\n");
+    }
+    const size_t stepsPerEpoch = std::max<size_t>(1,
+        cfg.limitTrainBatches > 0
+            ? std::min<size_t>(size_t(cfg.limitTrainBatches), (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch))
+            : (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch));
+    {
+        Json ev = Json::object();
+        ev.set("type", "event");
+        ev.set("event", resume ? "resumed" : "started");
+        ev.set("step", st.step);
+        ev.set("epoch", st.epoch);
+        ev.set("epochs", cfg.epochs);
+        ev.set("steps_per_epoch", (unsigned long long)stepsPerEpoch);
+        ev.set("device", deviceName(dev));
+        ev.set("train_samples", (unsigned long long)train.size());
+        ev.set("val_samples", (unsigned long long)val.size());
+        run.emit(ev);
+    }
+    run.log(std::string(resume ? "resuming" : "training") + " " + cfg.arch + " (" + cfg.mode + ") on " + deviceName(dev) + ", "
+        + std::to_string(train.size()) + " training and " + std::to_string(val.size()) + " validation samples, " + data.description);
+
+    auto doCheckpoint = [&](const char* which) -> bool {
+        auto s = saveCheckpoint(runDir / "checkpoints" / which, *net, *opt, st, card);
+        if (!s)
+            run.log(std::string("checkpoint failed: ") + s.error().toString());
+        return s.ok();
+    };
+    auto stopAndExit = [&](const std::string& why) {
+        doCheckpoint("last");
+        Json ev = Json::object();
+        ev.set("type", "event");
+        ev.set("event", "stopped");
+        ev.set("step", st.step);
+        ev.set("epoch", st.epoch);
+        ev.set("message", why);
+        run.emit(ev);
+        run.status("stopped", st.epoch, st.step, why);
+        run.log("stopped: " + why + "; resume with: mammoscope-train train --resume " + runDir.string());
+        return int(kOk);
+    };
+
+    try {
+        for (; st.epoch < cfg.epochs; ++st.epoch, st.batchInEpoch = 0) {
+            run.status("running", st.epoch, st.step, "epoch " + std::to_string(st.epoch + 1) + " of " + std::to_string(cfg.epochs));
+            net->train();
+            if (fe)
+                net->eval(); // frozen backbone: batch norm statistics stay as loaded
+            Prefetcher pf(train, epochOrder(train.size(), cfg.seed, st.epoch), size_t(cfg.batch), st.batchInEpoch, stepsPerEpoch, cuda);
+            double lossSum = 0, lastLossAvg = 0;
+            long seen = 0, correct = 0, sinceLog = 0;
+            torch::Tensor lossAcc = torch::zeros({}, torch::TensorOptions().device(dev));
+            auto t0 = std::chrono::steady_clock::now();
+            long imagesSinceLog = 0;
+            size_t b = 0;
+            torch::Tensor u8, labels;
+            while (pf.next(b, u8, labels)) {
+                synth::Rng rng(synth::hashMix({ cfg.seed, uint64_t(st.epoch), uint64_t(b), 0x41554755ull }));
+                auto x = toInput(u8, dev);
+                auto y = labels.to(dev, true);
+                x = augment(x, aug, rng);
+                if (cfg.channelsLast)
+                    x = x.contiguous(at::MemoryFormat::ChannelsLast);
+                for (size_t g = 0; g < opt->param_groups().size(); ++g)
+                    opt->param_groups()[g].options().set_lr(baseLr[g] * lrFactor(cfg, st.step, long(stepsPerEpoch)));
+                opt->zero_grad();
+                if (bf16)
+                    torchcompat::setCudaAutocast(true);
+                torch::Tensor logits;
+                if (fe) {
+                    torch::Tensor f;
+                    {
+                        torch::NoGradGuard ng;
+                        f = net->features(x);
+                    }
+                    logits = net->head()->forward(torch::adaptive_avg_pool2d(f, { 1, 1 }).flatten(1));
+                } else {
+                    logits = net->forward(x);
+                }
+                logits = logits.to(torch::kFloat32);
+                if (bf16) {
+                    torchcompat::setCudaAutocast(false);
+                    torchcompat::clearAutocastCache();
+                }
+                auto loss = weights.defined()
+                    ? torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
+                    : torch::nn::functional::cross_entropy(logits, y);
+                loss.backward();
+                opt->step();
+                ++st.step;
+                st.batchInEpoch = b + 1;
+                const long n = long(y.size(0));
+                lossAcc += loss.detach() * double(n);
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+                seen += n;
+                imagesSinceLog += n;
+                ++sinceLog;
+                const bool lastBatch = b + 1 == pf.total();
+                if (sinceLog >= cfg.logEvery || lastBatch) {
+                    const double sum = lossAcc.item<double>(); // one sync per log line
+                    if (!std::isfinite(sum)) {
+                        const std::string msg = "loss became " + std::string(std::isnan(sum) ? "NaN" : "infinite") + " at step "
+                            + std::to_string(st.step) + " (epoch " + std::to_string(st.epoch + 1)
+                            + "); the last good checkpoint is checkpoints/last; try a lower --lr";
+                        run.log(msg);
+                        Json ev = Json::object();
+                        ev.set("type", "event");
+                        ev.set("event", "failed");
+                        ev.set("message", msg);
+                        run.emit(ev);
+                        run.status("failed", st.epoch, st.step, msg);
+                        return kNotFinite;
+                    }
+                    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    lossSum += sum;
+                    const double avg = (sum) / double(std::max<long>(1, imagesSinceLog));
+                    lastLossAvg = avg;
+                    Json line = Json::object();
+                    line.set("type", "step");
+                    line.set("step", st.step);
+                    line.set("epoch", st.epoch + double(b + 1) / double(pf.total()));
+                    line.set("loss", avg);
+                    line.set("lr", baseLr.back() * lrFactor(cfg, st.step - 1, long(stepsPerEpoch)));
+                    line.set("images_per_s", dt > 0 ? double(imagesSinceLog) / dt : 0.0);
+                    run.emit(line);
+                    lossAcc.zero_();
+                    imagesSinceLog = 0;
+                    sinceLog = 0;
+                    t0 = std::chrono::steady_clock::now();
+                }
+                if (g_checkpoint.exchange(false)) {
+                    doCheckpoint("last");
+                    Json ev = Json::object();
+                    ev.set("type", "event");
+                    ev.set("event", "checkpoint");
+                    ev.set("step", st.step);
+                    run.emit(ev);
+                }
+                if (g_stop)
+                    return stopAndExit(g_signal ? "signal " + std::to_string(int(g_signal)) : "stop requested");
+            }
+            (void)lastLossAvg;
+            // End of epoch: validation, epoch line, checkpoints.
+            const double trainLoss = lossSum / double(std::max<long>(1, seen));
+            const double trainAcc = double(correct) / double(std::max<long>(1, seen));
+            Json line = Json::object();
+            line.set("type", "epoch");
+            line.set("step", st.step);
+            line.set("epoch", st.epoch + 1);
+            line.set("train_loss", trainLoss);
+            line.set("train_accuracy", trainAcc);
+            double metric = trainAcc;
+            if (val.size() > 0) {
+                auto probs = predict(*net, val, dev, cfg.batch, bf16, cfg.channelsLast);
+                std::vector<int> lab;
+                for (const auto& m : val.meta)
+                    lab.push_back(m.label);
+                auto rep = metrics::evaluate(probs, lab, val.classes, sampling::malignantClasses(task), sampling::benignClasses(task));
+                line.set("val_loss", rep.loss);
+                line.set("val_accuracy", rep.accuracy);
+                line.set("val_auc", rep.malignantAuc);
+                line.set("val_macro_f1", rep.macroF1);
+                line.set("val", rep.toJson());
+                metric = std::isfinite(rep.malignantAuc) ? 0.5 * (rep.malignantAuc + rep.accuracy) : rep.accuracy;
+            }
+            line.set("lr", baseLr.back() * lrFactor(cfg, st.step - 1, long(stepsPerEpoch)));
+            line.set("device_memory", (long long)deviceMemoryBytes(dev, true));
+            run.emit(line);
+            run.log("epoch " + std::to_string(st.epoch + 1) + "/" + std::to_string(cfg.epochs) + ": train loss " + std::to_string(trainLoss)
+                + ", train acc " + std::to_string(trainAcc)
+                + (val.size() ? ", val acc " + std::to_string(line["val_accuracy"].number()) + ", val AUC "
+                            + std::to_string(line["val_auc"].number())
+                              : std::string()));
+            const bool improved = metric > st.bestMetric;
+            st.epochsWithoutImprovement = improved ? 0 : st.epochsWithoutImprovement + 1;
+            const int finishedEpoch = st.epoch;
+            ++st.epoch; // the checkpoint says: this epoch is done
+            st.batchInEpoch = 0;
+            if (improved) {
+                st.bestMetric = metric;
+                st.bestEpoch = finishedEpoch + 1;
+                card.metrics = line["val"].isNull() ? Json::object() : line["val"];
+                doCheckpoint("best");
+            }
+            doCheckpoint("last");
+            --st.epoch; // the for loop advances it
+            if (cfg.earlyStop > 0 && st.epochsWithoutImprovement >= cfg.earlyStop) {
+                run.log("early stop: no improvement for " + std::to_string(cfg.earlyStop) + " epochs");
+                ++st.epoch;
+                break;
+            }
+            if (g_stop) {
+                ++st.epoch;
+                return stopAndExit(g_signal ? "signal " + std::to_string(int(g_signal)) : "stop requested");
+            }
+        }
+    } catch (const std::exception& e) {
+        const std::string msg = isOom(e) ? oomAdvice(cfg) : std::string("training failed: ") + e.what();
+        run.log(msg);
+        Json ev = Json::object();
+        ev.set("type", "event");
+        ev.set("event", "failed");
+        ev.set("message", msg);
+        run.emit(ev);
+        run.status("failed", st.epoch, st.step, msg);
+        return isOom(e) ? kOutOfMemory : kError;
+    }
+    Json ev = Json::object();
+    ev.set("type", "event");
+    ev.set("event", "finished");
+    ev.set("step", st.step);
+    ev.set("epoch", st.epoch);
+    ev.set("best_epoch", st.bestEpoch);
+    ev.set("best_metric", st.bestMetric);
+    run.emit(ev);
+    Json extra = Json::object();
+    extra.set("best_epoch", st.bestEpoch);
+    extra.set("best_metric", st.bestMetric);
+    run.status("finished", st.epoch, st.step, "finished", extra);
+    run.log("finished: best epoch " + std::to_string(st.bestEpoch) + "; evaluate with: mammoscope-train eval --run " + runDir.string()
+        + " --split test");
+    return kOk;
+}
+
+} // namespace ms::training

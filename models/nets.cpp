@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/nets.h"
+
+#include "models/torchcompat.h"
+
+namespace ms::models
+{
+
+namespace nn = torch::nn;
+
+torch::Tensor Net::forward(torch::Tensor x)
+{
+    auto f = features(x);
+    f = torch::adaptive_avg_pool2d(f, { 1, 1 }).flatten(1);
+    return head()->forward(f);
+}
+
+torch::Tensor Net::denseLogits(torch::Tensor fmap)
+{
+    auto& h = head();
+    auto w = h->weight.view({ h->weight.size(0), h->weight.size(1), 1, 1 });
+    return torch::conv2d(fmap, w.to(fmap.dtype()), h->bias.to(fmap.dtype()));
+}
+
+std::vector<torch::Tensor> Net::headParameters()
+{
+    return head()->parameters();
+}
+
+std::vector<torch::Tensor> Net::backboneParameters()
+{
+    std::vector<torch::Tensor> out;
+    auto headParams = headParameters();
+    for (auto& p : parameters()) {
+        bool inHead = false;
+        for (auto& h : headParams)
+            inHead = inHead || p.is_same(h);
+        if (!inHead)
+            out.push_back(p);
+    }
+    return out;
+}
+
+namespace
+{
+
+nn::Conv2d conv(int in, int out, int k, int stride, int pad)
+{
+    return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(pad).bias(false));
+}
+
+struct BlockBase : nn::Module {
+    virtual torch::Tensor forward(torch::Tensor x) = 0;
+};
+
+struct BasicBlock : BlockBase {
+    nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
+    nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
+    nn::Sequential downsample { nullptr };
+    static constexpr int expansion = 1;
+    BasicBlock(int in, int planes, int stride)
+    {
+        conv1 = register_module("conv1", conv(in, planes, 3, stride, 1));
+        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
+        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        if (stride != 1 || in != planes)
+            downsample = register_module("downsample", nn::Sequential(conv(in, planes, 1, stride, 0), nn::BatchNorm2d(planes)));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        auto y = torch::relu(bn1(conv1(x)));
+        y = bn2(conv2(y));
+        return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    }
+};
+
+struct Bottleneck : BlockBase {
+    nn::Conv2d conv1 { nullptr }, conv2 { nullptr }, conv3 { nullptr };
+    nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr }, bn3 { nullptr };
+    nn::Sequential downsample { nullptr };
+    static constexpr int expansion = 4;
+    Bottleneck(int in, int planes, int stride)
+    {
+        conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));
+        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
+        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        conv3 = register_module("conv3", conv(planes, planes * 4, 1, 1, 0));
+        bn3 = register_module("bn3", nn::BatchNorm2d(planes * 4));
+        if (stride != 1 || in != planes * 4)
+            downsample = register_module("downsample", nn::Sequential(conv(in, planes * 4, 1, stride, 0), nn::BatchNorm2d(planes * 4)));
+    }
+    torch::Tensor forward(torch::Tensor x) override
+    {
+        auto y = torch::relu(bn1(conv1(x)));
+        y = torch::relu(bn2(conv2(y)));
+        y = bn3(conv3(y));
+        return torch::relu(y + (downsample ? downsample->forward(x) : x));
+    }
+};
+
+// A stage: blocks registered as "0", "1", ... like torchvision's nn.Sequential.
+struct Stage : nn::Module {
+    std::vector<std::shared_ptr<BlockBase>> blocks;
+    torch::Tensor forward(torch::Tensor x)
+    {
+        for (auto& b : blocks)
+            x = b->forward(x);
+        return x;
+    }
+};
+
+template <class Block> class ResNet : public Net
+{
+public:
+    ResNet(std::vector<int> layers, int classes, int inChannels, std::string name) : m_name(std::move(name))
+    {
+        conv1 = register_module("conv1", conv(inChannels, 64, 7, 2, 3));
+        bn1 = register_module("bn1", nn::BatchNorm2d(64));
+        int in = 64;
+        const int planes[4] = { 64, 128, 256, 512 };
+        for (int s = 0; s < 4; ++s) {
+            auto stage = std::make_shared<Stage>();
+            for (int b = 0; b < layers[size_t(s)]; ++b) {
+                auto blk = std::make_shared<Block>(in, planes[s], b == 0 && s > 0 ? 2 : 1);
+                stage->register_module(std::to_string(b), blk);
+                stage->blocks.push_back(blk);
+                in = planes[s] * Block::expansion;
+            }
+            stages[s] = register_module("layer" + std::to_string(s + 1), stage);
+        }
+        m_channels = in;
+        fc = register_module("fc", nn::Linear(in, classes));
+        for (auto& m : modules(false)) {
+            if (auto* c = m->as<nn::Conv2dImpl>())
+                nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+        }
+    }
+    torch::Tensor features(torch::Tensor x) override
+    {
+        x = torch::relu(bn1(conv1(x)));
+        x = torch::max_pool2d(x, 3, 2, 1);
+        for (auto& s : stages)
+            x = s->forward(x);
+        return x;
+    }
+    nn::Linear& head() override { return fc; }
+    int featureChannels() const override { return m_channels; }
+    std::string arch() const override { return m_name; }
+    int outputStride() const override { return 32; }
+
+private:
+    nn::Conv2d conv1 { nullptr };
+    nn::BatchNorm2d bn1 { nullptr };
+    std::shared_ptr<Stage> stages[4];
+    nn::Linear fc { nullptr };
+    int m_channels = 512;
+    std::string m_name;
+};
+
+// Four conv-BN-ReLU-pool stages (16, 32, 64, 128 channels) and a linear head: trains in minutes on 2 CPU cores.
+class CompactNet : public Net
+{
+public:
+    CompactNet(int classes, int inChannels)
+    {
+        const int ch[5] = { inChannels, 24, 48, 96, 160 };
+        for (int i = 0; i < 4; ++i) {
+            convs[i] = register_module(
+                "conv" + std::to_string(i + 1), nn::Conv2d(nn::Conv2dOptions(ch[i], ch[i + 1], 3).padding(1).bias(false)));
+            bns[i] = register_module("bn" + std::to_string(i + 1), nn::BatchNorm2d(ch[i + 1]));
+        }
+        fc = register_module("fc", nn::Linear(ch[4], classes));
+    }
+    torch::Tensor features(torch::Tensor x) override
+    {
+        for (int i = 0; i < 4; ++i) {
+            x = torch::relu(bns[i](convs[i](x)));
+            if (i < 3)
+                x = torch::max_pool2d(x, 2, 2);
+        }
+        return x;
+    }
+    nn::Linear& head() override { return fc; }
+    int featureChannels() const override { return 160; }
+    std::string arch() const override { return "compact"; }
+    int outputStride() const override { return 8; }
+
+private:
+    nn::Conv2d convs[4] = { nn::Conv2d { nullptr }, nn::Conv2d { nullptr }, nn::Conv2d { nullptr }, nn::Conv2d { nullptr } };
+    nn::BatchNorm2d bns[4]
+        = { nn::BatchNorm2d { nullptr }, nn::BatchNorm2d { nullptr }, nn::BatchNorm2d { nullptr }, nn::BatchNorm2d { nullptr } };
+    nn::Linear fc { nullptr };
+};
+
+} // namespace
+
+const std::vector<std::string>& architectures()
+{
+    static const std::vector<std::string> a { "resnet18", "resnet34", "resnet50", "compact" };
+    return a;
+}
+
+bool isArchitecture(const std::string& a)
+{
+    for (const auto& x : architectures())
+        if (x == a)
+            return true;
+    return false;
+}
+
+std::shared_ptr<Net> create(const NetSpec& s)
+{
+    if (s.arch == "resnet18")
+        return std::make_shared<ResNet<BasicBlock>>(std::vector<int> { 2, 2, 2, 2 }, s.classes, s.inChannels, s.arch);
+    if (s.arch == "resnet34")
+        return std::make_shared<ResNet<BasicBlock>>(std::vector<int> { 3, 4, 6, 3 }, s.classes, s.inChannels, s.arch);
+    if (s.arch == "resnet50")
+        return std::make_shared<ResNet<Bottleneck>>(std::vector<int> { 3, 4, 6, 3 }, s.classes, s.inChannels, s.arch);
+    if (s.arch == "compact")
+        return std::make_shared<CompactNet>(s.classes, s.inChannels);
+    return nullptr;
+}
+
+void toChannelsLast(torch::nn::Module& m)
+{
+    torch::NoGradGuard ng;
+    for (auto& p : m.parameters())
+        if (p.dim() == 4)
+            p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+} // namespace ms::models

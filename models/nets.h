@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Engine-internal (includes LibTorch). Networks with torchvision's parameter names, so torchvision weights load one to
+// one (conv1, bn1, layer1.0.conv1, ..., fc), plus a compact CNN for CPU training in minutes.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ms::models
+{
+
+// Every network: features (the last convolutional map), then a linear head. The head can also run on every location
+// of the map (a 1x1 convolution with the same weights), which is how dense heatmaps are made.
+class Net : public torch::nn::Module
+{
+public:
+    virtual torch::Tensor features(torch::Tensor x) = 0;
+    virtual torch::nn::Linear& head() = 0;
+    virtual int featureChannels() const = 0;
+    virtual std::string arch() const = 0;
+    virtual int outputStride() const = 0;
+    torch::Tensor forward(torch::Tensor x);
+    // Class logits at every location of the feature map: N x classes x h x w.
+    torch::Tensor denseLogits(torch::Tensor featureMap);
+    // Parameters of the backbone (everything but the head).
+    std::vector<torch::Tensor> backboneParameters();
+    std::vector<torch::Tensor> headParameters();
+};
+
+struct NetSpec {
+    std::string arch = "resnet18"; // resnet18, resnet34, resnet50, compact
+    int classes = 5;
+    int inChannels = 1;
+};
+
+// Known architectures, for messages listing the valid ones.
+const std::vector<std::string>& architectures();
+bool isArchitecture(const std::string& a);
+std::shared_ptr<Net> create(const NetSpec& spec);
+
+// Converts parameters of 4-D weights to channels-last (there is no Module::to(memory_format) in C++).
+void toChannelsLast(torch::nn::Module& m);
+
+} // namespace ms::models
