@@ -9,5 +9,6 @@ int cmdInfo(int argc, char** argv);
 int cmdRender(int argc, char** argv);
 int cmdSynth(int argc, char** argv);
 int cmdBench(int argc, char** argv);
+int cmdPrepare(int argc, char** argv);
 
 } // namespace ms::cli

@@ -17,6 +17,8 @@ static void usage(FILE* f)
         "                                        render an image (and an ROI mask outline) to PNG\n"
         "  synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size]\n"
         "                                        generate a synthetic CBIS-DDSM lookalike\n"
+        "  prepare DATASET --task patches|roi|whole --out SHARDS [--size N]\n"
+        "                                        decode once into training shards (docs/shards.md)\n"
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n\n"
         "MammoScope is a research tool, not a medical device.\n");
 }
@@ -36,6 +38,8 @@ int main(int argc, char** argv)
         return ms::cli::cmdRender(argc, argv);
     if (cmd == "synth")
         return ms::cli::cmdSynth(argc, argv);
+    if (cmd == "prepare")
+        return ms::cli::cmdPrepare(argc, argv);
     if (cmd == "bench")
         return ms::cli::cmdBench(argc, argv);
     std::fprintf(stderr, "mammoscope-cli: unknown command '%s'\n\n", cmd.c_str());

@@ -26,7 +26,7 @@ void usage(FILE* f)
         "        [--amp none|bf16] [--channels-last] [--threads N] [--task patches|roi|whole] [--size N]\n"
         "        [--log-every N] [--limit-train-batches N]\n"
         "  train --resume RUN [--device D]       continue a stopped or crashed run where it stopped\n"
-        "  eval --run RUN [--split test|val|train] [--checkpoint best|last] [--device D] [--json]\n"
+        "  eval --run RUN [--split test|val|train] [--checkpoint best|last] [--device D] [--data OTHER] [--json]\n"
         "  bench [--device D] [--arch A] [--batch B] [--size N] [--amp bf16] [--channels-last]\n"
         "        [--source synthetic|SHARDS] [--steps N] [--warmup N] [--json]\n"
         "  devices [--json]\n\n"
@@ -129,6 +129,7 @@ int main(int argc, char** argv)
         e.split = a.get("split", e.split);
         e.checkpoint = a.get("checkpoint", e.checkpoint);
         e.device = a.get("device", e.device);
+        e.data = a.get("data", "");
         e.json = a.flag("json");
         if (!integer(a, "batch", e.batch))
             return training::kUsage;

@@ -51,6 +51,7 @@ struct EvalConfig {
     std::string device = "cpu";
     int batch = 128;
     bool json = false;
+    std::string data; // evaluate on other data (e.g. synth:100:99, a set made with another seed); default: the run's
 };
 int evaluate(const EvalConfig& cfg);
 

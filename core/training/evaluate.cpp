@@ -43,7 +43,8 @@ int evaluate(const EvalConfig& cfg)
     }
     setupThreads(int(t["threads"].integer(0)));
     LoadedData data;
-    if (!loadData(t["data"].string(), t["task"].string(), int(t["size"].integer(224)), 0, data, error)) {
+    const std::string source = cfg.data.empty() ? t["data"].string() : cfg.data;
+    if (!loadData(source, t["task"].string(), int(t["size"].integer(224)), 0, data, error)) {
         std::fprintf(stderr, "mammoscope-train eval: %s\n", error.c_str());
         return kDataError;
     }
@@ -79,7 +80,7 @@ int evaluate(const EvalConfig& cfg)
     auto rep = metrics::evaluate(probs, labels, set.classes, sampling::malignantClasses(task), sampling::benignClasses(task));
 
     // Predictions file for the GUI's gallery: sample id, patient, image, abnormality, label, predicted, probabilities.
-    const fs::path predFile = run / ("predictions-" + cfg.split + ".csv");
+    const fs::path predFile = run / ("predictions-" + cfg.split + (cfg.data.empty() ? std::string() : "-other") + ".csv");
     {
         std::ofstream f(predFile);
         f << "id,patient,image,abnormality,x,y,label,predicted";
@@ -100,6 +101,7 @@ int evaluate(const EvalConfig& cfg)
     }
     Json out = rep.toJson();
     out.set("split", cfg.split);
+    out.set("data", source);
     out.set("checkpoint", cfg.checkpoint);
     out.set("run", run.string());
     out.set("predictions", predFile.string());

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// prepare: decode a dataset once into shards for the engine (patches, roi or whole-image samples), with a
+// patient-level train/val split and the official test split kept apart.
+#include "commands.h"
+#include "core/common/cliargs.h"
+#include "core/common/strings.h"
+#include "core/dataset/dataset.h"
+#include "core/dataset/loader.h"
+#include "core/image/window.h"
+#include "core/sampling/sampling.h"
+#include "core/shards/shards.h"
+#include "core/synth/random.h"
+
+#include <cstdio>
+#include <map>
+
+namespace ms::cli
+{
+
+int cmdPrepare(int argc, char** argv)
+{
+    Args a = Args::parse(argc, argv, 2, { "quiet" });
+    const char* usage = "usage: mammoscope-cli prepare DATASET --task patches|roi|whole --out SHARDS [--size N] [--whole-size WxH]\n"
+                        "       [--scale S] [--lesion-patches N] [--background-patches N] [--val-fraction F] [--seed S]\n";
+    if (auto u = a.unknown(
+            { "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "val-fraction", "seed", "quiet" });
+        !u.empty() || a.positional.size() != 1 || !a.get("out")) {
+        std::fprintf(stderr, "%s%s\n", usage, u.c_str());
+        return 2;
+    }
+    sampling::Options opt;
+    if (!sampling::parseTask(a.get("task", "patches"), opt.task)) {
+        std::fprintf(stderr, "mammoscope-cli prepare: --task must be patches, roi or whole\n");
+        return 2;
+    }
+    opt.size = int(parseInt(a.get("size", "224")).value_or(0));
+    opt.scale = parseDouble(a.get("scale", "1")).value_or(0);
+    opt.lesionPatches = int(parseInt(a.get("lesion-patches", "4")).value_or(-1));
+    opt.backgroundPatches = int(parseInt(a.get("background-patches", "4")).value_or(-1));
+    const double valFraction = parseDouble(a.get("val-fraction", "0.15")).value_or(-1);
+    const uint64_t seed = uint64_t(parseInt(a.get("seed", "1")).value_or(1));
+    auto ws = split(a.get("whole-size", "896x1152"), 'x');
+    if (ws.size() == 2) {
+        opt.wholeWidth = int(parseInt(ws[0]).value_or(0));
+        opt.wholeHeight = int(parseInt(ws[1]).value_or(0));
+    }
+    if (opt.size < 16 || opt.size > 2048 || opt.scale <= 0 || opt.scale > 4 || opt.lesionPatches < 0 || opt.backgroundPatches < 0
+        || valFraction < 0 || valFraction >= 1 || opt.wholeWidth < 16 || opt.wholeHeight < 16) {
+        std::fprintf(stderr, "mammoscope-cli prepare: invalid option value\n%s", usage);
+        return 2;
+    }
+    auto ds = dataset::open(a.positional[0]);
+    if (!ds) {
+        std::fprintf(stderr, "mammoscope-cli prepare: %s\n", ds.error().toString().c_str());
+        return 1;
+    }
+    std::map<std::string, shards::SampleSet> sets;
+    for (const char* s : { "train", "val", "test" })
+        sets.emplace(s, sampling::makeSet(opt));
+    long skipped = 0, problems = 0;
+    const bool quiet = a.flag("quiet");
+    for (size_t i = 0; i < ds->images.size(); ++i) {
+        const auto& im = ds->images[i];
+        if (!quiet && i % 10 == 0)
+            std::fprintf(stderr, "\r%3d%% preparing %zu images", int(100 * i / std::max<size_t>(1, ds->images.size())), ds->images.size());
+        if (im.path.empty()) {
+            ++skipped;
+            continue;
+        }
+        auto li = dataset::loadImage(im.path);
+        if (!li) {
+            std::fprintf(stderr, "\n%s\n", li.error().toString().c_str());
+            ++problems;
+            continue;
+        }
+        sampling::ImageInput in;
+        in.image = &li->image;
+        in.patient = im.patientId;
+        in.imageKey = im.key;
+        bool usable = true;
+        for (int ai : im.abnormalities) {
+            const auto& ab = ds->abnormalities[size_t(ai)];
+            sampling::Lesion l;
+            l.malignant = ab.pathology == "MALIGNANT";
+            l.mass = ab.type != "calcification";
+            l.abnormality = ai;
+            if (!ab.maskPath.empty()) {
+                auto m = dataset::loadImage(ab.maskPath);
+                if (!m || m->image.width != li->image.width || m->image.height != li->image.height) {
+                    std::fprintf(stderr, "\n%s: ROI mask %s\n", im.key.c_str(),
+                        m ? "does not have the image's size; image skipped" : m.error().toString().c_str());
+                    usable = false;
+                    break;
+                }
+                Gray8 g(m->image.width, m->image.height);
+                const uint16_t thr = uint16_t(std::max<int>(1, m->image.maxValue() / 2));
+                for (size_t p = 0; p < g.pixels.size(); ++p)
+                    g.pixels[p] = m->image.pixels[p] >= thr;
+                l.mask = RleMask::fromGray(g);
+            } else if (ab.radius > 0) {
+                l.mask = RleMask::ellipse(li->image.width, li->image.height, ab.centerX, ab.centerY, ab.radius, ab.radius);
+            } else {
+                // An abnormality without ROI: its image can give neither lesion nor background patches safely.
+                usable = false;
+                break;
+            }
+            in.lesions.push_back(std::move(l));
+        }
+        if (!usable) {
+            ++problems;
+            continue;
+        }
+        const std::string splitName = sampling::splitFor(im.patientId, im.split == dataset::Split::Test, valFraction);
+        sampling::sampleImage(in, opt, synth::hashMix({ seed, uint64_t(i) }), sets[splitName]);
+    }
+    if (!quiet)
+        std::fprintf(stderr, "\r100%% preparing %zu images\n", ds->images.size());
+    shards::Manifest m;
+    m.task = sampling::taskName(opt.task);
+    m.classes = sampling::classNames(opt.task);
+    const auto& any = sets["train"];
+    m.width = any.width;
+    m.height = any.height;
+    Json src = Json::object();
+    src.set("dataset", ds->root);
+    src.set("format", dataset::formatName(ds->format));
+    src.set("size", opt.size);
+    src.set("scale", opt.scale);
+    src.set("seed", (unsigned long long)seed);
+    src.set("val_fraction", valFraction);
+    src.set("images_skipped_missing", skipped);
+    src.set("images_skipped_problems", problems);
+    m.source = src;
+    Json counts = Json::object();
+    for (auto& [name, set] : sets) {
+        auto files = shards::writeShards(a.get("out").value(), name, set);
+        if (!files) {
+            std::fprintf(stderr, "mammoscope-cli prepare: %s\n", files.error().toString().c_str());
+            return 1;
+        }
+        m.splits.emplace_back(name, *files);
+        m.counts.emplace_back(name, long(set.size()));
+        Json per = Json::array();
+        for (long c : set.classCounts())
+            per.push(c);
+        counts.set(name, per);
+    }
+    if (auto st = shards::writeManifest(*a.get("out"), m); !st) {
+        std::fprintf(stderr, "mammoscope-cli prepare: %s\n", st.error().toString().c_str());
+        return 1;
+    }
+    Json out = Json::object();
+    out.set("out", *a.get("out"));
+    out.set("task", m.task);
+    out.set("classes", Json(Json::Array(m.classes.begin(), m.classes.end())));
+    out.set("per_class", counts);
+    out.set("images_missing", skipped);
+    out.set("images_with_problems", problems);
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+}
+
+} // namespace ms::cli

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/sampling/sampling.h"
+#include "core/sampling/synthsource.h"
+
+#include <QtTest>
+
+using namespace ms;
+
+class TestSampling : public QObject
+{
+    Q_OBJECT
+private slots:
+    void patchesOverlapTheirLesionsAndBackgroundAvoidsThem()
+    {
+        // A 400x400 image: breast on the left 300 columns, a malignant mass and a benign calcification cluster.
+        Image16 img(400, 400, 500);
+        for (int y = 0; y < 400; ++y)
+            for (int x = 0; x < 300; ++x)
+                img.at(x, y) = uint16_t(20000 + (x * 13 + y * 7) % 3000);
+        sampling::ImageInput in;
+        in.image = &img;
+        in.patient = "P_1";
+        in.imageKey = "img";
+        sampling::Lesion mass;
+        mass.mask = RleMask::ellipse(400, 400, 100, 100, 20, 15);
+        mass.malignant = true;
+        mass.mass = true;
+        sampling::Lesion calc;
+        calc.mask = RleMask::ellipse(400, 400, 200, 300, 12, 12);
+        calc.malignant = false;
+        calc.mass = false;
+        in.lesions = { mass, calc };
+        sampling::Options opt;
+        opt.size = 64;
+        opt.lesionPatches = 5;
+        opt.backgroundPatches = 6;
+        auto set = sampling::makeSet(opt);
+        sampling::sampleImage(in, opt, 42, set);
+        int bg = 0, mm = 0, bc = 0;
+        for (size_t i = 0; i < set.size(); ++i) {
+            const auto& m = set.meta[i];
+            const Rect patch { m.x, m.y, 64, 64 };
+            auto overlaps = [&](const RleMask& k) {
+                for (int y = patch.y; y < patch.y + patch.h; ++y)
+                    for (int x = patch.x; x < patch.x + patch.w; ++x)
+                        if (k.contains(x, y))
+                            return true;
+                return false;
+            };
+            if (m.label == 0) {
+                ++bg;
+                QVERIFY(!overlaps(mass.mask) && !overlaps(calc.mask));
+                QVERIFY(patch.x < 300 - 16); // at least half in the breast
+            } else if (m.label == 4) {
+                ++mm;
+                QVERIFY(overlaps(mass.mask));
+            } else if (m.label == 1) {
+                ++bc;
+                QVERIFY(overlaps(calc.mask));
+            } else {
+                QFAIL("unexpected label");
+            }
+        }
+        QCOMPARE(mm, 5);
+        QCOMPARE(bc, 5);
+        QCOMPARE(bg, 6);
+        QCOMPARE(set.width, 64);
+    }
+    void roiAndWhole()
+    {
+        Image16 img(300, 500, 30000);
+        sampling::ImageInput in;
+        in.image = &img;
+        sampling::Lesion l;
+        l.mask = RleMask::ellipse(300, 500, 150, 250, 30, 30);
+        l.malignant = true;
+        in.lesions = { l };
+        sampling::Options o;
+        o.task = sampling::Task::Roi;
+        o.size = 32;
+        auto roi = sampling::makeSet(o);
+        sampling::sampleImage(in, o, 1, roi);
+        QCOMPARE(roi.size(), size_t(1));
+        QCOMPARE(roi.meta[0].label, 1);
+        o.task = sampling::Task::Whole;
+        o.wholeWidth = 60;
+        o.wholeHeight = 100;
+        auto whole = sampling::makeSet(o);
+        sampling::sampleImage(in, o, 1, whole);
+        QCOMPARE(whole.size(), size_t(1));
+        QCOMPARE(whole.width, 60);
+        QCOMPARE(whole.meta[0].label, 1);
+    }
+    void splitsByPatientAreStable()
+    {
+        QCOMPARE(QString::fromStdString(sampling::splitFor("P_00001", true)), QStringLiteral("test"));
+        int val = 0;
+        for (int i = 0; i < 2000; ++i) {
+            const std::string p = "P_" + std::to_string(i);
+            QCOMPARE(sampling::splitFor(p, false), sampling::splitFor(p, false));
+            val += sampling::splitFor(p, false) == "val";
+        }
+        QVERIFY(val > 220 && val < 380); // ~15 %
+    }
+    void synthSourceIsDeterministicAndBalanced()
+    {
+        sampling::SynthSpec spec;
+        std::string err;
+        QVERIFY(sampling::parseSynthSpec("synth:10:3:192x320", spec, err));
+        QVERIFY(!sampling::parseSynthSpec("synth:x:3", spec, err));
+        QVERIFY(err.find("PATIENTS") != std::string::npos);
+        QVERIFY(sampling::parseSynthSpec("synth:10:3:192x320", spec, err));
+        sampling::Options o;
+        o.size = 48;
+        auto a = sampling::sampleSynthetic(spec, o, 2);
+        auto b = sampling::sampleSynthetic(spec, o, 1);
+        size_t total = 0;
+        for (const char* s : { "train", "val", "test" }) {
+            QCOMPARE(a[s].pixels, b[s].pixels);
+            total += a[s].size();
+        }
+        QVERIFY(total > 40);
+        auto counts = a["train"].classCounts();
+        QVERIFY(counts[0] > 0); // background
+        long lesions = 0;
+        for (size_t c = 1; c < counts.size(); ++c)
+            lesions += counts[c];
+        QVERIFY(lesions > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSampling)
+#include "test_sampling.moc"

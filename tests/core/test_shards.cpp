@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/common/paths.h"
+#include "core/shards/shards.h"
+
+#include <QtTest>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace
+{
+
+shards::SampleSet makeSet(int n)
+{
+    shards::SampleSet s;
+    s.task = "roi";
+    s.classes = { "BENIGN", "MALIGNANT" };
+    s.width = 8;
+    s.height = 6;
+    std::vector<uint8_t> px(48);
+    for (int i = 0; i < n; ++i) {
+        for (size_t k = 0; k < px.size(); ++k)
+            px[k] = uint8_t(i * 7 + int(k));
+        shards::SampleMeta m;
+        m.id = "s" + std::to_string(i);
+        m.patient = "P_" + std::to_string(i % 3);
+        m.image = "img" + std::to_string(i);
+        m.label = i % 2;
+        m.x = i;
+        m.y = 2 * i;
+        s.add(m, px.data());
+    }
+    return s;
+}
+
+} // namespace
+
+class TestShards : public QObject
+{
+    Q_OBJECT
+private slots:
+    void crcKnownValue() { QCOMPARE(shards::crc32("123456789", 9), 0xCBF43926u); }
+
+    void roundTripAcrossShards()
+    {
+        QTemporaryDir d;
+        const fs::path dir = d.path().toStdString();
+        auto set = makeSet(25);
+        auto files = shards::writeShards(dir, "train", set, 10);
+        QVERIFY(files.ok());
+        QCOMPARE(files->size(), size_t(3));
+        shards::Manifest m;
+        m.task = set.task;
+        m.classes = set.classes;
+        m.width = 8;
+        m.height = 6;
+        m.splits = { { "train", *files } };
+        m.counts = { { "train", 25 } };
+        QVERIFY(shards::writeManifest(dir, m).ok());
+        auto back = shards::loadSplit(dir, "train");
+        QVERIFY2(back.ok(), back.ok() ? "" : back.error().toString().c_str());
+        QCOMPARE(back->size(), size_t(25));
+        QCOMPARE(back->pixels, set.pixels);
+        QCOMPARE(QString::fromStdString(back->meta[13].id), QStringLiteral("s13"));
+        QCOMPARE(back->meta[13].y, 26);
+        QCOMPARE(back->classCounts(), (std::vector<long> { 13, 12 }));
+        auto none = shards::loadSplit(dir, "test");
+        QVERIFY(none.ok());
+        QCOMPARE(none->size(), size_t(0));
+    }
+
+    void damageIsNamed()
+    {
+        QTemporaryDir d;
+        const fs::path dir = d.path().toStdString();
+        auto files = shards::writeShards(dir, "val", makeSet(5));
+        QVERIFY(files.ok());
+        const fs::path f = dir / files->front();
+        std::string bytes;
+        QVERIFY(readFile(f, bytes));
+        // Flip one pixel byte of the third record.
+        std::string bad = bytes;
+        const size_t at = bytes.size() - 2 * (48 + 4) - 10;
+        bad[at] = char(bad[at] ^ 0x5A);
+        QVERIFY(writeFileAtomic(f, bad).empty());
+        auto r = shards::readShard(f);
+        QVERIFY(!r.ok());
+        QCOMPARE(QString::fromStdString(r.error().file), QString::fromStdString(f.string()));
+        QVERIFY(r.error().message.find("checksum mismatch in record") != std::string::npos);
+        // Truncated.
+        QVERIFY(writeFileAtomic(f, bytes.substr(0, bytes.size() - 30)).empty());
+        auto t = shards::readShard(f);
+        QVERIFY(!t.ok());
+        QVERIFY(t.error().message.find("truncated") != std::string::npos);
+        // Not a shard.
+        QVERIFY(writeFileAtomic(f, "hello world, not a shard").empty());
+        auto n = shards::readShard(f);
+        QVERIFY(!n.ok());
+        QVERIFY(n.error().message.find("bad magic") != std::string::npos);
+        // No manifest.
+        auto m = shards::loadSplit(dir, "val");
+        QVERIFY(!m.ok());
+        QVERIFY(m.error().message.find("dataset.json") != std::string::npos);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestShards)
+#include "test_shards.moc"

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The engine as the GUI and a user drive it: mammoscope-train run as a process on a tiny synthetic set.
+#include <QtTest>
+
+#include <csignal>
+
+namespace
+{
+
+const QString kTrain = QStringLiteral(MS_TRAIN_PATH);
+const QStringList kTiny = { "train", "--data", "synth:20:3:192x320", "--task", "patches", "--size", "40", "--arch", "compact", "--batch",
+    "16", "--threads", "2", "--log-every", "2", "--lr", "0.003" };
+
+struct Run {
+    int code = -1;
+    QByteArray out, err;
+};
+
+Run run(const QStringList& args, int timeoutMs = 240000)
+{
+    QProcess p;
+    p.start(kTrain, args);
+    Run r;
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+        return r;
+    }
+    r.code = p.exitCode();
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QList<QJsonObject> jsonLines(const QByteArray& text)
+{
+    QList<QJsonObject> out;
+    for (const QByteArray& line : text.split('\n')) {
+        if (line.trimmed().isEmpty())
+            continue;
+        auto doc = QJsonDocument::fromJson(line);
+        if (doc.isObject())
+            out << doc.object();
+    }
+    return out;
+}
+
+QList<QJsonObject> readMetrics(const QString& run)
+{
+    QFile f(run + "/metrics.jsonl");
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return jsonLines(f.readAll());
+}
+
+QJsonObject readStatus(const QString& run)
+{
+    QFile f(run + "/status.json");
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+} // namespace
+
+class TestTrain : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+
+private slots:
+    void trainsAndWritesTheRunFolder()
+    {
+        const QString dir = m_tmp.path() + "/run1";
+        Run r = run(kTiny + QStringList { "--run-dir", dir, "--epochs", "2" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        auto lines = readMetrics(dir);
+        QVERIFY(!lines.isEmpty());
+        QCOMPARE(lines.first()["type"].toString(), QStringLiteral("event"));
+        QCOMPARE(lines.first()["event"].toString(), QStringLiteral("started"));
+        QCOMPARE(lines.last()["event"].toString(), QStringLiteral("finished"));
+        int steps = 0, epochs = 0;
+        long lastStep = 0;
+        for (const auto& l : lines) {
+            QCOMPARE(l["v"].toInt(), 1);
+            if (l["type"] == QLatin1String("step")) {
+                ++steps;
+                QVERIFY(l["step"].toInteger() > lastStep);
+                lastStep = long(l["step"].toInteger());
+                QVERIFY(l["loss"].toDouble() > 0);
+                QVERIFY(l["images_per_s"].toDouble() > 0);
+                QVERIFY(l.contains("lr"));
+            }
+            if (l["type"] == QLatin1String("epoch")) {
+                ++epochs;
+                QVERIFY(l.contains("train_loss") && l.contains("train_accuracy"));
+                QVERIFY(l.contains("val_accuracy") && l.contains("val_auc") && l.contains("val"));
+                QCOMPARE(l["val"].toObject()["confusion"].toArray().size(), 5);
+                QVERIFY(l.contains("device_memory"));
+            }
+        }
+        QVERIFY(steps >= 2);
+        QCOMPARE(epochs, 2);
+        // stdout carries the same lines.
+        QCOMPARE(jsonLines(r.out).size(), lines.size());
+        QCOMPARE(readStatus(dir)["state"].toString(), QStringLiteral("finished"));
+        for (const char* f : { "config.json", "log.txt", "checkpoints/last/model.safetensors", "checkpoints/last/optimizer.pt",
+                 "checkpoints/last/state.json", "checkpoints/best/card.json" })
+            QVERIFY2(QFileInfo::exists(dir + "/" + f), f);
+        QFile card(dir + "/checkpoints/best/card.json");
+        QVERIFY(card.open(QIODevice::ReadOnly));
+        auto c = QJsonDocument::fromJson(card.readAll()).object();
+        QCOMPARE(c["architecture"].toString(), QStringLiteral("compact"));
+        QCOMPARE(c["classes"].toArray().size(), 5);
+        QCOMPARE(c["weights_sha256"].toString().size(), 64);
+        QVERIFY(c["notes"].toString().contains("never seen a real mammogram"));
+
+        // eval: metrics and a predictions file.
+        Run e = run({ "eval", "--run", dir, "--split", "test", "--json" });
+        QVERIFY2(e.code == 0, e.err.constData());
+        auto ej = QJsonDocument::fromJson(e.out).object();
+        QVERIFY(ej["samples"].toInt() > 0);
+        QVERIFY(ej["accuracy"].toDouble() >= 0 && ej["accuracy"].toDouble() <= 1);
+        QCOMPARE(ej["classes"].toArray().size(), 5);
+        QFile pred(ej["predictions"].toString());
+        QVERIFY(pred.open(QIODevice::ReadOnly));
+        const auto rows = pred.readAll().split('\n');
+        QVERIFY(rows.first().startsWith("id,patient,image,abnormality,x,y,label,predicted,p_BACKGROUND"));
+        QCOMPARE(rows.size() - 2, ej["samples"].toInt()); // header and final newline
+    }
+
+    void killedRunResumesWhereItStopped()
+    {
+        const QString dir = m_tmp.path() + "/run2";
+        QProcess p;
+        p.start(kTrain, kTiny + QStringList { "--run-dir", dir, "--epochs", "4" });
+        QVERIFY(p.waitForStarted());
+        // Wait for the first epoch's checkpoint, then kill -9 mid-run.
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(dir + "/checkpoints/last/state.json"), 180000);
+        ::kill(pid_t(p.processId()), SIGKILL);
+        p.waitForFinished();
+        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+        Run r = run({ "train", "--resume", dir });
+        QVERIFY2(r.code == 0, r.err.constData());
+        auto lines = readMetrics(dir);
+        QCOMPARE(lines.last()["event"].toString(), QStringLiteral("finished"));
+        // Steps strictly increase across the kill (lines after the checkpoint were dropped), epochs 1..4 once each.
+        long last = 0;
+        QList<int> epochs;
+        bool resumed = false;
+        for (const auto& l : lines) {
+            if (l["event"] == QLatin1String("resumed"))
+                resumed = true;
+            if (l["type"] == QLatin1String("step")) {
+                QVERIFY(l["step"].toInteger() > last);
+                last = long(l["step"].toInteger());
+            }
+            if (l["type"] == QLatin1String("epoch"))
+                epochs << l["epoch"].toInt();
+        }
+        QVERIFY(resumed);
+        QCOMPARE(epochs, (QList<int> { 1, 2, 3, 4 }));
+        QCOMPARE(readStatus(dir)["state"].toString(), QStringLiteral("finished"));
+    }
+
+    void stopCommandCheckpointsAndExits()
+    {
+        const QString dir = m_tmp.path() + "/run3";
+        QProcess p;
+        p.start(kTrain, kTiny + QStringList { "--run-dir", dir, "--epochs", "50" });
+        QVERIFY(p.waitForStarted());
+        QByteArray seen;
+        auto stepped = [&] {
+            seen += p.readAllStandardOutput();
+            return seen.contains("\"type\":\"step\"");
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(stepped(), 180000);
+        p.write("stop\n");
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 0);
+        QCOMPARE(readStatus(dir)["state"].toString(), QStringLiteral("stopped"));
+        QVERIFY(QFileInfo::exists(dir + "/checkpoints/last/model.safetensors"));
+        QCOMPARE(readMetrics(dir).last()["event"].toString(), QStringLiteral("stopped"));
+    }
+
+    void divergenceStopsWithAMessage()
+    {
+        const QString dir = m_tmp.path() + "/run4";
+        QStringList args = kTiny;
+        const int lr = int(args.indexOf("--lr"));
+        args[lr + 1] = "1e30";
+        Run r = run(args + QStringList { "--run-dir", dir, "--epochs", "2", "--optimizer", "sgd" });
+        QCOMPARE(r.code, 3);
+        QCOMPARE(readStatus(dir)["state"].toString(), QStringLiteral("failed"));
+        QVERIFY(readStatus(dir)["message"].toString().contains("loss became"));
+    }
+
+    void badArgumentsListTheValidOnes()
+    {
+        Run a = run({ "train", "--data", "synth:2:1", "--run-dir", m_tmp.path() + "/x", "--arch", "vgg11" });
+        QCOMPARE(a.code, 2);
+        QVERIFY(a.err.contains("resnet18") && a.err.contains("compact"));
+        Run d = run({ "train", "--data", "synth:2:1", "--run-dir", m_tmp.path() + "/y", "--device", "cuda:7" });
+        QCOMPARE(d.code, 2);
+        QVERIFY(d.err.contains("valid devices here: cpu"));
+        Run s = run({ "train", "--data", "synth:zero:1", "--run-dir", m_tmp.path() + "/z", "--arch", "compact" });
+        QCOMPARE(s.code, 5);
+        QVERIFY(readStatus(m_tmp.path() + "/z")["message"].toString().contains("PATIENTS"));
+        Run v = run({ "devices", "--json" });
+        QCOMPARE(v.code, 0);
+        auto dev = QJsonDocument::fromJson(v.out).object()["devices"].toArray();
+        QVERIFY(!dev.isEmpty());
+        QCOMPARE(dev[0].toObject()["id"].toString(), QStringLiteral("cpu"));
+    }
+
+    void corruptShardIsNamed()
+    {
+        // Shards written by the prepare command (through mammoscope-cli) are checked record by record.
+        const QString shards = m_tmp.path() + "/shards";
+        QProcess synth;
+        synth.start(
+            QStringLiteral(MS_CLI_PATH), { "synth", "--out", m_tmp.path() + "/ds", "--patients", "3", "--size", "192x320", "--quiet" });
+        QVERIFY(synth.waitForFinished(120000) && synth.exitCode() == 0);
+        QProcess prep;
+        prep.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", m_tmp.path() + "/ds", "--task", "patches", "--size", "32", "--out", shards, "--quiet" });
+        QVERIFY(prep.waitForFinished(120000));
+        QCOMPARE(prep.exitCode(), 0);
+        Run ok = run({ "train", "--data", shards, "--run-dir", m_tmp.path() + "/run5", "--arch", "compact", "--epochs", "1", "--batch", "8",
+            "--threads", "2" });
+        QVERIFY2(ok.code == 0, ok.err.constData());
+        QFile f(shards + "/train-000.mss");
+        QVERIFY(f.open(QIODevice::ReadWrite));
+        f.seek(f.size() / 2);
+        f.write("XXXXXXXX");
+        f.close();
+        Run bad = run({ "train", "--data", shards, "--run-dir", m_tmp.path() + "/run6", "--arch", "compact", "--epochs", "1" });
+        QCOMPARE(bad.code, 5);
+        QVERIFY(bad.err.contains("train-000.mss"));
+        QVERIFY(bad.err.contains("checksum mismatch") || bad.err.contains("bad metadata"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestTrain)
+#include "test_train.moc"
