@@ -29,7 +29,8 @@ void usage(FILE* f)
         "  eval --run RUN [--split test|val|train] [--checkpoint best|last] [--device D] [--data OTHER] [--json]\n"
         "  bench [--device D] [--arch A] [--batch B] [--size N] [--amp bf16] [--channels-last]\n"
         "        [--source synthetic|SHARDS] [--steps N] [--warmup N] [--json]\n"
-        "  devices [--json]\n\n"
+        "  devices [--json]\n"
+        "  export-shards --data synth:PATIENTS:SEED --out DIR [--task T] [--size N]   write in-memory data as shards\n\n"
         "The run folder holds config.json, metrics.jsonl, status.json, log.txt and checkpoints/{last,best}.\n"
         "Commands on stdin while training: stop, checkpoint. SIGINT/SIGTERM checkpoint and exit.\n"
         "Exit codes: 0 done or stopped, 1 error, 2 bad arguments, 3 loss not finite, 4 out of memory, 5 data error.\n");
@@ -154,6 +155,16 @@ int main(int argc, char** argv)
             || !integer(a, "threads", b.threads))
             return training::kUsage;
         return training::bench(b);
+    }
+    if (cmd == "export-shards") {
+        Args a = Args::parse(argc, argv, 2, {});
+        int size = 224;
+        if (!a.get("data") || !a.get("out") || !integer(a, "size", size)) {
+            std::fprintf(
+                stderr, "usage: mammoscope-train export-shards --data synth:PATIENTS:SEED --out DIR [--task patches] [--size N]\n");
+            return training::kUsage;
+        }
+        return training::exportShards(*a.get("data"), a.get("task", "patches"), size, *a.get("out"));
     }
     if (cmd == "devices") {
         Args a = Args::parse(argc, argv, 2, { "json" });

@@ -150,6 +150,58 @@ torch::Tensor gatherBatch(const shards::SampleSet& set, const std::vector<size_t
     return t;
 }
 
+Prefetcher::Prefetcher(const shards::SampleSet& set, std::vector<size_t> order, size_t batch, size_t firstBatch, size_t limit, bool pin)
+    : m_set(set), m_order(std::move(order)), m_batch(batch), m_next(firstBatch), m_pin(pin)
+{
+    m_total = (m_order.size() + batch - 1) / batch;
+    if (limit)
+        m_total = std::min(m_total, limit);
+    m_thread = std::thread([this] { run(); });
+}
+
+Prefetcher::~Prefetcher()
+{
+    {
+        std::lock_guard<std::mutex> l(m_mutex);
+        m_quit = true;
+    }
+    m_cv.notify_all();
+    m_thread.join();
+}
+
+bool Prefetcher::next(size_t& index, torch::Tensor& data, torch::Tensor& labels)
+{
+    std::unique_lock<std::mutex> l(m_mutex);
+    m_cv.wait(l, [this] { return !m_queue.empty() || m_done; });
+    if (m_queue.empty())
+        return false;
+    std::tie(index, data, labels) = m_queue.front();
+    m_queue.pop_front();
+    m_cv.notify_all();
+    return true;
+}
+
+void Prefetcher::run()
+{
+    for (size_t b = m_next; b < m_total; ++b) {
+        const size_t s = b * m_batch, e = std::min(m_order.size(), s + m_batch);
+        torch::Tensor data = gatherBatch(m_set, m_order, s, e, m_pin);
+        std::vector<int64_t> lab;
+        for (size_t i = s; i < e; ++i)
+            lab.push_back(m_set.meta[m_order[i]].label);
+        torch::Tensor labels = torch::tensor(lab, torch::kInt64);
+        std::unique_lock<std::mutex> l(m_mutex);
+        m_cv.wait(l, [this] { return m_queue.size() < 3 || m_quit; });
+        if (m_quit)
+            return;
+        m_queue.emplace_back(b, data, labels);
+        m_cv.notify_all();
+    }
+    std::lock_guard<std::mutex> l(m_mutex);
+    m_done = true;
+    m_cv.notify_all();
+}
+
 torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d)
 {
     auto x = u8.to(d, /*non_blocking=*/true).to(torch::kFloat32);

@@ -70,6 +70,8 @@ struct BenchConfig {
 int bench(const BenchConfig& cfg);
 
 int devices(bool json);
+// Writes the synthetic (or any loadable) data as shards: for measuring the shard pipeline where no prepare runs.
+int exportShards(const std::string& data, const std::string& task, int size, const std::string& out);
 
 // Validates a device string ("cpu", "cuda", "cuda:N"); on failure, the message lists the valid ones.
 bool checkDevice(const std::string& device, std::string& message);

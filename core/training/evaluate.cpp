@@ -171,15 +171,19 @@ int bench(const BenchConfig& cfg)
     std::vector<size_t> order(set.size());
     for (size_t i = 0; i < order.size(); ++i)
         order[i] = i;
-    size_t cursor = 0;
+    // From shards: the training loop's own pipeline (prefetch thread, pinned memory, copy and conversion on the device).
+    std::unique_ptr<Prefetcher> pf;
     auto batchInput = [&]() {
         if (!fromShards)
             return synthetic;
-        if (cursor + size_t(cfg.batch) > order.size())
-            cursor = 0;
-        auto x = toInput(gatherBatch(set, order, cursor, cursor + size_t(cfg.batch), dev.is_cuda()), dev);
-        cursor += size_t(cfg.batch);
-        return x;
+        size_t idx = 0;
+        torch::Tensor u8, lab;
+        if (!pf || !pf->next(idx, u8, lab)) {
+            pf.reset();
+            pf = std::make_unique<Prefetcher>(set, order, size_t(cfg.batch), 0, order.size() / size_t(cfg.batch), dev.is_cuda());
+            pf->next(idx, u8, lab);
+        }
+        return toInput(u8, dev);
     };
     auto trainStep = [&] {
         auto x = batchInput();
@@ -258,6 +262,39 @@ int bench(const BenchConfig& cfg)
         std::printf("%s %s batch %d %s%s: train %.1f images/s, inference %.1f images/s\n", out["device"].string().c_str(), cfg.arch.c_str(),
             cfg.batch, bf16 ? "bf16" : "fp32", cfg.channelsLast ? " channels_last" : "", out["train_images_per_s"].number(),
             out["infer_images_per_s"].number());
+    return kOk;
+}
+
+int exportShards(const std::string& data, const std::string& task, int size, const std::string& out)
+{
+    LoadedData d;
+    std::string error;
+    if (!loadData(data, task, size, 0, d, error)) {
+        std::fprintf(stderr, "mammoscope-train export-shards: %s\n", error.c_str());
+        return kDataError;
+    }
+    shards::Manifest m;
+    for (auto& [name, set] : d.splits) {
+        auto files = shards::writeShards(out, name, set);
+        if (!files) {
+            std::fprintf(stderr, "mammoscope-train export-shards: %s\n", files.error().toString().c_str());
+            return kError;
+        }
+        m.task = set.task;
+        m.classes = set.classes;
+        m.width = set.width;
+        m.height = set.height;
+        m.splits.emplace_back(name, *files);
+        m.counts.emplace_back(name, long(set.size()));
+    }
+    Json src = Json::object();
+    src.set("data", data);
+    m.source = src;
+    if (auto st = shards::writeManifest(out, m); !st) {
+        std::fprintf(stderr, "mammoscope-train export-shards: %s\n", st.error().toString().c_str());
+        return kError;
+    }
+    std::printf("%s\n", m.toJson().dump().c_str());
     return kOk;
 }
 

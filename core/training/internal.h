@@ -7,8 +7,13 @@
 
 #include <torch/torch.h>
 
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <tuple>
 
 namespace ms::training
 {
@@ -24,6 +29,29 @@ void setupThreads(int threads);
 // uint8 N x H x W samples -> normalised float N x 1 x H x W on the device: (x/255 - 0.5) / 0.25.
 torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d);
 torch::Tensor gatherBatch(const shards::SampleSet& set, const std::vector<size_t>& idx, size_t begin, size_t end, bool pin);
+
+// A background thread gathers the next batches (pinned on CUDA) while the device works.
+class Prefetcher
+{
+public:
+    Prefetcher(const shards::SampleSet& set, std::vector<size_t> order, size_t batch, size_t firstBatch, size_t limit, bool pin);
+    ~Prefetcher();
+    // The next (batch index, uint8 data, labels); false at the end.
+    bool next(size_t& index, torch::Tensor& data, torch::Tensor& labels);
+    size_t total() const { return m_total; }
+
+private:
+    void run();
+    const shards::SampleSet& m_set;
+    std::vector<size_t> m_order;
+    size_t m_batch, m_next, m_total = 0;
+    bool m_pin;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<std::tuple<size_t, torch::Tensor, torch::Tensor>> m_queue;
+    bool m_done = false, m_quit = false;
+};
 
 // Softmax probabilities of every sample (row-major N x classes).
 std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast);

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# What the GPU figures in the README come from. Runs on a machine with a CUDA GPU, CMake, a compiler and PyTorch
+# (whose bundled LibTorch the engine builds against); no Qt, OpenCV or DCMTK needed.
+#   tools/gpu_session.sh build        configure and build mammoscope-train (engine only) into $BUILD
+#   tools/gpu_session.sh bench        engine vs PyTorch eager (ResNet-50, ResNet-18, batch 256, bf16, channels_last),
+#                                     shards vs synthetic throughput, CPU vs GPU
+#   tools/gpu_session.sh accuracy     ResNet-18 on synthetic patches: fine-tuning vs feature extraction, test and
+#                                     unseen-seed figures
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${BUILD:-/tmp/ms-engine}"
+OUT="${OUT:-/tmp/ms-out}"
+mkdir -p "$OUT"
+export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
+T="$BUILD/bin/mammoscope-train"
+
+case "${1:-all}" in
+build)
+  tp=$(python3 -c 'import torch;print(torch.utils.cmake_prefix_path)')
+  export TORCH_CUDA_ARCH_LIST="${TORCH_CUDA_ARCH_LIST:-9.0}"
+  cmake -S . -B "$BUILD" -G Ninja -DMS_ENGINE_ONLY=ON -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$tp" >"$OUT/cmake.log" 2>&1 || { tail -40 "$OUT/cmake.log"; exit 1; }
+  grep -E "MammoScope engine" "$OUT/cmake.log" || true
+  ninja -C "$BUILD" mammoscope-train >"$OUT/build.log" 2>&1 || { grep -E "error" "$OUT/build.log" | head -30; exit 1; }
+  "$T" devices --json
+  ;;
+bench)
+  for arch in resnet50 resnet18; do
+    tools/compare_bench.sh "$T" "$arch" 256 cuda | tee -a "$OUT/bench.txt"
+  done
+  # The shard pipeline against synthetic tensors (ResNet-18, batch 256, 224 px patches).
+  "$T" export-shards --data synth:120:5 --task patches --size 224 --out "$OUT/shards" >/dev/null
+  s=$("$T" bench --device cuda --arch resnet18 --batch 256 --amp bf16 --channels-last --steps 40 --warmup 15 --json)
+  f=$("$T" bench --device cuda --arch resnet18 --batch 256 --amp bf16 --channels-last --steps 40 --warmup 15 --source "$OUT/shards" --json)
+  echo "$s" | tee -a "$OUT/bench.txt"; echo "$f" | tee -a "$OUT/bench.txt"
+  python3 -c "import json,sys; s,f=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(f'shards vs synthetic tensors: {f[\"train_images_per_s\"]:.0f} / {s[\"train_images_per_s\"]:.0f} = {f[\"train_images_per_s\"]/s[\"train_images_per_s\"]:.3f}')" "$s" "$f" | tee -a "$OUT/bench.txt"
+  # CPU vs GPU, the same model and settings (fp32, batch 64).
+  c=$("$T" bench --device cpu --arch resnet18 --batch 64 --steps 5 --warmup 2 --json)
+  g=$("$T" bench --device cuda --arch resnet18 --batch 64 --steps 40 --warmup 10 --json)
+  echo "$c" | tee -a "$OUT/bench.txt"; echo "$g" | tee -a "$OUT/bench.txt"
+  python3 -c "import json,sys; c,g=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(f'CPU vs GPU resnet18 fp32 batch 64: train {c[\"train_images_per_s\"]:.1f} vs {g[\"train_images_per_s\"]:.0f} img/s (x{g[\"train_images_per_s\"]/c[\"train_images_per_s\"]:.0f}), inference {c[\"infer_images_per_s\"]:.1f} vs {g[\"infer_images_per_s\"]:.0f} img/s (x{g[\"infer_images_per_s\"]/c[\"infer_images_per_s\"]:.0f})')" "$c" "$g" | tee -a "$OUT/bench.txt"
+  ;;
+accuracy)
+  common=(--device cuda --amp bf16 --channels-last --batch 128 --threads 16 --task patches --size 224 --log-every 50 --class-weights)
+  # 1. From scratch, fine-tuning every layer.
+  "$T" train --data synth:300:1 --run-dir "$OUT/ft-scratch" --arch resnet18 --epochs 16 --lr 1e-3 "${common[@]}" >/dev/null 2>"$OUT/ft-scratch.log" || tail -5 "$OUT/ft-scratch.log"
+  # 2. A backbone from another task and seed (ROI benign vs malignant, seed 2), standing in for ImageNet weights
+  #    that cannot be downloaded here; then the seed report's two columns from it.
+  "$T" train --data synth:300:2 --run-dir "$OUT/pretrain-roi" --arch resnet18 --epochs 12 --lr 1e-3 --device cuda --amp bf16 --channels-last \
+     --batch 128 --threads 16 --task roi --size 224 --log-every 50 >/dev/null 2>"$OUT/pretrain.log" || tail -5 "$OUT/pretrain.log"
+  init="$OUT/pretrain-roi/checkpoints/best/model.safetensors"
+  "$T" train --data synth:300:1 --run-dir "$OUT/fe" --arch resnet18 --mode feature-extraction --init "$init" --epochs 16 --lr 3e-3 "${common[@]}" >/dev/null 2>"$OUT/fe.log" || tail -5 "$OUT/fe.log"
+  "$T" train --data synth:300:1 --run-dir "$OUT/ft" --arch resnet18 --mode finetune --init "$init" --epochs 16 --lr 1e-3 --backbone-lr-mult 0.3 "${common[@]}" >/dev/null 2>"$OUT/ft.log" || tail -5 "$OUT/ft.log"
+  for r in ft-scratch fe ft; do
+    for split in train val test; do
+      "$T" eval --run "$OUT/$r" --split "$split" --device cuda --json > "$OUT/$r-$split.json"
+    done
+    "$T" eval --run "$OUT/$r" --split test --device cuda --data synth:300:99 --json > "$OUT/$r-unseen.json"
+    python3 - "$OUT" "$r" <<'PY'
+import json, sys
+out, r = sys.argv[1], sys.argv[2]
+row = [r]
+for s in ["train", "val", "test", "unseen"]:
+    j = json.load(open(f"{out}/{r}-{s}.json"))
+    row.append(f"{s}: acc {j['accuracy']:.3f} AUC {j['malignant_auc']:.3f} (n={j['samples']})")
+print(" | ".join(row))
+PY
+  done | tee "$OUT/accuracy.txt"
+  ;;
+esac
