@@ -43,14 +43,14 @@ bench)
 accuracy)
   common=(--device cuda --amp bf16 --channels-last --batch 128 --threads 16 --task patches --size 224 --log-every 50 --class-weights)
   # 1. From scratch, fine-tuning every layer.
-  "$T" train --data synth:300:1 --run-dir "$OUT/ft-scratch" --arch resnet18 --epochs 16 --lr 1e-3 "${common[@]}" >/dev/null 2>"$OUT/ft-scratch.log" || tail -5 "$OUT/ft-scratch.log"
+  "$T" train --data synth:300:1 --run-dir "$OUT/ft-scratch" --arch resnet18 --epochs 10 --lr 1e-3 "${common[@]}" >/dev/null 2>"$OUT/ft-scratch.log" || tail -5 "$OUT/ft-scratch.log"
   # 2. A backbone from another task and seed (ROI benign vs malignant, seed 2), standing in for ImageNet weights
   #    that cannot be downloaded here; then the seed report's two columns from it.
-  "$T" train --data synth:300:2 --run-dir "$OUT/pretrain-roi" --arch resnet18 --epochs 12 --lr 1e-3 --device cuda --amp bf16 --channels-last \
+  "$T" train --data synth:300:2 --run-dir "$OUT/pretrain-roi" --arch resnet18 --epochs 8 --lr 1e-3 --device cuda --amp bf16 --channels-last \
      --batch 128 --threads 16 --task roi --size 224 --log-every 50 >/dev/null 2>"$OUT/pretrain.log" || tail -5 "$OUT/pretrain.log"
   init="$OUT/pretrain-roi/checkpoints/best/model.safetensors"
-  "$T" train --data synth:300:1 --run-dir "$OUT/fe" --arch resnet18 --mode feature-extraction --init "$init" --epochs 16 --lr 3e-3 "${common[@]}" >/dev/null 2>"$OUT/fe.log" || tail -5 "$OUT/fe.log"
-  "$T" train --data synth:300:1 --run-dir "$OUT/ft" --arch resnet18 --mode finetune --init "$init" --epochs 16 --lr 1e-3 --backbone-lr-mult 0.3 "${common[@]}" >/dev/null 2>"$OUT/ft.log" || tail -5 "$OUT/ft.log"
+  "$T" train --data synth:300:1 --run-dir "$OUT/fe" --arch resnet18 --mode feature-extraction --init "$init" --epochs 10 --lr 3e-3 "${common[@]}" >/dev/null 2>"$OUT/fe.log" || tail -5 "$OUT/fe.log"
+  "$T" train --data synth:300:1 --run-dir "$OUT/ft" --arch resnet18 --mode finetune --init "$init" --epochs 10 --lr 1e-3 --backbone-lr-mult 0.3 "${common[@]}" >/dev/null 2>"$OUT/ft.log" || tail -5 "$OUT/ft.log"
   for r in ft-scratch fe ft; do
     for split in train val test; do
       "$T" eval --run "$OUT/$r" --split "$split" --device cuda --json > "$OUT/$r-$split.json"

@@ -120,7 +120,7 @@ int main(int argc, char** argv)
         return cmdTrain(argc, argv);
     if (cmd == "eval") {
         Args a = Args::parse(argc, argv, 2, { "json" });
-        if (auto u = a.unknown({ "run", "split", "checkpoint", "device", "batch", "json" }); !u.empty() || !a.get("run")) {
+        if (auto u = a.unknown({ "run", "split", "checkpoint", "device", "batch", "json", "data" }); !u.empty() || !a.get("run")) {
             std::fprintf(stderr,
                 "usage: mammoscope-train eval --run RUN [--split test] [--checkpoint best|last] [--device D] [--json]\n%s\n", u.c_str());
             return training::kUsage;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/paths.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <system_error>
 
 namespace fs = std::filesystem;
@@ -67,6 +70,19 @@ std::string writeFileAtomic(const fs::path& p, const std::string& data)
     if (ec)
         return "cannot rename " + tmp.string() + ": " + ec.message();
     return {};
+}
+
+static int removeEntry(const char* path, const struct stat*, int, struct FTW*)
+{
+    return std::remove(path);
+}
+
+bool removeTree(const fs::path& p)
+{
+    struct stat st;
+    if (lstat(p.c_str(), &st) != 0)
+        return true; // nothing there
+    return nftw(p.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
 } // namespace ms

@@ -18,4 +18,8 @@ bool readFile(const std::filesystem::path& p, std::string& out);
 // Writes atomically: to a temporary beside the target, then rename. Returns an error message or empty.
 std::string writeFileAtomic(const std::filesystem::path& p, const std::string& data);
 
+// Removes a file or a directory tree (POSIX nftw). std::filesystem::remove_all is avoided in code that links
+// LibTorch 2.x: the pip libtorch.so exports its own copy, which crashed here (a null call inside it).
+bool removeTree(const std::filesystem::path& p);
+
 } // namespace ms

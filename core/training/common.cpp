@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <fstream>
 #include <malloc.h>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -82,7 +83,8 @@ long long deviceMemoryBytes(const torch::Device& d, bool reset)
     if (d.is_cuda()) {
 #ifdef MS_WITH_CUDA
         auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(d.index());
-        long long peak = stats.allocated_bytes[size_t(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)].peak;
+        // Index 0 is StatType::AGGREGATE (the enum moved namespaces between LibTorch 1.13 and 2.x).
+        long long peak = stats.allocated_bytes[0].peak;
         if (reset)
             c10::cuda::CUDACachingAllocator::resetPeakStats(d.index());
         return peak;
@@ -200,6 +202,76 @@ void Prefetcher::run()
     std::lock_guard<std::mutex> l(m_mutex);
     m_done = true;
     m_cv.notify_all();
+}
+
+namespace
+{
+// The optimizer state's key: a string of the TensorImpl address in LibTorch 1.13, the address itself later.
+template <class Map> typename Map::key_type stateKey(const Map&, const torch::Tensor& p)
+{
+    if constexpr (std::is_same_v<typename Map::key_type, std::string>) {
+        std::ostringstream ss; // what c10::guts::to_string did
+        ss << p.unsafeGetTensorImpl();
+        return ss.str();
+    } else
+        return typename Map::key_type(p.unsafeGetTensorImpl());
+}
+} // namespace
+
+void sgdStep(torch::optim::SGD& opt)
+{
+    torch::NoGradGuard ng;
+    for (auto& group : opt.param_groups()) {
+        auto& o = static_cast<torch::optim::SGDOptions&>(group.options());
+        std::vector<torch::Tensor> params, grads, bufs, fresh, freshGrads;
+        for (auto& p : group.params()) {
+            if (!p.grad().defined())
+                continue;
+            params.push_back(p);
+            grads.push_back(p.grad());
+        }
+        if (params.empty())
+            continue;
+        if (o.weight_decay() != 0)
+            grads = at::_foreach_add(grads, params, o.weight_decay());
+        if (o.momentum() != 0) {
+            auto& state = opt.state();
+            for (size_t i = 0; i < params.size(); ++i) {
+                auto key = stateKey(state, params[i]);
+                auto it = state.find(key);
+                if (it == state.end()) {
+                    // First step: the buffer is the gradient itself.
+                    auto st = std::make_unique<torch::optim::SGDParamState>();
+                    st->momentum_buffer(grads[i].clone().detach());
+                    bufs.push_back(st->momentum_buffer());
+                    state[key] = std::move(st);
+                    fresh.push_back(bufs.back());
+                } else {
+                    bufs.push_back(static_cast<torch::optim::SGDParamState&>(*it->second).momentum_buffer());
+                }
+            }
+            // buf = momentum * buf + (1 - dampening) * grad, for the buffers that existed before this step.
+            std::vector<torch::Tensor> oldBufs, oldGrads;
+            for (size_t i = 0; i < bufs.size(); ++i) {
+                bool isFresh = false;
+                for (auto& f : fresh)
+                    isFresh = isFresh || f.is_same(bufs[i]);
+                if (!isFresh) {
+                    oldBufs.push_back(bufs[i]);
+                    oldGrads.push_back(grads[i]);
+                }
+            }
+            if (!oldBufs.empty()) {
+                at::_foreach_mul_(oldBufs, o.momentum());
+                at::_foreach_add_(oldBufs, oldGrads, 1.0 - o.dampening());
+            }
+            if (o.nesterov())
+                grads = at::_foreach_add(grads, bufs, o.momentum());
+            else
+                grads = bufs;
+        }
+        at::_foreach_add_(params, grads, -o.lr());
+    }
 }
 
 torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d)

@@ -199,7 +199,7 @@ int bench(const BenchConfig& cfg)
         }
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         loss.backward();
-        opt.step();
+        sgdStep(opt);
     };
     using clock = std::chrono::steady_clock;
     Json out = Json::object();

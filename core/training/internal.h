@@ -53,6 +53,11 @@ private:
     bool m_done = false, m_quit = false;
 };
 
+// One SGD step (momentum, Nesterov, weight decay as torch::optim::SGD defines them) with multi-tensor (_foreach)
+// kernels: a handful of launches instead of several per parameter. Keeps its momentum buffers in the optimizer's own
+// state, so checkpoints and torch::optim::SGD::step stay interchangeable.
+void sgdStep(torch::optim::SGD& opt);
+
 // Softmax probabilities of every sample (row-major N x classes).
 std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast);
 

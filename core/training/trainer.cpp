@@ -280,7 +280,7 @@ Status saveCheckpoint(const fs::path& dir, models::Net& net, torch::optim::Optim
     std::error_code ec;
     fs::path tmp = dir;
     tmp += ".tmp";
-    fs::remove_all(tmp, ec);
+    removeTree(tmp);
     fs::create_directories(tmp, ec);
     if (auto s = models::saveSafetensors(tmp / "model.safetensors", models::stateDict(net), { { "arch", net.arch() } }); !s)
         return s;
@@ -301,13 +301,13 @@ Status saveCheckpoint(const fs::path& dir, models::Net& net, torch::optim::Optim
     // Replace the old checkpoint only once the new one is complete.
     fs::path old = dir;
     old += ".old";
-    fs::remove_all(old, ec);
+    removeTree(old);
     if (fs::exists(dir, ec))
         fs::rename(dir, old, ec);
     fs::rename(tmp, dir, ec);
     if (ec)
         return Error("cannot move checkpoint into place: " + ec.message(), dir.string());
-    fs::remove_all(old, ec);
+    removeTree(old);
     return {};
 }
 
@@ -621,7 +621,10 @@ int train(TrainConfig cfg, bool resume)
                     ? torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
                     : torch::nn::functional::cross_entropy(logits, y);
                 loss.backward();
-                opt->step();
+                if (auto* sgd = dynamic_cast<torch::optim::SGD*>(opt.get()))
+                    sgdStep(*sgd);
+                else
+                    opt->step();
                 ++st.step;
                 st.batchInEpoch = b + 1;
                 const long n = long(y.size(0));
