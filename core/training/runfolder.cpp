@@ -76,6 +76,19 @@ void RunFolder::status(const std::string& state, int epoch, long step, const std
     (void)writeFileAtomic(m_dir / "status.json", s.dump(2) + "\n");
 }
 
+void RunFolder::fail(const std::string& message, int epoch, long step)
+{
+    log(message);
+    Json ev = Json::object();
+    ev.set("type", "event");
+    ev.set("event", "failed");
+    ev.set("step", step);
+    ev.set("epoch", epoch);
+    ev.set("message", message);
+    emit(ev);
+    status("failed", epoch, step, message);
+}
+
 void RunFolder::truncateMetricsAfter(long step)
 {
     std::lock_guard<std::mutex> lock(m_mutex);

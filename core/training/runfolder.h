@@ -26,6 +26,8 @@ public:
     void emit(Json line);
     void log(const std::string& text);
     void status(const std::string& state, int epoch, long step, const std::string& message, const Json& extra = Json());
+    // A failure: logged, an "event": "failed" line with the message, and status "failed".
+    void fail(const std::string& message, int epoch, long step);
     // Keeps only metrics lines whose step is <= `step` (resuming from a checkpoint taken there).
     void truncateMetricsAfter(long step);
     bool echoStdout = true;

@@ -401,20 +401,13 @@ int train(TrainConfig cfg, bool resume)
     run.status("loading", st.epoch, st.step, "loading data");
     LoadedData data;
     if (!loadData(cfg.data, cfg.task, cfg.size, cfg.threads, data, error)) {
-        run.log("data error: " + error);
-        run.status("failed", st.epoch, st.step, error);
-        Json ev = Json::object();
-        ev.set("type", "event");
-        ev.set("event", "failed");
-        ev.set("message", error);
-        run.emit(ev);
+        run.fail(error, st.epoch, st.step);
         return kDataError;
     }
     auto& train = data.splits["train"];
     auto& val = data.splits["val"];
     if (train.size() == 0) {
-        run.status("failed", 0, 0, "no training samples in " + cfg.data);
-        run.log("no training samples in " + cfg.data);
+        run.fail("no training samples in " + cfg.data, 0, 0);
         return kDataError;
     }
     const int classes = int(train.classes.size());
@@ -426,14 +419,12 @@ int train(TrainConfig cfg, bool resume)
     if (!cfg.init.empty() && !resume) {
         auto w = models::loadSafetensors(cfg.init);
         if (!w) {
-            run.log("init weights: " + w.error().toString());
-            run.status("failed", 0, 0, w.error().toString());
+            run.fail("init weights: " + w.error().toString(), 0, 0);
             return kDataError;
         }
         auto rep = models::loadInto(*net, *w);
         if (!rep) {
-            run.log("init weights: " + rep.error().toString());
-            run.status("failed", 0, 0, rep.error().toString());
+            run.fail("init weights: " + rep.error().toString(), 0, 0);
             return kDataError;
         }
         run.log("initialised from " + cfg.init + ": " + std::to_string(rep->loaded.size()) + " tensors loaded, "
@@ -446,8 +437,7 @@ int train(TrainConfig cfg, bool resume)
             run.log("resume: " + w.error().toString() + "; starting from scratch");
             st = State();
         } else if (auto rep = models::loadInto(*net, *w, true); !rep) {
-            run.log("resume: " + rep.error().toString());
-            run.status("failed", 0, 0, rep.error().toString());
+            run.fail("resume: " + rep.error().toString(), 0, 0);
             return kDataError;
         }
     }
@@ -640,13 +630,7 @@ int train(TrainConfig cfg, bool resume)
                         const std::string msg = "loss became " + std::string(std::isnan(sum) ? "NaN" : "infinite") + " at step "
                             + std::to_string(st.step) + " (epoch " + std::to_string(st.epoch + 1)
                             + "); the last good checkpoint is checkpoints/last; try a lower --lr";
-                        run.log(msg);
-                        Json ev = Json::object();
-                        ev.set("type", "event");
-                        ev.set("event", "failed");
-                        ev.set("message", msg);
-                        run.emit(ev);
-                        run.status("failed", st.epoch, st.step, msg);
+                        run.fail(msg, st.epoch, st.step);
                         return kNotFinite;
                     }
                     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -734,13 +718,7 @@ int train(TrainConfig cfg, bool resume)
         }
     } catch (const std::exception& e) {
         const std::string msg = isOom(e) ? oomAdvice(cfg) : std::string("training failed: ") + e.what();
-        run.log(msg);
-        Json ev = Json::object();
-        ev.set("type", "event");
-        ev.set("event", "failed");
-        ev.set("message", msg);
-        run.emit(ev);
-        run.status("failed", st.epoch, st.step, msg);
+        run.fail(msg, st.epoch, st.step);
         return isOom(e) ? kOutOfMemory : kError;
     }
     Json ev = Json::object();
