@@ -53,6 +53,18 @@ private:
     bool m_done = false, m_quit = false;
 };
 
+// Data-parallel training plugs in here. One process needs nothing; a c10d implementation (NCCL on the GPU node's
+// LibTorch, Gloo on Debian's) all-reduces and averages the gradients in afterBackward, each rank takes every
+// worldSize()-th batch of the shared epoch order, and only rank 0 writes the run folder. The loop itself stays as is.
+class GradientSync
+{
+public:
+    virtual ~GradientSync() = default;
+    virtual void afterBackward(const std::vector<torch::Tensor>& parameters) { (void)parameters; }
+    virtual int rank() const { return 0; }
+    virtual int worldSize() const { return 1; }
+};
+
 // One SGD step (momentum, Nesterov, weight decay as torch::optim::SGD defines them) with multi-tensor (_foreach)
 // kernels: a handful of launches instead of several per parameter. Keeps its momentum buffers in the optimizer's own
 // state, so checkpoints and torch::optim::SGD::step stay interchangeable.

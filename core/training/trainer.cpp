@@ -479,6 +479,12 @@ int train(TrainConfig cfg, bool resume)
         }
     }
 
+    GradientSync sync; // single process (see internal.h for the data-parallel hook)
+    std::vector<torch::Tensor> trainable;
+    for (auto& p : net->parameters())
+        if (p.requires_grad())
+            trainable.push_back(p);
+
     // Class weights (inverse frequency, mean 1).
     torch::Tensor weights;
     const auto counts = train.classCounts();
@@ -611,6 +617,7 @@ int train(TrainConfig cfg, bool resume)
                     ? torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
                     : torch::nn::functional::cross_entropy(logits, y);
                 loss.backward();
+                sync.afterBackward(trainable);
                 if (auto* sgd = dynamic_cast<torch::optim::SGD*>(opt.get()))
                     sgdStep(*sgd);
                 else
