@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/metrics/heatmap.h"
 #include "core/metrics/metrics.h"
 
 #include <QtTest>
@@ -61,6 +62,51 @@ private slots:
         QVERIFY(std::abs(r.loss - expectedLoss) < 1e-6);
         auto j = r.toJson();
         QCOMPARE(j["confusion"].size(), size_t(3));
+    }
+
+    void detectionsFromAMap()
+    {
+        metrics::Heatmap m;
+        m.width = 10;
+        m.height = 8;
+        m.values.assign(80, 0.f);
+        m.values[1 * 10 + 1] = 0.6f; // blob 1: (1,1)-(2,2)
+        m.values[1 * 10 + 2] = 0.7f;
+        m.values[2 * 10 + 2] = 0.9f;
+        m.values[6 * 10 + 8] = 0.95f; // blob 2: a single pixel
+        auto d = metrics::detect(m, 0.5f);
+        QCOMPARE(d.size(), size_t(2));
+        QCOMPARE(d[0].score, 0.95f);
+        QCOMPARE(d[0].area, 1L);
+        QCOMPARE(d[1].box, (Rect { 1, 1, 2, 2 }));
+        QCOMPARE(d[1].peakX, 2);
+        QCOMPARE(d[1].peakY, 2);
+        QCOMPARE(metrics::detect(m, 0.5f, 2).size(), size_t(1)); // minimum area
+        // Pointing game.
+        QCOMPARE(metrics::pointingGame(m, { RleMask::ellipse(10, 8, 8, 6, 1, 1) }), 1);
+        QCOMPARE(metrics::pointingGame(m, { RleMask::ellipse(10, 8, 2, 2, 1, 1) }), 0);
+        QCOMPARE(metrics::pointingGame(m, {}), -1);
+    }
+    void frocByHand()
+    {
+        auto det = [](float score, int x, int y) {
+            metrics::Detection d;
+            d.score = score;
+            d.peakX = x;
+            d.peakY = y;
+            return d;
+        };
+        metrics::FrocCase a, b;
+        a.lesions = { RleMask::ellipse(20, 20, 5, 5, 2, 2) };
+        a.detections = { det(0.9f, 5, 5), det(0.8f, 15, 15), det(0.7f, 5, 6) }; // the third finds A again: ignored
+        b.lesions = { RleMask::ellipse(20, 20, 10, 10, 2, 2) };
+        b.detections = { det(0.95f, 1, 1), det(0.5f, 10, 10) };
+        auto f = metrics::froc({ a, b });
+        QCOMPARE(f.size(), size_t(5));
+        QCOMPARE(f[0].sensitivity, 0.0); // 0.25 FP/image: none allowed before the first hit
+        QCOMPARE(f[1].sensitivity, 0.5); // 0.5 FP/image: A found after one false positive
+        QCOMPARE(f[2].sensitivity, 1.0); // 1 FP/image: both
+        QCOMPARE(f[4].sensitivity, 1.0);
     }
 };
 

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/metrics/heatmap.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace ms::metrics
+{
+
+std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea)
+{
+    std::vector<Detection> out;
+    const int W = map.width, H = map.height;
+    std::vector<uint8_t> seen(size_t(W) * size_t(H), 0);
+    std::vector<std::pair<int, int>> stack;
+    for (int y = 0; y < H; ++y)
+        for (int x = 0; x < W; ++x) {
+            const size_t i = size_t(y) * size_t(W) + size_t(x);
+            if (seen[i] || map.values[i] < threshold)
+                continue;
+            Detection d;
+            d.score = -std::numeric_limits<float>::infinity();
+            int x0 = x, x1 = x, y0 = y, y1 = y;
+            seen[i] = 1;
+            stack.assign(1, { x, y });
+            while (!stack.empty()) {
+                auto [cx, cy] = stack.back();
+                stack.pop_back();
+                ++d.area;
+                const float v = map.at(cx, cy);
+                if (v > d.score) {
+                    d.score = v;
+                    d.peakX = cx;
+                    d.peakY = cy;
+                }
+                x0 = std::min(x0, cx);
+                x1 = std::max(x1, cx);
+                y0 = std::min(y0, cy);
+                y1 = std::max(y1, cy);
+                for (int dy = -1; dy <= 1; ++dy)
+                    for (int dx = -1; dx <= 1; ++dx) {
+                        const int nx = cx + dx, ny = cy + dy;
+                        if (nx < 0 || ny < 0 || nx >= W || ny >= H)
+                            continue;
+                        const size_t j = size_t(ny) * size_t(W) + size_t(nx);
+                        if (!seen[j] && map.values[j] >= threshold) {
+                            seen[j] = 1;
+                            stack.emplace_back(nx, ny);
+                        }
+                    }
+            }
+            d.box = { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
+            if (d.area >= minArea)
+                out.push_back(d);
+        }
+    std::sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
+    return out;
+}
+
+int pointingGame(const Heatmap& map, const std::vector<RleMask>& lesions)
+{
+    if (lesions.empty() || map.values.empty())
+        return -1;
+    const size_t best = size_t(std::max_element(map.values.begin(), map.values.end()) - map.values.begin());
+    const int x = int(best % size_t(map.width)), y = int(best / size_t(map.width));
+    for (const auto& l : lesions)
+        if (l.contains(x, y))
+            return 1;
+    return 0;
+}
+
+std::vector<FrocPoint> froc(const std::vector<FrocCase>& cases, const std::vector<double>& fpRates)
+{
+    struct Item {
+        float score;
+        size_t image;
+        int lesion; // -1: false positive
+    };
+    std::vector<Item> items;
+    long lesionsTotal = 0;
+    for (size_t c = 0; c < cases.size(); ++c) {
+        lesionsTotal += long(cases[c].lesions.size());
+        for (const auto& d : cases[c].detections) {
+            int hit = -1;
+            for (size_t l = 0; l < cases[c].lesions.size() && hit < 0; ++l)
+                if (cases[c].lesions[l].contains(d.peakX, d.peakY))
+                    hit = int(l);
+            items.push_back({ d.score, c, hit });
+        }
+    }
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.score > b.score; });
+    // Walk down the scores: (fp per image, sensitivity) after each distinct score.
+    std::vector<std::pair<double, double>> curve { { 0.0, 0.0 } };
+    std::vector<std::vector<uint8_t>> found(cases.size());
+    for (size_t c = 0; c < cases.size(); ++c)
+        found[c].assign(cases[c].lesions.size(), 0);
+    long tp = 0, fp = 0;
+    const double nImages = double(std::max<size_t>(1, cases.size()));
+    for (size_t i = 0; i < items.size(); ++i) {
+        const auto& it = items[i];
+        if (it.lesion < 0)
+            ++fp;
+        else if (!found[it.image][size_t(it.lesion)]) {
+            found[it.image][size_t(it.lesion)] = 1;
+            ++tp;
+        }
+        if (i + 1 == items.size() || items[i + 1].score != it.score)
+            curve.emplace_back(double(fp) / nImages, lesionsTotal ? double(tp) / double(lesionsTotal) : 0.0);
+    }
+    std::vector<FrocPoint> out;
+    for (double rate : fpRates) {
+        double sens = 0;
+        for (const auto& [f, s] : curve)
+            if (f <= rate + 1e-12)
+                sens = std::max(sens, s);
+        out.push_back({ rate, sens });
+    }
+    return out;
+}
+
+} // namespace ms::metrics
