@@ -52,7 +52,9 @@ QComboBox* filterCombo(QWidget* parent, const QString& any, const QStringList& i
     c->addItem(any, QString());
     for (const auto& i : items)
         c->addItem(i, i);
-    c->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // Compressible: the filter bar must fit a narrow dock at 1366x768.
+    c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    c->setMinimumContentsLength(7);
     return c;
 }
 } // namespace
@@ -143,9 +145,18 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
 
     QSettings s;
     restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
-    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    const bool hadState = restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     if (!s.contains(QStringLiteral("window/geometry")))
         resize(1600, 960);
+    if (!hadState) {
+        // First start: give the images most of the width, at 1366x768 as at 1920x1080.
+        QTimer::singleShot(0, this, [this] {
+            auto* browser = findChild<QDockWidget*>(QStringLiteral("browserDock"));
+            auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock"));
+            if (browser && caseDock)
+                resizeDocks({ browser, caseDock }, { int(width() * 0.27), int(width() * 0.2) }, Qt::Horizontal);
+        });
+    }
 }
 
 MainWindow::~MainWindow() = default;
