@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Follows a run folder (docs/shards.md): reads metrics.jsonl incrementally (only the bytes appended since the last
+// poll; a last line without its newline waits for the next poll; malformed lines are counted and skipped, never
+// fatal), status.json and config.json. Works for runs started by the GUI or by an engine started elsewhere.
+#pragma once
+
+#include "core/common/json.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ms::runs
+{
+
+struct StepPoint {
+    long step = 0;
+    double epoch = 0, loss = 0, lr = 0, imagesPerS = 0;
+};
+
+struct EpochPoint {
+    long step = 0;
+    int epoch = 0;
+    double trainLoss = 0, trainAccuracy = 0;
+    double valLoss = -1, valAccuracy = -1, valAuc = -1; // -1: absent
+    double lr = 0;
+    long long deviceMemory = 0;
+    Json val; // full validation report (confusion, per class)
+};
+
+struct Event {
+    std::string name; // started, resumed, checkpoint, stopped, failed, finished
+    std::string message;
+    long step = 0;
+    double time = 0;
+};
+
+class RunReader
+{
+public:
+    explicit RunReader(std::filesystem::path dir);
+    const std::filesystem::path& dir() const { return m_dir; }
+
+    // Reads what was appended since the last call; returns the number of new lines parsed.
+    int poll();
+
+    const std::vector<StepPoint>& steps() const { return m_steps; }
+    const std::vector<EpochPoint>& epochs() const { return m_epochs; }
+    const std::vector<Event>& events() const { return m_events; }
+    const std::vector<Json>& evals() const { return m_evals; }
+    const Json& status() const { return m_status; }
+    const Json& config() const { return m_config; }
+    std::string state() const { return m_status["state"].string(); }
+    int malformedLines() const { return m_malformed; }
+    int unknownVersionLines() const { return m_unknownVersion; }
+
+private:
+    void parseLine(const std::string& line);
+    void clearSeries();
+
+    std::filesystem::path m_dir;
+    uint64_t m_offset = 0;
+    uint64_t m_inode = 0; // a new file (the engine rewrites it atomically on resume) is read from the start
+    std::string m_pending; // a line still missing its newline
+    std::vector<StepPoint> m_steps;
+    std::vector<EpochPoint> m_epochs;
+    std::vector<Event> m_events;
+    std::vector<Json> m_evals;
+    Json m_status, m_config;
+    int m_malformed = 0, m_unknownVersion = 0;
+};
+
+} // namespace ms::runs
