@@ -82,20 +82,16 @@ LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
         roi.pathology = QString::fromStdString(a.pathology);
         roi.label = QStringLiteral("%1 %2 %3").arg(a.number).arg(roi.pathology, QString::fromStdString(a.type));
         if (!a.maskPath.empty()) {
-            auto m = dataset::loadImage(a.maskPath);
+            auto m = dataset::loadMask(a.maskPath);
             if (!m) {
                 roi.problem = QString::fromStdString(m.error().toString());
             } else {
-                const Image16& mk = m->image;
-                Gray8 g(mk.width, mk.height);
-                const uint16_t thr = uint16_t(std::max<int>(1, mk.maxValue() / 2));
-                for (size_t i = 0; i < g.pixels.size(); ++i)
-                    g.pixels[i] = mk.pixels[i] >= thr ? 255 : 0;
-                const double sx = double(img->width) / std::max(1, mk.width), sy = double(img->height) / std::max(1, mk.height);
-                if (mk.width != img->width || mk.height != img->height)
+                const Gray8& g = *m;
+                const double sx = double(img->width) / std::max(1, g.width), sy = double(img->height) / std::max(1, g.height);
+                if (g.width != img->width || g.height != img->height)
                     roi.problem = QObject::tr("mask is %1x%2, the image %3x%4: scaled to fit")
-                                      .arg(mk.width)
-                                      .arg(mk.height)
+                                      .arg(g.width)
+                                      .arg(g.height)
                                       .arg(img->width)
                                       .arg(img->height);
                 for (const auto& poly : imageio::contours(g)) {

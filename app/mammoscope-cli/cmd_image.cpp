@@ -124,17 +124,17 @@ int cmdRender(int argc, char** argv)
     for (size_t i = 0; i < g.pixels.size(); ++i)
         rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = g.pixels[i];
     if (auto ov = a.get("overlay")) {
-        auto m = dataset::loadImage(*ov);
+        auto m = dataset::loadMask(*ov);
         if (!m) {
             std::fprintf(stderr, "mammoscope-cli render: overlay: %s\n", m.error().toString().c_str());
             return 1;
         }
-        if (m->image.width != img.width || m->image.height != img.height) {
-            std::fprintf(stderr, "mammoscope-cli render: overlay %s is %dx%d, the image is %dx%d\n", ov->c_str(), m->image.width,
-                m->image.height, img.width, img.height);
+        if (m->width != img.width || m->height != img.height) {
+            std::fprintf(stderr, "mammoscope-cli render: overlay %s is %dx%d, the image is %dx%d\n", ov->c_str(), m->width, m->height,
+                img.width, img.height);
             return 1;
         }
-        const Image16& mk = m->image;
+        const Gray8& mk = *m;
         const int thick = std::max(1, img.width / 600);
         auto on = [&](int x, int y) { return x >= 0 && y >= 0 && x < mk.width && y < mk.height && mk.at(x, y) > 0; };
         for (int y = 0; y < mk.height; ++y)

@@ -85,18 +85,14 @@ int cmdPrepare(int argc, char** argv)
             l.mass = ab.type != "calcification";
             l.abnormality = ai;
             if (!ab.maskPath.empty()) {
-                auto m = dataset::loadImage(ab.maskPath);
-                if (!m || m->image.width != li->image.width || m->image.height != li->image.height) {
+                auto m = dataset::loadMask(ab.maskPath);
+                if (!m || m->width != li->image.width || m->height != li->image.height) {
                     std::fprintf(stderr, "\n%s: ROI mask %s\n", im.key.c_str(),
                         m ? "does not have the image's size; image skipped" : m.error().toString().c_str());
                     usable = false;
                     break;
                 }
-                Gray8 g(m->image.width, m->image.height);
-                const uint16_t thr = uint16_t(std::max<int>(1, m->image.maxValue() / 2));
-                for (size_t p = 0; p < g.pixels.size(); ++p)
-                    g.pixels[p] = m->image.pixels[p] >= thr;
-                l.mask = RleMask::fromGray(g);
+                l.mask = RleMask::fromGray(*m);
             } else if (ab.radius > 0) {
                 l.mask = RleMask::ellipse(li->image.width, li->image.height, ab.centerX, ab.centerY, ab.radius, ab.radius);
             } else {

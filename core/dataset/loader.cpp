@@ -4,6 +4,7 @@
 #include "core/common/strings.h"
 #include "core/imageio/imageio.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 
@@ -41,6 +42,19 @@ Result<LoadedImage> loadImage(const fs::path& p, bool wantTags)
         return img.error();
     out.image = std::move(*img);
     return out;
+}
+
+Result<Gray8> loadMask(const fs::path& p)
+{
+    auto m = loadImage(p);
+    if (!m)
+        return m.error();
+    const Image16& mk = m->image;
+    const uint16_t thr = uint16_t(std::max<int>(1, mk.maxValue() / 2));
+    Gray8 g(mk.width, mk.height);
+    for (size_t i = 0; i < g.pixels.size(); ++i)
+        g.pixels[i] = mk.pixels[i] >= thr ? 255 : 0;
+    return g;
 }
 
 } // namespace ms::dataset

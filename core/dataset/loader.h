@@ -21,4 +21,8 @@ struct LoadedImage {
 bool looksLikeDicom(const std::filesystem::path& p); // "DICM" at 128, or a .dcm name
 Result<LoadedImage> loadImage(const std::filesystem::path& p, bool wantTags = false);
 
+// An ROI mask file (DICOM, PNG or JPEG) as a binary image: 255 where the stored value is at least half the file's
+// maximum (so JPEG compression noise around 0 is not the lesion), 0 elsewhere. One rule for every reader of masks.
+Result<Gray8> loadMask(const std::filesystem::path& p);
+
 } // namespace ms::dataset

@@ -2,6 +2,7 @@
 #include "core/dataset/csv.h"
 #include "core/dataset/dataset.h"
 #include "core/dataset/loader.h"
+#include "core/imageio/imageio.h"
 #include "core/synthio/synthio.h"
 
 #include <QtTest>
@@ -261,6 +262,21 @@ private slots:
         QVERIFY(dcm.ok());
         QVERIFY(!dcm->images.empty());
         QVERIFY(!dcm->problems.empty()); // the malformed files are listed, not fatal
+    }
+
+    void masksFromJpegIgnoreCompressionNoise()
+    {
+        // A lossy JPEG mask (the Kaggle re-release's) has ringing near 0 around the edge; only the lesion counts.
+        const RleMask truth = RleMask::ellipse(120, 100, 60, 50, 20, 15);
+        const Gray8 t = truth.toGray(255);
+        const fs::path f = fs::path(m_tmp.path().toStdString()) / "mask.jpg";
+        QVERIFY(imageio::writeJpeg(f, t, 50).ok());
+        auto m = dataset::loadMask(f);
+        QVERIFY(m.ok());
+        const RleMask got = RleMask::fromGray(*m);
+        const double iou = double(got.intersect(truth).area()) / double(got.unite(truth).area());
+        QVERIFY2(iou > 0.9, QByteArray::number(iou).constData());
+        QVERIFY(!dataset::loadMask(fs::path(m_tmp.path().toStdString()) / "none.png").ok());
     }
 
     void notADataset()
