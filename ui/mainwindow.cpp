@@ -5,6 +5,7 @@
 #include "ui/problemspanel.h"
 #include "ui/theme.h"
 #include "ui/thumbnails.h"
+#include "ui/training/trainingpanel.h"
 
 #include <QAction>
 #include <QActionGroup>
@@ -77,7 +78,17 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
     cl->addWidget(m_banner);
     m_area = new ReadingArea(central);
     cl->addWidget(m_area, 1);
-    setCentralWidget(central);
+    // Two workspaces: reading (with the browser and case docks) and training (the docks step aside).
+    m_mainTabs = new QTabWidget(this);
+    m_mainTabs->setObjectName(QStringLiteral("mainTabs"));
+    m_mainTabs->setDocumentMode(true);
+    m_mainTabs->addTab(central, tr("Reading"));
+    m_training = new TrainingPanel(m_mainTabs);
+    m_mainTabs->addTab(m_training, tr("Training"));
+    setCentralWidget(m_mainTabs);
+    connect(m_mainTabs, &QTabWidget::currentChanged, this, &MainWindow::onWorkspaceChanged);
+    connect(m_training, &TrainingPanel::openSample, this, &MainWindow::openSample);
+    connect(m_training, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
 
     m_thumbs = new ThumbnailCache(this);
     m_tableModel = new ImageTableModel(this);
@@ -301,6 +312,11 @@ void MainWindow::buildActions()
     quit->setShortcut(QKeySequence::Quit);
 
     auto* view = menuBar()->addMenu(tr("&View"));
+    auto* toReading = view->addAction(tr("&Reading workspace"), this, [this] { showWorkspace(0); });
+    toReading->setShortcut(QKeySequence(QStringLiteral("Alt+1")));
+    auto* toTraining = view->addAction(tr("&Training workspace"), this, [this] { showWorkspace(1); });
+    toTraining->setShortcut(QKeySequence(QStringLiteral("Alt+2")));
+    view->addSeparator();
     m_layoutGroup = new QActionGroup(this);
     auto addLayout = [&](const QString& text, const QString& key, ReadingLayout l) {
         QAction* a = view->addAction(text);
@@ -510,7 +526,79 @@ void MainWindow::onDatasetOpened(DatasetPtr ds)
     if (m_proxy->rowCount() > 0)
         selectImage(m_proxy->index(0, 0).data(ImageIndexRole).toInt());
     m_table->setFocus();
+    m_training->setDataset(ds);
     emit datasetShown(ds);
+}
+
+void MainWindow::showWorkspace(int index)
+{
+    m_mainTabs->setCurrentIndex(index);
+}
+
+void MainWindow::onWorkspaceChanged(int index)
+{
+    // The browser, case and problems docks belong to reading; training gets the whole window. Their visibility is
+    // remembered and restored on the way back.
+    QList<QWidget*> docks;
+    for (auto* d : findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly))
+        docks << d;
+    for (auto* t : findChildren<QToolBar*>(QString(), Qt::FindDirectChildrenOnly))
+        docks << t;
+    if (index == 1) {
+        m_dockVisible.clear();
+        for (auto* d : docks) {
+            m_dockVisible.insert(d->objectName(), d->isVisible());
+            d->hide();
+        }
+    } else {
+        for (auto* d : docks)
+            d->setVisible(m_dockVisible.value(d->objectName(), d->objectName() != QLatin1String("problemsDock")));
+        m_dockVisible.clear();
+    }
+}
+
+void MainWindow::openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height)
+{
+    if (!m_ds) {
+        statusBar()->showMessage(tr("Open the dataset the run was trained on to see its samples."), 10000);
+        return;
+    }
+    int index = -1;
+    for (const auto& im : m_ds->images)
+        if (QString::fromStdString(im.key) == imageKey) {
+            index = im.index;
+            break;
+        }
+    if (index < 0) {
+        statusBar()->showMessage(imageKey.isEmpty() || imageKey.startsWith(QLatin1String("synth"))
+                ? tr("This sample comes from phantoms generated in memory; there is no image on disk to open.")
+                : tr("Image %1 is not in the open dataset (%2): open the dataset the run was trained on.")
+                      .arg(imageKey, m_controller->root()),
+            15000);
+        return;
+    }
+    showWorkspace(0);
+    const bool validAbn
+        = abnormality >= 0 && abnormality < int(m_ds->abnormalities.size()) && m_ds->abnormalities[size_t(abnormality)].image == index;
+    const QRectF rect(x - width, y - height, 3.0 * width, 3.0 * height); // the sample with its surroundings
+    auto zoom = [this, validAbn, abnormality, rect] {
+        if (validAbn) {
+            m_currentAbnormality = abnormality;
+            m_area->zoomToAbnormality(abnormality);
+        } else if (auto* v = m_area->activeView(); v && !rect.isEmpty()) {
+            v->zoomToImageRect(rect);
+        }
+    };
+    if (m_area->currentImage() == index) {
+        zoom();
+        return;
+    }
+    disconnect(m_pendingZoom);
+    m_pendingZoom = connect(m_area, &ReadingArea::allViewsLoaded, this, [this, zoom] {
+        disconnect(m_pendingZoom);
+        zoom();
+    });
+    selectImage(index);
 }
 
 void MainWindow::updateCount()

@@ -8,6 +8,7 @@
 #include "ui/datasetmodels.h"
 #include "ui/readingarea.h"
 
+#include <QHash>
 #include <QMainWindow>
 
 class QTableView;
@@ -19,6 +20,7 @@ class QProgressBar;
 class QPushButton;
 class QActionGroup;
 class QSlider;
+class QTabWidget;
 
 namespace ms::ui
 {
@@ -26,6 +28,7 @@ namespace ms::ui
 class CasePanel;
 class ProblemsPanel;
 class ThumbnailCache;
+class TrainingPanel;
 
 class MainWindow : public QMainWindow
 {
@@ -53,6 +56,12 @@ public:
     void stepPatient(int delta);
     void stepAbnormality(int delta);
     void setFilter(const BrowserFilter& f);
+    TrainingPanel* trainingPanel() const { return m_training; }
+    QTabWidget* workspaces() const { return m_mainTabs; }
+    // 0 reading, 1 training.
+    void showWorkspace(int index);
+    // Opens a training sample's image in the reading view at its lesion (from the training panel's gallery).
+    void openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
 
 signals:
     void datasetShown(ms::ui::DatasetPtr ds);
@@ -76,6 +85,7 @@ private:
     static void applyThemeByName(const QString& name);
     void shortcutsHelp();
     int proxyRowOf(int imageIndex) const;
+    void onWorkspaceChanged(int index);
 
     DatasetController* m_controller;
     DatasetPtr m_ds;
@@ -106,6 +116,10 @@ private:
     QAction* m_actInvert = nullptr;
     bool m_selecting = false;
     int m_currentAbnormality = -1;
+    QTabWidget* m_mainTabs = nullptr;
+    TrainingPanel* m_training = nullptr;
+    QHash<QString, bool> m_dockVisible;
+    QMetaObject::Connection m_pendingZoom;
 };
 
 } // namespace ms::ui

@@ -6,6 +6,9 @@
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
 #include "ui/theme.h"
+#include "ui/training/evalview.h"
+#include "ui/training/runcharts.h"
+#include "ui/training/trainingpanel.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -46,7 +49,14 @@ int main(int argc, char** argv)
     QCommandLineOption loupeOpt(QStringLiteral("loupe"), QStringLiteral("Start with the magnifier on (for screenshots)."));
     QCommandLineOption tabOpt(
         QStringLiteral("case-tab"), QStringLiteral("Case panel tab to show: 0 findings, 1 image, 2 tags."), QStringLiteral("n"));
-    cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt });
+    QCommandLineOption runOpt(QStringLiteral("open-run"),
+        QStringLiteral("Open the Training workspace on this run folder (one started here or by an engine elsewhere) and follow it."),
+        QStringLiteral("dir"));
+    QCommandLineOption compareOpt(QStringLiteral("compare-run"),
+        QStringLiteral("With --open-run: also show this run on the same axes (repeatable)."), QStringLiteral("dir"));
+    QCommandLineOption pageOpt(QStringLiteral("training-page"),
+        QStringLiteral("Training page to show: live, evaluation, runs or bench (for screenshots)."), QStringLiteral("page"));
+    cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt });
     cli.process(app);
 
     QSettings settings;
@@ -74,6 +84,33 @@ int main(int argc, char** argv)
         window.readingArea()->setLoupe(true);
     window.show();
 
+    const QString runDir = cli.value(runOpt);
+    if (!runDir.isEmpty()) {
+        if (!QFileInfo(runDir).isDir()) {
+            std::fprintf(stderr, "mammoscope: %s is not a folder\n", qPrintable(runDir));
+            return 2;
+        }
+        auto* panel = window.trainingPanel();
+        window.showWorkspace(1);
+        const QStringList compared = cli.values(compareOpt);
+        if (compared.isEmpty()) {
+            panel->openRun(QFileInfo(runDir).absoluteFilePath());
+        } else {
+            QStringList dirs = { QFileInfo(runDir).absoluteFilePath() };
+            for (const auto& c : compared)
+                dirs << QFileInfo(c).absoluteFilePath();
+            panel->openRun(dirs.first());
+            panel->compareRuns(dirs);
+        }
+        const QString page = cli.value(pageOpt);
+        const QStringList pages = { QStringLiteral("live"), QStringLiteral("evaluation"), QStringLiteral("runs"), QStringLiteral("bench") };
+        if (!page.isEmpty() && !pages.contains(page)) {
+            std::fprintf(stderr, "mammoscope: unknown training page '%s' (live, evaluation, runs, bench)\n", qPrintable(page));
+            return 2;
+        }
+        panel->showPage(page.isEmpty() ? 0 : int(pages.indexOf(page)));
+    }
+
     const QString screenshot = cli.value(shotOpt);
     const QString patient = cli.value(patientOpt), imageKey = cli.value(imageOpt);
     const int caseTab = cli.isSet(tabOpt) ? cli.value(tabOpt).toInt() : -1;
@@ -95,14 +132,32 @@ int main(int argc, char** argv)
             QTimer::singleShot(300, &window, [&window, screenshot] {
                 for (auto* v : window.readingArea()->views())
                     v->renderNow();
+                window.trainingPanel()->charts()->pollNow();
+                window.trainingPanel()->charts()->replotNow();
                 window.repaint();
                 const bool saved = window.grab().save(screenshot);
                 std::fprintf(stderr, "%s %s\n", saved ? "wrote" : "could not write", qPrintable(screenshot));
                 QApplication::exit(saved ? 0 : 1);
             });
         };
-        QObject::connect(window.readingArea(), &ReadingArea::allViewsLoaded, &window, shoot);
-        QObject::connect(&controller, &DatasetController::failed, &window, [](const QString& m) {
+        if (runDir.isEmpty()) {
+            QObject::connect(window.readingArea(), &ReadingArea::allViewsLoaded, &window, shoot);
+        } else {
+            // The training workspace: shoot once the dataset is open (or failed) and the gallery's images are in.
+            auto* poll = new QTimer(&window);
+            QObject::connect(poll, &QTimer::timeout, &window, [&window, &controller, poll, shoot] {
+                static int ticks = 0;
+                if (++ticks < 6 || controller.busy() || window.trainingPanel()->evalView()->isLoading())
+                    return;
+                poll->stop();
+                shoot();
+            });
+            poll->start(250);
+        }
+        QObject::connect(&controller, &DatasetController::failed, &window, [runDir](const QString& m) {
+            if (!runDir.isEmpty())
+                return; // the run is what the screenshot shows
+
             std::fprintf(stderr, "mammoscope: %s\n", qPrintable(m));
             QApplication::exit(1);
         });

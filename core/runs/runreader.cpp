@@ -23,6 +23,7 @@ void RunReader::clearSeries()
     m_evals.clear();
     m_pending.clear();
     m_offset = 0;
+    ++m_generation;
 }
 
 int RunReader::poll()

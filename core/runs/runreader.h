@@ -53,6 +53,9 @@ public:
     const Json& config() const { return m_config; }
     std::string state() const { return m_status["state"].string(); }
     int malformedLines() const { return m_malformed; }
+    // Incremented each time the file was rewritten and read again from the start (followers must drop what they
+    // drew: the lines after a resume's checkpoint are gone).
+    int generation() const { return m_generation; }
     int unknownVersionLines() const { return m_unknownVersion; }
 
 private:
@@ -69,6 +72,7 @@ private:
     std::vector<Json> m_evals;
     Json m_status, m_config;
     int m_malformed = 0, m_unknownVersion = 0;
+    int m_generation = 0;
 };
 
 } // namespace ms::runs

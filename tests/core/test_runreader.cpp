@@ -77,6 +77,7 @@ private slots:
                       "\n");
         r.poll();
         QCOMPARE(r.steps().size(), size_t(5));
+        const int gen = r.generation();
         // A resume keeps the lines up to its checkpoint (step 2) and appends from there.
         std::ofstream(m, std::ios::trunc) << R"({"type":"step","step":1,"loss":1,"v":1})"
                                              "\n"
@@ -85,6 +86,7 @@ private slots:
         r.poll();
         QCOMPARE(r.steps().size(), size_t(2));
         QCOMPARE(r.steps().back().step, 2L);
+        QCOMPARE(r.generation(), gen + 1); // followers learn that what they drew is gone
         // Replaced atomically by a longer file (rename): still read from its start.
         {
             std::ofstream t(m + ".tmp", std::ios::trunc);
@@ -96,6 +98,7 @@ private slots:
         r.poll();
         QCOMPARE(r.steps().size(), size_t(9));
         QCOMPARE(r.steps().front().step, 1L);
+        QCOMPARE(r.generation(), gen + 2);
     }
 };
 

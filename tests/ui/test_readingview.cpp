@@ -183,6 +183,9 @@ private slots:
         QTest::mouseDClick(v, Qt::LeftButton, {}, QPoint(50, 50));
         QCOMPARE(v->state().zoom, 1.0);
         QCOMPARE(v->state().pan, QPointF());
+        // Qt 6.4's mouseDClick leaves the left button down in QTest's state: release it, or the next move is a drag.
+        QTest::mouseRelease(v, Qt::LeftButton, {}, QPoint(50, 50));
+        QCOMPARE(QGuiApplication::mouseButtons(), Qt::NoButton);
     }
     void pixelValueInStatusBar()
     {
@@ -190,7 +193,7 @@ private slots:
         v->fit();
         const QPointF centre = v->geometry().toWidget({ v->view()->image->width / 2.0, v->view()->image->height / 2.0 });
         QTest::mouseMove(v, centre.toPoint());
-        QTRY_VERIFY(m_window->statusPixel()->text().contains(QStringLiteral("value")));
+        QTRY_VERIFY2(m_window->statusPixel()->text().contains(QStringLiteral("value")), qPrintable(m_window->statusPixel()->text()));
         QVERIFY(m_window->statusPixel()->text().contains(QStringLiteral("mm")));
     }
     void loupeDrawsMagnified()

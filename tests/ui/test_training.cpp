@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The training panel as a student uses it: the real engine (mammoscope-train) started on a tiny synthetic set on the
+// CPU, points arriving on the charts, stop, resume, the final metrics and the evaluation; a killed engine; run folders
+// written elsewhere and followed as they grow; malformed protocol lines; form validation; the gallery's way back to
+// the reading view.
+#include "core/common/json.h"
+#include "core/runs/runreader.h"
+#include "core/synthio/synthio.h"
+#include "ui/datasetcontroller.h"
+#include "ui/mainwindow.h"
+#include "ui/readingarea.h"
+#include "ui/training/benchview.h"
+#include "ui/training/engineprocess.h"
+#include "ui/training/evalview.h"
+#include "ui/training/runcharts.h"
+#include "ui/training/runhistory.h"
+#include "ui/training/trainingpanel.h"
+
+#include <QFile>
+#include <QLabel>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QtTest>
+#include <qcustomplot.h>
+
+#include <csignal>
+
+using namespace ms;
+using namespace ms::ui;
+
+namespace
+{
+
+void appendText(const QString& file, const QByteArray& text)
+{
+    QFile f(file);
+    QVERIFY(f.open(QIODevice::Append));
+    f.write(text);
+}
+
+QByteArray stepLine(long step, double epoch, double loss)
+{
+    return QStringLiteral("{\"v\":1,\"type\":\"step\",\"step\":%1,\"epoch\":%2,\"loss\":%3,\"lr\":0.001,\"images_per_s\":100,\"time\":1}\n")
+        .arg(step)
+        .arg(epoch)
+        .arg(loss)
+        .toUtf8();
+}
+
+QByteArray epochLine(int epoch, double trainAcc, double valAcc)
+{
+    return QStringLiteral("{\"v\":1,\"type\":\"epoch\",\"step\":%1,\"epoch\":%2,\"train_loss\":0.5,\"train_accuracy\":%3,\"val_loss\":0.7,"
+                          "\"val_accuracy\":%4,\"val_auc\":0.6,\"lr\":0.001,\"device_memory\":1048576,\"time\":2}\n")
+        .arg(epoch * 10)
+        .arg(epoch)
+        .arg(trainAcc)
+        .arg(valAcc)
+        .toUtf8();
+}
+
+QString stateOf(const QString& dir)
+{
+    runs::RunReader r(dir.toStdString());
+    r.poll();
+    return QString::fromStdString(r.state());
+}
+
+} // namespace
+
+class TestTraining : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+
+    TrainingForm tinyForm(const QString& name) const
+    {
+        TrainingForm f;
+        f.source = QStringLiteral("synthetic");
+        f.synthPatients = 24;
+        f.synthSeed = 5;
+        f.task = QStringLiteral("patches");
+        f.size = 48;
+        f.arch = QStringLiteral("compact");
+        f.epochs = 3;
+        f.batch = 16;
+        f.lr = 0.003;
+        f.threads = 2;
+        f.logEvery = 1;
+        f.name = name;
+        return f;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QCoreApplication::setOrganizationName(QStringLiteral("MammoScopeTest"));
+        QSettings().clear();
+        qputenv("MAMMOSCOPE_TRAIN", MS_TRAIN_PATH);
+        qputenv("MAMMOSCOPE_CLI", MS_CLI_PATH);
+        QVERIFY(QFileInfo(QString::fromLocal8Bit(MS_TRAIN_PATH)).isExecutable());
+    }
+
+    void validation_data()
+    {
+        QTest::addColumn<QString>("device");
+        QTest::addColumn<bool>("bf16");
+        QTest::addColumn<QString>("mode");
+        QTest::addColumn<int>("batch");
+        QTest::addColumn<QString>("expected"); // empty: the form can start
+        QTest::newRow("quick demo is valid") << "cpu" << false << "finetune" << 64 << "";
+        QTest::newRow("bf16 on the CPU") << "cpu" << true << "finetune" << 64 << "bf16";
+        QTest::newRow("feature extraction from scratch") << "cpu" << false << "feature-extraction" << 64 << "Feature extraction";
+        QTest::newRow("batch of one") << "cpu" << false << "finetune" << 1 << "Batch size 1";
+        QTest::newRow("no such GPU") << "cuda:3" << false << "finetune" << 64 << "No CUDA device";
+    }
+    void validation()
+    {
+        QFETCH(QString, device);
+        QFETCH(bool, bf16);
+        QFETCH(QString, mode);
+        QFETCH(int, batch);
+        QFETCH(QString, expected);
+        TrainingPanel panel;
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-validation")));
+        TrainingForm f = tinyForm(QString());
+        f.device = device;
+        f.bf16 = bf16;
+        f.mode = mode;
+        f.batch = batch;
+        panel.setForm(f);
+        const QStringList errors = panel.validationErrors();
+        if (expected.isEmpty()) {
+            QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
+            QVERIFY(panel.startButton()->isEnabled());
+        } else {
+            QVERIFY(!errors.isEmpty());
+            QVERIFY2(errors.join(QLatin1Char(' ')).contains(expected), qPrintable(errors.join(QLatin1Char('\n'))));
+            QVERIFY(!panel.startButton()->isEnabled());
+            QVERIFY(!panel.start()); // refused, with the reason in the status line
+            QVERIFY(panel.statusLabel()->text().contains(expected));
+        }
+    }
+
+    void presets()
+    {
+        TrainingPanel panel;
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-presets")));
+        QCOMPARE(TrainingPanel::presetNames().size(), 4);
+        panel.applyPreset(QStringLiteral("Quick CPU demo"));
+        QCOMPARE(panel.form().arch, QStringLiteral("compact"));
+        QCOMPARE(panel.form().device, QStringLiteral("cpu"));
+        QCOMPARE(panel.form().source, QStringLiteral("synthetic")); // no dataset open
+        QVERIFY(panel.validationErrors().isEmpty());
+        panel.applyPreset(QStringLiteral("Seed report: feature extraction"));
+        QCOMPARE(panel.form().mode, QStringLiteral("feature-extraction"));
+        QCOMPARE(panel.form().optimizer, QStringLiteral("adam"));
+        // No weights here: the form explains why it cannot start.
+        QVERIFY(panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("Feature extraction")));
+        panel.applyPreset(QStringLiteral("Full GPU"));
+        QVERIFY(panel.form().bf16);
+        QVERIFY(panel.form().device.startsWith(QStringLiteral("cuda")));
+        // On this CPU-only engine the GPU preset says so.
+        QVERIFY(panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("CUDA")));
+        const QStringList args = panel.trainArguments(tinyForm(QStringLiteral("x")), QStringLiteral("synth:12:5"), QStringLiteral("/r"));
+        QVERIFY(args.contains(QStringLiteral("--class-weights")));
+        QCOMPARE(args[args.indexOf(QStringLiteral("--log-every")) + 1], QStringLiteral("1"));
+        QVERIFY(!args.contains(QStringLiteral("--init"))); // from scratch
+        QCOMPARE(args[args.indexOf(QStringLiteral("--arch")) + 1], QStringLiteral("compact"));
+        QCOMPARE(args[args.indexOf(QStringLiteral("--data")) + 1], QStringLiteral("synth:12:5"));
+    }
+
+    // Malformed and partial lines: counted and skipped, never fatal; a partial line waits for its end.
+    void chartsProtocol()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("handmade"));
+        QDir().mkpath(dir);
+        const QString metrics = dir + QStringLiteral("/metrics.jsonl");
+        appendText(metrics, stepLine(1, 0.1, 2.0) + stepLine(2, 0.2, 1.8) + "{not json\n" + "{\"v\":99,\"type\":\"step\"}\n");
+        const QByteArray partial = stepLine(3, 0.3, 1.6);
+        appendText(metrics, partial.left(20));
+        RunCharts charts;
+        charts.setRuns({ dir });
+        QCOMPARE(charts.stepPointCount(), 2);
+        QCOMPARE(charts.reader()->malformedLines(), 1);
+        QCOMPARE(charts.reader()->unknownVersionLines(), 1);
+        appendText(metrics, partial.mid(20) + epochLine(1, 0.9, 0.4));
+        charts.pollNow();
+        charts.replotNow();
+        QCOMPARE(charts.stepPointCount(), 3);
+        QCOMPARE(charts.epochPointCount(), 1);
+        // Train and validation accuracy are both on the accuracy chart, and the gap is called what it is.
+        auto* acc = charts.plot(RunCharts::Accuracy);
+        QCOMPARE(acc->graph(0)->data()->at(0)->value, 0.9);
+        QCOMPARE(acc->graph(1)->data()->at(0)->value, 0.4);
+        QVERIFY(acc->graph(1)->channelFillGraph() == acc->graph(0));
+        // CSV export holds every point.
+        const QString csv = m_tmp.filePath(QStringLiteral("handmade.csv"));
+        QVERIFY(charts.saveCsv(csv));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll().count('\n'), 1 + 3 + 1);
+        QVERIFY(charts.savePng(m_tmp.filePath(QStringLiteral("handmade.png"))));
+        QVERIFY(charts.savePdf(m_tmp.filePath(QStringLiteral("handmade.pdf"))));
+        QVERIFY(QFileInfo(m_tmp.filePath(QStringLiteral("handmade.pdf"))).size() > 1000);
+    }
+
+    // A folder written by an engine elsewhere, attached and followed live as it grows.
+    void attachGrowingFolder()
+    {
+        TrainingPanel panel;
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-attach")));
+        const QString dir = m_tmp.filePath(QStringLiteral("elsewhere/run7"));
+        QDir().mkpath(dir);
+        appendText(dir + QStringLiteral("/config.json"),
+            R"({"v":1,"train":{"arch":"resnet18","mode":"finetune","epochs":3,"device":"cuda:0"},"task":"patches","device_name":"NVIDIA H100"})");
+        appendText(dir + QStringLiteral("/metrics.jsonl"), stepLine(1, 0.5, 1.0));
+        panel.history()->attach(dir);
+        QVERIFY(panel.history()->rowOf(dir) >= 0);
+        QCOMPARE(panel.history()->run(panel.history()->rowOf(dir)).device, QStringLiteral("NVIDIA H100"));
+        panel.openRun(dir);
+        QCOMPARE(panel.charts()->stepPointCount(), 1);
+        appendText(dir + QStringLiteral("/metrics.jsonl"), stepLine(2, 1.0, 0.8) + epochLine(1, 0.7, 0.6));
+        QTRY_COMPARE_WITH_TIMEOUT(panel.charts()->epochPointCount(), 1, 5000); // the live timer picked it up
+        QCOMPARE(panel.charts()->stepPointCount(), 2);
+        appendText(dir + QStringLiteral("/metrics.jsonl"), epochLine(2, 0.98, 0.38));
+        QTRY_COMPARE_WITH_TIMEOUT(panel.charts()->epochPointCount(), 2, 5000);
+        // Remembered across sessions.
+        RunHistoryModel again;
+        again.setRoot(m_tmp.filePath(QStringLiteral("runs-attach")));
+        QVERIFY(again.rowOf(dir) >= 0);
+        QString err;
+        QVERIFY(again.remove(again.rowOf(dir), &err)); // forgets, never deletes an attached folder
+        QVERIFY(QFileInfo::exists(dir + QStringLiteral("/metrics.jsonl")));
+    }
+
+    // The real engine: start, points arrive, stop (checkpoint), resume, finish, evaluate.
+    void startStopResume()
+    {
+        TrainingPanel panel;
+        panel.resize(1400, 900);
+        panel.show();
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs")));
+        TrainingForm f = tinyForm(QStringLiteral("tiny"));
+        f.epochs = 4;
+        panel.setForm(f);
+        QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
+        QSignalSpy ended(&panel, &TrainingPanel::runEnded);
+        QSignalSpy evaluated(&panel, &TrainingPanel::evaluationDone);
+        QTest::mouseClick(panel.startButton(), Qt::LeftButton);
+        const QString dir = panel.currentRun();
+        QVERIFY(dir.endsWith(QStringLiteral("/tiny")));
+        QVERIFY(panel.isBusy());
+        QVERIFY(!panel.startButton()->isEnabled());
+        QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->stepPointCount() > 0, 120000);
+        QVERIFY(panel.stopButton()->isEnabled());
+        QTest::mouseClick(panel.stopButton(), Qt::LeftButton);
+        QVERIFY(ended.wait(60000));
+        QCOMPARE(ended.last().at(1).toInt(), 0);
+        QCOMPARE(stateOf(dir), QStringLiteral("stopped"));
+        const int stepsAtStop = panel.charts()->stepPointCount();
+        QVERIFY(stepsAtStop > 0);
+        QVERIFY(panel.resumeButton()->isEnabled());
+
+        QTest::mouseClick(panel.resumeButton(), Qt::LeftButton);
+        QVERIFY(panel.isBusy());
+        QVERIFY(ended.wait(180000));
+        QCOMPARE(ended.last().at(1).toInt(), 0);
+        QCOMPARE(stateOf(dir), QStringLiteral("finished"));
+        panel.charts()->pollNow();
+        QCOMPARE(panel.charts()->epochPointCount(), 4);
+        QVERIFY(panel.charts()->stepPointCount() > stepsAtStop);
+        // Every epoch has a validation accuracy on the chart.
+        QCOMPARE(panel.charts()->plot(RunCharts::Accuracy)->graph(1)->dataCount(), 4);
+
+        // A finished run is evaluated on its test split by itself: confusion matrix, ROC and the gallery.
+        QVERIFY(evaluated.wait(120000));
+        QVERIFY(evaluated.last().at(1).toBool());
+        auto* ev = panel.evalView();
+        QVERIFY(!ev->predictions().isEmpty());
+        long total = 0;
+        for (const auto& row : ev->confusion())
+            for (long v : row)
+                total += v;
+        QCOMPARE(total, long(ev->predictions().size()));
+        QVERIFY(ev->rocPlot()->plottableCount() >= 2);
+        QTRY_VERIFY_WITH_TIMEOUT(!ev->isLoading(), 60000);
+        QVERIFY(ev->gallery()->count() > 0 || ev->predictions().size() > 0);
+        // The history lists it with its figures.
+        const int row = panel.history()->rowOf(dir);
+        QVERIFY(row >= 0);
+        QCOMPARE(panel.history()->run(row).epochsDone, 4);
+        QVERIFY(panel.history()->run(row).bestValAccuracy >= 0);
+        QVERIFY(panel.history()->run(row).durationS > 0);
+    }
+
+    // The engine killed mid-run: the panel reports it with the last log lines and stays usable.
+    void engineKilled()
+    {
+        TrainingPanel panel;
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-kill")));
+        TrainingForm f = tinyForm(QStringLiteral("victim"));
+        f.epochs = 50;
+        panel.setForm(f);
+        QSignalSpy ended(&panel, &TrainingPanel::runEnded);
+        QVERIFY(panel.start());
+        QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->stepPointCount() > 0, 120000);
+        QVERIFY(panel.engine()->pid() > 0);
+        ::kill(pid_t(panel.engine()->pid()), SIGKILL);
+        QVERIFY(ended.wait(30000));
+        QCOMPARE(ended.last().at(1).toInt(), -1);
+        QVERIFY2(panel.statusLabel()->text().contains(QStringLiteral("crashed")), qPrintable(panel.statusLabel()->text()));
+        QVERIFY(!panel.isBusy());
+        QVERIFY(panel.startButton()->isEnabled() || !panel.validationErrors().isEmpty());
+    }
+
+    void parseDeviceList()
+    {
+        const QByteArray json = R"({"torch":"2.11.0","devices":[{"id":"cpu","name":"Xeon","threads":16},
+            {"id":"cuda:0","name":"NVIDIA H200","memory":150000000000}]})";
+        QString torch;
+        const auto d = parseDevices(json, &torch);
+        QCOMPARE(torch, QStringLiteral("2.11.0"));
+        QCOMPARE(d.size(), 2);
+        QCOMPARE(d[1].id, QStringLiteral("cuda:0"));
+        QCOMPARE(d[1].memory, 150000000000LL);
+        QVERIFY(parseDevices("not json").isEmpty());
+        // The real engine's list, through the panel: the CPU is always there.
+        TrainingPanel panel;
+        QTRY_VERIFY_WITH_TIMEOUT(panel.findChild<QComboBox*>(QStringLiteral("device"))->itemText(0).contains(QStringLiteral("CPU")), 10000);
+    }
+
+    // The gallery's double-click opens the sample's image in the reading view at its lesion.
+    void openSampleInReadingView()
+    {
+        synthio::WriteOptions o;
+        o.patients = 3;
+        o.synth.seed = 8;
+        o.synth.width = 256;
+        o.synth.height = 416;
+        const QString root = m_tmp.filePath(QStringLiteral("ds"));
+        QVERIFY(synthio::writeDataset(root.toStdString(), o).ok());
+        DatasetController controller;
+        MainWindow window(&controller);
+        window.resize(1200, 800);
+        window.show();
+        QSignalSpy shown(&window, &MainWindow::datasetShown);
+        controller.open(root);
+        QVERIFY(shown.wait(60000));
+        const auto ds = controller.dataset();
+        QVERIFY(!ds->abnormalities.empty());
+        const auto& abn = ds->abnormalities.back();
+        const auto& img = ds->images[size_t(abn.image)];
+        window.showWorkspace(1);
+        QVERIFY(window.findChild<QDockWidget*>(QStringLiteral("browserDock"))->isHidden());
+        window.openSample(QString::fromStdString(img.key), int(ds->abnormalities.size()) - 1, 10, 10, 48, 48);
+        QCOMPARE(window.workspaces()->currentIndex(), 0);
+        QVERIFY(!window.findChild<QDockWidget*>(QStringLiteral("browserDock"))->isHidden());
+        QTRY_COMPARE_WITH_TIMEOUT(window.readingArea()->currentImage(), img.index, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(window.readingArea()->allLoaded(), 20000);
+        // An image that is not in the dataset: a message, no change.
+        window.openSample(QStringLiteral("NOT_THERE"), -1, 0, 0, 10, 10);
+        QCOMPARE(window.readingArea()->currentImage(), img.index);
+    }
+};
+
+QTEST_MAIN(TestTraining)
+#include "test_training.moc"

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/training/runcharts.h"
+
+#include "core/runs/runreader.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
+#include <QGridLayout>
+#include <QPdfWriter>
+#include <QTextStream>
+#include <QTimer>
+#include <QToolTip>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+namespace ms::ui
+{
+
+namespace
+{
+constexpr double kSmoothing = 0.9; // exponential moving average of the step loss, debiased
+const char* kTitles[] = { "Loss", "Accuracy (train vs validation)", "Validation AUC (malignant vs benign)", "Learning rate",
+    "Throughput (images/s)", "Device memory (MiB)" };
+const char* kYLabels[] = { "loss", "accuracy", "AUC", "learning rate", "images/s", "MiB" };
+} // namespace
+
+struct RunCharts::Series {
+    std::unique_ptr<runs::RunReader> reader;
+    QString name;
+    QColor color;
+    size_t stepsShown = 0, epochsShown = 0;
+    int generation = 0;
+    double ema = 0, emaWeight = 0;
+    QCPGraph *stepRaw = nullptr, *stepSmooth = nullptr, *trainLoss = nullptr, *valLoss = nullptr;
+    QCPGraph *trainAcc = nullptr, *valAcc = nullptr, *valAuc = nullptr, *lr = nullptr, *ips = nullptr, *mem = nullptr;
+};
+
+QColor RunCharts::runColor(int i)
+{
+    static const QColor colors[] = { QColor(0x4e, 0x9a, 0xf1), QColor(0xf0, 0x8c, 0x2e), QColor(0x3c, 0xb3, 0x71), QColor(0xd6, 0x4b, 0x8a),
+        QColor(0x9b, 0x7b, 0xe0), QColor(0xc9, 0xb0, 0x2a), QColor(0x2a, 0xb7, 0xc9), QColor(0xe0, 0x5a, 0x4f) };
+    return colors[i % 8];
+}
+
+RunCharts::RunCharts(QWidget* parent) : QWidget(parent), m_timer(new QTimer(this))
+{
+    buildPlots();
+    m_timer->setInterval(100); // 10 Hz at most
+    connect(m_timer, &QTimer::timeout, this, [this] {
+        pollNow();
+        replotNow();
+    });
+}
+
+RunCharts::~RunCharts() = default;
+
+void RunCharts::buildPlots()
+{
+    auto* grid = new QGridLayout(this);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setSpacing(4);
+    const QPalette pal = palette();
+    const QColor bg = pal.color(QPalette::Base), fg = pal.color(QPalette::Text);
+    QColor gridColor = fg;
+    gridColor.setAlpha(40);
+    for (int c = 0; c < ChartCount; ++c) {
+        auto* p = new QCustomPlot(this);
+        p->setObjectName(QStringLiteral("chart%1").arg(c));
+        p->setMinimumSize(260, 170);
+        p->setBackground(bg);
+        p->setNoAntialiasingOnDrag(true);
+        p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
+        p->plotLayout()->insertRow(0);
+        auto* title = new QCPTextElement(p, tr(kTitles[c]), QFont(font().family(), font().pointSize(), QFont::Bold));
+        title->setTextColor(fg);
+        p->plotLayout()->addElement(0, 0, title);
+        for (QCPAxis* ax : { p->xAxis, p->yAxis, p->yAxis2 }) {
+            ax->setBasePen(QPen(fg));
+            ax->setTickPen(QPen(fg));
+            ax->setSubTickPen(QPen(fg));
+            ax->setTickLabelColor(fg);
+            ax->setLabelColor(fg);
+            ax->grid()->setPen(QPen(gridColor, 1, Qt::DotLine));
+        }
+        p->xAxis->setLabel(tr("epoch"));
+        p->yAxis->setLabel(tr(kYLabels[c]));
+        if (c == Accuracy || c == Auc)
+            p->yAxis->setRange(0, 1);
+        if (c == LearningRate)
+            p->yAxis->setNumberFormat(QStringLiteral("g"));
+        p->legend->setVisible(c == Loss || c == Accuracy);
+        p->legend->setBrush(QColor(bg.red(), bg.green(), bg.blue(), 200));
+        p->legend->setTextColor(fg);
+        p->legend->setBorderPen(QPen(gridColor));
+        p->legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 1)));
+        p->axisRect()->insetLayout()->setInsetAlignment(
+            0, c == Loss ? (Qt::AlignTop | Qt::AlignRight) : (Qt::AlignBottom | Qt::AlignRight));
+        // The user zoomed or panned: stop following; a double-click follows again.
+        connect(p, &QCustomPlot::mousePress, this, [this, c] { m_userZoomed[c] = true; });
+        connect(p, &QCustomPlot::mouseWheel, this, [this, c] { m_userZoomed[c] = true; });
+        connect(p, &QCustomPlot::mouseDoubleClick, this, [this, c] {
+            m_userZoomed[c] = false;
+            autoscale(c);
+            m_plots[c]->replot();
+        });
+        connect(p, &QCustomPlot::mouseMove, this, [this, c](QMouseEvent* e) { showHover(c, e->pos()); });
+        m_plots[c] = p;
+        grid->addWidget(p, c / 2, c % 2);
+    }
+    m_gapLabel = new QCPItemText(m_plots[Accuracy]);
+    m_gapLabel->position->setType(QCPItemPosition::ptAxisRectRatio);
+    m_gapLabel->position->setCoords(0.02, 0.04);
+    m_gapLabel->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
+    m_gapLabel->setColor(QColor(0xe0, 0x5a, 0x4f));
+    m_gapLabel->setFont(QFont(font().family(), font().pointSize(), QFont::Bold));
+    m_gapLabel->setText(QString());
+}
+
+void RunCharts::clearGraphs()
+{
+    for (auto* p : m_plots)
+        p->clearGraphs();
+    m_series.clear();
+}
+
+void RunCharts::setRuns(const QStringList& dirs, const QStringList& names)
+{
+    clearGraphs();
+    const bool single = dirs.size() == 1;
+    for (int i = 0; i < dirs.size(); ++i) {
+        auto s = std::make_unique<Series>();
+        s->reader = std::make_unique<runs::RunReader>(dirs[i].toStdString());
+        s->name = i < names.size() ? names[i] : QFileInfo(dirs[i]).fileName();
+        s->color = runColor(i);
+        addSeriesGraphs(*s, i, single);
+        m_series.push_back(std::move(s));
+    }
+    for (int c = 0; c < ChartCount; ++c) {
+        m_userZoomed[c] = false;
+        m_dirty[c] = true;
+        m_plots[c]->legend->setVisible(c == Loss || c == Accuracy || (!single && !dirs.isEmpty()));
+    }
+    m_gapLabel->setText(QString());
+    pollNow();
+    replotNow();
+}
+
+QStringList RunCharts::runs() const
+{
+    QStringList out;
+    for (const auto& s : m_series)
+        out << QString::fromStdString(s->reader->dir().string());
+    return out;
+}
+
+const runs::RunReader* RunCharts::reader(int i) const
+{
+    return i >= 0 && i < int(m_series.size()) ? m_series[size_t(i)]->reader.get() : nullptr;
+}
+
+int RunCharts::stepPointCount(int run) const
+{
+    return run < int(m_series.size()) && m_series[size_t(run)]->stepRaw ? m_series[size_t(run)]->stepRaw->dataCount() : 0;
+}
+
+int RunCharts::epochPointCount(int run) const
+{
+    return run < int(m_series.size()) ? m_series[size_t(run)]->trainAcc->dataCount() : 0;
+}
+
+void RunCharts::addSeriesGraphs(Series& s, int index, bool single)
+{
+    (void)index;
+    const QColor trainC = single ? runColor(0) : s.color, valC = single ? runColor(1) : s.color;
+    const QString pre = single ? QString() : s.name + QStringLiteral(": ");
+    auto graph = [](QCustomPlot* p, const QColor& c, const QString& name, Qt::PenStyle style = Qt::SolidLine, double width = 2,
+                     bool dots = false, bool right = false) {
+        QCPGraph* g = p->addGraph(p->xAxis, right ? p->yAxis2 : p->yAxis);
+        g->setPen(QPen(c, width, style));
+        g->setName(name);
+        if (dots)
+            g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, c, 5));
+        return g;
+    };
+    QColor raw = trainC;
+    raw.setAlpha(single ? 70 : 40);
+    // Raw step loss only for one run: for several runs the smoothed lines are what one compares.
+    s.stepRaw = graph(m_plots[Loss], raw, pre + tr("step loss"), Qt::SolidLine, 1);
+    if (!single)
+        s.stepRaw->removeFromLegend();
+    s.stepSmooth = graph(m_plots[Loss], trainC, pre + tr("step loss, smoothed"), Qt::SolidLine, single ? 2 : 1.5);
+    s.trainLoss = graph(m_plots[Loss], trainC.darker(130), pre + tr("train loss (epoch)"), Qt::DashLine, 1.5, true);
+    s.valLoss = graph(m_plots[Loss], valC, pre + tr("validation loss"), single ? Qt::SolidLine : Qt::DotLine, 2, true);
+    if (!single) {
+        s.trainLoss->removeFromLegend();
+        s.stepSmooth->removeFromLegend();
+    }
+    s.trainAcc = graph(m_plots[Accuracy], trainC, pre + tr("train"), single ? Qt::SolidLine : Qt::DashLine, 2, true);
+    s.valAcc = graph(m_plots[Accuracy], valC, pre + tr("validation"), Qt::SolidLine, 2, true);
+    if (single) {
+        // The generalisation gap, filled: what the seed's 98 % train vs 38 % validation looked like.
+        s.valAcc->setChannelFillGraph(s.trainAcc);
+        s.valAcc->setBrush(QColor(0xe0, 0x5a, 0x4f, 60));
+    }
+    s.valAuc = graph(m_plots[Auc], valC, s.name, Qt::SolidLine, 2, true);
+    s.lr = graph(m_plots[LearningRate], trainC, s.name);
+    s.ips = graph(m_plots[Throughput], trainC, s.name, Qt::SolidLine, 1.5);
+    s.mem = graph(m_plots[Memory], trainC, s.name, Qt::SolidLine, 2, true);
+}
+
+void RunCharts::feed(Series& s)
+{
+    const auto& steps = s.reader->steps();
+    const auto& epochs = s.reader->epochs();
+    if (s.reader->generation() != s.generation || steps.size() < s.stepsShown || epochs.size() < s.epochsShown) {
+        s.generation = s.reader->generation();
+        // The folder was rewritten (a resume drops what came after its checkpoint): start over.
+        for (QCPGraph* g : { s.stepRaw, s.stepSmooth, s.trainLoss, s.valLoss, s.trainAcc, s.valAcc, s.valAuc, s.lr, s.ips, s.mem })
+            g->data()->clear();
+        s.stepsShown = s.epochsShown = 0;
+        s.ema = s.emaWeight = 0;
+        for (bool& d : m_dirty)
+            d = true;
+    }
+    if (steps.size() > s.stepsShown) {
+        const size_t n = steps.size() - s.stepsShown;
+        QVector<double> x(qsizetype(n), 0), loss(qsizetype(n), 0), smooth(qsizetype(n), 0), lr(qsizetype(n), 0), ips(qsizetype(n), 0);
+        for (size_t i = 0; i < n; ++i) {
+            const auto& p = steps[s.stepsShown + i];
+            x[qsizetype(i)] = p.epoch;
+            loss[qsizetype(i)] = std::isfinite(p.loss) ? p.loss : qQNaN();
+            if (std::isfinite(p.loss)) {
+                s.ema = kSmoothing * s.ema + (1 - kSmoothing) * p.loss;
+                s.emaWeight = kSmoothing * s.emaWeight + (1 - kSmoothing);
+            }
+            smooth[qsizetype(i)] = s.emaWeight > 0 ? s.ema / s.emaWeight : qQNaN();
+            lr[qsizetype(i)] = p.lr;
+            ips[qsizetype(i)] = p.imagesPerS;
+        }
+        s.stepRaw->addData(x, loss, true);
+        s.stepSmooth->addData(x, smooth, true);
+        s.lr->addData(x, lr, true);
+        s.ips->addData(x, ips, true);
+        s.stepsShown = steps.size();
+        m_dirty[Loss] = m_dirty[LearningRate] = m_dirty[Throughput] = true;
+    }
+    for (; s.epochsShown < epochs.size(); ++s.epochsShown) {
+        const auto& e = epochs[s.epochsShown];
+        const double x = e.epoch;
+        s.trainLoss->addData(x, e.trainLoss);
+        s.trainAcc->addData(x, e.trainAccuracy);
+        if (e.valLoss >= 0)
+            s.valLoss->addData(x, e.valLoss);
+        if (e.valAccuracy >= 0)
+            s.valAcc->addData(x, e.valAccuracy);
+        if (e.valAuc >= 0)
+            s.valAuc->addData(x, e.valAuc);
+        s.mem->addData(x, double(e.deviceMemory) / (1024.0 * 1024.0));
+        for (bool& d : m_dirty)
+            d = true;
+    }
+}
+
+void RunCharts::pollNow()
+{
+    bool any = false;
+    for (auto& s : m_series) {
+        const size_t before = s->reader->steps().size() + s->reader->epochs().size() + s->reader->events().size();
+        const int lines = s->reader->poll();
+        const size_t after = s->reader->steps().size() + s->reader->epochs().size() + s->reader->events().size();
+        if (lines > 0 || before != after || s->stepsShown != s->reader->steps().size() || s->epochsShown != s->reader->epochs().size()) {
+            feed(*s);
+            any = true;
+        }
+    }
+    if (any) {
+        updateGap();
+        emit updated();
+    }
+}
+
+void RunCharts::updateGap()
+{
+    if (m_series.size() != 1) {
+        m_gapLabel->setText(QString());
+        return;
+    }
+    const auto& ep = m_series[0]->reader->epochs();
+    if (ep.empty() || ep.back().valAccuracy < 0) {
+        m_gapLabel->setText(QString());
+        return;
+    }
+    const auto& e = ep.back();
+    const double gap = e.trainAccuracy - e.valAccuracy;
+    m_gapLabel->setText(gap > 0.1
+            ? tr("gap %1 (train %2, val %3): overfitting").arg(gap, 0, 'f', 2).arg(e.trainAccuracy, 0, 'f', 2).arg(e.valAccuracy, 0, 'f', 2)
+            : tr("gap %1").arg(gap, 0, 'f', 2));
+    m_gapLabel->setColor(gap > 0.1 ? QColor(0xe0, 0x5a, 0x4f) : palette().color(QPalette::Text));
+}
+
+void RunCharts::autoscale(int c)
+{
+    QCustomPlot* p = m_plots[c];
+    bool found = false;
+    QCPRange keys, values;
+    for (int i = 0; i < p->graphCount(); ++i) {
+        bool ok = false;
+        const QCPRange k = p->graph(i)->getKeyRange(ok);
+        if (!ok)
+            continue;
+        bool okv = false;
+        const QCPRange v = p->graph(i)->getValueRange(okv);
+        keys = found ? QCPRange(std::min(keys.lower, k.lower), std::max(keys.upper, k.upper)) : k;
+        if (okv)
+            values = found ? QCPRange(std::min(values.lower, v.lower), std::max(values.upper, v.upper)) : v;
+        found = true;
+    }
+    if (!found)
+        return;
+    p->xAxis->setRange(std::min(0.0, keys.lower), std::max(keys.upper, 1.0));
+    if (c == Accuracy || c == Auc) {
+        p->yAxis->setRange(0, 1.02);
+    } else {
+        const double lo = (c == Loss || c == Throughput || c == Memory || c == LearningRate) ? 0.0 : values.lower;
+        const double hi = values.upper > lo ? values.upper : lo + 1;
+        p->yAxis->setRange(lo, hi + 0.06 * (hi - lo));
+    }
+}
+
+void RunCharts::replotNow()
+{
+    for (int c = 0; c < ChartCount; ++c) {
+        if (!m_dirty[c])
+            continue;
+        m_dirty[c] = false;
+        if (!m_userZoomed[c])
+            autoscale(c);
+        QElapsedTimer t;
+        t.start();
+        m_plots[c]->replot(QCustomPlot::rpImmediateRefresh);
+        m_maxReplotMs = std::max(m_maxReplotMs, double(t.nsecsElapsed()) / 1e6);
+        ++m_replots;
+    }
+}
+
+void RunCharts::setLive(bool on)
+{
+    if (on)
+        m_timer->start();
+    else
+        m_timer->stop();
+}
+
+void RunCharts::showHover(int c, const QPoint& pos)
+{
+    QCustomPlot* p = m_plots[c];
+    double best = 15.0; // pixels
+    QString text;
+    for (int i = 0; i < p->graphCount(); ++i) {
+        QCPGraph* g = p->graph(i);
+        if (g->dataCount() == 0)
+            continue;
+        const double key = g->keyAxis()->pixelToCoord(pos.x());
+        auto it = g->data()->findBegin(key, true);
+        for (int k = 0; k < 2 && it != g->data()->constEnd(); ++k, ++it) {
+            if (std::isnan(it->value))
+                continue;
+            const QPointF px = g->coordsToPixels(it->key, it->value);
+            const double d = std::hypot(px.x() - pos.x(), px.y() - pos.y());
+            if (d < best) {
+                best = d;
+                text = QStringLiteral("%1\nepoch %2: %3").arg(g->name()).arg(it->key, 0, 'f', 2).arg(it->value, 0, 'g', 4);
+            }
+        }
+    }
+    if (text.isEmpty())
+        QToolTip::hideText();
+    else
+        QToolTip::showText(p->mapToGlobal(pos), text, p);
+}
+
+bool RunCharts::savePng(const QString& file, int width, int height)
+{
+    // One image of all the charts, as laid out.
+    const QPixmap pm = grab();
+    if (width > 0 && height > 0)
+        return pm.scaled(width, height, Qt::KeepAspectRatio, Qt::SmoothTransformation).save(file, "PNG");
+    return pm.save(file, "PNG");
+}
+
+bool RunCharts::savePdf(const QString& file)
+{
+    // One landscape page, the six charts as vector graphics in the on-screen grid.
+    QPdfWriter pdf(file);
+    pdf.setPageSize(QPageSize(QPageSize::A4));
+    pdf.setPageOrientation(QPageLayout::Landscape);
+    pdf.setResolution(96);
+    pdf.setCreator(QStringLiteral("MammoScope"));
+    pdf.setTitle(tr("Training run"));
+    QCPPainter painter;
+    if (!painter.begin(&pdf))
+        return false;
+    const QRect page = pdf.pageLayout().paintRectPixels(pdf.resolution());
+    const int w = page.width() / 2, h = page.height() / 3;
+    for (int c = 0; c < ChartCount; ++c) {
+        painter.save();
+        painter.translate((c % 2) * w, (c / 2) * h);
+        m_plots[c]->toPainter(&painter, w, h);
+        painter.restore();
+    }
+    painter.end();
+    return QFileInfo(file).size() > 0;
+}
+
+bool RunCharts::saveCsv(const QString& file, QString* error) const
+{
+    QFile f(file);
+    if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate | QIODevice::Text)) {
+        if (error)
+            *error = tr("cannot write %1: %2").arg(file, f.errorString());
+        return false;
+    }
+    QTextStream out(&f);
+    out << "run,kind,step,epoch,loss,lr,images_per_s,train_loss,train_accuracy,val_loss,val_accuracy,val_auc,device_memory\n";
+    const auto num = [](double v) { return v < 0 || !std::isfinite(v) ? QString() : QString::number(v, 'g', 8); };
+    for (const auto& s : m_series) {
+        const QString run = QString(s->name).replace(QLatin1Char(','), QLatin1Char('_'));
+        for (const auto& p : s->reader->steps())
+            out << run << ",step," << p.step << ',' << p.epoch << ',' << num(p.loss) << ',' << num(p.lr) << ',' << num(p.imagesPerS)
+                << ",,,,,,\n";
+        for (const auto& e : s->reader->epochs())
+            out << run << ",epoch," << e.step << ',' << e.epoch << ",," << num(e.lr) << ",," << num(e.trainLoss) << ','
+                << num(e.trainAccuracy) << ',' << num(e.valLoss) << ',' << num(e.valAccuracy) << ',' << num(e.valAuc) << ','
+                << e.deviceMemory << "\n";
+    }
+    return f.error() == QFile::NoError;
+}
+
+} // namespace ms::ui

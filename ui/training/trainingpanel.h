@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The Training tab: a configuration form with presets (validated before Start), the engine launched in its own
+// process (mammoscope-train through QProcess; the open dataset is prepared to shards first when they are not
+// current), live charts, evaluation (confusion matrix, ROC, gallery), the run history with comparison, and the CPU vs
+// GPU benchmark. Stop asks the engine to checkpoint and exit, Kill ends it after a grace period, Resume continues a
+// stopped or crashed run. The engine can crash; the app and its state cannot crash with it.
+#pragma once
+
+#include "ui/datasetcontroller.h"
+#include "ui/training/benchview.h"
+
+#include <QWidget>
+
+class QComboBox;
+class QSpinBox;
+class QDoubleSpinBox;
+class QCheckBox;
+class QLineEdit;
+class QPushButton;
+class QLabel;
+class QProgressBar;
+class QPlainTextEdit;
+class QTabWidget;
+class QTableView;
+class QSortFilterProxyModel;
+
+namespace ms::ui
+{
+
+class EngineProcess;
+class RunCharts;
+class EvalView;
+class RunHistoryModel;
+
+struct TrainingForm {
+    QString source = QStringLiteral("dataset"); // dataset | synthetic | shards
+    int synthPatients = 150, synthSeed = 7;
+    QString shardsDir;
+    QString task = QStringLiteral("patches");
+    int size = 96;
+    QString arch = QStringLiteral("compact");
+    QString init; // empty: from scratch
+    QString mode = QStringLiteral("finetune");
+    double backboneLrMult = 1.0;
+    int epochs = 10, batch = 64;
+    double lr = 0.003;
+    QString optimizer = QStringLiteral("adam"), schedule = QStringLiteral("cosine");
+    double warmup = 0, weightDecay = 1e-4;
+    QString augment = QStringLiteral("default");
+    bool classWeights = true;
+    int earlyStop = 0;
+    QString device = QStringLiteral("cpu");
+    bool bf16 = false, channelsLast = false;
+    int seed = 1, threads = 0;
+    int logEvery = 0; // steps between step lines; 0: the engine's default (a point every 10 steps)
+    QString name;
+};
+
+class TrainingPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    explicit TrainingPanel(QWidget* parent = nullptr);
+    ~TrainingPanel() override;
+
+    void setDataset(DatasetPtr ds);
+    // Where new runs go (default: the app's data folder / runs).
+    void setRunsRoot(const QString& dir);
+    QString runsRoot() const;
+
+    static QStringList presetNames();
+    void applyPreset(const QString& name);
+    TrainingForm form() const;
+    void setForm(const TrainingForm& f);
+    // Problems that keep Start disabled (empty when the form can start), and warnings that do not.
+    QStringList validationErrors() const;
+    QStringList validationWarnings() const;
+    // The engine arguments for the form and a run folder (public for tests and for the README).
+    QStringList trainArguments(const TrainingForm& f, const QString& dataSpec, const QString& runDir) const;
+
+    // Shows a run folder (one started here, elsewhere, or finished long ago) and follows it.
+    void openRun(const QString& dir);
+    // Several runs on the same axes (the first one's evaluation stays on the Evaluation page).
+    void compareRuns(const QStringList& dirs);
+    QString currentRun() const { return m_currentRun; }
+    bool start();
+    void stop();
+    void kill();
+    bool resume(const QString& dir);
+    void evaluate(const QString& split = QStringLiteral("test"));
+    bool isBusy() const;
+    void setDevices(const QList<DeviceInfo>& devices);
+    void showPage(int page); // 0 live, 1 evaluation, 2 runs, 3 CPU vs GPU
+
+    RunCharts* charts() const { return m_charts; }
+    EvalView* evalView() const { return m_eval; }
+    BenchView* benchView() const { return m_bench; }
+    RunHistoryModel* history() const { return m_history; }
+    QTableView* historyView() const { return m_historyView; }
+    EngineProcess* engine() const { return m_engine; }
+    QLabel* statusLabel() const { return m_status; }
+    QPlainTextEdit* logView() const { return m_log; }
+    QPushButton* startButton() const { return m_start; }
+    QPushButton* stopButton() const { return m_stop; }
+    QPushButton* resumeButton() const { return m_resume; }
+
+signals:
+    void runStarted(const QString& dir);
+    void runEnded(const QString& dir, int exitCode, const QString& message);
+    void evaluationDone(const QString& dir, bool ok);
+    void openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
+    void message(const QString& text);
+
+private:
+    QWidget* buildForm();
+    QWidget* buildLive();
+    QWidget* buildRuns();
+    void updateValidation();
+    void updateButtons();
+    void updateInitChoices();
+    void setStatus(const QString& text, bool error = false);
+    void appendLog(const QString& line);
+    void launchTraining(const QString& dataSpec);
+    void onEngineFinished(int code, const QString& message);
+    void onChartsUpdated();
+    void queryDevices();
+    QString shardsDirFor(const TrainingForm& f) const;
+    bool shardsCurrent(const QString& dir, const TrainingForm& f) const;
+    void writeShardsStamp(const QString& dir, const TrainingForm& f) const;
+    QString uniqueRunDir(const QString& name) const;
+
+    DatasetPtr m_ds;
+    QString m_runsRoot;
+    QString m_currentRun;
+    enum class Job { None, Prepare, Train, Eval, Devices } m_job = Job::None;
+    TrainingForm m_pending;
+    QString m_pendingRunDir;
+    EngineProcess* m_engine;
+    QList<DeviceInfo> m_devices;
+
+    // form
+    QComboBox* m_preset;
+    QComboBox* m_source;
+    QSpinBox *m_synthPatients, *m_synthSeed;
+    QLineEdit* m_shardsDir;
+    QComboBox *m_task, *m_arch, *m_init, *m_mode, *m_optimizer, *m_schedule, *m_augment, *m_device;
+    QSpinBox *m_size, *m_epochs, *m_batch, *m_earlyStop, *m_seed, *m_threads;
+    QDoubleSpinBox *m_lr, *m_backboneMult, *m_warmup, *m_weightDecay;
+    QCheckBox *m_classWeights, *m_bf16, *m_channelsLast;
+    QLineEdit* m_name;
+    QLabel* m_validation;
+    QPushButton *m_start, *m_stop, *m_kill, *m_resume;
+
+    // pages
+    QTabWidget* m_pages;
+    QLabel* m_status;
+    QLabel* m_runTitle;
+    QProgressBar* m_progress;
+    QPlainTextEdit* m_log;
+    RunCharts* m_charts;
+    EvalView* m_eval;
+    BenchView* m_bench;
+    RunHistoryModel* m_history;
+    QSortFilterProxyModel* m_historyProxy;
+    QTableView* m_historyView;
+    int m_evalSeen = -1;
+    int m_logEvery = 0;
+};
+
+} // namespace ms::ui
