@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// mammoscope-bench: the reading view's figures, measured on this machine (run offscreen).
+// mammoscope-bench: the reading view's figures, measured on this machine (run offscreen); --training: the training
+// panel's (training_bench.cpp).
 #include "core/dicom/dicom.h"
 #include "core/imageio/imageio.h"
 #include "core/synth/phantom.h"
@@ -8,6 +9,7 @@
 #include "ui/imageview.h"
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
+#include "ui/training/engineprocess.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
@@ -45,11 +47,15 @@ double median(std::vector<double> v)
 
 } // namespace
 
+int trainingBench(const QString& enginePath);
+
 int main(int argc, char** argv)
 {
     qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("MammoScopeBench"));
+    if (argc > 1 && QByteArray(argv[1]) == "--training")
+        return trainingBench(ms::ui::findTool(QStringLiteral("mammoscope-train")));
     QTemporaryDir tmp;
     const fs::path root = tmp.path().toStdString();
     std::printf("MammoScope viewer bench (%u hardware threads)\n", std::thread::hardware_concurrency());

@@ -132,6 +132,7 @@ int main(int argc, char** argv)
             QTimer::singleShot(300, &window, [&window, screenshot] {
                 for (auto* v : window.readingArea()->views())
                     v->renderNow();
+                window.trainingPanel()->charts()->setQueuedReplots(false);
                 window.trainingPanel()->charts()->pollNow();
                 window.trainingPanel()->charts()->replotNow();
                 window.repaint();

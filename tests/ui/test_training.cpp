@@ -4,6 +4,7 @@
 // written elsewhere and followed as they grow; malformed protocol lines; form validation; the gallery's way back to
 // the reading view.
 #include "core/common/json.h"
+#include "core/dataset/dataset.h"
 #include "core/runs/runreader.h"
 #include "core/synthio/synthio.h"
 #include "ui/datasetcontroller.h"
@@ -311,6 +312,51 @@ private slots:
         QVERIFY2(panel.statusLabel()->text().contains(QStringLiteral("crashed")), qPrintable(panel.statusLabel()->text()));
         QVERIFY(!panel.isBusy());
         QVERIFY(panel.startButton()->isEnabled() || !panel.validationErrors().isEmpty());
+    }
+
+    // The open dataset: prepared to shards once (progress shown), reused when current.
+    void prepareOnceThenReuse()
+    {
+        synthio::WriteOptions o;
+        o.patients = 24;
+        o.synth.seed = 12;
+        o.synth.width = 256;
+        o.synth.height = 416;
+        const QString root = m_tmp.filePath(QStringLiteral("prep-ds"));
+        QVERIFY(synthio::writeDataset(root.toStdString(), o).ok());
+        auto opened = dataset::open(root.toStdString(), {});
+        QVERIFY(opened.ok());
+        auto ds = std::make_shared<const dataset::Dataset>(std::move(*opened));
+        TrainingPanel panel;
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-prep")));
+        panel.setDataset(ds);
+        TrainingForm f = tinyForm(QStringLiteral("prep1"));
+        f.source = QStringLiteral("dataset");
+        f.epochs = 1;
+        panel.setForm(f);
+        QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
+        QSignalSpy started(&panel, &TrainingPanel::runStarted);
+        QSignalSpy ended(&panel, &TrainingPanel::runEnded);
+        QVERIFY(panel.start());
+        QVERIFY(panel.statusLabel()->text().contains(QStringLiteral("Preparing")));
+        QVERIFY(started.wait(120000)); // prepared, then the engine started
+        QVERIFY(ended.wait(300000));
+        QCOMPARE(ended.last().at(1).toInt(), 0);
+        runs::RunReader r(panel.currentRun().toStdString());
+        r.poll();
+        const QString data = QString::fromStdString(r.config()["train"]["data"].string());
+        QVERIFY(QFileInfo::exists(data + QStringLiteral("/dataset.json")));
+        QVERIFY(!data.startsWith(root)); // shards live in the cache, never in the dataset
+        QVERIFY(panel.logView()->toPlainText().contains(QStringLiteral("preparing")));
+        // Engine busy with the automatic evaluation; wait for it, then start again: the shards are current.
+        QTRY_VERIFY_WITH_TIMEOUT(!panel.isBusy(), 120000);
+        f.name = QStringLiteral("prep2");
+        panel.setForm(f);
+        QVERIFY(panel.start());
+        QVERIFY(panel.logView()->toPlainText().contains(QStringLiteral("Shards are current")));
+        QVERIFY(ended.wait(300000));
+        QCOMPARE(ended.last().at(1).toInt(), 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!panel.isBusy(), 120000);
     }
 
     void parseDeviceList()

@@ -47,7 +47,7 @@ QColor RunCharts::runColor(int i)
 RunCharts::RunCharts(QWidget* parent) : QWidget(parent), m_timer(new QTimer(this))
 {
     buildPlots();
-    m_timer->setInterval(100); // 10 Hz at most
+    m_timer->setInterval(200); // 5 Hz: smooth to the eye, and little CPU taken from an engine on the same cores
     connect(m_timer, &QTimer::timeout, this, [this] {
         pollNow();
         replotNow();
@@ -106,6 +106,10 @@ void RunCharts::buildPlots()
             m_plots[c]->replot();
         });
         connect(p, &QCustomPlot::mouseMove, this, [this, c](QMouseEvent* e) { showHover(c, e->pos()); });
+        connect(p, &QCustomPlot::afterReplot, this, [this, p] {
+            m_maxReplotMs = std::max(m_maxReplotMs, p->replotTime());
+            ++m_replots;
+        });
         m_plots[c] = p;
         grid->addWidget(p, c / 2, c % 2);
     }
@@ -120,9 +124,13 @@ void RunCharts::buildPlots()
 
 void RunCharts::clearGraphs()
 {
-    for (auto* p : m_plots)
+    for (auto* p : m_plots) {
         p->clearGraphs();
+        p->setNotAntialiasedElements(QCP::aeNone);
+    }
     m_series.clear();
+    for (auto& e : m_extent)
+        e.valid = false;
 }
 
 void RunCharts::setRuns(const QStringList& dirs, const QStringList& names)
@@ -221,6 +229,17 @@ void RunCharts::feed(Series& s)
             g->data()->clear();
         s.stepsShown = s.epochsShown = 0;
         s.ema = s.emaWeight = 0;
+        // Extents are shared by the runs on a chart: recomputed from what the other runs hold as they are fed again.
+        for (auto& e : m_extent)
+            e.valid = false;
+        for (auto& other : m_series)
+            if (other.get() != &s) {
+                other->stepsShown = other->epochsShown = 0;
+                other->ema = other->emaWeight = 0;
+                for (QCPGraph* g : { other->stepRaw, other->stepSmooth, other->trainLoss, other->valLoss, other->trainAcc, other->valAcc,
+                         other->valAuc, other->lr, other->ips, other->mem })
+                    g->data()->clear();
+            }
         for (bool& d : m_dirty)
             d = true;
     }
@@ -243,6 +262,15 @@ void RunCharts::feed(Series& s)
         s.stepSmooth->addData(x, smooth, true);
         s.lr->addData(x, lr, true);
         s.ips->addData(x, ips, true);
+        for (qsizetype i = 0; i < x.size(); ++i) {
+            extend(Loss, x[i], loss[i]);
+            extend(LearningRate, x[i], lr[i]);
+            extend(Throughput, x[i], ips[i]);
+        }
+        // Dense lines: antialiasing costs more than it shows.
+        if (s.stepRaw->dataCount() > 20000)
+            for (int c : { Loss, LearningRate, Throughput })
+                m_plots[c]->setNotAntialiasedElements(QCP::aePlottables);
         s.stepsShown = steps.size();
         m_dirty[Loss] = m_dirty[LearningRate] = m_dirty[Throughput] = true;
     }
@@ -251,13 +279,22 @@ void RunCharts::feed(Series& s)
         const double x = e.epoch;
         s.trainLoss->addData(x, e.trainLoss);
         s.trainAcc->addData(x, e.trainAccuracy);
-        if (e.valLoss >= 0)
+        extend(Loss, x, e.trainLoss);
+        extend(Accuracy, x, e.trainAccuracy);
+        if (e.valLoss >= 0) {
             s.valLoss->addData(x, e.valLoss);
-        if (e.valAccuracy >= 0)
+            extend(Loss, x, e.valLoss);
+        }
+        if (e.valAccuracy >= 0) {
             s.valAcc->addData(x, e.valAccuracy);
-        if (e.valAuc >= 0)
+            extend(Accuracy, x, e.valAccuracy);
+        }
+        if (e.valAuc >= 0) {
             s.valAuc->addData(x, e.valAuc);
+            extend(Auc, x, e.valAuc);
+        }
         s.mem->addData(x, double(e.deviceMemory) / (1024.0 * 1024.0));
+        extend(Memory, x, double(e.deviceMemory) / (1024.0 * 1024.0));
         for (bool& d : m_dirty)
             d = true;
     }
@@ -300,25 +337,29 @@ void RunCharts::updateGap()
     m_gapLabel->setColor(gap > 0.1 ? QColor(0xe0, 0x5a, 0x4f) : palette().color(QPalette::Text));
 }
 
+void RunCharts::extend(int c, double key, double value)
+{
+    // Running extents, so that following a run never rescans 100,000 points.
+    if (!std::isfinite(key) || !std::isfinite(value))
+        return;
+    Extent& e = m_extent[c];
+    if (!e.valid) {
+        e = { true, key, key, value, value };
+        return;
+    }
+    e.keyLo = std::min(e.keyLo, key);
+    e.keyHi = std::max(e.keyHi, key);
+    e.valueLo = std::min(e.valueLo, value);
+    e.valueHi = std::max(e.valueHi, value);
+}
+
 void RunCharts::autoscale(int c)
 {
     QCustomPlot* p = m_plots[c];
-    bool found = false;
-    QCPRange keys, values;
-    for (int i = 0; i < p->graphCount(); ++i) {
-        bool ok = false;
-        const QCPRange k = p->graph(i)->getKeyRange(ok);
-        if (!ok)
-            continue;
-        bool okv = false;
-        const QCPRange v = p->graph(i)->getValueRange(okv);
-        keys = found ? QCPRange(std::min(keys.lower, k.lower), std::max(keys.upper, k.upper)) : k;
-        if (okv)
-            values = found ? QCPRange(std::min(values.lower, v.lower), std::max(values.upper, v.upper)) : v;
-        found = true;
-    }
-    if (!found)
+    const Extent& e = m_extent[c];
+    if (!e.valid)
         return;
+    const QCPRange keys(e.keyLo, e.keyHi), values(e.valueLo, e.valueHi);
     p->xAxis->setRange(std::min(0.0, keys.lower), std::max(keys.upper, 1.0));
     if (c == Accuracy || c == Auc) {
         p->yAxis->setRange(0, 1.02);
@@ -337,11 +378,8 @@ void RunCharts::replotNow()
         m_dirty[c] = false;
         if (!m_userZoomed[c])
             autoscale(c);
-        QElapsedTimer t;
-        t.start();
-        m_plots[c]->replot(QCustomPlot::rpImmediateRefresh);
-        m_maxReplotMs = std::max(m_maxReplotMs, double(t.nsecsElapsed()) / 1e6);
-        ++m_replots;
+        // Queued: each chart replots in its own event, so the event loop breathes between charts.
+        m_plots[c]->replot(m_queued ? QCustomPlot::rpQueuedReplot : QCustomPlot::rpImmediateRefresh);
     }
 }
 

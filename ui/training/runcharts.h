@@ -2,7 +2,7 @@
 // Live charts of one run, or of several on the same axes: loss per step (raw and smoothed) with the epoch train and
 // validation loss, train vs validation accuracy with the gap between them filled (overfitting made visible),
 // validation AUC, learning rate, images/s and device memory. Follows run folders through RunReader, whoever writes
-// them; polls and replots at most 10 times a second, only what changed. Zoom and pan with the mouse (double-click:
+// them; polls and replots at most 5 times a second, only what changed. Zoom and pan with the mouse (double-click:
 // back to following the data), values on hover, export as PNG, PDF or CSV.
 #pragma once
 
@@ -44,6 +44,8 @@ public:
     // Replots what changed now (normally at most every 100 ms).
     void replotNow();
     void setLive(bool on);
+    // Replots queued as events (default; the live timer's way) or at once (screenshots, tests).
+    void setQueuedReplots(bool on) { m_queued = on; }
 
     QCustomPlot* plot(Chart c) const { return m_plots[c]; }
     const runs::RunReader* reader(int i = 0) const;
@@ -70,6 +72,7 @@ private:
     void addSeriesGraphs(Series& s, int index, bool single);
     void feed(Series& s);
     void autoscale(int chart);
+    void extend(int chart, double key, double value);
     void updateGap();
     void showHover(int chart, const QPoint& pos);
 
@@ -79,6 +82,12 @@ private:
     std::vector<std::unique_ptr<Series>> m_series;
     QCPItemText* m_gapLabel = nullptr;
     QTimer* m_timer;
+    struct Extent {
+        bool valid = false;
+        double keyLo = 0, keyHi = 0, valueLo = 0, valueHi = 0;
+    };
+    Extent m_extent[ChartCount];
+    bool m_queued = true;
     double m_maxReplotMs = 0;
     int m_replots = 0;
 };

@@ -554,16 +554,21 @@ void TrainingPanel::applyPreset(const QString& name)
     f.logEvery = 0;
     if (name == QLatin1String("Quick CPU demo")) {
         // Measured: a few minutes on 2 cores (README); learns the five patch classes well above chance.
+        // Measured on a 2-core machine: 3.5 minutes, loss falling and train accuracy rising every epoch. At lr 0.003
+        // with class weights the validation accuracy swung between 0.13 and 0.56 from one epoch to the next.
         f.arch = QStringLiteral("compact");
         f.size = 96;
         f.epochs = 10;
         f.batch = 64;
-        f.lr = 0.003;
+        f.lr = 0.001;
         f.schedule = QStringLiteral("cosine");
-        f.classWeights = true;
+        f.classWeights = false;
         f.logEvery = 2; // a point every 2 steps: a few dozen points an epoch to watch
-        if (f.source == QLatin1String("dataset") && !m_ds)
-            f.source = QStringLiteral("synthetic");
+        // 150 phantom patients in memory: enough lesions of each class to learn from, no prepare step (the demo
+        // dataset on disk is smaller and meant for reading). Switch the source to train on the open dataset.
+        f.source = QStringLiteral("synthetic");
+        f.synthPatients = 150;
+        f.synthSeed = 7;
     } else if (name == QLatin1String("Seed report: feature extraction") || name == QLatin1String("Seed report: fine-tuning")) {
         // The seed: a pretrained CNN, Adam, 224 px; the backbone frozen (feature extraction) or trained (fine-tuning).
         f.arch = QStringLiteral("resnet18");
@@ -801,6 +806,8 @@ bool TrainingPanel::isBusy() const
 
 void TrainingPanel::setStatus(const QString& text, bool error)
 {
+    if (text == m_status->text() && error == !m_status->styleSheet().isEmpty())
+        return;
     m_status->setText(text);
     m_status->setStyleSheet(error ? QStringLiteral("color: #e05a4f; font-weight: bold;") : QString());
     if (error)
@@ -1135,11 +1142,13 @@ void TrainingPanel::onChartsUpdated()
         frac = std::min(1.0, r->steps().back().epoch / epochs);
     if (!r->epochs().empty() && epochs > 0)
         frac = std::max(frac, double(r->epochs().back().epoch) / epochs);
-    m_runTitle->setText(tr("<b>%1</b> · %2 · %3 · %4 · %5")
-                            .arg(QFileInfo(m_currentRun).fileName().toHtmlEscaped(), QString::fromStdString(t["arch"].string()),
-                                t["mode"].string() == "feature-extraction" ? tr("feature extraction") : tr("fine-tuning"),
-                                QString::fromStdString(r->config()["device_name"].string()).toHtmlEscaped(),
-                                QString::fromStdString(r->config()["data_description"].string()).toHtmlEscaped()));
+    const QString title = tr("<b>%1</b> · %2 · %3 · %4 · %5")
+                              .arg(QFileInfo(m_currentRun).fileName().toHtmlEscaped(), QString::fromStdString(t["arch"].string()),
+                                  t["mode"].string() == "feature-extraction" ? tr("feature extraction") : tr("fine-tuning"),
+                                  QString::fromStdString(r->config()["device_name"].string()).toHtmlEscaped(),
+                                  QString::fromStdString(r->config()["data_description"].string()).toHtmlEscaped());
+    if (m_runTitle->text() != title) // rich text relayouts: only when it changed
+        m_runTitle->setText(title);
     if (m_job != Job::Prepare) {
         m_progress->setValue(int(1000 * frac));
         m_progress->setFormat(epochs > 0
