@@ -11,6 +11,7 @@
 #include "core/shards/shards.h"
 #include "core/synth/random.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -58,6 +59,7 @@ int cmdPrepare(int argc, char** argv)
     for (const char* s : { "train", "val", "test" })
         sets.emplace(s, sampling::makeSet(opt));
     long skipped = 0, problems = 0;
+    std::vector<double> spacings; // mm per pixel of the images as sampled, for inference to match
     const bool quiet = a.flag("quiet");
     for (size_t i = 0; i < ds->images.size(); ++i) {
         const auto& im = ds->images[i];
@@ -73,6 +75,8 @@ int cmdPrepare(int argc, char** argv)
             ++problems;
             continue;
         }
+        if (li->image.spacingY > 0)
+            spacings.push_back(li->image.spacingY / opt.scale);
         sampling::ImageInput in;
         in.image = &li->image;
         in.patient = im.patientId;
@@ -122,6 +126,10 @@ int cmdPrepare(int argc, char** argv)
     src.set("format", dataset::formatName(ds->format));
     src.set("size", opt.size);
     src.set("scale", opt.scale);
+    if (!spacings.empty()) {
+        std::nth_element(spacings.begin(), spacings.begin() + long(spacings.size() / 2), spacings.end());
+        src.set("spacing_mm", spacings[spacings.size() / 2]);
+    }
     src.set("seed", (unsigned long long)seed);
     src.set("val_fraction", valFraction);
     src.set("images_skipped_missing", skipped);

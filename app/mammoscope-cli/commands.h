@@ -10,5 +10,7 @@ int cmdRender(int argc, char** argv);
 int cmdSynth(int argc, char** argv);
 int cmdBench(int argc, char** argv);
 int cmdPrepare(int argc, char** argv);
+int cmdInfer(int argc, char** argv);
+int cmdScore(int argc, char** argv);
 
 } // namespace ms::cli

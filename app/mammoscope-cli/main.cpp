@@ -19,7 +19,10 @@ static void usage(FILE* f)
         "                                        generate a synthetic CBIS-DDSM lookalike\n"
         "  prepare DATASET --task patches|roi|whole --out SHARDS [--size N]\n"
         "                                        decode once into training shards (docs/shards.md)\n"
-        "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n\n"
+        "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
+        "  infer DATASET --model DIR --out DIR [--device cpu|cuda:N] [--heatmaps] [--split all|train|test] [--limit N]\n"
+        "                                        scores CSV and a suspicion map per image (PNG overlays with --heatmaps)\n"
+        "  score DIR [--json]                    pointing game, FROC and image AUC of infer's maps against the ROIs\n\n"
         "MammoScope is a research tool, not a medical device.\n");
 }
 
@@ -42,6 +45,12 @@ int main(int argc, char** argv)
         return ms::cli::cmdPrepare(argc, argv);
     if (cmd == "bench")
         return ms::cli::cmdBench(argc, argv);
+#ifdef MS_WITH_ML
+    if (cmd == "infer")
+        return ms::cli::cmdInfer(argc, argv);
+    if (cmd == "score")
+        return ms::cli::cmdScore(argc, argv);
+#endif
     std::fprintf(stderr, "mammoscope-cli: unknown command '%s'\n\n", cmd.c_str());
     usage(stderr);
     return 2;

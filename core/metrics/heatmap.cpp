@@ -118,4 +118,20 @@ std::vector<FrocPoint> froc(const std::vector<FrocCase>& cases, const std::vecto
     return out;
 }
 
+RleMask toGrid(const RleMask& lesion, int gw, int gh, double stride)
+{
+    std::vector<uint8_t> cells(size_t(std::max(0, gw)) * size_t(std::max(0, gh)), 0);
+    const Rect b = lesion.boundingBox();
+    const Gray8 g = b.empty() ? Gray8() : lesion.toGray(1);
+    if (!b.empty() && stride > 0)
+        for (int y = b.y; y < b.y + b.h; ++y)
+            for (int x = b.x; x < b.x + b.w; ++x)
+                if (g.pixels[size_t(y) * size_t(g.width) + size_t(x)]) {
+                    const int cx = int(x / stride), cy = int(y / stride);
+                    if (cx >= 0 && cy >= 0 && cx < gw && cy < gh)
+                        cells[size_t(cy) * size_t(gw) + size_t(cx)] = 1;
+                }
+    return RleMask::fromBinary(cells.data(), gw, gh);
+}
+
 } // namespace ms::metrics

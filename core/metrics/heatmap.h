@@ -24,6 +24,10 @@ struct Detection {
     long area = 0;
 };
 
+// A lesion mask (image pixels) on a map's grid: a cell is set when any lesion pixel falls in it (cell (x, y) covers
+// image pixels [x * stride, (x + 1) * stride) on both axes), so a calcification smaller than a cell still has one.
+RleMask toGrid(const RleMask& lesion, int gridWidth, int gridHeight, double stride);
+
 // Regions of the map above `threshold` (8-connected), strongest first.
 std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea = 1);
 

@@ -323,6 +323,7 @@ bool loadData(const std::string& data, const std::string& task, int size, int th
             opt.wholeHeight = size * spec.height / spec.width;
         }
         out.splits = sampling::sampleSynthetic(spec, opt, threads);
+        out.spacingMm = 250.0 / double(spec.height); // the phantoms' detector (core/synth) at scale 1
         out.description = data + " (" + task + ", " + std::to_string(size) + " px, generated in memory)";
         return true;
     }
@@ -335,6 +336,8 @@ bool loadData(const std::string& data, const std::string& task, int size, int th
         out.splits[s] = std::move(*set);
     }
     out.description = data;
+    if (auto m = shards::readManifest(data))
+        out.spacingMm = m->source["spacing_mm"].number(0);
     return true;
 }
 

@@ -77,6 +77,7 @@ std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const
 struct LoadedData {
     std::map<std::string, shards::SampleSet> splits;
     std::string description;
+    double spacingMm = 0; // pixel size of the images samples were taken from (0: unknown); inference resamples to it
 };
 bool loadData(const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error);
 

@@ -507,6 +507,7 @@ int train(TrainConfig cfg, bool resume)
     card.inputHeight = train.height;
     Json trainingInfo = configJson(cfg);
     trainingInfo.set("data_description", data.description);
+    trainingInfo.set("sample_spacing_mm", data.spacingMm);
     card.training = trainingInfo;
     card.notes = cfg.data.rfind("synth:", 0) == 0 ? "Trained on synthetic phantoms only: it has never seen a real mammogram." : "";
 

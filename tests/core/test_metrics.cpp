@@ -108,6 +108,22 @@ private slots:
         QCOMPARE(f[2].sensitivity, 1.0); // 1 FP/image: both
         QCOMPARE(f[4].sensitivity, 1.0);
     }
+
+    // A lesion mask on a map's grid: every cell holding a lesion pixel, even a lesion smaller than a cell.
+    void lesionOnTheGrid()
+    {
+        const RleMask big = RleMask::ellipse(160, 160, 80, 40, 20, 10); // x 60..100, y 30..50
+        const RleMask g = metrics::toGrid(big, 10, 10, 16.0);
+        QCOMPARE(g.width(), 10);
+        QVERIFY(g.contains(5, 2)); // (80, 40) / 16
+        QVERIFY(g.contains(3, 2)); // x 60 -> cell 3
+        QVERIFY(!g.contains(2, 2));
+        QVERIFY(!g.contains(5, 4)); // y 64 and below: no lesion
+        const RleMask dot = RleMask::ellipse(160, 160, 150.5, 3.5, 1, 1);
+        const RleMask gd = metrics::toGrid(dot, 10, 10, 16.0);
+        QCOMPARE(gd.area(), uint64_t(1));
+        QVERIFY(gd.contains(9, 0));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMetrics)

@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// mammoscope-cli infer: a model over a dataset (scores CSV, a map per image, optional PNG overlays);
+// mammoscope-cli score: how well those maps agree with the ground-truth lesions (pointing game, FROC, image AUC).
+#include "commands.h"
+#include "core/common/cliargs.h"
+#include "core/common/json.h"
+#include "core/common/paths.h"
+#include "core/common/strings.h"
+#include "core/dataset/dataset.h"
+#include "core/dataset/loader.h"
+#include "core/image/colormap.h"
+#include "core/imageio/imageio.h"
+#include "core/metrics/heatmap.h"
+#include "core/metrics/metrics.h"
+#include "core/ml/inference.h"
+#include "core/sampling/sampling.h"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace ms::cli
+{
+
+namespace
+{
+
+std::string safeName(const std::string& key)
+{
+    std::string s = key;
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
+    return s;
+}
+
+// Suspicion: 1 - P(background); what the pointing game and FROC judge (any lesion).
+std::vector<float> suspicion(const ml::Heatmap& h)
+{
+    std::vector<float> out(size_t(h.width) * size_t(h.height), 1.f);
+    int bg = -1;
+    for (size_t c = 0; c < h.classNames.size(); ++c)
+        if (h.classNames[c] == "BACKGROUND")
+            bg = int(c);
+    if (bg >= 0)
+        for (size_t i = 0; i < out.size(); ++i)
+            out[i] = 1.f - h.prob[size_t(bg) * out.size() + i];
+    return out;
+}
+
+Json floats(const std::vector<float>& v)
+{
+    Json a = Json::array();
+    for (float x : v)
+        a.push(std::round(double(x) * 10000.0) / 10000.0);
+    return a;
+}
+
+// The overlay PNG: the image as the model saw it, with suspicion in the inferno colormap where it exceeds 0.2.
+Status writeOverlay(const fs::path& file, const Image16& img, const ml::Heatmap& h, const std::vector<float>& map)
+{
+    const Gray8 g = sampling::toModelInput8(img);
+    std::vector<uint8_t> rgb(size_t(g.width) * size_t(g.height) * 3);
+    for (int y = 0; y < g.height; ++y)
+        for (int x = 0; x < g.width; ++x) {
+            const size_t i = size_t(y) * size_t(g.width) + size_t(x);
+            const int cx = std::min(h.width - 1, int(x / h.stride)), cy = std::min(h.height - 1, int(y / h.stride));
+            const float v = map[size_t(cy) * size_t(h.width) + size_t(cx)];
+            const double a = v > 0.2f ? 0.6 * (double(v) - 0.2) / 0.8 : 0.0;
+            const auto c = colormap(Colormap::Inferno, double(v));
+            rgb[i * 3 + 0] = uint8_t(g.pixels[i] * (1 - a) + c[0] * a);
+            rgb[i * 3 + 1] = uint8_t(g.pixels[i] * (1 - a) + c[1] * a);
+            rgb[i * 3 + 2] = uint8_t(g.pixels[i] * (1 - a) + c[2] * a);
+        }
+    return imageio::writePngRgb(file, g.width, g.height, rgb);
+}
+
+} // namespace
+
+int cmdInfer(int argc, char** argv)
+{
+    const char* usage = "usage: mammoscope-cli infer DATASET --model MODEL_DIR|RUN_DIR --out DIR [--device cpu|cuda:N] [--heatmaps]\n"
+                        "                            [--split all|train|test] [--limit N] [--stride PX]\n";
+    Args a = Args::parse(argc, argv, 2, { "heatmaps" });
+    if (auto u = a.unknown({ "model", "out", "device", "heatmaps", "split", "limit", "stride" });
+        !u.empty() || a.positional.empty() || !a.get("model") || !a.get("out")) {
+        std::fprintf(stderr, "%s%s\n", usage, u.c_str());
+        return 2;
+    }
+    auto model = ml::Model::load(*a.get("model"), a.get("device", "cpu"));
+    if (!model) {
+        std::fprintf(stderr, "mammoscope-cli infer: %s\n", model.error().toString().c_str());
+        return 1;
+    }
+    auto ds = dataset::open(a.positional[0], {});
+    if (!ds) {
+        std::fprintf(stderr, "mammoscope-cli infer: %s\n", ds.error().toString().c_str());
+        return 1;
+    }
+    const fs::path out = *a.get("out");
+    std::error_code ec;
+    fs::create_directories(out / "maps", ec);
+    const bool overlays = a.flag("heatmaps");
+    if (overlays)
+        fs::create_directories(out / "overlays", ec);
+    if (ec) {
+        std::fprintf(stderr, "mammoscope-cli infer: cannot create %s: %s\n", out.c_str(), ec.message().c_str());
+        return 1;
+    }
+    const std::string split = a.get("split", "all");
+    const long limit = parseInt(a.get("limit", "0")).value_or(0);
+    const double stride = parseDouble(a.get("stride", "0")).value_or(0);
+    const auto& info = (*model)->info();
+    std::ofstream csv(out / "scores.csv");
+    csv << "image,patient,side,view,split,truth,score,max_suspicion,milliseconds\n";
+    Json truth = Json::array();
+    long done = 0, failed = 0;
+    double totalMs = 0;
+    for (const auto& im : ds->images) {
+        if (split != "all" && (split == "test") != (im.split == dataset::Split::Test))
+            continue;
+        if (limit > 0 && done >= limit)
+            break;
+        if (im.path.empty())
+            continue;
+        auto li = dataset::loadImage(im.path);
+        if (!li) {
+            std::fprintf(stderr, "\n%s\n", li.error().toString().c_str());
+            ++failed;
+            continue;
+        }
+        auto h = (*model)->denseMap(li->image, stride);
+        if (!h) {
+            std::fprintf(stderr, "\n%s: %s\n", im.key.c_str(), h.error().toString().c_str());
+            ++failed;
+            continue;
+        }
+        const auto sus = suspicion(*h);
+        float maxSus = 0;
+        for (float v : sus)
+            maxSus = std::max(maxSus, v);
+        std::string label = "normal";
+        Json lesions = Json::array();
+        for (int ai : im.abnormalities) {
+            const auto& ab = ds->abnormalities[size_t(ai)];
+            if (ab.pathology == "MALIGNANT")
+                label = "malignant";
+            else if (label == "normal")
+                label = "benign";
+            Json l = Json::object();
+            l.set("abnormality", ai);
+            l.set("pathology", ab.pathology);
+            l.set("type", ab.type);
+            l.set("mask", ab.maskPath);
+            if (ab.radius > 0) {
+                l.set("cx", ab.centerX);
+                l.set("cy", ab.centerY);
+                l.set("r", ab.radius);
+            }
+            lesions.push(l);
+        }
+        Json m = Json::object();
+        m.set("image", im.key);
+        m.set("truth", label);
+        m.set("image_width", h->imageWidth);
+        m.set("image_height", h->imageHeight);
+        m.set("width", h->width);
+        m.set("height", h->height);
+        m.set("stride", h->stride);
+        m.set("window", h->window);
+        m.set("score", h->score);
+        m.set("suspicion", floats(sus));
+        m.set("malignancy", floats(h->malignancy(info.malignantClasses())));
+        m.set("lesions", lesions);
+        (void)writeFileAtomic(out / "maps" / (safeName(im.key) + ".json"), m.dump() + "\n");
+        if (overlays)
+            if (auto s = writeOverlay(out / "overlays" / (safeName(im.key) + ".png"), li->image, *h, sus); !s)
+                std::fprintf(stderr, "\n%s\n", s.error().toString().c_str());
+        csv << im.key << ',' << im.patientId << ',' << im.side << ',' << im.view << ','
+            << (im.split == dataset::Split::Test ? "test" : "train") << ',' << label << ',' << h->score << ',' << maxSus << ','
+            << h->milliseconds << '\n';
+        totalMs += h->milliseconds;
+        ++done;
+        std::fprintf(stderr, "\r%ld images, %.0f ms per image", done, totalMs / double(done));
+    }
+    std::fprintf(stderr, "\n");
+    Json meta = Json::object();
+    meta.set("dataset", ds->root);
+    meta.set("model", info.dir);
+    meta.set("model_sha256", info.weightsSha256);
+    meta.set("device", (*model)->deviceName());
+    meta.set("images", done);
+    meta.set("failed", failed);
+    meta.set("ms_per_image", done ? totalMs / double(done) : 0.0);
+    (void)writeFileAtomic(out / "inference.json", meta.dump(2) + "\n");
+    std::printf("%ld images scored (%ld failed), %.0f ms per image on %s; %s\n", done, failed, done ? totalMs / double(done) : 0.0,
+        (*model)->deviceName().c_str(), (out / "scores.csv").c_str());
+    return failed && !done ? 1 : 0;
+}
+
+int cmdScore(int argc, char** argv)
+{
+    Args a = Args::parse(argc, argv, 2, { "json" });
+    if (a.positional.empty()) {
+        std::fprintf(stderr, "usage: mammoscope-cli score DIR [--json]   (DIR written by mammoscope-cli infer)\n");
+        return 2;
+    }
+    const fs::path dir = a.positional[0];
+    std::vector<metrics::FrocCase> cases;
+    long pointed = 0, pointable = 0, images = 0;
+    std::vector<double> scores;
+    std::vector<bool> malignant;
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir / "maps", ec))
+        if (e.path().extension() == ".json")
+            files.push_back(e.path());
+    if (ec || files.empty()) {
+        std::fprintf(stderr, "mammoscope-cli score: %s has no maps/ (run mammoscope-cli infer first)\n", dir.c_str());
+        return 1;
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+        std::string text;
+        readFile(f, text);
+        auto j = Json::parse(text);
+        if (!j) {
+            std::fprintf(stderr, "mammoscope-cli score: %s: %s\n", f.c_str(), j.error().message.c_str());
+            return 1;
+        }
+        metrics::Heatmap map;
+        map.width = int((*j)["width"].integer());
+        map.height = int((*j)["height"].integer());
+        for (const auto& v : (*j)["suspicion"].elements())
+            map.values.push_back(float(v.number()));
+        if (map.values.size() != size_t(map.width) * size_t(map.height)) {
+            std::fprintf(stderr, "mammoscope-cli score: %s: map size does not match its values\n", f.c_str());
+            return 1;
+        }
+        const double stride = (*j)["stride"].number();
+        const int iw = int((*j)["image_width"].integer()), ih = int((*j)["image_height"].integer());
+        metrics::FrocCase c;
+        for (const auto& l : (*j)["lesions"].elements()) {
+            RleMask m;
+            if (!l["mask"].string().empty()) {
+                auto g = dataset::loadMask(l["mask"].string());
+                if (!g || g->width != iw || g->height != ih) {
+                    std::fprintf(stderr, "mammoscope-cli score: %s: ROI mask %s skipped\n", f.c_str(), l["mask"].string().c_str());
+                    continue;
+                }
+                m = RleMask::fromGray(*g);
+            } else if (l["r"].number() > 0) {
+                m = RleMask::ellipse(iw, ih, l["cx"].number(), l["cy"].number(), l["r"].number(), l["r"].number());
+            } else {
+                continue;
+            }
+            c.lesions.push_back(metrics::toGrid(m, map.width, map.height, stride));
+        }
+        const int pg = metrics::pointingGame(map, c.lesions);
+        if (pg >= 0) {
+            ++pointable;
+            pointed += pg;
+        }
+        c.detections = metrics::detect(map, 0.3f);
+        cases.push_back(std::move(c));
+        scores.push_back((*j)["score"].number());
+        malignant.push_back((*j)["truth"].string() == "malignant");
+        ++images;
+    }
+    const auto fr = metrics::froc(cases);
+    const double auc = metrics::rocAuc(scores, malignant);
+    Json out = Json::object();
+    out.set("images", images);
+    out.set("images_with_lesions", pointable);
+    out.set("pointing_game", pointable ? double(pointed) / double(pointable) : 0.0);
+    Json f = Json::array();
+    for (const auto& p : fr) {
+        Json o = Json::object();
+        o.set("fp_per_image", p.fpPerImage);
+        o.set("sensitivity", p.sensitivity);
+        f.push(o);
+    }
+    out.set("froc", f);
+    out.set("auc", std::isfinite(auc) ? Json(auc) : Json());
+    if (a.flag("json")) {
+        std::printf("%s\n", out.dump(2).c_str());
+    } else {
+        std::printf(
+            "%ld images, %ld with lesions: pointing game %.3f\n", images, pointable, pointable ? double(pointed) / double(pointable) : 0.0);
+        for (const auto& p : fr)
+            std::printf("  FROC: sensitivity %.3f at %.2f false positives per image\n", p.sensitivity, p.fpPerImage);
+        std::printf(
+            "  image-level AUC (malignant vs not): %s\n", std::isfinite(auc) ? std::to_string(auc).c_str() : "n/a (one class only)");
+    }
+    return 0;
+}
+
+} // namespace ms::cli

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/ml/inference.h"
+
+#include "core/common/sha256.h"
+#include "core/image/resample.h"
+#include "core/sampling/sampling.h"
+#include "models/card.h"
+#include "models/nets.h"
+#include "models/torchcompat.h"
+#include "models/weights.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+
+namespace fs = std::filesystem;
+
+namespace ms::ml
+{
+
+std::vector<int> ModelInfo::malignantClasses() const
+{
+    std::vector<int> out;
+    for (size_t i = 0; i < classes.size(); ++i)
+        if (classes[i].rfind("MALIGNANT", 0) == 0)
+            out.push_back(int(i));
+    return out;
+}
+
+std::vector<float> Heatmap::malignancy(const std::vector<int>& malignantClasses) const
+{
+    std::vector<float> out(size_t(width) * size_t(height), 0.f);
+    for (int c : malignantClasses)
+        for (size_t i = 0; i < out.size(); ++i)
+            out[i] += prob[size_t(c) * out.size() + i];
+    return out;
+}
+
+std::vector<DeviceInfo> devices()
+{
+    std::vector<DeviceInfo> out;
+    out.push_back({ "cpu", "CPU", 0 });
+    if (torch::cuda::is_available())
+        for (int i = 0; i < int(torch::cuda::device_count()); ++i)
+            out.push_back({ "cuda:" + std::to_string(i), "CUDA device " + std::to_string(i), 0 });
+    return out;
+}
+
+struct Model::Impl {
+    ModelInfo info;
+    std::shared_ptr<models::Net> net;
+    torch::Device device { torch::kCPU };
+};
+
+Model::Model() : d(std::make_unique<Impl>())
+{
+}
+
+Model::~Model() = default;
+
+const ModelInfo& Model::info() const
+{
+    return d->info;
+}
+
+std::string Model::deviceName() const
+{
+    return d->device.is_cuda() ? "cuda:" + std::to_string(int(d->device.index())) : "cpu";
+}
+
+Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::string& device)
+{
+    fs::path dir = dirIn;
+    // A run folder: its best checkpoint.
+    if (!fs::exists(dir / "card.json") && fs::exists(dir / "checkpoints" / "best" / "card.json"))
+        dir = dir / "checkpoints" / "best";
+    auto card = models::readCard(dir / "card.json");
+    if (!card)
+        return Error("not a model folder (no readable card.json): " + card.error().message, dir.string());
+    if (!models::isArchitecture(card->architecture))
+        return Error("unknown architecture '" + card->architecture + "' in the model card", (dir / "card.json").string());
+    if (card->task != "patches")
+        return Error("dense heatmaps need a patch classifier (task 'patches'); this model's task is '" + card->task + "'",
+            (dir / "card.json").string());
+    torch::Device dev(torch::kCPU);
+    if (device.rfind("cuda", 0) == 0) {
+        if (!torch::cuda::is_available())
+            return Error("CUDA is not available to this LibTorch (Debian's is CPU-only)", device);
+        const int idx = device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
+        if (idx < 0 || idx >= int(torch::cuda::device_count()))
+            return Error("no CUDA device " + std::to_string(idx), device);
+        dev = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(idx));
+    } else if (device != "cpu") {
+        return Error("unknown device '" + device + "' (cpu, cuda, cuda:N)", device);
+    }
+    auto net = models::create({ card->architecture, int(card->classes.size()), card->inputChannels });
+    const fs::path wfile = dir / (card->weightsFile.empty() ? std::string("model.safetensors") : card->weightsFile);
+    if (!card->weightsSha256.empty() && sha256File(wfile) != card->weightsSha256)
+        return Error("the weights do not match the model card's sha256 (changed or corrupt)", wfile.string());
+    auto w = models::loadSafetensors(wfile);
+    if (!w)
+        return Error(w.error().message, wfile.string());
+    if (auto rep = models::loadInto(*net, *w, true); !rep)
+        return Error(rep.error().message, wfile.string());
+    net->to(dev);
+    net->eval();
+    std::unique_ptr<Model> m(new Model());
+    m->d->net = net;
+    m->d->device = dev;
+    ModelInfo& i = m->d->info;
+    i.dir = dir.string();
+    i.name = card->name;
+    i.arch = card->architecture;
+    i.task = card->task;
+    i.classes = card->classes;
+    i.sampleSize = card->inputWidth;
+    i.spacingMm = card->training["sample_spacing_mm"].number(0);
+    i.outputStride = net->outputStride();
+    i.notes = card->notes;
+    i.weightsSha256 = card->weightsSha256;
+    i.card = card->toJson();
+    return m;
+}
+
+namespace
+{
+// The engine's input normalisation (core/training toInput): (x / 255 - 0.5) / 0.25.
+torch::Tensor normalise(const torch::Tensor& u8)
+{
+    return (u8.to(torch::kFloat32) * (1.0f / 255.0f) - 0.5f) * 4.0f;
+}
+} // namespace
+
+Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    if (imageIn.empty())
+        return Error("empty image");
+    // Resample to the pixel size the model learned at.
+    double scale = 1.0;
+    if (d->info.spacingMm > 0 && imageIn.spacingY > 0)
+        scale = imageIn.spacingY / d->info.spacingMm;
+    const Image16* img = &imageIn;
+    Image16 resized;
+    if (std::abs(scale - 1.0) > 0.02) {
+        resized
+            = resize(imageIn, std::max(1, int(std::lround(imageIn.width * scale))), std::max(1, int(std::lround(imageIn.height * scale))));
+        img = &resized;
+    }
+    const int patch = d->info.sampleSize, os = d->info.outputStride;
+    if (img->width < patch || img->height < patch)
+        return Error("the image (" + std::to_string(img->width) + "x" + std::to_string(img->height)
+            + " px at the model's scale) is smaller than "
+              "one patch of "
+            + std::to_string(patch) + " px");
+    const Gray8 g = sampling::toModelInput8(*img);
+    try {
+        torch::NoGradGuard ng;
+        auto x = torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device);
+        auto f = d->net->features(normalise(x));
+        // One training patch is `patch / os` feature cells: pooling that window and applying the head is what the
+        // classifier does to a patch (global average pooling, then the linear head).
+        const int k = std::max(1, patch / os);
+        const double wanted = cellStridePx > 0 ? cellStridePx * scale : 16.0; // model-input pixels per cell
+        int s = std::max(1, std::min(k, int(std::lround(wanted / os))));
+        if ((k - s) % 2 != 0)
+            s = s > 1 ? s - 1 : s + 1; // k - s even: the windows centre exactly on the cells (below)
+        // Padding (k - s) / 2 cells, not counted in the average: window i then covers feature cells
+        // [i*s - pad, i*s - pad + k), so its centre falls at image pixel (i + 0.5) * s * os — cell i of the map covers
+        // [i * stride, (i + 1) * stride) and the patch it stands for is centred on it.
+        const int pad = std::min((k - s) / 2, k / 2);
+        auto pooled = torch::nn::functional::avg_pool2d(
+            f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ s, s }).padding({ pad, pad }).count_include_pad(false));
+        auto logits = d->net->denseLogits(pooled);
+        auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+        Heatmap h;
+        h.classes = int(p.size(1));
+        h.height = int(p.size(2));
+        h.width = int(p.size(3));
+        h.prob.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+        // Outside the breast is background: the model never saw air or the image border in training (background
+        // patches come from breast tissue), so what it says there means nothing.
+        const RleMask breast = sampling::breastMask(*img);
+        const Gray8 bm = breast.toGray(1);
+        int bg = -1;
+        for (size_t c = 0; c < d->info.classes.size(); ++c)
+            if (d->info.classes[c] == "BACKGROUND")
+                bg = int(c);
+        const size_t plane = size_t(h.width) * size_t(h.height);
+        for (int cy = 0; cy < h.height; ++cy)
+            for (int cx = 0; cx < h.width; ++cx) {
+                const int px = std::min(bm.width - 1, int((cx + 0.5) * s * os)), py = std::min(bm.height - 1, int((cy + 0.5) * s * os));
+                if (bm.pixels[size_t(py) * size_t(bm.width) + size_t(px)])
+                    continue;
+                for (int c = 0; c < h.classes; ++c)
+                    h.prob[size_t(c) * plane + size_t(cy) * size_t(h.width) + size_t(cx)] = (c == bg || (bg < 0 && c == 0)) ? 1.f : 0.f;
+            }
+        h.stride = double(s * os) / scale;
+        h.window = double(patch) / scale;
+        h.imageWidth = imageIn.width;
+        h.imageHeight = imageIn.height;
+        h.classNames = d->info.classes;
+        const auto mal = h.malignancy(d->info.malignantClasses());
+        for (float v : mal)
+            h.score = std::max(h.score, double(v));
+        h.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        return h;
+    } catch (const std::exception& e) {
+        return Error(std::string("inference failed: ") + e.what());
+    }
+}
+
+Result<std::vector<float>> Model::classify(const std::vector<const uint8_t*>& patches)
+{
+    const int n = d->info.sampleSize;
+    if (patches.empty())
+        return std::vector<float> {};
+    try {
+        torch::NoGradGuard ng;
+        auto batch = torch::empty({ long(patches.size()), 1, n, n }, torch::kUInt8);
+        for (size_t i = 0; i < patches.size(); ++i)
+            std::memcpy(batch[long(i)].data_ptr<uint8_t>(), patches[i], size_t(n) * size_t(n));
+        auto p = torch::softmax(d->net->forward(normalise(batch.to(d->device))).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+        return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    } catch (const std::exception& e) {
+        return Error(std::string("inference failed: ") + e.what());
+    }
+}
+
+} // namespace ms::ml

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Inference for the app and the CLI, behind a torch-free header: load a model (a checkpoint folder with its model
+// card, as the engine writes them), list devices, and turn a mammogram into a dense probability map of the model's
+// classes. The preprocessing is the training's (core/sampling toModelInput8, the engine's normalisation), and the
+// map is the patch classifier applied fully convolutionally: the feature map is average-pooled over windows of one
+// training patch and the head runs on every window, which is the sliding-window answer computed in one pass.
+#pragma once
+
+#include "core/common/json.h"
+#include "core/common/result.h"
+#include "core/image/image.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ms::ml
+{
+
+struct ModelInfo {
+    std::string dir; // the folder holding card.json and the weights
+    std::string name, arch, task;
+    std::vector<std::string> classes;
+    int sampleSize = 0; // training patch side, pixels
+    double spacingMm = 0; // pixel size the model was trained at (0: unknown, images are used as they are)
+    int outputStride = 0; // of the network's feature map
+    std::string notes, weightsSha256;
+    Json card;
+    // Classes that count as malignant (their probabilities summed give the malignancy score).
+    std::vector<int> malignantClasses() const;
+};
+
+// A probability map over an image: classes x height x width, class-major. Cell (x, y) covers image pixels
+// [x * stride, (x + 1) * stride) on both axes; its value is the classifier's answer for the patch of `window` pixels
+// centred on the cell. Outside the breast the map says background.
+struct Heatmap {
+    int width = 0, height = 0, classes = 0;
+    double stride = 0; // image pixels per cell
+    double window = 0; // image pixels a cell's patch covers
+    int imageWidth = 0, imageHeight = 0;
+    std::vector<float> prob;
+    std::vector<std::string> classNames;
+
+    float at(int c, int x, int y) const { return prob[(size_t(c) * size_t(height) + size_t(y)) * size_t(width) + size_t(x)]; }
+    // P(malignant) per cell: the sum of the malignant classes.
+    std::vector<float> malignancy(const std::vector<int>& malignantClasses) const;
+    // The image's score: the maximum malignancy over the breast.
+    double score = 0;
+    double milliseconds = 0;
+};
+
+struct DeviceInfo {
+    std::string id, name;
+    long long memory = 0;
+};
+std::vector<DeviceInfo> devices();
+
+class Model
+{
+public:
+    // Loads dir/card.json and its weights onto device ("cpu", "cuda", "cuda:N"); a CUDA device that is absent gives an
+    // error the caller can show (the app falls back to the CPU with a notice).
+    static Result<std::unique_ptr<Model>> load(const std::string& dir, const std::string& device = "cpu");
+    ~Model();
+    Model(const Model&) = delete;
+    Model& operator=(const Model&) = delete;
+
+    const ModelInfo& info() const;
+    std::string deviceName() const;
+    // The dense map of one image (resampled to the model's pixel size when both are known). Thread-compatible: one
+    // thread at a time (the app's inference thread owns the model).
+    Result<Heatmap> denseMap(const Image16& image, double cellStridePx = 0);
+    // Class probabilities of 8-bit patches of the model's sample size (batch inference, for tests and scoring).
+    Result<std::vector<float>> classify(const std::vector<const uint8_t*>& patches);
+
+private:
+    Model();
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace ms::ml
