@@ -146,6 +146,9 @@ void RunCharts::setRuns(const QStringList& dirs, const QStringList& names)
         m_series.push_back(std::move(s));
     }
     for (int c = 0; c < ChartCount; ++c) {
+        // Several runs: the legend in two columns, so it covers less of the lines.
+        m_plots[c]->legend->setFillOrder(QCPLegend::foColumnsFirst);
+        m_plots[c]->legend->setWrap(!single && (c == Loss || c == Accuracy) ? 2 : 0);
         m_userZoomed[c] = false;
         m_dirty[c] = true;
         m_plots[c]->legend->setVisible(c == Loss || c == Accuracy || (!single && !dirs.isEmpty()));
@@ -331,9 +334,11 @@ void RunCharts::updateGap()
     }
     const auto& e = ep.back();
     const double gap = e.trainAccuracy - e.valAccuracy;
-    m_gapLabel->setText(gap > 0.1
-            ? tr("gap %1 (train %2, val %3): overfitting").arg(gap, 0, 'f', 2).arg(e.trainAccuracy, 0, 'f', 2).arg(e.valAccuracy, 0, 'f', 2)
-            : tr("gap %1").arg(gap, 0, 'f', 2));
+    m_gapLabel->setText(gap > 0.1 ? tr("gap %1 (train %2, val %3): validation far below training")
+                                        .arg(gap, 0, 'f', 2)
+                                        .arg(e.trainAccuracy, 0, 'f', 2)
+                                        .arg(e.valAccuracy, 0, 'f', 2)
+                                  : tr("gap %1").arg(gap, 0, 'f', 2));
     m_gapLabel->setColor(gap > 0.1 ? QColor(0xe0, 0x5a, 0x4f) : palette().color(QPalette::Text));
 }
 
@@ -360,7 +365,11 @@ void RunCharts::autoscale(int c)
     if (!e.valid)
         return;
     const QCPRange keys(e.keyLo, e.keyHi), values(e.valueLo, e.valueHi);
-    p->xAxis->setRange(std::min(0.0, keys.lower), std::max(keys.upper, 1.0));
+    // The run's planned length, so a run in progress shows how far it has come.
+    double planned = 1.0;
+    for (const auto& sr : m_series)
+        planned = std::max(planned, double(sr->reader->config()["train"]["epochs"].integer(0)));
+    p->xAxis->setRange(std::min(0.0, keys.lower), std::max(keys.upper, planned));
     if (c == Accuracy || c == Auc) {
         p->yAxis->setRange(0, 1.02);
     } else {
