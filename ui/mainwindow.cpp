@@ -2,6 +2,9 @@
 #include "ui/mainwindow.h"
 
 #include "ui/casepanel.h"
+#ifdef MS_WITH_ML
+#include "ui/heatmap.h"
+#endif
 #include "ui/problemspanel.h"
 #include "ui/theme.h"
 #include "ui/thumbnails.h"
@@ -10,6 +13,7 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QComboBox>
 #include <QDockWidget>
@@ -99,6 +103,7 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
 
     buildBrowser();
     buildDocks();
+    buildHeatmaps();
     buildActions();
 
     // Status bar.
@@ -152,7 +157,11 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
             m_case->showImage(imageIndex, v);
             updateWindowMenu();
         }
+        requestHeatmaps();
     });
+#ifdef MS_WITH_ML
+    connect(m_area, &ReadingArea::activeImageChanged, m_heatPanel, &HeatmapPanel::setCurrentImage);
+#endif
 
     QSettings s;
     restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
@@ -386,6 +395,16 @@ void MainWindow::buildActions()
         applyThemeByName(QStringLiteral("light"));
     });
 
+#ifdef MS_WITH_ML
+    view->addSeparator();
+    auto* heat = view->addAction(tr("&Heatmap"));
+    heat->setCheckable(true);
+    heat->setShortcut(QKeySequence(QStringLiteral("H")));
+    heat->setToolTip(tr("Suspicious-region heatmap of the loaded model over every view"));
+    connect(heat, &QAction::toggled, m_heatPanel->enableBox(), &QCheckBox::setChecked);
+    connect(m_heatPanel->enableBox(), &QCheckBox::toggled, heat, &QAction::setChecked);
+#endif
+
     auto* image = menuBar()->addMenu(tr("&Image"));
     m_actInvert = image->addAction(tr("&Invert"), this, [this] {
         if (auto* v = m_area->activeView()) {
@@ -528,6 +547,53 @@ void MainWindow::onDatasetOpened(DatasetPtr ds)
     m_table->setFocus();
     m_training->setDataset(ds);
     emit datasetShown(ds);
+}
+
+void MainWindow::buildHeatmaps()
+{
+#ifdef MS_WITH_ML
+    m_heatStore = new HeatmapStore(this);
+    m_infer = new InferenceService(m_heatStore, this);
+    const HeatmapStore* store = m_heatStore;
+    m_area->addOverlayFactory([store] { return std::make_shared<HeatmapOverlay>(store); });
+    connect(m_heatStore, &HeatmapStore::changed, m_area, &ReadingArea::updateViews);
+    auto* dock = new QDockWidget(tr("Heatmap"), this);
+    dock->setObjectName(QStringLiteral("heatmapDock"));
+    m_heatPanel = new HeatmapPanel(m_heatStore, m_infer, dock);
+    dock->setWidget(m_heatPanel);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock")))
+        tabifyDockWidget(caseDock, dock);
+    if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock")))
+        caseDock->raise();
+    connect(m_infer, &InferenceService::message, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
+    connect(m_heatPanel->enableBox(), &QCheckBox::toggled, this, [this, dock](bool on) {
+        if (on) {
+            dock->show();
+            dock->raise();
+            if (!m_infer->hasModel() && !InferenceService::demoModelDir().isEmpty())
+                m_infer->loadModel(InferenceService::demoModelDir());
+        }
+        requestHeatmaps();
+    });
+    connect(m_infer, &InferenceService::modelChanged, this, &MainWindow::requestHeatmaps);
+#endif
+}
+
+void MainWindow::requestHeatmaps()
+{
+#ifdef MS_WITH_ML
+    if (!m_heatStore || !m_heatStore->settings().enabled)
+        return;
+    QList<QPair<int, ms::ImagePtr>> wanted;
+    // The active view first: the one the reader looks at.
+    std::vector<ImageView*> views = m_area->views();
+    std::stable_partition(views.begin(), views.end(), [this](ImageView* v) { return v == m_area->activeView(); });
+    for (auto* v : views)
+        if (v->view() && v->view()->image)
+            wanted.append({ v->view()->imageIndex, v->view()->image });
+    m_infer->want(wanted);
+#endif
 }
 
 void MainWindow::showWorkspace(int index)

@@ -29,6 +29,9 @@ class CasePanel;
 class ProblemsPanel;
 class ThumbnailCache;
 class TrainingPanel;
+class HeatmapStore;
+class InferenceService;
+class HeatmapPanel;
 
 class MainWindow : public QMainWindow
 {
@@ -57,6 +60,9 @@ public:
     void stepAbnormality(int delta);
     void setFilter(const BrowserFilter& f);
     TrainingPanel* trainingPanel() const { return m_training; }
+    HeatmapStore* heatmaps() const { return m_heatStore; }
+    InferenceService* inference() const { return m_infer; }
+    HeatmapPanel* heatmapPanel() const { return m_heatPanel; }
     QTabWidget* workspaces() const { return m_mainTabs; }
     // 0 reading, 1 training.
     void showWorkspace(int index);
@@ -86,6 +92,8 @@ private:
     void shortcutsHelp();
     int proxyRowOf(int imageIndex) const;
     void onWorkspaceChanged(int index);
+    void buildHeatmaps();
+    void requestHeatmaps();
 
     DatasetController* m_controller;
     DatasetPtr m_ds;
@@ -120,6 +128,9 @@ private:
     TrainingPanel* m_training = nullptr;
     QHash<QString, bool> m_dockVisible;
     QMetaObject::Connection m_pendingZoom;
+    HeatmapStore* m_heatStore = nullptr;
+    InferenceService* m_infer = nullptr;
+    HeatmapPanel* m_heatPanel = nullptr;
 };
 
 } // namespace ms::ui

@@ -78,6 +78,19 @@ void ReadingArea::setLayoutMode(ReadingLayout l)
         showImage(m_current);
 }
 
+void ReadingArea::addOverlayFactory(std::function<std::shared_ptr<OverlayLayer>()> factory)
+{
+    for (auto* v : m_views)
+        v->addOverlay(factory());
+    m_overlayFactories.push_back(std::move(factory));
+}
+
+void ReadingArea::updateViews()
+{
+    for (auto* v : m_views)
+        v->update();
+}
+
 void ReadingArea::rebuild()
 {
     for (auto* w : m_watchers) {
@@ -97,6 +110,8 @@ void ReadingArea::rebuild()
         v->setOverlayOpacity(m_opacity);
         v->setLabelsVisible(m_labels);
         v->setLoupe(m_loupe);
+        for (const auto& f : m_overlayFactories)
+            v->addOverlay(f());
         m_grid->addWidget(v, i / 2, i % 2);
         m_views.push_back(v);
         auto* w = new QFutureWatcher<LoadedViewPtr>(this);

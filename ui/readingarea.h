@@ -12,6 +12,8 @@
 #include <QHash>
 #include <QWidget>
 
+#include <functional>
+
 #include <array>
 
 class QGridLayout;
@@ -50,6 +52,10 @@ public:
     void zoomToAbnormality(int abnormalityIndex);
 
     const std::vector<ImageView*>& views() const { return m_views; }
+    // Extra overlay layers (heatmaps, detections): the factory makes one for each view, now and when views are rebuilt.
+    void addOverlayFactory(std::function<std::shared_ptr<OverlayLayer>()> factory);
+    // Repaints every view (an overlay's content changed).
+    void updateViews();
     ImageView* activeView() const;
     // The images shown in the slots (-1 for an empty slot).
     std::vector<int> shownImages() const { return m_slotImage; }
@@ -85,6 +91,7 @@ private:
     QGridLayout* m_grid = nullptr;
     std::vector<ImageView*> m_views;
     std::vector<int> m_slotImage;
+    std::vector<std::function<std::shared_ptr<OverlayLayer>()>> m_overlayFactories;
     std::vector<std::string> m_slotSide;
     std::vector<QFutureWatcher<LoadedViewPtr>*> m_watchers;
     QHash<int, LoadedViewPtr> m_cache;

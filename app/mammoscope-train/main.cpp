@@ -11,6 +11,8 @@
 using namespace ms;
 using namespace ms::cli;
 
+int heatmapBench(int argc, char** argv);
+
 namespace
 {
 
@@ -30,6 +32,8 @@ void usage(FILE* f)
         "  bench [--device D] [--arch A] [--batch B] [--size N] [--amp bf16] [--channels-last]\n"
         "        [--source synthetic|SHARDS] [--steps N] [--warmup N] [--json]\n"
         "  devices [--json]\n"
+        "  heatmap-bench [--arch A | --model DIR] [--size 3000x5000] [--device D] [--amp bf16] [--channels-last] [--json]\n"
+        "        time the app's dense heatmap (core/ml) on a full-size synthetic mammogram\n"
         "  export-shards --data synth:PATIENTS:SEED --out DIR [--task T] [--size N]   write in-memory data as shards\n\n"
         "The run folder holds config.json, metrics.jsonl, status.json, log.txt and checkpoints/{last,best}.\n"
         "Commands on stdin while training: stop, checkpoint. SIGINT/SIGTERM checkpoint and exit.\n"
@@ -166,6 +170,8 @@ int main(int argc, char** argv)
         }
         return training::exportShards(*a.get("data"), a.get("task", "patches"), size, *a.get("out"));
     }
+    if (cmd == "heatmap-bench")
+        return heatmapBench(argc, argv);
     if (cmd == "devices") {
         Args a = Args::parse(argc, argv, 2, { "json" });
         return training::devices(a.flag("json"));

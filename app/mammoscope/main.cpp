@@ -3,6 +3,9 @@
 // Research software, not a medical device.
 #include "ui/casepanel.h"
 #include "ui/datasetcontroller.h"
+#ifdef MS_WITH_ML
+#include "ui/heatmap.h"
+#endif
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
 #include "ui/theme.h"
@@ -11,6 +14,7 @@
 #include "ui/training/trainingpanel.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
@@ -56,7 +60,11 @@ int main(int argc, char** argv)
         QStringLiteral("With --open-run: also show this run on the same axes (repeatable)."), QStringLiteral("dir"));
     QCommandLineOption pageOpt(QStringLiteral("training-page"),
         QStringLiteral("Training page to show: live, evaluation, runs or bench (for screenshots)."), QStringLiteral("page"));
-    cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt });
+    QCommandLineOption heatOpt(QStringLiteral("heatmap"), QStringLiteral("Start with the heatmap of the demo model (or --model) shown."));
+    QCommandLineOption modelOpt(
+        QStringLiteral("model"), QStringLiteral("Model folder (card.json and weights) or run folder for heatmaps."), QStringLiteral("dir"));
+    cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt,
+        heatOpt, modelOpt });
     cli.process(app);
 
     QSettings settings;
@@ -141,8 +149,23 @@ int main(int argc, char** argv)
                 QApplication::exit(saved ? 0 : 1);
             });
         };
-        if (runDir.isEmpty()) {
+        if (runDir.isEmpty() && !cli.isSet(heatOpt)) {
             QObject::connect(window.readingArea(), &ReadingArea::allViewsLoaded, &window, shoot);
+        } else if (runDir.isEmpty()) {
+#ifdef MS_WITH_ML
+            // Heatmaps: shoot when every view shows its map.
+            auto* poll = new QTimer(&window);
+            QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, shoot] {
+                if (!window.readingArea()->allLoaded() || !window.heatmaps())
+                    return;
+                for (auto* v : window.readingArea()->views())
+                    if (!v->view() || !window.heatmaps()->get(v->view()->imageIndex))
+                        return;
+                poll->stop();
+                shoot();
+            });
+            poll->start(200);
+#endif
         } else {
             // The training workspace: shoot once the dataset is open (or failed) and the gallery's images are in.
             auto* poll = new QTimer(&window);
@@ -167,6 +190,13 @@ int main(int argc, char** argv)
             QApplication::exit(3);
         });
     }
+
+#ifdef MS_WITH_ML
+    if (cli.isSet(modelOpt))
+        window.inference()->loadModel(QFileInfo(cli.value(modelOpt)).absoluteFilePath());
+    if (cli.isSet(heatOpt))
+        window.heatmapPanel()->enableBox()->setChecked(true);
+#endif
 
     QString dataset = cli.positionalArguments().value(0);
     if (cli.isSet(demoOpt) || (dataset.isEmpty() && !QFileInfo(settings.value(QStringLiteral("dataset/last")).toString()).isDir()))

@@ -52,7 +52,56 @@ struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<models::Net> net;
     torch::Device device { torch::kCPU };
+    bool bf16 = false, channelsLast = false;
 };
+
+namespace
+{
+Result<torch::Device> parseDevice(const std::string& device)
+{
+    if (device.rfind("cuda", 0) == 0) {
+        if (!torch::cuda::is_available())
+            return Error("CUDA is not available to this LibTorch (Debian's is CPU-only)", device);
+        const int idx = device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
+        if (idx < 0 || idx >= int(torch::cuda::device_count()))
+            return Error("no CUDA device " + std::to_string(idx), device);
+        return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(idx));
+    }
+    if (device != "cpu")
+        return Error("unknown device '" + device + "' (cpu, cuda, cuda:N)", device);
+    return torch::Device(torch::kCPU);
+}
+} // namespace
+
+Result<std::unique_ptr<Model>> Model::untrained(const std::string& arch, int sampleSize, const std::string& device)
+{
+    if (!models::isArchitecture(arch))
+        return Error("unknown architecture '" + arch + "'");
+    auto dev = parseDevice(device);
+    if (!dev)
+        return dev.error();
+    std::unique_ptr<Model> m(new Model());
+    m->d->net = models::create({ arch, 5, 1 });
+    m->d->net->to(*dev);
+    m->d->net->eval();
+    m->d->device = *dev;
+    ModelInfo& i = m->d->info;
+    i.name = "untrained " + arch;
+    i.arch = arch;
+    i.task = "patches";
+    i.classes = sampling::classNames(sampling::Task::Patches);
+    i.sampleSize = sampleSize;
+    i.outputStride = m->d->net->outputStride();
+    return m;
+}
+
+void Model::setFast(bool bf16, bool channelsLast)
+{
+    d->bf16 = bf16 && d->device.is_cuda();
+    d->channelsLast = channelsLast && d->device.is_cuda();
+    if (d->channelsLast)
+        models::toChannelsLast(*d->net);
+}
 
 Model::Model() : d(std::make_unique<Impl>())
 {
@@ -84,17 +133,10 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
     if (card->task != "patches")
         return Error("dense heatmaps need a patch classifier (task 'patches'); this model's task is '" + card->task + "'",
             (dir / "card.json").string());
-    torch::Device dev(torch::kCPU);
-    if (device.rfind("cuda", 0) == 0) {
-        if (!torch::cuda::is_available())
-            return Error("CUDA is not available to this LibTorch (Debian's is CPU-only)", device);
-        const int idx = device.size() > 5 ? std::atoi(device.c_str() + 5) : 0;
-        if (idx < 0 || idx >= int(torch::cuda::device_count()))
-            return Error("no CUDA device " + std::to_string(idx), device);
-        dev = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(idx));
-    } else if (device != "cpu") {
-        return Error("unknown device '" + device + "' (cpu, cuda, cuda:N)", device);
-    }
+    auto devr = parseDevice(device);
+    if (!devr)
+        return devr.error();
+    const torch::Device dev = *devr;
     auto net = models::create({ card->architecture, int(card->classes.size()), card->inputChannels });
     const fs::path wfile = dir / (card->weightsFile.empty() ? std::string("model.safetensors") : card->weightsFile);
     if (!card->weightsSha256.empty() && sha256File(wfile) != card->weightsSha256)
@@ -158,8 +200,13 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
     const Gray8 g = sampling::toModelInput8(*img);
     try {
         torch::NoGradGuard ng;
-        auto x = torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device);
-        auto f = d->net->features(normalise(x));
+        auto x
+            = normalise(torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
+        if (d->channelsLast)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        if (d->bf16)
+            torchcompat::setCudaAutocast(true);
+        auto f = d->net->features(x);
         // One training patch is `patch / os` feature cells: pooling that window and applying the head is what the
         // classifier does to a patch (global average pooling, then the linear head).
         const int k = std::max(1, patch / os);
@@ -174,6 +221,10 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         auto pooled = torch::nn::functional::avg_pool2d(
             f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ s, s }).padding({ pad, pad }).count_include_pad(false));
         auto logits = d->net->denseLogits(pooled);
+        if (d->bf16) {
+            torchcompat::setCudaAutocast(false);
+            torchcompat::clearAutocastCache();
+        }
         auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
         Heatmap h;
         h.classes = int(p.size(1));
@@ -208,6 +259,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         h.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         return h;
     } catch (const std::exception& e) {
+        if (d->bf16)
+            torchcompat::setCudaAutocast(false);
         return Error(std::string("inference failed: ") + e.what());
     }
 }

@@ -61,7 +61,11 @@ public:
     // Loads dir/card.json and its weights onto device ("cpu", "cuda", "cuda:N"); a CUDA device that is absent gives an
     // error the caller can show (the app falls back to the CPU with a notice).
     static Result<std::unique_ptr<Model>> load(const std::string& dir, const std::string& device = "cpu");
+    // A model with random weights of an architecture (for timing: speed does not depend on the weights).
+    static Result<std::unique_ptr<Model>> untrained(const std::string& arch, int sampleSize, const std::string& device = "cpu");
     ~Model();
+    // bf16 autocast and channels-last on CUDA (ignored on the CPU).
+    void setFast(bool bf16, bool channelsLast);
     Model(const Model&) = delete;
     Model& operator=(const Model&) = delete;
 

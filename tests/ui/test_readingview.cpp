@@ -6,8 +6,12 @@
 #include "ui/imageview.h"
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
+#ifdef MS_WITH_ML
+#include "ui/heatmap.h"
+#endif
 
 #include <QLabel>
+#include <QSlider>
 #include <QTableView>
 #include <QTreeWidget>
 #include <QtTest>
@@ -363,6 +367,38 @@ private slots:
         QVERIFY(!lv->image);
         QVERIFY(lv->error.contains(QStringLiteral("not in the dataset folder")));
     }
+#ifdef MS_WITH_ML
+    // H shows the demo model's heatmap over the view, computed off the UI thread; H again hides it.
+    void heatmapToggle()
+    {
+        m_window->setLayoutMode(ReadingLayout::Single);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->readingArea()->allLoaded(), 20000);
+        // The heatmap dock opens with the heatmap: open it first, so the view keeps its size through the test.
+        m_window->heatmapPanel()->parentWidget()->show();
+        QCoreApplication::processEvents();
+        ImageView* v = m_window->readingArea()->views().front();
+        v->fit();
+        v->renderNow();
+        const QImage before = v->grab().toImage();
+        m_window->activateWindow();
+        QTest::keyClick(m_window, Qt::Key_H);
+        QVERIFY(m_window->heatmaps()->settings().enabled);
+        const int image = v->view()->imageIndex;
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->heatmaps()->get(image) != nullptr, 60000);
+        const auto map = m_window->heatmaps()->get(image);
+        QCOMPARE(map->imageWidth, v->view()->image->width);
+        QVERIFY(m_window->heatmapPanel()->scoreLabel()->text().contains(QStringLiteral("Malignancy score")));
+        // Threshold 0: every breast cell is drawn, so the view must change.
+        m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(0);
+        v->renderNow();
+        QTRY_VERIFY(v->grab().toImage() != before);
+        QTest::keyClick(m_window, Qt::Key_H);
+        QVERIFY(!m_window->heatmaps()->settings().enabled);
+        v->renderNow();
+        QCOMPARE(v->size(), before.size());
+        QTRY_COMPARE(v->grab().toImage(), before);
+    }
+#endif
     void vanishedDatasetIsReported()
     {
         QTemporaryDir d;

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// mammoscope-train heatmap-bench: the app's heatmap path (core/ml: preprocessing, dense patch map, breast masking)
+// timed on a full-size synthetic mammogram, on the CPU or a CUDA GPU. The GPU machine has no Qt, so this is where
+// the app's GPU heatmap figures come from.
+#include "core/common/cliargs.h"
+#include "core/common/json.h"
+#include "core/common/strings.h"
+#include "core/ml/inference.h"
+#include "core/synth/phantom.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+using namespace ms;
+
+int heatmapBench(int argc, char** argv)
+{
+    cli::Args a = cli::Args::parse(argc, argv, 2, { "json", "channels-last" });
+    if (auto u = a.unknown({ "arch", "model", "size", "device", "amp", "channels-last", "repeat", "patch", "stride", "json" });
+        !u.empty()) {
+        std::fprintf(stderr,
+            "usage: mammoscope-train heatmap-bench [--arch resnet18 | --model DIR] [--size 3000x5000] [--patch 224] [--device D]\n"
+            "                                      [--amp bf16] [--channels-last] [--repeat N] [--stride PX] [--json]\n%s\n",
+            u.c_str());
+        return 2;
+    }
+    int w = 3000, h = 5000;
+    if (auto s = a.get("size")) {
+        if (std::sscanf(s->c_str(), "%dx%d", &w, &h) != 2 || w < 64 || h < 64) {
+            std::fprintf(stderr, "mammoscope-train heatmap-bench: --size WxH\n");
+            return 2;
+        }
+    }
+    const std::string device = a.get("device", "cpu");
+    auto model = a.get("model")
+        ? ml::Model::load(*a.get("model"), device)
+        : ml::Model::untrained(a.get("arch", "resnet18"), int(parseInt(a.get("patch", "224")).value_or(224)), device);
+    if (!model) {
+        std::fprintf(stderr, "mammoscope-train heatmap-bench: %s\n", model.error().toString().c_str());
+        return 1;
+    }
+    (*model)->setFast(a.get("amp", "none") == "bf16", a.flag("channels-last"));
+    synth::Options so;
+    so.width = w;
+    so.height = h;
+    so.seed = 77;
+    const auto patient = synth::generatePatient(so, 0);
+    Image16 img = patient.views[0].image;
+    if (!a.get("model"))
+        img.spacingX = img.spacingY = 0; // an untrained model has no pixel size: run at full resolution
+    const double stride = parseDouble(a.get("stride", "0")).value_or(0);
+    const int repeat = int(parseInt(a.get("repeat", "20")).value_or(20));
+    std::vector<double> ms;
+    ml::Heatmap last;
+    for (int i = 0; i < repeat + 3; ++i) {
+        auto hm = (*model)->denseMap(img, stride);
+        if (!hm) {
+            std::fprintf(stderr, "mammoscope-train heatmap-bench: %s\n", hm.error().toString().c_str());
+            return 1;
+        }
+        if (i >= 3) // warm-up: cuDNN autotune, allocator
+            ms.push_back(hm->milliseconds);
+        last = std::move(*hm);
+    }
+    std::sort(ms.begin(), ms.end());
+    Json out = Json::object();
+    out.set("arch", (*model)->info().arch);
+    out.set("device", (*model)->deviceName());
+    out.set("image", std::to_string(w) + "x" + std::to_string(h));
+    out.set("amp", a.get("amp", "none"));
+    out.set("channels_last", a.flag("channels-last"));
+    out.set("map", std::to_string(last.width) + "x" + std::to_string(last.height));
+    out.set("cell_px", last.stride);
+    out.set("median_ms", ms[ms.size() / 2]);
+    out.set("min_ms", ms.front());
+    out.set("max_ms", ms.back());
+    if (a.flag("json"))
+        std::printf("%s\n", out.dump().c_str());
+    else
+        std::printf("%s on %s, %dx%d image -> %dx%d map (%.0f px cells): median %.1f ms (min %.1f, max %.1f) over %d runs\n",
+            (*model)->info().arch.c_str(), (*model)->deviceName().c_str(), w, h, last.width, last.height, last.stride, ms[ms.size() / 2],
+            ms.front(), ms.back(), repeat);
+    return 0;
+}

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// core/ml's dense heatmaps on a toy model with a known answer: a compact CNN whose weights make "malignant mass" the
+// bright pixels of the patch. A bright square at a known place must light up at that place, after the resampling to
+// the model's pixel size and with the image mirrored; shapes and ranges hold; bad model folders say what is wrong.
+#include "core/common/sha256.h"
+#include "core/ml/inference.h"
+#include "core/sampling/sampling.h"
+#include "models/card.h"
+#include "models/nets.h"
+#include "models/weights.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+using namespace ms;
+namespace fs = std::filesystem;
+
+namespace
+{
+
+// Writes the toy model into dir: conv centre taps pass channel 0 through (BN is the identity), the head says
+// MALIGNANT_MASS in proportion to the bright fraction of the window and BACKGROUND otherwise.
+void writeToyModel(const fs::path& dir, double spacingMm)
+{
+    auto net = models::create({ "compact", 5, 1 });
+    torch::NoGradGuard ng;
+    for (auto& p : net->named_parameters())
+        p.value().zero_();
+    for (auto& b : net->named_buffers())
+        if (b.key().find("running_var") != std::string::npos)
+            b.value().fill_(1.0);
+    for (auto& p : net->named_parameters()) {
+        const std::string& n = p.key();
+        if (n.rfind("conv", 0) == 0 && n.find(".weight") != std::string::npos)
+            p.value()[0][0][1][1] = 1.0;
+        if (n.rfind("bn", 0) == 0 && n.find(".weight") != std::string::npos)
+            p.value().fill_(1.0);
+    }
+    auto params = net->named_parameters();
+    params["fc.weight"][4][0] = 10.0;
+    params["fc.bias"][0] = 2.0;
+    fs::create_directories(dir);
+    QVERIFY(models::saveSafetensors(dir / "model.safetensors", models::stateDict(*net), { { "arch", "compact" } }).ok());
+    models::ModelCard c;
+    c.name = "toy";
+    c.architecture = "compact";
+    c.task = "patches";
+    c.classes = sampling::classNames(sampling::Task::Patches);
+    c.inputWidth = c.inputHeight = 96;
+    c.weightsFile = "model.safetensors";
+    c.weightsSha256 = sha256File(dir / "model.safetensors");
+    c.training = Json::object();
+    c.training.set("sample_spacing_mm", spacingMm);
+    QVERIFY(models::writeCard(dir / "card.json", c).ok());
+}
+
+// A "breast" of mid grey with a bright square; spacing 0.3 mm unless said otherwise.
+Image16 phantom(int w, int h, int sx, int sy, int side, double spacing = 0.3)
+{
+    Image16 img(w, h, 0);
+    for (int y = h / 8; y < h * 7 / 8; ++y)
+        for (int x = 0; x < w * 3 / 4; ++x)
+            img.at(x, y) = 1000 + uint16_t((x * 7 + y * 13) % 50);
+    for (int y = sy; y < sy + side; ++y)
+        for (int x = sx; x < sx + side; ++x)
+            img.at(x, y) = 3000;
+    img.bitsStored = 12;
+    img.spacingX = img.spacingY = spacing;
+    return img;
+}
+
+// Where class c lights up: the centroid (image pixels) of the cells within 1 % of the map's maximum. A lesion smaller
+// than the patch gives a plateau (every window holding all of it scores the same), whose centre is the lesion's.
+QPointF peak(const ml::Heatmap& h, int c)
+{
+    float best = -1;
+    for (int y = 0; y < h.height; ++y)
+        for (int x = 0; x < h.width; ++x)
+            best = std::max(best, h.at(c, x, y));
+    double sx = 0, sy = 0, n = 0;
+    for (int y = 0; y < h.height; ++y)
+        for (int x = 0; x < h.width; ++x)
+            if (h.at(c, x, y) >= best * 0.99f) {
+                sx += (x + 0.5) * h.stride;
+                sy += (y + 0.5) * h.stride;
+                ++n;
+            }
+    return { sx / n, sy / n };
+}
+
+} // namespace
+
+class TestMl : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_tmp;
+    fs::path m_model;
+
+private slots:
+    void initTestCase()
+    {
+        m_model = fs::path(m_tmp.path().toStdString()) / "toy";
+        writeToyModel(m_model, 0.3);
+    }
+
+    void shapesAndRanges()
+    {
+        auto m = ml::Model::load(m_model.string());
+        QVERIFY2(m.ok(), m.ok() ? "" : m.error().toString().c_str());
+        auto h = (*m)->denseMap(phantom(512, 832, 200, 400, 40));
+        QVERIFY(h.ok());
+        QCOMPARE(h->classes, 5);
+        QCOMPARE(h->stride, 16.0);
+        QCOMPARE(h->width, 32);
+        QCOMPARE(h->height, 52);
+        QCOMPARE(h->window, 96.0);
+        for (int y = 0; y < h->height; ++y)
+            for (int x = 0; x < h->width; ++x) {
+                double sum = 0;
+                for (int c = 0; c < 5; ++c) {
+                    QVERIFY(h->at(c, x, y) >= 0.f && h->at(c, x, y) <= 1.f);
+                    sum += h->at(c, x, y);
+                }
+                QVERIFY(std::abs(sum - 1.0) < 1e-4);
+            }
+        QVERIFY(h->score > 0.5); // the square is "malignant"
+    }
+
+    void lesionLightsUpWhereItIs_data()
+    {
+        QTest::addColumn<int>("sx");
+        QTest::addColumn<int>("sy");
+        QTest::addColumn<double>("spacing");
+        QTest::newRow("upper left") << 60 << 150 << 0.3;
+        QTest::newRow("centre") << 200 << 400 << 0.3;
+        QTest::newRow("lower right") << 300 << 650 << 0.3;
+        QTest::newRow("twice the resolution, resampled") << 400 << 800 << 0.15;
+    }
+    void lesionLightsUpWhereItIs()
+    {
+        QFETCH(int, sx);
+        QFETCH(int, sy);
+        QFETCH(double, spacing);
+        const double k = 0.3 / spacing; // image pixels per model pixel
+        const int side = int(40 * k), w = int(512 * k), hgt = int(832 * k);
+        auto m = ml::Model::load(m_model.string());
+        QVERIFY(m.ok());
+        const Image16 img = phantom(w, hgt, sx, sy, side, spacing);
+        auto h = (*m)->denseMap(img);
+        QVERIFY(h.ok());
+        QCOMPARE(h->imageWidth, w);
+        const QPointF p = peak(*h, 4);
+        const QPointF centre(sx + side / 2.0, sy + side / 2.0);
+        QVERIFY2(std::abs(p.x() - centre.x()) <= h->stride && std::abs(p.y() - centre.y()) <= h->stride,
+            qPrintable(QStringLiteral("peak at %1,%2, square centre %3,%4, cells of %5 px")
+                           .arg(p.x())
+                           .arg(p.y())
+                           .arg(centre.x())
+                           .arg(centre.y())
+                           .arg(h->stride)));
+        // Mirrored (a right breast shown as the left): the peak follows.
+        Image16 mir = img;
+        for (int y = 0; y < mir.height; ++y)
+            std::reverse(mir.pixels.begin() + long(y) * mir.width, mir.pixels.begin() + long(y + 1) * mir.width);
+        auto hm = (*m)->denseMap(mir);
+        QVERIFY(hm.ok());
+        const QPointF pm = peak(*hm, 4);
+        QVERIFY(std::abs(pm.x() - (w - centre.x())) <= hm->stride + 1);
+        QVERIFY(std::abs(pm.y() - centre.y()) <= hm->stride);
+    }
+
+    void badModelFolders()
+    {
+        const fs::path empty = fs::path(m_tmp.path().toStdString()) / "empty";
+        fs::create_directories(empty);
+        auto a = ml::Model::load(empty.string());
+        QVERIFY(!a.ok());
+        QVERIFY(QString::fromStdString(a.error().toString()).contains(QStringLiteral("card.json")));
+        // Weights changed after the card was written.
+        const fs::path bad = fs::path(m_tmp.path().toStdString()) / "tampered";
+        writeToyModel(bad, 0.3);
+        {
+            std::fstream f(bad / "model.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp(-4, std::ios::end);
+            f.write("\x01\x02\x03\x04", 4);
+        }
+        auto b = ml::Model::load(bad.string());
+        QVERIFY(!b.ok());
+        QVERIFY(QString::fromStdString(b.error().toString()).contains(QStringLiteral("sha256")));
+        auto c = ml::Model::load(m_model.string(), "cuda:7");
+        if (!c.ok())
+            QVERIFY(QString::fromStdString(c.error().toString()).contains(QStringLiteral("CUDA")));
+        auto d = ml::Model::load(m_model.string(), "tpu");
+        QVERIFY(!d.ok());
+    }
+
+    // The shipped demo model loads, says it is synthetic, and makes a map of a demo-sized phantom.
+    void demoModel()
+    {
+        const fs::path demo = fs::path(MS_SOURCE_DIR) / "models" / "demo";
+        auto m = ml::Model::load(demo.string());
+        QVERIFY2(m.ok(), m.ok() ? "" : m.error().toString().c_str());
+        QVERIFY(QString::fromStdString((*m)->info().notes).contains(QStringLiteral("never seen a real mammogram")));
+        QVERIFY(fs::file_size(demo / "model.safetensors") < 2 * 1024 * 1024);
+        auto h = (*m)->denseMap(phantom(512, 832, 200, 400, 40));
+        QVERIFY(h.ok());
+        QVERIFY(h->score >= 0 && h->score <= 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestMl)
+#include "test_ml.moc"

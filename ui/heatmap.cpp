@@ -1,0 +1,412 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/heatmap.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QLabel>
+#include <QPainter>
+#include <QPushButton>
+#include <QSlider>
+#include <QVBoxLayout>
+
+namespace ms::ui
+{
+
+// ------------------------------------------------------------------------------------------------ store
+
+HeatmapStore::HeatmapStore(QObject* parent) : QObject(parent)
+{
+}
+
+void HeatmapStore::setSettings(const HeatmapSettings& s)
+{
+    m_settings = s;
+    m_images.clear();
+    emit changed();
+}
+
+void HeatmapStore::put(int imageIndex, HeatmapPtr map)
+{
+    m_maps.insert(imageIndex, std::move(map));
+    m_images.remove(imageIndex);
+    emit changed();
+}
+
+void HeatmapStore::clear()
+{
+    m_maps.clear();
+    m_images.clear();
+    emit changed();
+}
+
+std::vector<float> HeatmapStore::channel(const ml::Heatmap& h) const
+{
+    const size_t plane = size_t(h.width) * size_t(h.height);
+    std::vector<float> out(plane, 0.f);
+    if (m_settings.channel == 0) {
+        int bg = -1;
+        for (size_t c = 0; c < h.classNames.size(); ++c)
+            if (h.classNames[c] == "BACKGROUND")
+                bg = int(c);
+        for (size_t i = 0; i < plane; ++i)
+            out[i] = bg >= 0 ? 1.f - h.prob[size_t(bg) * plane + i] : 0.f;
+    } else if (m_settings.channel == 1) {
+        out = h.malignancy(m_malignant);
+    } else if (m_settings.channel - 2 < h.classes) {
+        const size_t c = size_t(m_settings.channel - 2);
+        std::copy(h.prob.begin() + long(c * plane), h.prob.begin() + long((c + 1) * plane), out.begin());
+    }
+    return out;
+}
+
+QImage HeatmapStore::image(int imageIndex) const
+{
+    if (auto it = m_images.constFind(imageIndex); it != m_images.constEnd())
+        return *it;
+    const HeatmapPtr h = get(imageIndex);
+    if (!h)
+        return {};
+    const auto v = channel(*h);
+    QImage img(h->width, h->height, QImage::Format_ARGB32);
+    for (int y = 0; y < h->height; ++y) {
+        auto* line = reinterpret_cast<QRgb*>(img.scanLine(y));
+        for (int x = 0; x < h->width; ++x) {
+            const float p = v[size_t(y) * size_t(h->width) + size_t(x)];
+            if (p < m_settings.threshold) {
+                line[x] = qRgba(0, 0, 0, 0);
+                continue;
+            }
+            const auto c = colormap(m_settings.colormap, p);
+            line[x] = qRgba(c[0], c[1], c[2], int(255 * m_settings.opacity));
+        }
+    }
+    m_images.insert(imageIndex, img);
+    return img;
+}
+
+// ------------------------------------------------------------------------------------------------ overlay
+
+void HeatmapOverlay::paint(QPainter& p, const ViewGeometry& g, const LoadedView& view) const
+{
+    if (!m_store->settings().enabled)
+        return;
+    const HeatmapPtr h = m_store->get(view.imageIndex);
+    if (!h)
+        return;
+    QImage img = m_store->image(view.imageIndex);
+    if (img.isNull())
+        return;
+    // The map covers image pixels [0, width * stride) x [0, height * stride); mirrored views flip it.
+    const double w = h->width * h->stride, hh = h->height * h->stride;
+    QPointF a = g.toWidget({ 0, 0 }), b = g.toWidget({ w, hh });
+    if (g.mirror)
+        img = img.mirrored(true, false);
+    const QRectF target(QPointF(std::min(a.x(), b.x()), a.y()), QPointF(std::max(a.x(), b.x()), b.y()));
+    p.save();
+    p.setClipRect(g.imageRectOnWidget());
+    p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+    p.drawImage(target, img);
+    p.restore();
+}
+
+// ------------------------------------------------------------------------------------------------ inference thread
+
+void InferenceWorker::load(const QString& dir, const QString& device)
+{
+    QString notice;
+    auto m = ml::Model::load(dir.toStdString(), device.toStdString());
+    if (!m && device != QLatin1String("cpu")) {
+        notice = tr("%1 is not usable (%2); the model runs on the CPU.").arg(device, QString::fromStdString(m.error().message));
+        m = ml::Model::load(dir.toStdString(), "cpu");
+    }
+    if (!m) {
+        emit loadFailed(QString::fromStdString(m.error().toString()));
+        return;
+    }
+    m_model = std::move(*m);
+    const auto& i = m_model->info();
+    QStringList classes;
+    for (const auto& c : i.classes)
+        classes << QString::fromStdString(c);
+    emit loaded(
+        QString::fromStdString(i.name), QString::fromStdString(m_model->deviceName()), QString::fromStdString(i.notes), classes, notice);
+}
+
+void InferenceWorker::compute(int imageIndex, ms::ImagePtr image)
+{
+    if (!m_model || !image) {
+        emit failed(imageIndex, tr("no model loaded"));
+        return;
+    }
+    auto h = m_model->denseMap(*image);
+    if (!h) {
+        emit failed(imageIndex, QString::fromStdString(h.error().toString()));
+        return;
+    }
+    emit computed(imageIndex, std::make_shared<const ml::Heatmap>(std::move(*h)));
+}
+
+InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObject(parent), m_store(store), m_worker(new InferenceWorker)
+{
+    qRegisterMetaType<ms::ImagePtr>("ms::ImagePtr");
+    qRegisterMetaType<ms::ui::HeatmapPtr>("ms::ui::HeatmapPtr");
+    m_worker->moveToThread(&m_thread);
+    connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    connect(m_worker, &InferenceWorker::loaded, this,
+        [this](const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice) {
+            m_loading = false;
+            m_modelName = name;
+            m_device = device;
+            m_notes = notes;
+            m_classes = classes;
+            std::vector<int> mal;
+            for (int c = 0; c < classes.size(); ++c)
+                if (classes[c].startsWith(QLatin1String("MALIGNANT")))
+                    mal.push_back(c);
+            m_store->setMalignantClasses(mal);
+            m_store->clear(); // maps belong to a model
+            if (!notice.isEmpty())
+                emit message(notice);
+            emit modelChanged();
+            next();
+        });
+    connect(m_worker, &InferenceWorker::loadFailed, this, [this](const QString& m) {
+        m_loading = false;
+        emit message(tr("The model could not be loaded: %1").arg(m));
+        emit modelChanged();
+    });
+    connect(m_worker, &InferenceWorker::computed, this, [this](int imageIndex, HeatmapPtr map) {
+        m_inFlight = -1;
+        m_store->put(imageIndex, std::move(map));
+        emit mapReady(imageIndex);
+        next();
+    });
+    connect(m_worker, &InferenceWorker::failed, this, [this](int imageIndex, const QString& m) {
+        m_inFlight = -1;
+        emit message(tr("No heatmap for image %1: %2").arg(imageIndex).arg(m));
+        next();
+    });
+    m_thread.setObjectName(QStringLiteral("inference"));
+    m_thread.start();
+}
+
+InferenceService::~InferenceService()
+{
+    m_thread.quit();
+    m_thread.wait();
+}
+
+QString InferenceService::demoModelDir()
+{
+    const QStringList candidates = { qEnvironmentVariable("MAMMOSCOPE_DEMO_MODEL"),
+        QCoreApplication::applicationDirPath() + QStringLiteral("/../share/mammoscope/models/demo"),
+        QStringLiteral(MS_SOURCE_DIR "/models/demo") };
+    for (const auto& c : candidates)
+        if (!c.isEmpty() && QFileInfo::exists(c + QStringLiteral("/card.json")))
+            return QDir(c).absolutePath();
+    return {};
+}
+
+void InferenceService::loadModel(const QString& dir, const QString& device)
+{
+    m_loading = true;
+    m_queue.clear();
+    QMetaObject::invokeMethod(m_worker, "load", Qt::QueuedConnection, Q_ARG(QString, dir), Q_ARG(QString, device));
+}
+
+void InferenceService::want(const QList<QPair<int, ms::ImagePtr>>& images)
+{
+    m_queue.clear();
+    for (const auto& p : images)
+        if (p.second && !m_store->get(p.first) && p.first != m_inFlight)
+            m_queue.push_back(p);
+    next();
+}
+
+void InferenceService::next()
+{
+    if (m_inFlight >= 0 || m_loading || m_modelName.isEmpty() || m_queue.empty())
+        return;
+    auto p = m_queue.front();
+    m_queue.pop_front();
+    m_inFlight = p.first;
+    QMetaObject::invokeMethod(m_worker, "compute", Qt::QueuedConnection, Q_ARG(int, p.first), Q_ARG(ms::ImagePtr, p.second));
+}
+
+// ------------------------------------------------------------------------------------------------ legend and panel
+
+HeatmapLegend::HeatmapLegend(QWidget* parent) : QWidget(parent)
+{
+    setMinimumHeight(38);
+}
+
+void HeatmapLegend::setSettings(const HeatmapSettings& s)
+{
+    m_s = s;
+    update();
+}
+
+void HeatmapLegend::paintEvent(QPaintEvent*)
+{
+    QPainter p(this);
+    const QRect bar(8, 4, width() - 16, 14);
+    for (int x = 0; x < bar.width(); ++x) {
+        const double v = double(x) / std::max(1, bar.width() - 1);
+        const auto c = colormap(m_s.colormap, v);
+        p.setPen(v < m_s.threshold ? QColor(c[0], c[1], c[2], 60) : QColor(c[0], c[1], c[2]));
+        p.drawLine(bar.left() + x, bar.top(), bar.left() + x, bar.bottom());
+    }
+    p.setPen(palette().color(QPalette::Text));
+    const int tx = bar.left() + int(m_s.threshold * bar.width());
+    p.drawLine(tx, bar.top() - 2, tx, bar.bottom() + 2);
+    QFont f = font();
+    f.setPointSizeF(f.pointSizeF() * 0.85);
+    p.setFont(f);
+    for (double v : { 0.0, 0.5, 1.0 }) {
+        const int x = bar.left() + int(v * bar.width());
+        p.drawText(QRect(x - 20, bar.bottom() + 2, 40, 16), Qt::AlignHCenter | Qt::AlignTop, QString::number(v, 'f', 1));
+    }
+}
+
+HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidget* parent)
+    : QWidget(parent),
+      m_store(store),
+      m_service(service),
+      m_enable(new QCheckBox(tr("Show heatmap (H)"), this)),
+      m_model(new QLabel(this)),
+      m_score(new QLabel(this)),
+      m_notice(new QLabel(this)),
+      m_device(new QComboBox(this)),
+      m_channel(new QComboBox(this)),
+      m_colormap(new QComboBox(this)),
+      m_opacity(new QSlider(Qt::Horizontal, this)),
+      m_threshold(new QSlider(Qt::Horizontal, this)),
+      m_choose(new QPushButton(tr("Choose model…"), this)),
+      m_legend(new HeatmapLegend(this))
+{
+    m_enable->setObjectName(QStringLiteral("heatmapEnable"));
+    m_model->setWordWrap(true);
+    m_score->setWordWrap(true);
+    m_score->setObjectName(QStringLiteral("heatmapScore"));
+    m_notice->setWordWrap(true);
+    m_notice->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    m_notice->setText(tr("Research software, not a medical device. The demo model has only seen synthetic phantoms."));
+    for (const auto& d : ml::devices())
+        m_device->addItem(QString::fromStdString(d.id == "cpu" ? std::string("CPU") : d.id + " " + d.name), QString::fromStdString(d.id));
+    m_colormap->addItem(QStringLiteral("inferno"), int(Colormap::Inferno));
+    m_colormap->addItem(QStringLiteral("viridis"), int(Colormap::Viridis));
+    m_colormap->addItem(QStringLiteral("jet"), int(Colormap::Jet));
+    m_opacity->setRange(5, 100);
+    m_opacity->setValue(50);
+    m_threshold->setRange(0, 95);
+    m_threshold->setValue(30);
+    auto* form = new QFormLayout;
+    form->addRow(m_enable);
+    form->addRow(tr("Model"), m_model);
+    form->addRow(QString(), m_choose);
+    form->addRow(tr("Device"), m_device);
+    form->addRow(tr("Map"), m_channel);
+    form->addRow(tr("Colours"), m_colormap);
+    form->addRow(tr("Opacity"), m_opacity);
+    form->addRow(tr("Threshold"), m_threshold);
+    auto* lay = new QVBoxLayout(this);
+    lay->addLayout(form);
+    lay->addWidget(m_legend);
+    lay->addWidget(m_score);
+    lay->addWidget(m_notice);
+    lay->addStretch();
+
+    for (auto* c : { m_channel, m_colormap })
+        connect(c, &QComboBox::currentIndexChanged, this, &HeatmapPanel::readControls);
+    for (auto* s : { m_opacity, m_threshold })
+        connect(s, &QSlider::valueChanged, this, &HeatmapPanel::readControls);
+    connect(m_enable, &QCheckBox::toggled, this, &HeatmapPanel::readControls);
+    connect(m_store, &HeatmapStore::changed, this, &HeatmapPanel::updateScore);
+    connect(m_service, &InferenceService::modelChanged, this, &HeatmapPanel::updateModel);
+    connect(m_device, &QComboBox::activated, this, [this] {
+        if (m_service->hasModel())
+            m_service->loadModel(m_model->property("dir").toString(), m_device->currentData().toString());
+    });
+    connect(m_choose, &QPushButton::clicked, this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, tr("Model folder (card.json) or run folder"));
+        if (!d.isEmpty()) {
+            m_model->setProperty("dir", d);
+            m_model->setText(tr("loading…"));
+            m_service->loadModel(d, m_device->currentData().toString());
+        }
+    });
+    const QString demo = InferenceService::demoModelDir();
+    m_model->setProperty("dir", demo);
+    m_model->setText(demo.isEmpty() ? tr("none (the demo model is not installed)") : tr("loading…"));
+    updateModel();
+    readControls();
+}
+
+void HeatmapPanel::updateModel()
+{
+    if (m_service->hasModel())
+        m_model->setText(tr("%1 on %2").arg(m_service->modelName(), m_service->deviceName()));
+    const int cur = m_channel->currentIndex();
+    m_channel->blockSignals(true);
+    m_channel->clear();
+    m_channel->addItem(tr("suspicion (1 − background)"));
+    m_channel->addItem(tr("malignancy (malignant classes)"));
+    for (const auto& c : m_service->classes())
+        m_channel->addItem(c);
+    m_channel->setCurrentIndex(std::max(0, std::min(cur, m_channel->count() - 1)));
+    m_channel->blockSignals(false);
+    if (!m_service->modelNotes().isEmpty())
+        m_notice->setText(m_service->modelNotes());
+    updateScore();
+}
+
+void HeatmapPanel::readControls()
+{
+    HeatmapSettings s;
+    s.enabled = m_enable->isChecked();
+    s.channel = std::max(0, m_channel->currentIndex());
+    s.colormap = Colormap(m_colormap->currentData().toInt());
+    s.opacity = m_opacity->value() / 100.0;
+    s.threshold = m_threshold->value() / 100.0;
+    m_store->setSettings(s);
+    m_legend->setSettings(s);
+}
+
+void HeatmapPanel::setCurrentImage(int imageIndex)
+{
+    m_current = imageIndex;
+    updateScore();
+}
+
+void HeatmapPanel::updateScore()
+{
+    const HeatmapPtr h = m_store->get(m_current);
+    if (!h) {
+        m_score->setText(m_service->hasModel() ? (m_service->busy() ? tr("computing…") : tr("no map for this image yet")) : QString());
+        return;
+    }
+    float sus = 0;
+    int bg = -1;
+    for (size_t c = 0; c < h->classNames.size(); ++c)
+        if (h->classNames[c] == "BACKGROUND")
+            bg = int(c);
+    const size_t plane = size_t(h->width) * size_t(h->height);
+    if (bg >= 0)
+        for (size_t i = 0; i < plane; ++i)
+            sus = std::max(sus, 1.f - h->prob[size_t(bg) * plane + i]);
+    m_score->setText(
+        tr("<b>Malignancy score %1</b> (max P(malignant) over the breast)<br>suspicion max %2 · %3×%4 map, %5 px cells · %6 ms")
+            .arg(h->score, 0, 'f', 2)
+            .arg(sus, 0, 'f', 2)
+            .arg(h->width)
+            .arg(h->height)
+            .arg(h->stride, 0, 'f', 0)
+            .arg(h->milliseconds, 0, 'f', 0));
+}
+
+} // namespace ms::ui

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Suspicious-region heatmaps in the reading view: a model (core/ml) on its own inference thread, which owns it; maps
+// cached per image for the loaded model; an overlay layer drawing the chosen channel in a colormap over every view
+// (single or four-view, mirroring handled by the view geometry); and the panel with the controls, the legend and the
+// image's scores. The UI thread never waits for the model.
+#pragma once
+
+#include "core/image/colormap.h"
+#include "core/image/image.h"
+#include "core/ml/inference.h"
+#include "ui/overlay.h"
+
+#include <QHash>
+#include <QImage>
+#include <QObject>
+#include <QThread>
+#include <QWidget>
+
+#include <deque>
+#include <memory>
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QPushButton;
+class QSlider;
+
+namespace ms::ui
+{
+
+using HeatmapPtr = std::shared_ptr<const ml::Heatmap>;
+
+struct HeatmapSettings {
+    bool enabled = false;
+    int channel = 0; // 0: suspicion (1 - P(background)), 1: malignancy (sum of malignant classes), 2 + c: class c
+    Colormap colormap = Colormap::Inferno;
+    double opacity = 0.5;
+    double threshold = 0.3; // cells below are not drawn
+};
+
+// Heatmaps of the loaded model by image index, and how to draw them.
+class HeatmapStore : public QObject
+{
+    Q_OBJECT
+public:
+    explicit HeatmapStore(QObject* parent = nullptr);
+    const HeatmapSettings& settings() const { return m_settings; }
+    void setSettings(const HeatmapSettings& s);
+    void put(int imageIndex, HeatmapPtr map);
+    HeatmapPtr get(int imageIndex) const { return m_maps.value(imageIndex); }
+    void clear();
+    int size() const { return int(m_maps.size()); }
+    void setMalignantClasses(std::vector<int> c) { m_malignant = std::move(c); }
+    // The chosen channel of a map, cell by cell.
+    std::vector<float> channel(const ml::Heatmap& h) const;
+    // The coloured map of an image for the current settings (cached), transparent below the threshold.
+    QImage image(int imageIndex) const;
+
+signals:
+    void changed();
+
+private:
+    HeatmapSettings m_settings;
+    QHash<int, HeatmapPtr> m_maps;
+    std::vector<int> m_malignant;
+    mutable QHash<int, QImage> m_images;
+};
+
+class HeatmapOverlay : public OverlayLayer
+{
+public:
+    explicit HeatmapOverlay(const HeatmapStore* store) : m_store(store) { }
+    QString name() const override { return QStringLiteral("Heatmap"); }
+    void paint(QPainter& p, const ViewGeometry& g, const LoadedView& view) const override;
+
+private:
+    const HeatmapStore* m_store;
+};
+
+// Runs on the inference thread; owns the model.
+class InferenceWorker : public QObject
+{
+    Q_OBJECT
+public slots:
+    void load(const QString& dir, const QString& device);
+    void compute(int imageIndex, ms::ImagePtr image);
+
+signals:
+    void loaded(const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice);
+    void loadFailed(const QString& message);
+    void computed(int imageIndex, ms::ui::HeatmapPtr map);
+    void failed(int imageIndex, const QString& message);
+
+private:
+    std::unique_ptr<ml::Model> m_model;
+};
+
+class InferenceService : public QObject
+{
+    Q_OBJECT
+public:
+    explicit InferenceService(HeatmapStore* store, QObject* parent = nullptr);
+    ~InferenceService() override;
+    // The model shipped with the app (models/demo), or empty when it is not installed.
+    static QString demoModelDir();
+    void loadModel(const QString& dir, const QString& device = QStringLiteral("cpu"));
+    bool hasModel() const { return !m_modelName.isEmpty(); }
+    QString modelName() const { return m_modelName; }
+    QString deviceName() const { return m_device; }
+    QString modelNotes() const { return m_notes; }
+    QStringList classes() const { return m_classes; }
+    // The images shown now: the ones without a map are computed one at a time, the latest wish first.
+    void want(const QList<QPair<int, ms::ImagePtr>>& images);
+    bool busy() const { return m_inFlight >= 0; }
+
+signals:
+    void modelChanged();
+    void message(const QString& text);
+    void mapReady(int imageIndex);
+
+private:
+    void next();
+
+    HeatmapStore* m_store;
+    QThread m_thread;
+    InferenceWorker* m_worker;
+    QString m_modelName, m_device, m_notes;
+    QStringList m_classes;
+    std::deque<QPair<int, ms::ImagePtr>> m_queue;
+    int m_inFlight = -1;
+    bool m_loading = false;
+};
+
+// Colour scale with the probability axis and the threshold.
+class HeatmapLegend : public QWidget
+{
+public:
+    explicit HeatmapLegend(QWidget* parent = nullptr);
+    void setSettings(const HeatmapSettings& s);
+    QSize sizeHint() const override { return { 220, 38 }; }
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+
+private:
+    HeatmapSettings m_s;
+};
+
+class HeatmapPanel : public QWidget
+{
+    Q_OBJECT
+public:
+    HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidget* parent = nullptr);
+    void setCurrentImage(int imageIndex);
+    QCheckBox* enableBox() const { return m_enable; }
+    QComboBox* channelCombo() const { return m_channel; }
+    QLabel* scoreLabel() const { return m_score; }
+
+private:
+    void readControls();
+    void updateScore();
+    void updateModel();
+
+    HeatmapStore* m_store;
+    InferenceService* m_service;
+    QCheckBox* m_enable;
+    QLabel *m_model, *m_score, *m_notice;
+    QComboBox *m_device, *m_channel, *m_colormap;
+    QSlider *m_opacity, *m_threshold;
+    QPushButton* m_choose;
+    HeatmapLegend* m_legend;
+    int m_current = -1;
+};
+
+} // namespace ms::ui
