@@ -11,6 +11,9 @@ namespace nn = torch::nn;
 torch::Tensor Net::forward(torch::Tensor x)
 {
     auto f = features(x);
+    const int m = poolMargin;
+    if (m > 0 && f.size(2) > 2 * m && f.size(3) > 2 * m)
+        f = f.narrow(2, m, f.size(2) - 2 * m).narrow(3, m, f.size(3) - 2 * m);
     f = torch::adaptive_avg_pool2d(f, { 1, 1 }).flatten(1);
     return head()->forward(f);
 }

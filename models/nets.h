@@ -23,6 +23,10 @@ public:
     virtual std::string arch() const = 0;
     virtual int outputStride() const = 0;
     torch::Tensor forward(torch::Tensor x);
+    // Feature cells left out at each border before global pooling. Cells near a patch's border see the zero padding
+    // of the convolutions, which a dense map over a whole mammogram never sees; a model trained without them is the
+    // same function in both places (core/ml pools windows of the inner cells).
+    int poolMargin = 0;
     // Class logits at every location of the feature map: N x classes x h x w.
     torch::Tensor denseLogits(torch::Tensor featureMap);
     // Parameters of the backbone (everything but the head).

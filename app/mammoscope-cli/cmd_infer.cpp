@@ -267,6 +267,8 @@ int cmdScore(int argc, char** argv)
             ++pointable;
             pointed += pg;
         }
+        // Candidate regions above 0.3 (FROC sweeps its threshold over their peaks). A lower cut merges neighbouring
+        // regions into one blob with one peak: on the demo set 0.05 gave 0.41 sensitivity at 1 FP/image, 0.3 gave 0.52.
         c.detections = metrics::detect(map, 0.3f);
         cases.push_back(std::move(c));
         scores.push_back((*j)["score"].number());

@@ -52,7 +52,7 @@ int heatmapBench(int argc, char** argv)
         img.spacingX = img.spacingY = 0; // an untrained model has no pixel size: run at full resolution
     const double stride = parseDouble(a.get("stride", "0")).value_or(0);
     const int repeat = int(parseInt(a.get("repeat", "20")).value_or(20));
-    std::vector<double> ms;
+    std::vector<double> ms, pre, net;
     ml::Heatmap last;
     for (int i = 0; i < repeat + 3; ++i) {
         auto hm = (*model)->denseMap(img, stride);
@@ -61,10 +61,16 @@ int heatmapBench(int argc, char** argv)
             return 1;
         }
         if (i >= 3) // warm-up: cuDNN autotune, allocator
+        {
             ms.push_back(hm->milliseconds);
+            pre.push_back(hm->preprocessMs);
+            net.push_back(hm->networkMs);
+        }
         last = std::move(*hm);
     }
     std::sort(ms.begin(), ms.end());
+    std::sort(pre.begin(), pre.end());
+    std::sort(net.begin(), net.end());
     Json out = Json::object();
     out.set("arch", (*model)->info().arch);
     out.set("device", (*model)->deviceName());
@@ -76,11 +82,14 @@ int heatmapBench(int argc, char** argv)
     out.set("median_ms", ms[ms.size() / 2]);
     out.set("min_ms", ms.front());
     out.set("max_ms", ms.back());
+    out.set("median_preprocess_ms", pre[pre.size() / 2]);
+    out.set("median_network_ms", net[net.size() / 2]);
     if (a.flag("json"))
         std::printf("%s\n", out.dump().c_str());
     else
-        std::printf("%s on %s, %dx%d image -> %dx%d map (%.0f px cells): median %.1f ms (min %.1f, max %.1f) over %d runs\n",
+        std::printf("%s on %s, %dx%d image -> %dx%d map (%.0f px cells): median %.1f ms (min %.1f, max %.1f; preprocessing %.1f, network "
+                    "%.1f) over %d runs\n",
             (*model)->info().arch.c_str(), (*model)->deviceName().c_str(), w, h, last.width, last.height, last.stride, ms[ms.size() / 2],
-            ms.front(), ms.back(), repeat);
+            ms.front(), ms.back(), pre[pre.size() / 2], net[net.size() / 2], repeat);
     return 0;
 }

@@ -3,6 +3,7 @@
 
 #include "core/common/sha256.h"
 #include "core/image/resample.h"
+#include "core/image/window.h"
 #include "core/sampling/sampling.h"
 #include "models/card.h"
 #include "models/nets.h"
@@ -160,6 +161,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
     i.sampleSize = card->inputWidth;
     i.spacingMm = card->training["sample_spacing_mm"].number(0);
     i.outputStride = net->outputStride();
+    i.poolMargin = int(card->training["pool_margin"].integer(0));
+    net->poolMargin = i.poolMargin;
     i.notes = card->notes;
     i.weightsSha256 = card->weightsSha256;
     i.card = card->toJson();
@@ -198,6 +201,7 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
               "one patch of "
             + std::to_string(patch) + " px");
     const Gray8 g = sampling::toModelInput8(*img);
+    const auto tPre = std::chrono::steady_clock::now();
     try {
         torch::NoGradGuard ng;
         auto x
@@ -209,7 +213,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         auto f = d->net->features(x);
         // One training patch is `patch / os` feature cells: pooling that window and applying the head is what the
         // classifier does to a patch (global average pooling, then the linear head).
-        const int k = std::max(1, patch / os);
+        // With a pool margin the classifier pooled only the inner cells of its patch: so do the windows here.
+        const int k = std::max(1, patch / os - 2 * d->info.poolMargin);
         const double wanted = cellStridePx > 0 ? cellStridePx * scale : 16.0; // model-input pixels per cell
         int s = std::max(1, std::min(k, int(std::lround(wanted / os))));
         if ((k - s) % 2 != 0)
@@ -225,7 +230,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
             torchcompat::setCudaAutocast(false);
             torchcompat::clearAutocastCache();
         }
-        auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+        auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous(); // waits for the device
+        const auto tNet = std::chrono::steady_clock::now();
         Heatmap h;
         h.classes = int(p.size(1));
         h.height = int(p.size(2));
@@ -233,8 +239,9 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         h.prob.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
         // Outside the breast is background: the model never saw air or the image border in training (background
         // patches come from breast tissue), so what it says there means nothing.
-        const RleMask breast = sampling::breastMask(*img);
-        const Gray8 bm = breast.toGray(1);
+        // The breast as core/sampling finds it (Otsu on the stored values), tested at each cell's centre only.
+        const uint16_t otsu = otsuThreshold(*img);
+        const bool mono1 = img->photometric == Photometric::Monochrome1;
         int bg = -1;
         for (size_t c = 0; c < d->info.classes.size(); ++c)
             if (d->info.classes[c] == "BACKGROUND")
@@ -242,21 +249,24 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         const size_t plane = size_t(h.width) * size_t(h.height);
         for (int cy = 0; cy < h.height; ++cy)
             for (int cx = 0; cx < h.width; ++cx) {
-                const int px = std::min(bm.width - 1, int((cx + 0.5) * s * os)), py = std::min(bm.height - 1, int((cy + 0.5) * s * os));
-                if (bm.pixels[size_t(py) * size_t(bm.width) + size_t(px)])
+                const int px = std::min(img->width - 1, int((cx + 0.5) * s * os)), py = std::min(img->height - 1, int((cy + 0.5) * s * os));
+                if ((img->at(px, py) > otsu) != mono1)
                     continue;
                 for (int c = 0; c < h.classes; ++c)
                     h.prob[size_t(c) * plane + size_t(cy) * size_t(h.width) + size_t(cx)] = (c == bg || (bg < 0 && c == 0)) ? 1.f : 0.f;
             }
         h.stride = double(s * os) / scale;
-        h.window = double(patch) / scale;
+        h.window = double(k * os) / scale;
         h.imageWidth = imageIn.width;
         h.imageHeight = imageIn.height;
         h.classNames = d->info.classes;
         const auto mal = h.malignancy(d->info.malignantClasses());
         for (float v : mal)
             h.score = std::max(h.score, double(v));
-        h.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        const auto t1 = std::chrono::steady_clock::now();
+        h.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        h.preprocessMs = std::chrono::duration<double, std::milli>(tPre - t0).count();
+        h.networkMs = std::chrono::duration<double, std::milli>(tNet - tPre).count();
         return h;
     } catch (const std::exception& e) {
         if (d->bf16)

@@ -24,6 +24,7 @@ struct ModelInfo {
     int sampleSize = 0; // training patch side, pixels
     double spacingMm = 0; // pixel size the model was trained at (0: unknown, images are used as they are)
     int outputStride = 0; // of the network's feature map
+    int poolMargin = 0; // feature cells the classifier left out at each patch border
     std::string notes, weightsSha256;
     Json card;
     // Classes that count as malignant (their probabilities summed give the malignancy score).
@@ -46,7 +47,9 @@ struct Heatmap {
     std::vector<float> malignancy(const std::vector<int>& malignantClasses) const;
     // The image's score: the maximum malignancy over the breast.
     double score = 0;
-    double milliseconds = 0;
+    double milliseconds = 0; // all of it; of which:
+    double preprocessMs = 0; // resampling and windowing to 8 bits (CPU)
+    double networkMs = 0; // upload, network, pooling, softmax, download (the rest: breast masking)
 };
 
 struct DeviceInfo {

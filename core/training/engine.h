@@ -39,6 +39,7 @@ struct TrainConfig {
     int threads = 0; // CPU threads; 0 = all cores
     int logEvery = 10; // steps between step lines
     int limitTrainBatches = 0; // for tests: stop each epoch after this many batches (0 = all)
+    int poolMargin = 0; // feature cells left out at each border before pooling (see models::Net::poolMargin)
 };
 
 // Trains (or, with resume, continues the run in runDir). Returns an ExitCode.

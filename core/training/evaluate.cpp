@@ -60,6 +60,8 @@ int evaluate(const EvalConfig& cfg)
         return kDataError;
     }
     auto net = models::create({ t["arch"].string(), int(set.classes.size()), 1 });
+    if (net)
+        net->poolMargin = int(t["pool_margin"].integer(0));
     if (!net) {
         std::fprintf(stderr, "mammoscope-train eval: unknown architecture '%s' in config.json\n", t["arch"].string().c_str());
         return kUsage;

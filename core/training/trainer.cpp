@@ -84,6 +84,7 @@ Json configJson(const TrainConfig& c)
     j.set("threads", c.threads);
     j.set("log_every", c.logEvery);
     j.set("limit_train_batches", c.limitTrainBatches);
+    j.set("pool_margin", c.poolMargin);
     return j;
 }
 
@@ -114,6 +115,7 @@ TrainConfig configFrom(const Json& j)
     c.threads = int(j["threads"].integer(0));
     c.logEvery = int(j["log_every"].integer(10));
     c.limitTrainBatches = int(j["limit_train_batches"].integer(0));
+    c.poolMargin = int(j["pool_margin"].integer(0));
     return c;
 }
 
@@ -416,6 +418,8 @@ int train(TrainConfig cfg, bool resume)
 
     torch::manual_seed(cfg.seed);
     auto net = models::create({ cfg.arch, classes, 1 });
+    if (net)
+        net->poolMargin = cfg.poolMargin;
     if (!cfg.init.empty() && !resume) {
         auto w = models::loadSafetensors(cfg.init);
         if (!w) {

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The command line as a user runs it.
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QtTest>
 
 class TestCli : public QObject
@@ -100,6 +105,44 @@ private slots:
         QVERIFY(r.err.contains("RG3_J2KR.dcm"));
         QVERIFY(r.err.contains("JPEG 2000"));
     }
+#ifdef MS_SOURCE_DIR
+    // The demo model over a small synthetic set: a score per image, a map and an overlay each, and scores that are
+    // what they say (ranges, counts); bad model folders are named.
+    void inferAndScore()
+    {
+        QTemporaryDir d;
+        const QString ds = d.filePath(QStringLiteral("ds")), out = d.filePath(QStringLiteral("inf"));
+        QCOMPARE(run({ "synth", "--out", ds, "--patients", "3", "--seed", "21", "--quiet" }).code, 0);
+        const QString model = QStringLiteral(MS_SOURCE_DIR "/models/demo");
+        Run r = run({ "infer", ds, "--model", model, "--out", out, "--heatmaps", "--limit", "6" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile csv(out + QStringLiteral("/scores.csv"));
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = csv.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 7);
+        QVERIFY(lines[0].startsWith("image,patient,side,view,split,truth,score"));
+        for (int i = 1; i < lines.size(); ++i) {
+            const double score = lines[i].split(',')[6].toDouble();
+            QVERIFY(score >= 0 && score <= 1);
+        }
+        QCOMPARE(QDir(out + QStringLiteral("/maps")).entryList(QDir::Files).size(), 6);
+        QCOMPARE(QDir(out + QStringLiteral("/overlays")).entryList(QDir::Files).size(), 6);
+        Run s = run({ "score", out, "--json" });
+        QCOMPARE(s.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(s.out).object();
+        QCOMPARE(o.value(QStringLiteral("images")).toInt(), 6);
+        const double pg = o.value(QStringLiteral("pointing_game")).toDouble(-1);
+        QVERIFY(pg >= 0 && pg <= 1);
+        QCOMPARE(o.value(QStringLiteral("froc")).toArray().size(), 5);
+        Run bad = run({ "infer", ds, "--model", d.filePath(QStringLiteral("nope")), "--out", out });
+        QCOMPARE(bad.code, 1);
+        QVERIFY(bad.err.contains("card.json"));
+        QVERIFY(bad.err.contains("nope"));
+        Run none = run({ "score", d.path() });
+        QCOMPARE(none.code, 1);
+        QVERIFY(none.err.contains("maps"));
+    }
+#endif
     void unknownCommand()
     {
         Run r = run({ "frobnicate" });
