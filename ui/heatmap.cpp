@@ -294,7 +294,9 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     m_score->setWordWrap(true);
     m_score->setObjectName(QStringLiteral("heatmapScore"));
     m_notice->setWordWrap(true);
-    m_notice->setStyleSheet(QStringLiteral("color: palette(mid);"));
+    QFont small = m_notice->font();
+    small.setPointSizeF(small.pointSizeF() * 0.9);
+    m_notice->setFont(small);
     m_notice->setText(tr("Research software, not a medical device. The demo model has only seen synthetic phantoms."));
     for (const auto& d : ml::devices())
         m_device->addItem(QString::fromStdString(d.id == "cpu" ? std::string("CPU") : d.id + " " + d.name), QString::fromStdString(d.id));
