@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/heatmap.h"
 
+#include "core/metrics/heatmap.h"
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QCoreApplication>
@@ -9,6 +11,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QLabel>
+#include <QListWidget>
 #include <QPainter>
 #include <QPushButton>
 #include <QSlider>
@@ -287,8 +290,11 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
       m_opacity(new QSlider(Qt::Horizontal, this)),
       m_threshold(new QSlider(Qt::Horizontal, this)),
       m_choose(new QPushButton(tr("Choose model…"), this)),
-      m_legend(new HeatmapLegend(this))
+      m_legend(new HeatmapLegend(this)),
+      m_detections(new QListWidget(this))
 {
+    m_detections->setObjectName(QStringLiteral("detections"));
+    m_detections->setToolTip(tr("Regions of the map above the threshold; click one to zoom to it"));
     m_enable->setObjectName(QStringLiteral("heatmapEnable"));
     m_model->setWordWrap(true);
     m_score->setWordWrap(true);
@@ -320,8 +326,11 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     lay->addLayout(form);
     lay->addWidget(m_legend);
     lay->addWidget(m_score);
+    lay->addWidget(new QLabel(tr("Suspicious regions"), this));
+    lay->addWidget(m_detections, 1);
     lay->addWidget(m_notice);
-    lay->addStretch();
+    connect(m_detections, &QListWidget::itemClicked, this,
+        [this](QListWidgetItem* it) { emit detectionActivated(it->data(Qt::UserRole).toRectF()); });
 
     for (auto* c : { m_channel, m_colormap })
         connect(c, &QComboBox::currentIndexChanged, this, &HeatmapPanel::readControls);
@@ -385,8 +394,48 @@ void HeatmapPanel::setCurrentImage(int imageIndex)
     updateScore();
 }
 
+void HeatmapPanel::updateDetections()
+{
+    m_detections->clear();
+    const HeatmapPtr h = m_store->get(m_current);
+    if (!h || !m_store->settings().enabled)
+        return;
+    metrics::Heatmap map;
+    map.width = h->width;
+    map.height = h->height;
+    map.values = m_store->channel(*h);
+    const auto dets = metrics::detect(map, float(std::max(0.01, m_store->settings().threshold)));
+    const size_t plane = size_t(h->width) * size_t(h->height);
+    for (size_t i = 0; i < dets.size() && i < 50; ++i) {
+        const auto& d = dets[i];
+        // The region's class: the most probable non-background class at its peak.
+        int best = -1;
+        float bestP = -1;
+        for (int c = 0; c < h->classes; ++c) {
+            if (h->classNames[size_t(c)] == "BACKGROUND")
+                continue;
+            const float p = h->prob[size_t(c) * plane + size_t(d.peakY) * size_t(h->width) + size_t(d.peakX)];
+            if (p > bestP) {
+                bestP = p;
+                best = c;
+            }
+        }
+        const QRectF rect(d.box.x * h->stride, d.box.y * h->stride, d.box.w * h->stride, d.box.h * h->stride);
+        const QString cls = best >= 0
+            ? QString::fromStdString(h->classNames[size_t(best)]).replace(QLatin1Char('_'), QLatin1Char(' ')).toLower()
+            : QString();
+        const double mm = h->imageSpacingMm;
+        const QString size = mm > 0 ? tr("%1×%2 mm").arg(rect.width() * mm, 0, 'f', 0).arg(rect.height() * mm, 0, 'f', 0)
+                                    : tr("%1×%2 px").arg(rect.width(), 0, 'f', 0).arg(rect.height(), 0, 'f', 0);
+        auto* it = new QListWidgetItem(tr("%1. %2  %3  (%4)").arg(i + 1).arg(d.score, 0, 'f', 2).arg(cls, size));
+        it->setData(Qt::UserRole, rect);
+        m_detections->addItem(it);
+    }
+}
+
 void HeatmapPanel::updateScore()
 {
+    updateDetections();
     const HeatmapPtr h = m_store->get(m_current);
     if (!h) {
         m_score->setText(m_service->hasModel() ? (m_service->busy() ? tr("computing…") : tr("no map for this image yet")) : QString());

@@ -13,6 +13,7 @@
 #include <QHash>
 #include <QImage>
 #include <QObject>
+#include <QRectF>
 #include <QThread>
 #include <QWidget>
 
@@ -21,6 +22,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QListWidget;
 class QLabel;
 class QPushButton;
 class QSlider;
@@ -155,8 +157,14 @@ public:
     QCheckBox* enableBox() const { return m_enable; }
     QComboBox* channelCombo() const { return m_channel; }
     QLabel* scoreLabel() const { return m_score; }
+    // Suspicious regions of the current image's map above the threshold, strongest first; a click zooms to one.
+    QListWidget* detectionList() const { return m_detections; }
+
+signals:
+    void detectionActivated(const QRectF& imageRect);
 
 private:
+    void updateDetections();
     void readControls();
     void updateScore();
     void updateModel();
@@ -169,6 +177,7 @@ private:
     QSlider *m_opacity, *m_threshold;
     QPushButton* m_choose;
     HeatmapLegend* m_legend;
+    QListWidget* m_detections;
     int m_current = -1;
 };
 

@@ -577,6 +577,12 @@ void MainWindow::buildHeatmaps()
         requestHeatmaps();
     });
     connect(m_infer, &InferenceService::modelChanged, this, &MainWindow::requestHeatmaps);
+    connect(m_heatPanel, &HeatmapPanel::detectionActivated, this, [this](const QRectF& r) {
+        // The view showing the current image centres the region (zoomToImageRect leaves surroundings around it).
+        for (auto* v : m_area->views())
+            if (v->view() && v->view()->imageIndex == m_area->currentImage())
+                v->zoomToImageRect(r);
+    });
 #endif
 }
 

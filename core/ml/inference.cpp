@@ -259,6 +259,7 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         h.window = double(k * os) / scale;
         h.imageWidth = imageIn.width;
         h.imageHeight = imageIn.height;
+        h.imageSpacingMm = imageIn.spacingY;
         h.classNames = d->info.classes;
         const auto mal = h.malignancy(d->info.malignantClasses());
         for (float v : mal)

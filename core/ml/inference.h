@@ -39,6 +39,7 @@ struct Heatmap {
     double stride = 0; // image pixels per cell
     double window = 0; // image pixels a cell's patch covers
     int imageWidth = 0, imageHeight = 0;
+    double imageSpacingMm = 0; // of the image given (0: unknown)
     std::vector<float> prob;
     std::vector<std::string> classNames;
 

@@ -11,6 +11,7 @@
 #endif
 
 #include <QLabel>
+#include <QListWidget>
 #include <QSlider>
 #include <QTableView>
 #include <QTreeWidget>
@@ -392,6 +393,18 @@ private slots:
         m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(0);
         v->renderNow();
         QTRY_VERIFY(v->grab().toImage() != before);
+        // Regions above a threshold of 0.5 are listed strongest first; a click centres the view on one.
+        QVERIFY(map->score >= 0);
+        m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(50);
+        auto* list = m_window->heatmapPanel()->detectionList();
+        if (list->count() == 0)
+            QSKIP("the demo model finds nothing above 0.5 on this image");
+        const QRectF region = list->item(0)->data(Qt::UserRole).toRectF();
+        QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(0)).center());
+        QTRY_VERIFY(std::abs(v->geometry().toWidget(region.center()).x() - v->width() / 2.0) < 2.0);
+        QVERIFY(std::abs(v->geometry().toWidget(region.center()).y() - v->height() / 2.0) < 2.0);
+        m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(0);
+        v->fit();
         QTest::keyClick(m_window, Qt::Key_H);
         QVERIFY(!m_window->heatmaps()->settings().enabled);
         v->renderNow();
