@@ -8,6 +8,11 @@ namespace ms::models
 
 namespace nn = torch::nn;
 
+torch::Tensor normaliseInput(const torch::Tensor& u8)
+{
+    return (u8.to(torch::kFloat32) * (1.0f / 255.0f) - 0.5f) * 4.0f;
+}
+
 torch::Tensor Net::forward(torch::Tensor x)
 {
     auto f = features(x);

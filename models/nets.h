@@ -40,6 +40,10 @@ struct NetSpec {
     int inChannels = 1;
 };
 
+// uint8 samples (any shape) -> the networks' float input: (x / 255 - 0.5) / 0.25, the mean and std every model card
+// states. Training, evaluation and inference all call this one function.
+torch::Tensor normaliseInput(const torch::Tensor& u8);
+
 // Known architectures, for messages listing the valid ones.
 const std::vector<std::string>& architectures();
 bool isArchitecture(const std::string& a);

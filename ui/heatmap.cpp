@@ -52,12 +52,7 @@ std::vector<float> HeatmapStore::channel(const ml::Heatmap& h) const
     const size_t plane = size_t(h.width) * size_t(h.height);
     std::vector<float> out(plane, 0.f);
     if (m_settings.channel == 0) {
-        int bg = -1;
-        for (size_t c = 0; c < h.classNames.size(); ++c)
-            if (h.classNames[c] == "BACKGROUND")
-                bg = int(c);
-        for (size_t i = 0; i < plane; ++i)
-            out[i] = bg >= 0 ? 1.f - h.prob[size_t(bg) * plane + i] : 0.f;
+        out = h.suspicion();
     } else if (m_settings.channel == 1) {
         out = h.malignancy(m_malignant);
     } else if (m_settings.channel - 2 < h.classes) {
@@ -412,7 +407,7 @@ void HeatmapPanel::updateDetections()
         int best = -1;
         float bestP = -1;
         for (int c = 0; c < h->classes; ++c) {
-            if (h->classNames[size_t(c)] == "BACKGROUND")
+            if (c == h->backgroundClass())
                 continue;
             const float p = h->prob[size_t(c) * plane + size_t(d.peakY) * size_t(h->width) + size_t(d.peakX)];
             if (p > bestP) {
@@ -441,15 +436,8 @@ void HeatmapPanel::updateScore()
         m_score->setText(m_service->hasModel() ? (m_service->busy() ? tr("computing…") : tr("no map for this image yet")) : QString());
         return;
     }
-    float sus = 0;
-    int bg = -1;
-    for (size_t c = 0; c < h->classNames.size(); ++c)
-        if (h->classNames[c] == "BACKGROUND")
-            bg = int(c);
-    const size_t plane = size_t(h->width) * size_t(h->height);
-    if (bg >= 0)
-        for (size_t i = 0; i < plane; ++i)
-            sus = std::max(sus, 1.f - h->prob[size_t(bg) * plane + i]);
+    const auto suspicion = h->suspicion();
+    const float sus = suspicion.empty() ? 0.f : *std::max_element(suspicion.begin(), suspicion.end());
     m_score->setText(
         tr("<b>Malignancy score %1</b> (max P(malignant) over the breast)<br>suspicion max %2 · %3×%4 map, %5 px cells · %6 ms")
             .arg(h->score, 0, 'f', 2)

@@ -40,20 +40,6 @@ std::string safeName(const std::string& key)
     return s;
 }
 
-// Suspicion: 1 - P(background); what the pointing game and FROC judge (any lesion).
-std::vector<float> suspicion(const ml::Heatmap& h)
-{
-    std::vector<float> out(size_t(h.width) * size_t(h.height), 1.f);
-    int bg = -1;
-    for (size_t c = 0; c < h.classNames.size(); ++c)
-        if (h.classNames[c] == "BACKGROUND")
-            bg = int(c);
-    if (bg >= 0)
-        for (size_t i = 0; i < out.size(); ++i)
-            out[i] = 1.f - h.prob[size_t(bg) * out.size() + i];
-    return out;
-}
-
 Json floats(const std::vector<float>& v)
 {
     Json a = Json::array();
@@ -141,7 +127,7 @@ int cmdInfer(int argc, char** argv)
             ++failed;
             continue;
         }
-        const auto sus = suspicion(*h);
+        const auto sus = h->suspicion();
         float maxSus = 0;
         for (float v : sus)
             maxSus = std::max(maxSus, v);

@@ -39,6 +39,24 @@ std::vector<float> Heatmap::malignancy(const std::vector<int>& malignantClasses)
     return out;
 }
 
+int Heatmap::backgroundClass() const
+{
+    for (size_t c = 0; c < classNames.size(); ++c)
+        if (classNames[c] == "BACKGROUND")
+            return int(c);
+    return -1;
+}
+
+std::vector<float> Heatmap::suspicion() const
+{
+    const size_t plane = size_t(width) * size_t(height);
+    std::vector<float> out(plane, 0.f);
+    if (const int bg = backgroundClass(); bg >= 0)
+        for (size_t i = 0; i < plane; ++i)
+            out[i] = 1.f - prob[size_t(bg) * plane + i];
+    return out;
+}
+
 std::vector<DeviceInfo> devices()
 {
     std::vector<DeviceInfo> out;
@@ -171,11 +189,6 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
 
 namespace
 {
-// The engine's input normalisation (core/training toInput): (x / 255 - 0.5) / 0.25.
-torch::Tensor normalise(const torch::Tensor& u8)
-{
-    return (u8.to(torch::kFloat32) * (1.0f / 255.0f) - 0.5f) * 4.0f;
-}
 } // namespace
 
 Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
@@ -204,8 +217,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
     const auto tPre = std::chrono::steady_clock::now();
     try {
         torch::NoGradGuard ng;
-        auto x
-            = normalise(torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
+        auto x = models::normaliseInput(
+            torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
         if (d->channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         if (d->bf16)
@@ -242,10 +255,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         // The breast as core/sampling finds it (Otsu on the stored values), tested at each cell's centre only.
         const uint16_t otsu = otsuThreshold(*img);
         const bool mono1 = img->photometric == Photometric::Monochrome1;
-        int bg = -1;
-        for (size_t c = 0; c < d->info.classes.size(); ++c)
-            if (d->info.classes[c] == "BACKGROUND")
-                bg = int(c);
+        h.classNames = d->info.classes;
+        const int bg = std::max(0, h.backgroundClass());
         const size_t plane = size_t(h.width) * size_t(h.height);
         for (int cy = 0; cy < h.height; ++cy)
             for (int cx = 0; cx < h.width; ++cx) {
@@ -253,14 +264,13 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
                 if ((img->at(px, py) > otsu) != mono1)
                     continue;
                 for (int c = 0; c < h.classes; ++c)
-                    h.prob[size_t(c) * plane + size_t(cy) * size_t(h.width) + size_t(cx)] = (c == bg || (bg < 0 && c == 0)) ? 1.f : 0.f;
+                    h.prob[size_t(c) * plane + size_t(cy) * size_t(h.width) + size_t(cx)] = c == bg ? 1.f : 0.f;
             }
         h.stride = double(s * os) / scale;
         h.window = double(k * os) / scale;
         h.imageWidth = imageIn.width;
         h.imageHeight = imageIn.height;
         h.imageSpacingMm = imageIn.spacingY;
-        h.classNames = d->info.classes;
         const auto mal = h.malignancy(d->info.malignantClasses());
         for (float v : mal)
             h.score = std::max(h.score, double(v));
@@ -286,7 +296,9 @@ Result<std::vector<float>> Model::classify(const std::vector<const uint8_t*>& pa
         auto batch = torch::empty({ long(patches.size()), 1, n, n }, torch::kUInt8);
         for (size_t i = 0; i < patches.size(); ++i)
             std::memcpy(batch[long(i)].data_ptr<uint8_t>(), patches[i], size_t(n) * size_t(n));
-        auto p = torch::softmax(d->net->forward(normalise(batch.to(d->device))).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+        auto p = torch::softmax(d->net->forward(models::normaliseInput(batch.to(d->device))).to(torch::kFloat32), 1)
+                     .to(torch::kCPU)
+                     .contiguous();
         return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     } catch (const std::exception& e) {
         return Error(std::string("inference failed: ") + e.what());

@@ -46,6 +46,10 @@ struct Heatmap {
     float at(int c, int x, int y) const { return prob[(size_t(c) * size_t(height) + size_t(y)) * size_t(width) + size_t(x)]; }
     // P(malignant) per cell: the sum of the malignant classes.
     std::vector<float> malignancy(const std::vector<int>& malignantClasses) const;
+    // Suspicion per cell: 1 - P(BACKGROUND), what the pointing game and FROC judge (any lesion); 0 without that class.
+    std::vector<float> suspicion() const;
+    // Index of the BACKGROUND class, -1 when the model has none.
+    int backgroundClass() const;
     // The image's score: the maximum malignancy over the breast.
     double score = 0;
     double milliseconds = 0; // all of it; of which:

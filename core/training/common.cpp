@@ -276,8 +276,7 @@ void sgdStep(torch::optim::SGD& opt)
 
 torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d)
 {
-    auto x = u8.to(d, /*non_blocking=*/true).to(torch::kFloat32);
-    return (x * (1.0f / 255.0f) - 0.5f) * 4.0f;
+    return models::normaliseInput(u8.to(d, /*non_blocking=*/true));
 }
 
 std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast)
