@@ -11,6 +11,28 @@ namespace fs = std::filesystem;
 namespace ms::runs
 {
 
+namespace
+{
+Json readJsonFile(const fs::path& file)
+{
+    std::string s;
+    if (readFile(file, s))
+        if (auto j = Json::parse(s))
+            return *j;
+    return Json();
+}
+} // namespace
+
+Json readStatus(const fs::path& dir)
+{
+    return readJsonFile(dir / "status.json");
+}
+
+Json readConfig(const fs::path& dir)
+{
+    return readJsonFile(dir / "config.json");
+}
+
 RunReader::RunReader(fs::path dir) : m_dir(std::move(dir))
 {
 }
@@ -28,13 +50,10 @@ void RunReader::clearSeries()
 
 int RunReader::poll()
 {
-    std::string s;
-    if (readFile(m_dir / "status.json", s))
-        if (auto j = Json::parse(s))
-            m_status = *j;
-    if (m_config.isNull() && readFile(m_dir / "config.json", s))
-        if (auto j = Json::parse(s))
-            m_config = *j;
+    if (Json st = readStatus(m_dir); !st.isNull())
+        m_status = std::move(st);
+    if (m_config.isNull())
+        m_config = readConfig(m_dir);
 
     const fs::path metrics = m_dir / "metrics.jsonl";
     std::error_code ec;

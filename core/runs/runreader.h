@@ -36,6 +36,11 @@ struct Event {
     double time = 0;
 };
 
+// status.json or config.json alone, without reading metrics.jsonl (cheap enough for buttons and menus); null Json
+// when absent or unreadable.
+Json readStatus(const std::filesystem::path& dir);
+Json readConfig(const std::filesystem::path& dir);
+
 class RunReader
 {
 public:

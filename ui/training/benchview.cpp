@@ -17,6 +17,8 @@
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
+#include <utility>
+
 namespace ms::ui
 {
 
@@ -121,8 +123,7 @@ BenchView::BenchView(QWidget* parent)
             m_status->setText(tr("Could not write %1").arg(f));
     });
     connect(m_proc, &EngineProcess::finished, this, [this](int code, const QString& msg) {
-        const QByteArray out = m_proc->property("stdout").toByteArray();
-        m_proc->setProperty("stdout", QByteArray());
+        const QByteArray out = std::exchange(m_stdout, QByteArray());
         auto j = Json::parse(std::string_view(out.constData(), size_t(out.size())));
         if (code == 0 && j && j->isObject()) {
             Json r = *j;
@@ -131,15 +132,12 @@ BenchView::BenchView(QWidget* parent)
             replot();
             saveResults();
         } else {
-            m_status->setText(tr("%1: %2\n%3")
-                                  .arg(m_current, msg,
-                                      m_proc->logTail().mid(std::max<qsizetype>(0, m_proc->logTail().size() - 3)).join(QLatin1Char('\n'))));
+            m_status->setText(tr("%1: %2\n%3").arg(m_current, msg, m_proc->lastLines(3)));
             m_queue.clear();
         }
         runNext();
     });
-    connect(m_proc, &EngineProcess::stdoutLine, this,
-        [this](const QString& line) { m_proc->setProperty("stdout", m_proc->property("stdout").toByteArray() + line.toUtf8() + '\n'); });
+    connect(m_proc, &EngineProcess::stdoutLine, this, [this](const QString& line) { m_stdout += line.toUtf8() + '\n'; });
     connect(m_proc, &EngineProcess::failedToStart, this, [this](const QString& m) {
         m_status->setText(m);
         m_queue.clear();

@@ -63,6 +63,7 @@ private:
     QStringList m_queue;
     QList<Json> m_results;
     QString m_current;
+    QByteArray m_stdout; // of the bench now running: one JSON object
 };
 
 } // namespace ms::ui

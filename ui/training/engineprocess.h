@@ -40,6 +40,8 @@ public:
     bool waitForFinished(int ms);
 
     QStringList logTail() const { return m_tail; }
+    // The last n lines of the engine's log, one text.
+    QString lastLines(int n) const { return m_tail.mid(std::max<qsizetype>(0, m_tail.size() - n)).join(QLatin1Char('\n')); }
     QString program() const { return m_program; }
     QStringList arguments() const { return m_args; }
     qint64 stdoutBytes() const { return m_stdoutBytes; }

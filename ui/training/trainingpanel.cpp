@@ -41,6 +41,8 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include <memory>
+
 namespace ms::ui
 {
 
@@ -496,19 +498,15 @@ void TrainingPanel::setDevices(const QList<DeviceInfo>& devices)
 void TrainingPanel::queryDevices()
 {
     auto* proc = new EngineProcess(this);
-    auto* out = new QByteArray;
+    auto out = std::make_shared<QByteArray>();
     connect(proc, &EngineProcess::stdoutLine, this, [out](const QString& l) { *out += l.toUtf8() + '\n'; });
     connect(proc, &EngineProcess::finished, this, [this, proc, out](int code, const QString&) {
-        QString torch;
-        const auto devs = parseDevices(*out, &torch);
-        if (code == 0 && !devs.isEmpty())
+        if (const auto devs = parseDevices(*out); code == 0 && !devs.isEmpty())
             setDevices(devs);
-        delete out;
         proc->deleteLater();
     });
-    connect(proc, &EngineProcess::failedToStart, this, [this, proc, out](const QString& m) {
+    connect(proc, &EngineProcess::failedToStart, this, [this, proc](const QString& m) {
         setStatus(m, true);
-        delete out;
         proc->deleteLater();
     });
     proc->start(findTool(QStringLiteral("mammoscope-train")), { QStringLiteral("devices"), QStringLiteral("--json") });
@@ -790,12 +788,9 @@ void TrainingPanel::updateButtons()
     m_stop->setEnabled(training);
     m_kill->setEnabled(training);
     bool resumable = false;
-    if (!busy && !m_currentRun.isEmpty() && QFileInfo::exists(m_currentRun + QStringLiteral("/checkpoints/last/state.json"))) {
-        runs::RunReader r(m_currentRun.toStdString());
-        r.poll();
-        const QString st = QString::fromStdString(r.state());
-        resumable = st != QLatin1String("finished");
-    }
+    // status.json only: this runs on every edit of the form, and metrics.jsonl can hold 100,000 lines.
+    if (!busy && !m_currentRun.isEmpty() && QFileInfo::exists(m_currentRun + QStringLiteral("/checkpoints/last/state.json")))
+        resumable = runs::readStatus(m_currentRun.toStdString())["state"].string() != "finished";
     m_resume->setEnabled(resumable);
 }
 
@@ -934,7 +929,7 @@ bool TrainingPanel::start()
     m_engine->start(findTool(QStringLiteral("mammoscope-cli")),
         { QStringLiteral("prepare"), QString::fromStdString(m_ds->root), QStringLiteral("--task"), m_pending.task, QStringLiteral("--out"),
             shards, QStringLiteral("--size"), QString::number(m_pending.size) });
-    m_engine->setProperty("shards", shards);
+    m_pendingShards = shards;
     updateButtons();
     return true;
 }
@@ -989,10 +984,8 @@ bool TrainingPanel::resume(const QString& dir)
     m_log->clear();
     QStringList args = { QStringLiteral("train"), QStringLiteral("--resume"), dir };
     const QString dev = m_device->currentData().toString();
-    runs::RunReader r(dir.toStdString());
-    r.poll();
     // Resume on the device the form names when it differs (e.g. started on a GPU, continued on the CPU).
-    if (!dev.isEmpty() && dev != QString::fromStdString(r.config()["train"]["device"].string()))
+    if (!dev.isEmpty() && dev != QString::fromStdString(runs::readConfig(dir.toStdString())["train"]["device"].string()))
         args << QStringLiteral("--device") << dev;
     appendLog(QStringLiteral("$ mammoscope-train %1").arg(args.join(QLatin1Char(' '))));
     setStatus(tr("Resuming %1…").arg(QFileInfo(dir).fileName()));
@@ -1031,15 +1024,12 @@ void TrainingPanel::onEngineFinished(int code, const QString& message)
     const Job job = m_job;
     m_job = Job::None;
     if (job == Job::Prepare) {
-        const QString shards = m_engine->property("shards").toString();
+        const QString shards = m_pendingShards;
         if (code == 0 && QFileInfo::exists(shards + QStringLiteral("/dataset.json"))) {
             writeShardsStamp(shards, m_pending);
             launchTraining(shards);
         } else {
-            const QStringList tail = m_engine->logTail();
-            setStatus(tr("Preparing the shards failed: %1\n%2")
-                          .arg(message, tail.mid(std::max<qsizetype>(0, tail.size() - 3)).join(QLatin1Char('\n'))),
-                true);
+            setStatus(tr("Preparing the shards failed: %1\n%2").arg(message, m_engine->lastLines(3)), true);
             updateButtons();
         }
         return;
@@ -1050,10 +1040,7 @@ void TrainingPanel::onEngineFinished(int code, const QString& message)
             setStatus(tr("Evaluation done: see Evaluation."));
             showPage(1);
         } else {
-            const QStringList tail = m_engine->logTail();
-            setStatus(
-                tr("Evaluation failed: %1\n%2").arg(message, tail.mid(std::max<qsizetype>(0, tail.size() - 3)).join(QLatin1Char('\n'))),
-                true);
+            setStatus(tr("Evaluation failed: %1\n%2").arg(message, m_engine->lastLines(3)), true);
         }
         updateButtons();
         emit evaluationDone(m_currentRun, code == 0);
@@ -1069,18 +1056,12 @@ void TrainingPanel::onEngineFinished(int code, const QString& message)
         setStatus(tr("%1: %2.").arg(QFileInfo(m_pendingRunDir).fileName(), message));
     } else {
         // The engine failed or crashed: say what it said; the app, the dataset and any curation are untouched.
-        const QStringList tail = m_engine->logTail();
-        setStatus(tr("%1: %2.\nLast engine lines:\n%3")
-                      .arg(QFileInfo(m_pendingRunDir).fileName(), message,
-                          tail.mid(std::max<qsizetype>(0, tail.size() - 6)).join(QLatin1Char('\n'))),
-            true);
+        setStatus(tr("%1: %2.\nLast engine lines:\n%3").arg(QFileInfo(m_pendingRunDir).fileName(), message, m_engine->lastLines(6)), true);
     }
     updateButtons();
     emit runEnded(m_pendingRunDir, code, message);
     // A finished run is evaluated on its test split at once: the numbers a report needs.
-    runs::RunReader r(m_pendingRunDir.toStdString());
-    r.poll();
-    if (code == 0 && r.state() == "finished" && m_pendingRunDir == m_currentRun)
+    if (code == 0 && runs::readStatus(m_pendingRunDir.toStdString())["state"].string() == "finished" && m_pendingRunDir == m_currentRun)
         evaluate(QStringLiteral("test"));
 }
 

@@ -135,6 +135,7 @@ private:
     enum class Job { None, Prepare, Train, Eval, Devices } m_job = Job::None;
     TrainingForm m_pending;
     QString m_pendingRunDir;
+    QString m_pendingShards;
     EngineProcess* m_engine;
     QList<DeviceInfo> m_devices;
 
