@@ -2,6 +2,7 @@
 #include "ui/training/benchview.h"
 
 #include "core/common/paths.h"
+#include "ui/training/chartstyle.h"
 #include "ui/training/engineprocess.h"
 
 #include <QCheckBox>
@@ -98,20 +99,9 @@ BenchView::BenchView(QWidget* parent)
     lay->addLayout(left, 1);
     lay->addWidget(m_plot, 3);
 
-    const QPalette pal = palette();
-    const QColor fg = pal.color(QPalette::Text);
-    m_plot->setBackground(pal.color(QPalette::Base));
-    for (QCPAxis* ax : { m_plot->xAxis, m_plot->yAxis }) {
-        ax->setBasePen(QPen(fg));
-        ax->setTickPen(QPen(fg));
-        ax->setSubTickPen(QPen(fg));
-        ax->setTickLabelColor(fg);
-        ax->setLabelColor(fg);
-    }
+    styleChart(m_plot, palette());
     m_plot->yAxis->setLabel(tr("images/s"));
     m_plot->legend->setVisible(true);
-    m_plot->legend->setTextColor(fg);
-    m_plot->legend->setBrush(pal.color(QPalette::Base));
     m_plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
     m_plot->setMinimumSize(320, 240);
 

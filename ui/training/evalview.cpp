@@ -6,6 +6,7 @@
 #include "core/sampling/sampling.h"
 #include "core/sampling/synthsource.h"
 #include "core/shards/shards.h"
+#include "ui/training/chartstyle.h"
 
 #include <QComboBox>
 #include <QDir>
@@ -44,24 +45,6 @@ QString shortClass(const QString& c)
         .replace(QStringLiteral("BACKGROUND"), QStringLiteral("BKG"))
         .replace(QLatin1Char('_'), QLatin1Char(' '));
     return s;
-}
-
-void styleAxes(QCustomPlot* p, const QPalette& pal)
-{
-    const QColor fg = pal.color(QPalette::Text);
-    p->setBackground(pal.color(QPalette::Base));
-    for (QCPAxis* ax : { p->xAxis, p->yAxis }) {
-        ax->setBasePen(QPen(fg));
-        ax->setTickPen(QPen(fg));
-        ax->setSubTickPen(QPen(fg));
-        ax->setTickLabelColor(fg);
-        ax->setLabelColor(fg);
-        QColor g = fg;
-        g.setAlpha(40);
-        ax->grid()->setPen(QPen(g, 1, Qt::DotLine));
-    }
-    p->legend->setTextColor(fg);
-    p->legend->setBrush(pal.color(QPalette::Base));
 }
 
 // Thumbnails of the samples a predictions file names, from the shards or from the phantoms regenerated exactly as the
@@ -182,8 +165,8 @@ EvalView::EvalView(QWidget* parent)
     m_note->setWordWrap(true);
     m_note->setStyleSheet(QStringLiteral("color: palette(mid);"));
 
-    styleAxes(m_confusion, palette());
-    styleAxes(m_roc, palette());
+    styleChart(m_confusion, palette());
+    styleChart(m_roc, palette());
     m_confusion->setMinimumSize(280, 240);
     m_roc->setMinimumSize(280, 240);
     m_roc->xAxis->setLabel(tr("false positive rate"));

@@ -2,6 +2,7 @@
 #include "ui/training/runcharts.h"
 
 #include "core/runs/runreader.h"
+#include "ui/training/chartstyle.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -61,29 +62,18 @@ void RunCharts::buildPlots()
     auto* grid = new QGridLayout(this);
     grid->setContentsMargins(0, 0, 0, 0);
     grid->setSpacing(4);
-    const QPalette pal = palette();
-    const QColor bg = pal.color(QPalette::Base), fg = pal.color(QPalette::Text);
-    QColor gridColor = fg;
-    gridColor.setAlpha(40);
+    const QColor fg = palette().color(QPalette::Text);
     for (int c = 0; c < ChartCount; ++c) {
         auto* p = new QCustomPlot(this);
         p->setObjectName(QStringLiteral("chart%1").arg(c));
         p->setMinimumSize(260, 170);
-        p->setBackground(bg);
+        styleChart(p, palette());
         p->setNoAntialiasingOnDrag(true);
         p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
         p->plotLayout()->insertRow(0);
         auto* title = new QCPTextElement(p, tr(kTitles[c]), QFont(font().family(), font().pointSize(), QFont::Bold));
         title->setTextColor(fg);
         p->plotLayout()->addElement(0, 0, title);
-        for (QCPAxis* ax : { p->xAxis, p->yAxis, p->yAxis2 }) {
-            ax->setBasePen(QPen(fg));
-            ax->setTickPen(QPen(fg));
-            ax->setSubTickPen(QPen(fg));
-            ax->setTickLabelColor(fg);
-            ax->setLabelColor(fg);
-            ax->grid()->setPen(QPen(gridColor, 1, Qt::DotLine));
-        }
         p->xAxis->setLabel(tr("epoch"));
         p->yAxis->setLabel(tr(kYLabels[c]));
         if (c == Accuracy || c == Auc)
@@ -91,9 +81,6 @@ void RunCharts::buildPlots()
         if (c == LearningRate)
             p->yAxis->setNumberFormat(QStringLiteral("g"));
         p->legend->setVisible(c == Loss || c == Accuracy);
-        p->legend->setBrush(QColor(bg.red(), bg.green(), bg.blue(), 200));
-        p->legend->setTextColor(fg);
-        p->legend->setBorderPen(QPen(gridColor));
         p->legend->setFont(QFont(font().family(), std::max(7, font().pointSize() - 1)));
         p->axisRect()->insetLayout()->setInsetAlignment(
             0, c == Loss ? (Qt::AlignTop | Qt::AlignRight) : (Qt::AlignBottom | Qt::AlignRight));
