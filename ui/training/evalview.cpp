@@ -230,7 +230,7 @@ EvalView::EvalView(QWidget* parent)
     connect(m_thumbWatcher, &QFutureWatcher<QHash<QString, QImage>>::finished, this, [this] {
         m_thumbs = m_thumbWatcher->result();
         if (m_thumbs.isEmpty())
-            m_note->setText(tr("The sample images could not be loaded (the shards or the data they came from are gone)."));
+            setNote(tr("The sample images could not be loaded (the shards or the data they came from are gone)."));
         fillGallery();
     });
     setRun(QString());
@@ -304,7 +304,7 @@ void EvalView::showSource(int index)
     if (!m_reader || key.isEmpty()) {
         showReport(Json(), {});
         m_summary->setText(m_reader ? tr("No validation or evaluation results yet.") : tr("No run selected."));
-        m_note->clear();
+        setNote(QString());
         showRoc();
         fillGallery();
         return;
@@ -319,12 +319,12 @@ void EvalView::showSource(int index)
         QString err;
         QStringList cls;
         if (!QFileInfo::exists(m_predictionsFile)) {
-            m_note->setText(tr("The predictions file %1 is gone; evaluate again for ROC curves and the gallery.").arg(m_predictionsFile));
+            setNote(tr("The predictions file %1 is gone; evaluate again for ROC curves and the gallery.").arg(m_predictionsFile));
         } else if (!readPredictions(m_predictionsFile, cls, m_predictions, &err)) {
-            m_note->setText(err);
+            setNote(err);
         } else {
             m_classes = cls;
-            m_note->setText(tr("Predictions: %1").arg(m_predictionsFile));
+            setNote(tr("Predictions: %1").arg(m_predictionsFile));
         }
         showReport(e, m_classes);
         m_summary->setText(
@@ -341,7 +341,7 @@ void EvalView::showSource(int index)
                                .arg(ep.valAccuracy, 0, 'f', 3)
                                .arg(ep.valAuc >= 0 ? QString::number(ep.valAuc, 'f', 3) : QStringLiteral("—"))
                                .arg(ep.valLoss, 0, 'f', 4));
-        m_note->setText(tr("ROC curves and the gallery need per-sample predictions: press \"Evaluate on test split\"."));
+        setNote(tr("ROC curves and the gallery need per-sample predictions: press \"Evaluate on test split\"."));
     }
     showRoc();
     // Thumbnails for the gallery, in the background.
@@ -502,9 +502,16 @@ void EvalView::showRoc()
     m_roc->replot();
 }
 
+void EvalView::setNote(const QString& text)
+{
+    m_noteBase = text;
+    m_note->setText(text);
+}
+
 void EvalView::fillGallery()
 {
     m_gallery->clear();
+    m_note->setText(m_noteBase);
     if (m_predictions.isEmpty())
         return;
     QList<int> order;
@@ -535,7 +542,7 @@ void EvalView::fillGallery()
         m_gallery->addItem(item);
     }
     if (order.size() > shown)
-        m_note->setText(m_note->text() + tr(" (gallery shows the first %1 of %2)").arg(shown).arg(order.size()));
+        m_note->setText(m_noteBase + tr(" (gallery shows the first %1 of %2)").arg(shown).arg(order.size()));
 }
 
 } // namespace ms::ui

@@ -72,6 +72,7 @@ private:
     void showReport(const Json& report, const QStringList& classes);
     void showRoc();
     void fillGallery();
+    void setNote(const QString& text);
     void loadThumbnails();
 
     QString m_dir;
@@ -95,6 +96,7 @@ private:
     QString m_thumbsFor; // run + split the thumbnails belong to
     int m_sampleW = 0, m_sampleH = 0;
     int m_evalsSeen = 0;
+    QString m_noteBase; // the note without the gallery's count
 };
 
 } // namespace ms::ui
