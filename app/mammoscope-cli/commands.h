@@ -12,5 +12,7 @@ int cmdBench(int argc, char** argv);
 int cmdPrepare(int argc, char** argv);
 int cmdInfer(int argc, char** argv);
 int cmdScore(int argc, char** argv);
+int cmdExport(int argc, char** argv);
+int cmdAnnotate(int argc, char** argv);
 
 } // namespace ms::cli

@@ -19,6 +19,10 @@ static void usage(FILE* f)
         "                                        generate a synthetic CBIS-DDSM lookalike\n"
         "  prepare DATASET --task patches|roi|whole --out SHARDS [--size N]\n"
         "                                        decode once into training shards (docs/shards.md)\n"
+        "  annotate DATASET [--set ITEM FIELD VALUE]... [--unset ITEM FIELD]... [--audit] [--verify] [--store FILE]\n"
+        "                                        corrections in the annotation store (as the GUI's curation tools make)\n"
+        "  export DATASET --format cbis|coco|masks --out DIR [--store FILE] [--files link|copy|symlink]\n"
+        "                                        the corrected dataset (original + annotation store) and its audit CSV\n"
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
         "  infer DATASET --model DIR --out DIR [--device cpu|cuda:N] [--heatmaps] [--split all|train|test] [--limit N]\n"
         "                                        scores CSV and a suspicion map per image (PNG overlays with --heatmaps)\n"
@@ -43,6 +47,10 @@ int main(int argc, char** argv)
         return ms::cli::cmdSynth(argc, argv);
     if (cmd == "prepare")
         return ms::cli::cmdPrepare(argc, argv);
+    if (cmd == "export")
+        return ms::cli::cmdExport(argc, argv);
+    if (cmd == "annotate")
+        return ms::cli::cmdAnnotate(argc, argv);
     if (cmd == "bench")
         return ms::cli::cmdBench(argc, argv);
 #ifdef MS_WITH_ML

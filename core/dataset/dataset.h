@@ -50,6 +50,12 @@ struct Abnormality {
     std::string sourceFile; // CSV or Info.txt
     int sourceLine = 0;
     std::vector<std::pair<std::string, std::string>> attributes; // every column of the source row, in order
+
+    // Curation (core/annotations fills these in the effective dataset; the reader leaves them empty).
+    std::string key; // "<image key>#<number>": stable across re-indexing
+    std::string roiRle; // a curator's ROI mask (RleMask::toString()); replaces maskPath / the circle when set
+    bool added = false; // added by a curator
+    std::vector<std::pair<std::string, std::string>> corrected; // field -> the dataset's own value, for each override
 };
 
 struct Image {
@@ -64,6 +70,10 @@ struct Image {
     std::string studyUid, seriesUid;
     int density = -1;
     std::vector<int> abnormalities;
+
+    // Curation: "unreviewed", "reviewed", "corrected", "flagged" (core/annotations), and the reviewer's comment.
+    std::string review = "unreviewed";
+    std::string reviewComment;
 };
 
 struct Patient {

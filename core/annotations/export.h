@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Exports the effective dataset (original + corrections) into a new folder. The dataset folder is only read.
+//   cbis   the CBIS-DDSM layout: the four description CSVs with the original columns and spellings (corrected
+//          values, deleted rows left out, added rows appended), the full mammograms, crops and masks at the paths
+//          the CSVs name (hard links to the originals where unchanged, else copies), corrected and added ROIs as new
+//          mask DICOMs (8-bit, 0/255, the full image's size) with their crops, and the same masks as PNG under
+//          corrected-masks/. Indexing the folder again gives the corrected dataset. Needs a CBIS-DDSM (DICOM) source.
+//   coco   annotations.json in COCO format: images (paths relative to the dataset folder), categories (abnormality
+//          types), annotations with polygon segmentation, bbox, area and the CBIS-DDSM attributes.
+//   masks  masks/<abnormality key>.png at the image's size and masks.csv describing them.
+// Each format also writes audit.csv (the store's audit log) and mammoscope-export.json (what, from where, when).
+#pragma once
+
+#include "core/annotations/store.h"
+#include "core/common/progress.h"
+#include "core/dataset/dataset.h"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ms::annotations
+{
+
+enum class ExportFormat { Cbis, Coco, Masks };
+std::string formatName(ExportFormat f); // "cbis", "coco", "masks"
+bool parseExportFormat(const std::string& s, ExportFormat& out);
+
+enum class FileMode { Link, Copy, Symlink }; // how unchanged image files reach the cbis export (Link: hard link, copy if that fails)
+
+struct ExportOptions {
+    ExportFormat format = ExportFormat::Cbis;
+    FileMode files = FileMode::Link;
+};
+
+struct ExportReport {
+    int images = 0, abnormalities = 0;
+    int masksWritten = 0; // new mask files (corrected or added ROIs, or every mask for coco/masks)
+    int filesLinked = 0, filesCopied = 0;
+    std::vector<dataset::Problem> problems; // per item; the export goes on
+    double seconds = 0;
+};
+
+// `store` may be null (no audit.csv then). Refuses an output folder inside the dataset, and a non-empty folder that
+// is not an earlier MammoScope export.
+Result<ExportReport> exportDataset(const dataset::Dataset& effectiveDs, const Store* store, const std::filesystem::path& out,
+    const ExportOptions& opt, Progress& progress = nullProgress());
+
+Status writeAuditCsv(const std::vector<AuditEntry>& entries, const std::filesystem::path& file);
+
+} // namespace ms::annotations
