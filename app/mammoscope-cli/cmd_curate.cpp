@@ -69,7 +69,8 @@ int cmdExport(int argc, char** argv)
     const char* usage = "usage: mammoscope-cli export DATASET --format cbis|coco|masks --out DIR [--store FILE]\n"
                         "                             [--files link|copy|symlink] [--json]\n";
     annotations::ExportOptions opt;
-    if (auto u = a.unknown({ "json", "quiet", "format", "out", "store", "files" }); !u.empty() || a.positional.size() != 1 || !a.get("out")) {
+    if (auto u = a.unknown({ "json", "quiet", "format", "out", "store", "files" });
+        !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
@@ -184,7 +185,8 @@ int cmdAnnotate(int argc, char** argv)
                 if (ab.key == c.item) {
                     found = true;
                     for (const auto& orig : both->original.abnormalities)
-                        if (orig.image >= 0 && annotations::abnormalityKey(both->original.images[size_t(orig.image)].key, orig.number) == c.item)
+                        if (orig.image >= 0
+                            && annotations::abnormalityKey(both->original.images[size_t(orig.image)].key, orig.number) == c.item)
                             c.original = annotations::fieldValue(orig, c.field);
                 }
             for (const auto& im : eff.images)
@@ -220,8 +222,8 @@ int cmdAnnotate(int argc, char** argv)
     if (changes.empty() && !audit && !verify) {
         dataset::Dataset eff = annotations::effective(both->original, store.snapshot());
         auto p = annotations::reviewProgress(eff);
-        std::printf("store %s (schema %d)\n  reviewed %d of %d images (corrected %d, flagged %d)\n  audit rows %lld\n", store.path().c_str(),
-            store.schemaVersion(), p.done(), p.total, p.corrected, p.flagged, store.auditCount());
+        std::printf("store %s (schema %d)\n  reviewed %d of %d images (corrected %d, flagged %d)\n  audit rows %lld\n",
+            store.path().c_str(), store.schemaVersion(), p.done(), p.total, p.corrected, p.flagged, store.auditCount());
     }
     return 0;
 }

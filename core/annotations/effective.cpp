@@ -16,7 +16,10 @@ namespace ms::annotations
 using dataset::Abnormality;
 using dataset::Dataset;
 
-std::string abnormalityKey(const std::string& imageKey, int number) { return imageKey + "#" + std::to_string(number); }
+std::string abnormalityKey(const std::string& imageKey, int number)
+{
+    return imageKey + "#" + std::to_string(number);
+}
 
 bool parseAbnormalityKey(const std::string& key, std::string& imageKey, int& number)
 {
@@ -34,7 +37,10 @@ bool parseAbnormalityKey(const std::string& key, std::string& imageKey, int& num
 namespace
 {
 
-std::string intText(int v) { return v < 0 ? std::string() : std::to_string(v); }
+std::string intText(int v)
+{
+    return v < 0 ? std::string() : std::to_string(v);
+}
 
 int intValue(const std::string& s)
 {
@@ -148,7 +154,8 @@ Dataset effective(const Dataset& original, const Snapshot& s)
         int number = 0;
         auto im = imageByKey.find(addedIt->second);
         if (!parseAbnormalityKey(item, imageKey, number) || imageKey != addedIt->second || im == imageByKey.end()) {
-            ds.addProblem("annotation store", item, "added abnormality refers to image '" + addedIt->second + "', which is not in the dataset");
+            ds.addProblem(
+                "annotation store", item, "added abnormality refers to image '" + addedIt->second + "', which is not in the dataset");
             continue;
         }
         const auto& image = ds.images[size_t(im->second)];

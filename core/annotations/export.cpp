@@ -50,8 +50,8 @@ bool parseExportFormat(const std::string& s, ExportFormat& out)
 
 Status writeAuditCsv(const std::vector<AuditEntry>& entries, const fs::path& file)
 {
-    std::string text = csvLine({ "id", "time", "user", "session", "item", "field", "old_value", "new_value", "old_is_original",
-                                   "new_is_original", "source" },
+    std::string text = csvLine(
+        { "id", "time", "user", "session", "item", "field", "old_value", "new_value", "old_is_original", "new_is_original", "source" },
         false);
     for (const auto& e : entries)
         text += csvLine({ std::to_string(e.id), e.time, e.user, e.session, e.item, e.field, e.oldValue, e.newValue,
@@ -223,7 +223,8 @@ Status exportCbis(Context& cx)
     std::map<std::string, Rows> files;
     for (bool mass : { true, false })
         for (bool train : { true, false })
-            files[dataset::cbis::descriptionFileName(mass, train)].header = mass ? dataset::cbis::massHeader() : dataset::cbis::calcHeader();
+            files[dataset::cbis::descriptionFileName(mass, train)].header
+                = mass ? dataset::cbis::massHeader() : dataset::cbis::calcHeader();
     // Keep each source file's own header (column order and spelling): the columns of its rows as read.
     for (const auto& a : ds.abnormalities) {
         if (a.added || a.sourceFile.empty())
@@ -333,7 +334,8 @@ Status exportCbis(Context& cx)
         int n = 0;
         for (const auto& im : ds.images)
             if (im.abnormalities.empty() && (im.split != dataset::Split::Test) == train && placed.count(im.csvPath)) {
-                text += csvLine({ im.patientId, im.density > 0 ? std::to_string(im.density) : std::string(), im.side, im.view, im.csvPath });
+                text
+                    += csvLine({ im.patientId, im.density > 0 ? std::to_string(im.density) : std::string(), im.side, im.view, im.csvPath });
                 ++n;
             }
         const std::string name = std::string("normal_case_description_") + (train ? "train" : "test") + "_set.csv";
@@ -527,16 +529,15 @@ Result<ExportReport> exportDataset(const Dataset& ds, const Store* store, const 
     if (out.empty())
         return Error("no output folder given");
     if (!ds.root.empty() && isInside(out, ds.root))
-        return Error("the export folder is inside the dataset folder " + ds.root + "; MammoScope never writes into a dataset",
-            out.string());
+        return Error(
+            "the export folder is inside the dataset folder " + ds.root + "; MammoScope never writes into a dataset", out.string());
     std::error_code ec;
     if (fs::exists(out, ec)) {
         if (!fs::is_directory(out, ec))
             return Error("the export target exists and is not a folder", out.string());
         const bool empty = fs::directory_iterator(out, ec) == fs::directory_iterator();
         if (!empty && !fs::exists(out / "mammoscope-export.json", ec))
-            return Error("the export folder is not empty and holds no earlier MammoScope export; choose an empty folder",
-                out.string());
+            return Error("the export folder is not empty and holds no earlier MammoScope export; choose an empty folder", out.string());
     }
     fs::create_directories(out, ec);
     if (ec)

@@ -43,7 +43,10 @@ const std::vector<std::string>& attributeFieldNames()
     return v;
 }
 
-bool isImageField(const std::string& field) { return field == "review" || field == "review_comment"; }
+bool isImageField(const std::string& field)
+{
+    return field == "review" || field == "review_comment";
+}
 
 std::optional<std::string> Snapshot::get(const std::string& item, const std::string& field) const
 {
@@ -155,7 +158,10 @@ fs::path Store::defaultPath(const std::string& datasetRoot)
     return appDataDir() / "annotations" / (name + "-" + sha256Hex(canon.string()).substr(0, 12) + ".sqlite");
 }
 
-int Store::currentSchemaVersion() { return kVersion; }
+int Store::currentSchemaVersion()
+{
+    return kVersion;
+}
 
 Status Store::exec(const char* sql) const
 {
@@ -231,7 +237,9 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& file, const Options& 
     sqlite3_busy_timeout(s->m_db, std::max(0, opt.busyTimeoutMs));
     if (s->writable()) {
         // WAL: readers never block the writer; synchronous=FULL: a committed change survives a power cut too.
-        if (auto st = s->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"); !st)
+        const char* pragmas = opt.synchronousFull ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+        if (auto st = s->exec(pragmas); !st)
             return Error("cannot open annotation store: " + st.error().message, file.string());
     }
     {
@@ -246,8 +254,8 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& file, const Options& 
             file.string());
     if (s->m_version < kVersion) {
         if (!s->writable())
-            return Error("the annotation store needs an upgrade (schema " + std::to_string(s->m_version) + " to "
-                    + std::to_string(kVersion) + ") but " + s->m_readOnlyReason,
+            return Error("the annotation store needs an upgrade (schema " + std::to_string(s->m_version) + " to " + std::to_string(kVersion)
+                    + ") but " + s->m_readOnlyReason,
                 file.string());
         if (auto st = s->exec("BEGIN IMMEDIATE"); !st)
             return s->sqlError("cannot upgrade the annotation store");
@@ -260,8 +268,8 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& file, const Options& 
         for (int v = s->m_version; v < kVersion; ++v)
             if (auto st = s->exec(kMigrations[v]); !st) {
                 (void)s->exec("ROLLBACK");
-                return Error("cannot upgrade the annotation store from schema " + std::to_string(v) + ": " + st.error().message,
-                    file.string());
+                return Error(
+                    "cannot upgrade the annotation store from schema " + std::to_string(v) + ": " + st.error().message, file.string());
             }
         std::string sql = "PRAGMA user_version=" + std::to_string(kVersion);
         if (auto st = s->exec(sql.c_str()); !st) {
@@ -543,8 +551,7 @@ Status Store::verify() const
         }
     for (const auto& [key, state] : last)
         if (!state.first && !stored.count(key))
-            return Error("the audit log says " + key.first + " " + key.second + " is overridden, the store has no value",
-                m_path.string());
+            return Error("the audit log says " + key.first + " " + key.second + " is overridden, the store has no value", m_path.string());
     return {};
 }
 

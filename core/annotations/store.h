@@ -65,6 +65,9 @@ public:
         std::string datasetRoot; // recorded in the store; a store for another dataset is refused
         bool readOnly = false;
         int busyTimeoutMs = 3000; // how long a write waits for another instance holding the lock
+        // FULL: a committed change survives a power cut (fsync per change). NORMAL keeps it through a crash of the
+        // process (kill -9) but not of the machine; for bulk scripts and tests.
+        bool synchronousFull = true;
     };
 
     // <app data>/annotations/<folder name>-<hash of the dataset path>.sqlite: outside the dataset, beside the other

@@ -20,8 +20,7 @@ const std::vector<FieldInfo>& attributeFields()
         { "mass_shape", "Mass shape", "mass shape", cbis::massShapes(), 0, 0, true, "mass" },
         { "mass_margins", "Mass margins", "mass margins", cbis::massMargins(), 0, 0, true, "mass" },
         { "calc_type", "Calcification type", "calc type", cbis::calcTypes(), 0, 0, true, "calcification" },
-        { "calc_distribution", "Calcification distribution", "calc distribution", cbis::calcDistributions(), 0, 0, true,
-            "calcification" },
+        { "calc_distribution", "Calcification distribution", "calc distribution", cbis::calcDistributions(), 0, 0, true, "calcification" },
         { "subtlety", "Subtlety", "subtlety", {}, 1, 5, false, "" },
         { "density", "Breast density", "breast density", {}, 1, 4, false, "" },
     };
@@ -104,8 +103,8 @@ Status validate(const std::string& field, const std::string& value)
         }
     }
     if (!good)
-        return Error(f->label + " '" + value + "' is not one of " + joined(f->vocabulary)
-            + (f->compound ? " (several joined with '-')" : ""));
+        return Error(
+            f->label + " '" + value + "' is not one of " + joined(f->vocabulary) + (f->compound ? " (several joined with '-')" : ""));
     return {};
 }
 
