@@ -2,6 +2,7 @@
 #include "ui/caseloader.h"
 
 #include "core/dataset/loader.h"
+#include "core/image/mask.h"
 #include "core/image/window.h"
 #include "core/imageio/imageio.h"
 
@@ -40,6 +41,65 @@ bool chestWallOnLeft(const Image16& img)
     return left >= right;
 }
 
+QVector<RoiOutline> roiOutlines(const dataset::Dataset& ds, int imageIndex, int width, int height)
+{
+    QVector<RoiOutline> out;
+    if (imageIndex < 0 || imageIndex >= int(ds.images.size()))
+        return out;
+    auto addContours = [](RoiOutline& roi, const Gray8& g, double sx, double sy) {
+        for (const auto& poly : imageio::contours(g)) {
+            QPolygonF p;
+            for (auto [x, y] : poly)
+                p << QPointF((x + 0.5) * sx, (y + 0.5) * sy);
+            if (p.size() >= 2)
+                roi.contours << p;
+        }
+    };
+    for (int ai : ds.images[size_t(imageIndex)].abnormalities) {
+        const auto& a = ds.abnormalities[size_t(ai)];
+        RoiOutline roi;
+        roi.abnormality = ai;
+        roi.pathology = QString::fromStdString(a.pathology);
+        roi.label = QStringLiteral("%1 %2 %3").arg(a.number).arg(roi.pathology, QString::fromStdString(a.type));
+        if (!a.corrected.empty() || a.added)
+            roi.label += QStringLiteral(" ✎");
+        if (!a.roiRle.empty()) {
+            auto m = RleMask::fromString(a.roiRle);
+            if (!m) {
+                roi.problem = QString::fromStdString(m.error().message);
+            } else {
+                const double sx = double(width) / std::max(1, m->width()), sy = double(height) / std::max(1, m->height());
+                addContours(roi, m->toGray(255), sx, sy);
+            }
+        } else if (!a.maskPath.empty()) {
+            auto m = dataset::loadMask(a.maskPath);
+            if (!m) {
+                roi.problem = QString::fromStdString(m.error().toString());
+            } else {
+                const Gray8& g = *m;
+                const double sx = double(width) / std::max(1, g.width), sy = double(height) / std::max(1, g.height);
+                if (g.width != width || g.height != height)
+                    roi.problem
+                        = QObject::tr("mask is %1x%2, the image %3x%4: scaled to fit").arg(g.width).arg(g.height).arg(width).arg(height);
+                addContours(roi, g, sx, sy);
+            }
+        } else if (a.radius > 0) {
+            QPolygonF p;
+            for (int k = 0; k < 72; ++k) {
+                double ang = k * M_PI / 36;
+                p << QPointF(a.centerX + a.radius * std::cos(ang), a.centerY + a.radius * std::sin(ang));
+            }
+            roi.contours << p;
+        } else {
+            roi.problem = a.added ? QObject::tr("no ROI drawn yet") : QObject::tr("no ROI given for this abnormality");
+        }
+        for (const auto& p : roi.contours)
+            roi.bounds = roi.bounds.isNull() ? p.boundingRect() : roi.bounds.united(p.boundingRect());
+        out << roi;
+    }
+    return out;
+}
+
 LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
 {
     QElapsedTimer total;
@@ -75,47 +135,7 @@ LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
     out->image = img;
     out->pyramid = buildPyramid(out->image, 512);
 
-    for (int ai : im.abnormalities) {
-        const auto& a = ds.abnormalities[size_t(ai)];
-        RoiOutline roi;
-        roi.abnormality = ai;
-        roi.pathology = QString::fromStdString(a.pathology);
-        roi.label = QStringLiteral("%1 %2 %3").arg(a.number).arg(roi.pathology, QString::fromStdString(a.type));
-        if (!a.maskPath.empty()) {
-            auto m = dataset::loadMask(a.maskPath);
-            if (!m) {
-                roi.problem = QString::fromStdString(m.error().toString());
-            } else {
-                const Gray8& g = *m;
-                const double sx = double(img->width) / std::max(1, g.width), sy = double(img->height) / std::max(1, g.height);
-                if (g.width != img->width || g.height != img->height)
-                    roi.problem = QObject::tr("mask is %1x%2, the image %3x%4: scaled to fit")
-                                      .arg(g.width)
-                                      .arg(g.height)
-                                      .arg(img->width)
-                                      .arg(img->height);
-                for (const auto& poly : imageio::contours(g)) {
-                    QPolygonF p;
-                    for (auto [x, y] : poly)
-                        p << QPointF((x + 0.5) * sx, (y + 0.5) * sy);
-                    if (p.size() >= 2)
-                        roi.contours << p;
-                }
-            }
-        } else if (a.radius > 0) {
-            QPolygonF p;
-            for (int k = 0; k < 72; ++k) {
-                double ang = k * M_PI / 36;
-                p << QPointF(a.centerX + a.radius * std::cos(ang), a.centerY + a.radius * std::sin(ang));
-            }
-            roi.contours << p;
-        } else {
-            roi.problem = QObject::tr("no ROI given for this abnormality");
-        }
-        for (const auto& p : roi.contours)
-            roi.bounds = roi.bounds.isNull() ? p.boundingRect() : roi.bounds.united(p.boundingRect());
-        out->rois << roi;
-    }
+    out->rois = roiOutlines(ds, imageIndex, img->width, img->height);
     out->totalMs = double(total.nsecsElapsed()) / 1e6;
     return out;
 }

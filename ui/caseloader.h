@@ -47,6 +47,9 @@ using LoadedViewPtr = std::shared_ptr<const LoadedView>;
 
 QColor pathologyColor(const QString& pathology);
 
+// The ROI outlines of an image's abnormalities: a curator's RLE mask, else the mask file, else the circle.
+QVector<RoiOutline> roiOutlines(const dataset::Dataset& ds, int imageIndex, int imageWidth, int imageHeight);
+
 // Loads synchronously (call from a worker thread).
 LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex);
 // Runs loadView on the global thread pool.

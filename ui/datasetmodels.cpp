@@ -193,6 +193,20 @@ void ImageTableModel::setDataset(DatasetPtr ds)
     endResetModel();
 }
 
+void ImageTableModel::updateDataset(DatasetPtr ds, const QVector<int>& touched)
+{
+    if (!m_ds || !ds || ds->images.size() != m_ds->images.size()) {
+        setDataset(std::move(ds));
+        return;
+    }
+    m_ds = std::move(ds);
+    for (int i : touched)
+        if (i >= 0 && i < int(m_summary.size())) {
+            m_summary[size_t(i)] = summarize(*m_ds, m_ds->images[size_t(i)]);
+            emit dataChanged(index(i, 0), index(i, ColumnCount - 1));
+        }
+}
+
 void ImageTableModel::setThumbnails(ThumbnailCache* cache)
 {
     m_thumbs = cache;
@@ -247,6 +261,8 @@ QVariant ImageTableModel::data(const QModelIndex& index, int role) const
             return s.subtlety;
         case Abnormalities:
             return s.abnormalities;
+        case Review:
+            return im.review == "unreviewed" ? QString() : q(im.review);
         case File:
             return im.path.empty() ? tr("missing") : QFileInfo(q(im.path)).fileName();
         }
@@ -258,6 +274,10 @@ QVariant ImageTableModel::data(const QModelIndex& index, int role) const
             return QBrush(QColor(150, 150, 150));
         if (index.column() == Pathology && s.malignant)
             return QBrush(QColor(235, 95, 80));
+        if (index.column() == Review)
+            return QBrush(im.review == "flagged" ? QColor(240, 170, 60)
+                    : im.review == "corrected"   ? QColor(120, 170, 240)
+                                                 : QColor(110, 200, 130));
     }
     return {};
 }
@@ -267,7 +287,7 @@ QVariant ImageTableModel::headerData(int section, Qt::Orientation o, int role) c
     if (o != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     static const char* names[]
-        = { "", "Patient", "Side", "View", "Split", "Type", "Pathology", "BI-RADS", "Density", "Subtlety", "Abn.", "File" };
+        = { "", "Patient", "Side", "View", "Split", "Type", "Pathology", "BI-RADS", "Density", "Subtlety", "Abn.", "Review", "File" };
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

@@ -46,9 +46,26 @@ class ImageTableModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { Thumbnail, Patient, Side, View, Split, Type, Pathology, Assessment, Density, Subtlety, Abnormalities, File, ColumnCount };
+    enum Column {
+        Thumbnail,
+        Patient,
+        Side,
+        View,
+        Split,
+        Type,
+        Pathology,
+        Assessment,
+        Density,
+        Subtlety,
+        Abnormalities,
+        Review,
+        File,
+        ColumnCount
+    };
     explicit ImageTableModel(QObject* parent = nullptr);
     void setDataset(DatasetPtr ds);
+    // Same images, corrected annotations: refreshes the touched rows without a reset (selection and sort stay).
+    void updateDataset(DatasetPtr ds, const QVector<int>& touched);
     void setThumbnails(ThumbnailCache* cache);
     DatasetPtr dataset() const { return m_ds; }
 

@@ -54,6 +54,16 @@ void ImageView::setView(LoadedViewPtr view)
     update();
 }
 
+void ImageView::replaceView(LoadedViewPtr view)
+{
+    if (!m_view || !view || view->image != m_view->image) {
+        setView(std::move(view));
+        return;
+    }
+    m_view = std::move(view);
+    update();
+}
+
 void ImageView::setLoading(const QString& what)
 {
     m_message = tr("Loading %1…").arg(what);
@@ -439,6 +449,8 @@ void ImageView::mousePressEvent(QMouseEvent* e)
 {
     emit activated();
     setFocus();
+    if (m_tool && m_tool->active() && m_tool->mousePress(this, e))
+        return;
     m_dragButton = e->button();
     m_dragStart = e->position();
     m_dragState = m_state;
@@ -450,6 +462,8 @@ void ImageView::mouseMoveEvent(QMouseEvent* e)
 {
     m_cursor = e->position();
     updatePixelInfo(m_cursor);
+    if (m_tool && m_tool->active() && m_tool->mouseMove(this, e))
+        return;
     if (m_dragButton == Qt::LeftButton) {
         const QPointF d = e->position() - m_dragStart;
         const double sign = m_anchor == Anchor::Right ? -1 : 1;
@@ -469,13 +483,17 @@ void ImageView::mouseMoveEvent(QMouseEvent* e)
     }
 }
 
-void ImageView::mouseReleaseEvent(QMouseEvent*)
+void ImageView::mouseReleaseEvent(QMouseEvent* e)
 {
     m_dragButton = Qt::NoButton;
+    if (m_tool && m_tool->active())
+        m_tool->mouseRelease(this, e);
 }
 
-void ImageView::mouseDoubleClickEvent(QMouseEvent*)
+void ImageView::mouseDoubleClickEvent(QMouseEvent* e)
 {
+    if (m_tool && m_tool->active() && m_tool->mouseDoubleClick(this, e))
+        return;
     fit();
 }
 
@@ -488,6 +506,8 @@ void ImageView::leaveEvent(QEvent*)
 
 void ImageView::keyPressEvent(QKeyEvent* e)
 {
+    if (m_tool && m_tool->active() && m_tool->keyPress(this, e))
+        return;
     switch (e->key()) {
     case Qt::Key_I:
         m_state.invert = !m_state.invert;

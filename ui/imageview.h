@@ -37,6 +37,9 @@ public:
     ~ImageView() override;
 
     void setView(LoadedViewPtr view);
+    // The same image with new ROI outlines (a curator's edit): no re-render of the pixels.
+    void replaceView(LoadedViewPtr view);
+    void setTool(ViewTool* tool) { m_tool = tool; }
     void setLoading(const QString& what);
     void clearView(const QString& message = {});
     LoadedViewPtr view() const { return m_view; }
@@ -138,6 +141,7 @@ private:
     ViewGeometry m_frameGeometry;
     double m_lastRenderMs = 0;
     std::shared_ptr<RoiOverlay> m_roi;
+    ViewTool* m_tool = nullptr;
     std::vector<std::shared_ptr<OverlayLayer>> m_overlays;
 };
 

@@ -2,6 +2,7 @@
 #include "ui/mainwindow.h"
 
 #include "ui/casepanel.h"
+#include "ui/curation/curation.h"
 #ifdef MS_WITH_ML
 #include "ui/heatmap.h"
 #endif
@@ -104,6 +105,7 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
     buildBrowser();
     buildDocks();
     buildHeatmaps();
+    buildCuration();
     buildActions();
 
     // Status bar.
@@ -444,6 +446,8 @@ void MainWindow::buildActions()
         m_search->selectAll();
     });
 
+    buildCurationMenus(fileMenu);
+
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard and mouse"), this, &MainWindow::shortcutsHelp);
     help->addAction(tr("&About MammoScope"), this, &MainWindow::about);
@@ -517,6 +521,13 @@ void MainWindow::setLayoutMode(ReadingLayout l)
 }
 
 void MainWindow::onDatasetOpened(DatasetPtr ds)
+{
+    // The effective dataset (the folder's + the curator's corrections) is what every view shows.
+    m_fullReset = true;
+    m_curation->setDataset(ds);
+}
+
+void MainWindow::showDataset(DatasetPtr ds)
 {
     m_ds = ds;
     m_banner->hide();
@@ -868,6 +879,12 @@ void MainWindow::shortcutsHelp()
            "<tr><td><b>Page Down / Up, Space</b></td><td>next / previous image</td></tr>"
            "<tr><td><b>] [ or Ctrl+Page Down / Up</b></td><td>next / previous patient</td></tr>"
            "<tr><td><b>. ,</b></td><td>next / previous abnormality (zooms to it)</td></tr>"
+           "<tr><td colspan=2><br><b>Curation</b></td></tr>"
+           "<tr><td><b>Y / X / N</b></td><td>accept and next / flag and next / next unreviewed image</td></tr>"
+           "<tr><td><b>B / E / P / G</b></td><td>brush / eraser / polygon / ellipse ROI tool (again: off)</td></tr>"
+           "<tr><td><b>Esc</b></td><td>cancel the polygon, then leave the tool</td></tr>"
+           "<tr><td><b>Del</b></td><td>delete the selected abnormality</td></tr>"
+           "<tr><td><b>Ctrl+Z / Ctrl+Shift+Z</b></td><td>undo / redo (per image)</td></tr>"
            "</table>"));
 }
 

@@ -21,6 +21,7 @@ class QPushButton;
 class QActionGroup;
 class QSlider;
 class QTabWidget;
+class QMenu;
 
 namespace ms::ui
 {
@@ -32,6 +33,9 @@ class TrainingPanel;
 class HeatmapStore;
 class InferenceService;
 class HeatmapPanel;
+class CurationController;
+class CurationPanel;
+class RoiEditor;
 
 class MainWindow : public QMainWindow
 {
@@ -63,6 +67,11 @@ public:
     HeatmapStore* heatmaps() const { return m_heatStore; }
     InferenceService* inference() const { return m_infer; }
     HeatmapPanel* heatmapPanel() const { return m_heatPanel; }
+    CurationController* curation() const { return m_curation; }
+    CurationPanel* curationPanel() const { return m_curationPanel; }
+    RoiEditor* roiEditor() const { return m_roiEditor; }
+    // Exports the effective (corrected) dataset; blocks until done when `wait` (tests), else shows progress.
+    bool exportCorrected(const QString& dir, const QString& format, bool wait, QString* message = nullptr);
     QTabWidget* workspaces() const { return m_mainTabs; }
     // 0 reading, 1 training.
     void showWorkspace(int index);
@@ -82,6 +91,11 @@ private:
     void buildBrowser();
     void buildDocks();
     void onDatasetOpened(DatasetPtr ds);
+    void showDataset(DatasetPtr ds);
+    void onEffectiveChanged(DatasetPtr ds, const QVector<int>& touched);
+    void buildCuration();
+    void buildCurationMenus(QMenu* fileMenu);
+    void exportDialog();
     void onImageShown(int imageIndex);
     void updateCount();
     void updateWindowMenu();
@@ -131,6 +145,10 @@ private:
     HeatmapStore* m_heatStore = nullptr;
     InferenceService* m_infer = nullptr;
     HeatmapPanel* m_heatPanel = nullptr;
+    CurationController* m_curation = nullptr;
+    CurationPanel* m_curationPanel = nullptr;
+    RoiEditor* m_roiEditor = nullptr;
+    bool m_fullReset = false;
 };
 
 } // namespace ms::ui

@@ -5,6 +5,8 @@
 
 #include "ui/caseloader.h"
 
+#include <QKeyEvent>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QPointF>
 #include <QString>
@@ -30,6 +32,22 @@ struct ViewGeometry {
         return { mirror ? imageWidth - x : x, y };
     }
     QRectF imageRectOnWidget() const { return { originX, originY, imageWidth * scale, imageHeight * scale }; }
+};
+
+class ImageView;
+
+// An editing tool that takes the mouse and keys of the reading views while it is active (ROI brush, polygon, ...).
+// Each handler returns true when it used the event; the view then does not pan, zoom or change the window.
+class ViewTool
+{
+public:
+    virtual ~ViewTool() = default;
+    virtual bool active() const = 0;
+    virtual bool mousePress(ImageView* view, QMouseEvent* e) = 0;
+    virtual bool mouseMove(ImageView* view, QMouseEvent* e) = 0;
+    virtual bool mouseRelease(ImageView* view, QMouseEvent* e) = 0;
+    virtual bool mouseDoubleClick(ImageView* view, QMouseEvent* e) = 0;
+    virtual bool keyPress(ImageView* view, QKeyEvent* e) = 0;
 };
 
 class OverlayLayer

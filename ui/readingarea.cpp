@@ -68,6 +68,31 @@ void ReadingArea::setDataset(DatasetPtr ds)
     std::fill(m_slotImage.begin(), m_slotImage.end(), -1);
 }
 
+void ReadingArea::updateDataset(DatasetPtr ds, const QVector<int>& touched)
+{
+    m_ds = std::move(ds);
+    for (int imageIndex : touched) {
+        LoadedViewPtr old = m_cache.value(imageIndex);
+        if (!old || !old->image)
+            continue;
+        auto nv = std::make_shared<LoadedView>(*old);
+        nv->rois = roiOutlines(*m_ds, imageIndex, old->image->width, old->image->height);
+        m_cache.insert(imageIndex, nv);
+        for (size_t k = 0; k < m_views.size(); ++k)
+            if (k < m_slotImage.size() && m_slotImage[k] == imageIndex) {
+                m_views[k]->replaceView(nv);
+                emit viewLoaded(imageIndex, nv);
+            }
+    }
+}
+
+void ReadingArea::setViewTool(ViewTool* tool)
+{
+    m_tool = tool;
+    for (auto* v : m_views)
+        v->setTool(tool);
+}
+
 void ReadingArea::setLayoutMode(ReadingLayout l)
 {
     if (l == m_layout)
@@ -105,6 +130,7 @@ void ReadingArea::rebuild()
     const int n = m_layout == ReadingLayout::Single ? 1 : m_layout == ReadingLayout::FourView ? 4 : 2;
     for (int i = 0; i < n; ++i) {
         auto* v = new ImageView(this);
+        v->setTool(m_tool);
         v->setObjectName(QStringLiteral("view%1").arg(i));
         v->setOverlaysVisible(m_overlays);
         v->setOverlayOpacity(m_opacity);

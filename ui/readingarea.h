@@ -33,6 +33,11 @@ public:
     ~ReadingArea() override;
 
     void setDataset(DatasetPtr ds);
+    // The same images with corrected annotations: swaps the dataset and redraws the ROIs of `touched` images
+    // (no reload of pixels, views keep their zoom).
+    void updateDataset(DatasetPtr ds, const QVector<int>& touched);
+    // An editing tool for every view (now and when views are rebuilt); null: none.
+    void setViewTool(ViewTool* tool);
     void setLayoutMode(ReadingLayout l);
     ReadingLayout layoutMode() const { return m_layout; }
     void showImage(int imageIndex);
@@ -98,6 +103,7 @@ private:
     QList<int> m_cacheOrder;
     int m_active = 0;
     bool m_propagating = false;
+    ViewTool* m_tool = nullptr;
 };
 
 } // namespace ms::ui

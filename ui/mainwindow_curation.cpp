@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The main window's curation wiring: the controller, the ROI editor on the reading views, the Curation dock, the
+// Edit and Curation menus, the export of the corrected dataset, and the incremental update of every view after an
+// edit (the browser keeps its selection, the reading view its zoom).
+#include "core/annotations/effective.h"
+#include "core/annotations/export.h"
+#include "ui/casepanel.h"
+#include "ui/curation/curation.h"
+#include "ui/curation/curationpanel.h"
+#include "ui/curation/roieditor.h"
+#include "ui/mainwindow.h"
+
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QStatusBar>
+#include <QTimer>
+#include <QTreeView>
+#include <QUndoGroup>
+#include <QtConcurrent>
+
+namespace ms::ui
+{
+
+void MainWindow::buildCuration()
+{
+    m_curation = new CurationController(this);
+    m_roiEditor = new RoiEditor(m_curation, m_area, this);
+    m_area->setViewTool(m_roiEditor);
+    RoiEditor* editor = m_roiEditor;
+    m_area->addOverlayFactory([editor] { return editor->makeOverlay(); });
+
+    auto* dock = new QDockWidget(tr("Curation"), this);
+    dock->setObjectName(QStringLiteral("curationDock"));
+    m_curationPanel = new CurationPanel(m_curation, m_roiEditor, dock);
+    dock->setWidget(m_curationPanel);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock"))) {
+        tabifyDockWidget(caseDock, dock);
+        caseDock->raise();
+    }
+
+    connect(m_curation, &CurationController::effectiveChanged, this, &MainWindow::onEffectiveChanged);
+    connect(m_curation, &CurationController::failed, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
+    connect(m_curation, &CurationController::changedElsewhere, this, [this] {
+        statusBar()->showMessage(tr("Another MammoScope changed the annotation store: reloaded (the undo history was cleared)."), 15000);
+    });
+    connect(m_roiEditor, &RoiEditor::message, this, [this](const QString& m) { statusBar()->showMessage(m, 8000); });
+    connect(m_area, &ReadingArea::activeImageChanged, m_curationPanel, &CurationPanel::showImage);
+    connect(m_case, &CasePanel::abnormalityActivated, m_curationPanel, &CurationPanel::selectAbnormality);
+    connect(m_curationPanel, &CurationPanel::showImageRequested, this, &MainWindow::selectImage);
+    connect(m_curationPanel, &CurationPanel::abnormalitySelected, this, [this](int ai) {
+        m_currentAbnormality = ai;
+        m_area->setHighlightedAbnormality(ai);
+    });
+    auto* poll = new QTimer(this);
+    connect(poll, &QTimer::timeout, m_curation, &CurationController::checkExternalChanges);
+    poll->start(3000);
+}
+
+void MainWindow::buildCurationMenus(QMenu* fileMenu)
+{
+    // File ▸ Export corrected dataset, before "Save screenshot".
+    auto* exportAct = new QAction(tr("&Export corrected dataset…"), this);
+    exportAct->setShortcut(QKeySequence(QStringLiteral("Ctrl+E")));
+    connect(exportAct, &QAction::triggered, this, &MainWindow::exportDialog);
+    QAction* before = nullptr;
+    for (auto* a : fileMenu->actions())
+        if (a->isSeparator()) {
+            before = a;
+            break;
+        }
+    fileMenu->insertAction(before, exportAct);
+
+    auto* edit = new QMenu(tr("&Edit"), this);
+    QAction* undo = m_curation->undoGroup()->createUndoAction(this, tr("&Undo"));
+    undo->setShortcuts({ QKeySequence::Undo });
+    QAction* redo = m_curation->undoGroup()->createRedoAction(this, tr("&Redo"));
+    redo->setShortcuts({ QKeySequence(QStringLiteral("Ctrl+Shift+Z")), QKeySequence(QStringLiteral("Ctrl+Y")) });
+    edit->addAction(undo);
+    edit->addAction(redo);
+    edit->addSeparator();
+    edit->addAction(tr("Reviewer &name…"), this, [this] {
+        bool ok = false;
+        QString name = QInputDialog::getText(this, tr("Reviewer name"), tr("Name written to the audit log with each change:"),
+            QLineEdit::Normal, CurationController::reviewer(), &ok);
+        if (ok && !name.trimmed().isEmpty())
+            CurationController::setReviewer(name);
+    });
+    auto* cur = new QMenu(tr("&Curation"), this);
+    for (auto* a : m_curationPanel->actions())
+        cur->addAction(a);
+    cur->addSeparator();
+    auto* noTool = cur->addAction(tr("Pan and zoom (no tool)"), this, [this] { m_roiEditor->setTool(RoiEditor::Tool::None); });
+    noTool->setShortcut(QKeySequence(QStringLiteral("V")));
+    cur->addAction(tr("Fill holes of the ROI"), m_roiEditor, &RoiEditor::fillHoles);
+    cur->addAction(tr("Show the Curation panel"), this, [this] {
+        if (auto* d = findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
+            d->show();
+            d->raise();
+        }
+    });
+    // After File.
+    QAction* second = menuBar()->actions().value(1);
+    menuBar()->insertMenu(second, edit);
+    menuBar()->insertMenu(second, cur);
+}
+
+void MainWindow::onEffectiveChanged(DatasetPtr ds, const QVector<int>& touched)
+{
+    if (m_fullReset || !m_ds || m_ds->images.size() != ds->images.size()) {
+        m_fullReset = false;
+        showDataset(ds);
+        return;
+    }
+    m_ds = ds;
+    m_selecting = true;
+    m_tableModel->updateDataset(ds, touched);
+    m_treeModel->setDataset(ds);
+    m_selecting = false;
+    m_area->updateDataset(ds, touched);
+    m_case->setDataset(ds);
+    const int cur = m_area->currentImage();
+    if (cur >= 0)
+        m_case->showImage(cur, m_area->loaded(cur));
+}
+
+bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool wait, QString* message)
+{
+    annotations::ExportOptions opt;
+    if (!annotations::parseExportFormat(format.toStdString(), opt.format) || !m_ds)
+        return false;
+    auto ds = m_ds;
+    auto* store = m_curation->store();
+    auto cancel = std::make_shared<CancelFlag>();
+    auto summary = [dir, format](const Result<annotations::ExportReport>& r) {
+        if (!r)
+            return tr("Export failed: %1").arg(QString::fromStdString(r.error().toString()));
+        QString m = tr("Exported %1 images and %2 abnormalities as %3 to %4 (%5 new masks) in %6 s.")
+                        .arg(r->images)
+                        .arg(r->abnormalities)
+                        .arg(format, dir)
+                        .arg(r->masksWritten)
+                        .arg(r->seconds, 0, 'f', 1);
+        if (!r->problems.empty())
+            m += tr("\n%1 item(s) could not be exported; first: %2 %3")
+                     .arg(r->problems.size())
+                     .arg(QString::fromStdString(r->problems[0].where), QString::fromStdString(r->problems[0].message));
+        return m;
+    };
+    if (wait) {
+        auto r = annotations::exportDataset(*ds, store, dir.toStdString(), opt, *cancel);
+        if (message)
+            *message = summary(r);
+        return r.ok();
+    }
+    auto* dlg = new QProgressDialog(tr("Exporting the corrected dataset…"), tr("Cancel"), 0, 0, this);
+    dlg->setWindowModality(Qt::WindowModal);
+    dlg->setMinimumDuration(300);
+    connect(dlg, &QProgressDialog::canceled, this, [cancel] { cancel->cancel(); });
+    auto* watcher = new QFutureWatcher<Result<annotations::ExportReport>>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, dlg, summary] {
+        dlg->deleteLater();
+        watcher->deleteLater();
+        const auto r = watcher->result();
+        const QString m = summary(r);
+        statusBar()->showMessage(m, 20000);
+        if (r)
+            QMessageBox::information(this, tr("Export"), m);
+        else
+            QMessageBox::warning(this, tr("Export"), m);
+    });
+    // The store is read on the GUI thread's connection: take the audit now, export on the pool.
+    const std::string storePath = store ? store->path().string() : std::string();
+    const std::string root = ds->root;
+    watcher->setFuture(QtConcurrent::run([ds, storePath, root, opt, cancel, dir]() -> Result<annotations::ExportReport> {
+        std::unique_ptr<annotations::Store> own;
+        if (!storePath.empty()) {
+            annotations::Store::Options so;
+            so.datasetRoot = root;
+            so.readOnly = true;
+            if (auto s = annotations::Store::open(storePath, so))
+                own = std::move(*s);
+        }
+        return annotations::exportDataset(*ds, own.get(), dir.toStdString(), opt, *cancel);
+    }));
+    return true;
+}
+
+void MainWindow::exportDialog()
+{
+    if (!m_ds) {
+        statusBar()->showMessage(tr("Open a dataset first."), 8000);
+        return;
+    }
+    QDialog dlg(this);
+    dlg.setWindowTitle(tr("Export corrected dataset"));
+    auto* form = new QFormLayout(&dlg);
+    auto* fmt = new QComboBox(&dlg);
+    fmt->addItem(tr("CBIS-DDSM (CSVs, DICOM masks; indexable again)"), QStringLiteral("cbis"));
+    fmt->addItem(tr("COCO JSON (polygons)"), QStringLiteral("coco"));
+    fmt->addItem(tr("PNG masks + CSV"), QStringLiteral("masks"));
+    if (m_ds->format != dataset::Format::CbisDdsm)
+        fmt->setCurrentIndex(1);
+    form->addRow(tr("Format"), fmt);
+    auto* row = new QHBoxLayout;
+    auto* path = new QLineEdit(&dlg);
+    path->setText(QDir::home().filePath(QStringLiteral("mammoscope-export")));
+    auto* browse = new QPushButton(tr("Browse…"), &dlg);
+    connect(browse, &QPushButton::clicked, &dlg, [&] {
+        QString d = QFileDialog::getExistingDirectory(&dlg, tr("Export folder (empty, outside the dataset)"), path->text());
+        if (!d.isEmpty())
+            path->setText(d);
+    });
+    row->addWidget(path, 1);
+    row->addWidget(browse);
+    form->addRow(tr("Folder"), row);
+    auto* note
+        = new QLabel(tr("Unchanged images are hard-linked (copied across file systems); the dataset folder is never written."), &dlg);
+    note->setWordWrap(true);
+    form->addRow(note);
+    auto* bb = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, &dlg);
+    connect(bb, &QDialogButtonBox::accepted, &dlg, &QDialog::accept);
+    connect(bb, &QDialogButtonBox::rejected, &dlg, &QDialog::reject);
+    form->addRow(bb);
+    if (dlg.exec() != QDialog::Accepted)
+        return;
+    exportCorrected(path->text(), fmt->currentData().toString(), false);
+}
+
+} // namespace ms::ui
