@@ -6,6 +6,8 @@
 #ifdef MS_WITH_ML
 #include "ui/heatmap.h"
 #endif
+#include "ui/curation/curationpanel.h"
+#include "ui/curation/roieditor.h"
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
 #include "ui/theme.h"
@@ -21,6 +23,7 @@
 #include <QIcon>
 #include <QSettings>
 #include <QTabWidget>
+#include <QDockWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -63,6 +66,11 @@ int main(int argc, char** argv)
     QCommandLineOption heatOpt(QStringLiteral("heatmap"), QStringLiteral("Start with the heatmap of the demo model (or --model) shown."));
     QCommandLineOption modelOpt(
         QStringLiteral("model"), QStringLiteral("Model folder (card.json and weights) or run folder for heatmaps."), QStringLiteral("dir"));
+    QCommandLineOption curationOpt(QStringLiteral("curation"),
+        QStringLiteral("Show the Curation panel at a page: labels, queue or history (for screenshots)."), QStringLiteral("page"));
+    QCommandLineOption toolOpt(QStringLiteral("tool"), QStringLiteral("Start with an ROI tool: brush, eraser, polygon or ellipse."),
+        QStringLiteral("tool"));
+    cli.addOptions({ curationOpt, toolOpt });
     cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt,
         heatOpt, modelOpt });
     cli.process(app);
@@ -132,7 +140,25 @@ int main(int argc, char** argv)
         if (caseTab >= 0)
             if (auto* tabs = window.casePanel()->findChild<QTabWidget*>())
                 tabs->setCurrentIndex(caseTab);
+        if (cli.isSet(curationOpt)) {
+            if (auto* dock = window.findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
+                dock->show();
+                dock->raise();
+            }
+            const QStringList pages = { QStringLiteral("labels"), QStringLiteral("queue"), QStringLiteral("history") };
+            if (auto* tabs = window.curationPanel()->findChild<QTabWidget*>())
+                tabs->setCurrentIndex(std::max(0, int(pages.indexOf(cli.value(curationOpt)))));
+        }
     });
+    if (cli.isSet(toolOpt)) {
+        const QStringList tools = { QStringLiteral("brush"), QStringLiteral("eraser"), QStringLiteral("polygon"), QStringLiteral("ellipse") };
+        const int t = int(tools.indexOf(cli.value(toolOpt)));
+        if (t < 0) {
+            std::fprintf(stderr, "mammoscope: unknown tool '%s' (brush, eraser, polygon, ellipse)\n", qPrintable(cli.value(toolOpt)));
+            return 2;
+        }
+        window.roiEditor()->setTool(RoiEditor::Tool(t + 1));
+    }
 
     if (!screenshot.isEmpty()) {
         // Wait for the dataset, the views and their frames, then grab and quit.

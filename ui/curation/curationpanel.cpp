@@ -169,6 +169,7 @@ CurationPanel::CurationPanel(CurationController* curation, RoiEditor* editor, QW
         auto* row = new QHBoxLayout;
         row->addWidget(combo, 1);
         row->addWidget(badge);
+        m_rows.insert(name, m_form->rowCount());
         m_form->addRow(q(f.label), row);
         m_editors.insert(name, combo);
         m_badges.insert(name, badge);
@@ -198,6 +199,7 @@ CurationPanel::CurationPanel(CurationController* curation, RoiEditor* editor, QW
         auto* b = new QToolButton(edit);
         b->setText(d.text);
         b->setCheckable(true);
+        b->setStyleSheet(QStringLiteral("QToolButton:checked { background: #2f6db5; color: white; border-radius: 3px; }"));
         b->setToolTip(d.tip);
         b->setObjectName(QStringLiteral("tool_") + d.text.toLower());
         m_tools.insert(int(d.tool), b);
@@ -261,11 +263,12 @@ CurationPanel::CurationPanel(CurationController* curation, RoiEditor* editor, QW
     m_audit = new QTableWidget(hw);
     m_audit->setObjectName(QStringLiteral("auditTable"));
     m_audit->setColumnCount(6);
-    m_audit->setHorizontalHeaderLabels({ tr("Time"), tr("User"), tr("Item"), tr("Field"), tr("Change"), tr("Source") });
+    m_audit->setHorizontalHeaderLabels({ tr("Time (UTC)"), tr("Item"), tr("Field"), tr("Change"), tr("User"), tr("Source") });
+    m_audit->setWordWrap(false);
     m_audit->horizontalHeader()->setStretchLastSection(true);
     m_audit->verticalHeader()->hide();
     m_audit->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    hl->addWidget(m_audit, 1);
+    hl->addWidget(m_audit, 2);
     tabs->addTab(hw, tr("History"));
 
     // Review keys.
@@ -403,10 +406,7 @@ void CurationPanel::fillEditors()
         QLabel* badge = m_badges.value(name);
         const bool applies = f.appliesTo.empty() || (cur && cur->type == f.appliesTo) || (!cur && f.appliesTo == "mass");
         combo->setEnabled(cur != nullptr && m_c->writable());
-        combo->setVisible(applies);
-        if (auto* lab = m_form->labelForField(combo))
-            lab->setVisible(applies);
-        badge->setVisible(applies);
+        m_form->setRowVisible(m_rows.value(name), applies);
         const QString value = cur ? q(annotations::fieldValue(*cur, f.name)) : QString();
         combo->setEditText(value);
         QString original;
@@ -487,18 +487,24 @@ void CurationPanel::fillAudit()
         if (e.item == key || e.item.rfind(key + "#", 0) == 0)
             rows.push_back(std::move(e));
     m_audit->setRowCount(int(rows.size()));
-    auto shorten = [](const std::string& f, const std::string& v) {
-        if (f == "roi" && !v.empty()) {
+    auto shorten = [](const std::string& f, const std::string& v, bool original) {
+        if (f == "roi") {
+            if (original)
+                return QObject::tr("dataset's ROI");
             auto m = RleMask::fromString(v);
-            return m ? QObject::tr("mask, %1 px").arg(m->area()) : QStringLiteral("mask");
+            return m ? QObject::tr("mask of %1 px").arg(m->area()) : QStringLiteral("mask");
         }
+        if (f == "deleted" || f == "added")
+            return original ? QObject::tr("no") : QObject::tr("yes");
         return v.empty() ? QObject::tr("(none)") : q(v);
     };
     for (int r = 0; r < int(rows.size()); ++r) {
         const auto& e = rows[size_t(rows.size()) - 1 - size_t(r)]; // newest first
         const QString item = e.item == key ? tr("image") : q(e.item.substr(key.size()));
-        const QStringList cells { q(e.time).replace('T', ' ').left(19), q(e.user), item, q(e.field),
-            shorten(e.field, e.oldValue) + QStringLiteral(" → ") + shorten(e.field, e.newValue), q(e.source) };
+        const QStringList cells { q(e.time).mid(5, 11).replace('T', ' '), item, q(e.field),
+            shorten(e.field, e.oldValue, e.oldIsOriginal) + QStringLiteral(" → ") + shorten(e.field, e.newValue, e.newIsOriginal), q(e.user),
+            q(e.source) };
+        m_audit->setRowHeight(r, m_audit->fontMetrics().height() + 6);
         for (int c = 0; c < cells.size(); ++c)
             m_audit->setItem(r, c, new QTableWidgetItem(cells[c]));
     }

@@ -89,6 +89,7 @@ private:
     QFormLayout* m_form = nullptr;
     QHash<QString, QComboBox*> m_editors;
     QHash<QString, QLabel*> m_badges;
+    QHash<QString, int> m_rows; // form row of each field
     QLabel* m_error = nullptr;
     QHash<int, QToolButton*> m_tools;
     QSpinBox* m_brush = nullptr;
