@@ -9,6 +9,7 @@
 #include "ui/curation/curationpanel.h"
 #include "ui/curation/roieditor.h"
 #include "ui/mainwindow.h"
+#include "ui/training/trainingpanel.h"
 
 #include <QComboBox>
 #include <QDialog>
@@ -121,6 +122,10 @@ void MainWindow::buildCurationMenus(QMenu* fileMenu)
 
 void MainWindow::onEffectiveChanged(DatasetPtr ds, const QVector<int>& touched)
 {
+    if (auto* store = m_curation->store())
+        m_training->setAnnotations(QString::fromStdString(store->path().string()), store->auditCount(), !store->snapshot().items.empty());
+    else
+        m_training->setAnnotations({}, 0, false);
     if (m_fullReset || !m_ds || m_ds->images.size() != ds->images.size()) {
         m_fullReset = false;
         showDataset(ds);

@@ -2,6 +2,8 @@
 // prepare: decode a dataset once into shards for the engine (patches, roi or whole-image samples), with a
 // patient-level train/val split and the official test split kept apart.
 #include "commands.h"
+#include "core/annotations/effective.h"
+#include "core/annotations/store.h"
 #include "core/common/cliargs.h"
 #include "core/common/strings.h"
 #include "core/dataset/dataset.h"
@@ -22,9 +24,10 @@ int cmdPrepare(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "quiet" });
     const char* usage = "usage: mammoscope-cli prepare DATASET --task patches|roi|whole --out SHARDS [--size N] [--whole-size WxH]\n"
-                        "       [--scale S] [--lesion-patches N] [--background-patches N] [--val-fraction F] [--seed S]\n";
-    if (auto u = a.unknown(
-            { "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "val-fraction", "seed", "quiet" });
+                        "       [--scale S] [--lesion-patches N] [--background-patches N] [--val-fraction F] [--seed S]\n"
+                        "       [--annotations STORE]   apply a curator's corrections (labels, ROIs, added/deleted abnormalities)\n";
+    if (auto u = a.unknown({ "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "val-fraction", "seed",
+            "quiet", "annotations" });
         !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
@@ -54,6 +57,21 @@ int cmdPrepare(int argc, char** argv)
     if (!ds) {
         std::fprintf(stderr, "mammoscope-cli prepare: %s\n", ds.error().toString().c_str());
         return 1;
+    }
+    if (auto store = a.get("annotations")) {
+        // The effective dataset: what the curator sees is what the network learns from.
+        annotations::Store::Options so;
+        so.datasetRoot = ds->root;
+        so.readOnly = true;
+        auto st = annotations::Store::open(*store, so);
+        if (!st) {
+            std::fprintf(stderr, "mammoscope-cli prepare: %s\n", st.error().toString().c_str());
+            return 1;
+        }
+        auto snap = (*st)->snapshot();
+        *ds = annotations::effective(*ds, snap);
+        if (!a.flag("quiet"))
+            std::fprintf(stderr, "applying %zu corrected item(s) from %s\n", snap.items.size(), store->c_str());
     }
     std::map<std::string, shards::SampleSet> sets;
     for (const char* s : { "train", "val", "test" })
@@ -88,7 +106,15 @@ int cmdPrepare(int argc, char** argv)
             l.malignant = ab.pathology == "MALIGNANT";
             l.mass = ab.type != "calcification";
             l.abnormality = ai;
-            if (!ab.maskPath.empty()) {
+            if (!ab.roiRle.empty()) {
+                auto m = annotations::roiMask(ab, li->image.width, li->image.height);
+                if (!m) {
+                    std::fprintf(stderr, "\n%s: %s\n", im.key.c_str(), m.error().toString().c_str());
+                    usable = false;
+                    break;
+                }
+                l.mask = std::move(*m);
+            } else if (!ab.maskPath.empty()) {
                 auto m = dataset::loadMask(ab.maskPath);
                 if (!m || m->width != li->image.width || m->height != li->image.height) {
                     std::fprintf(stderr, "\n%s: ROI mask %s\n", im.key.c_str(),

@@ -19,11 +19,11 @@
 #include <QCheckBox>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QIcon>
 #include <QSettings>
 #include <QTabWidget>
-#include <QDockWidget>
 #include <QTimer>
 
 #include <cstdio>
@@ -68,8 +68,8 @@ int main(int argc, char** argv)
         QStringLiteral("model"), QStringLiteral("Model folder (card.json and weights) or run folder for heatmaps."), QStringLiteral("dir"));
     QCommandLineOption curationOpt(QStringLiteral("curation"),
         QStringLiteral("Show the Curation panel at a page: labels, queue or history (for screenshots)."), QStringLiteral("page"));
-    QCommandLineOption toolOpt(QStringLiteral("tool"), QStringLiteral("Start with an ROI tool: brush, eraser, polygon or ellipse."),
-        QStringLiteral("tool"));
+    QCommandLineOption toolOpt(
+        QStringLiteral("tool"), QStringLiteral("Start with an ROI tool: brush, eraser, polygon or ellipse."), QStringLiteral("tool"));
     cli.addOptions({ curationOpt, toolOpt });
     cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt,
         heatOpt, modelOpt });
@@ -151,7 +151,8 @@ int main(int argc, char** argv)
         }
     });
     if (cli.isSet(toolOpt)) {
-        const QStringList tools = { QStringLiteral("brush"), QStringLiteral("eraser"), QStringLiteral("polygon"), QStringLiteral("ellipse") };
+        const QStringList tools
+            = { QStringLiteral("brush"), QStringLiteral("eraser"), QStringLiteral("polygon"), QStringLiteral("ellipse") };
         const int t = int(tools.indexOf(cli.value(toolOpt)));
         if (t < 0) {
             std::fprintf(stderr, "mammoscope: unknown tool '%s' (brush, eraser, polygon, ellipse)\n", qPrintable(cli.value(toolOpt)));

@@ -143,6 +143,58 @@ private slots:
         QVERIFY(none.err.contains("maps"));
     }
 #endif
+    // A curator's corrections from the command line: annotate (validated), export as CBIS-DDSM and index again,
+    // and prepare shards with the corrections applied.
+    void annotateExportPrepare()
+    {
+        QTemporaryDir d;
+        const QString ds = d.path() + "/ds", store = d.path() + "/store.sqlite";
+        QCOMPARE(run({ "synth", "--out", ds, "--patients", "3", "--seed", "4", "--size", "256x416", "--quiet" }).code, 0);
+        Run idx = run({ "index", ds, "--json", "--no-cache" });
+        const int abnormalities = QJsonDocument::fromJson(idx.out).object()["abnormalities"].toInt();
+        QVERIFY(abnormalities >= 2);
+        Run ex0 = run({ "export", ds, "--format", "masks", "--out", d.path() + "/m0", "--store", store, "--json" });
+        QCOMPARE(ex0.code, 0);
+        QFile csv(d.path() + "/m0/masks.csv");
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = csv.readAll().split('\n');
+        const QString key = QString::fromUtf8(lines[1].split(',')[0]), malignant = QString::fromUtf8(lines[1].split(',')[5]);
+        const QString other = malignant == "MALIGNANT" ? "BENIGN" : "MALIGNANT";
+
+        Run bad = run({ "annotate", ds, "--store", store, "--set", key, "assessment", "7" });
+        QCOMPARE(bad.code, 1);
+        QVERIFY2(bad.err.contains("BI-RADS"), bad.err.constData());
+        Run unknown = run({ "annotate", ds, "--store", store, "--set", "NoSuchImage#1", "pathology", "BENIGN" });
+        QCOMPARE(unknown.code, 1);
+        QVERIFY(unknown.err.contains("no abnormality or image"));
+        Run ok = run({ "annotate", ds, "--store", store, "--user", "cli-test", "--set", key, "pathology", other });
+        QCOMPARE(ok.code, 0);
+        Run audit = run({ "annotate", ds, "--store", store, "--audit", "--verify" });
+        QCOMPARE(audit.code, 0);
+        QVERIFY(audit.out.contains("cli-test"));
+        QVERIFY(audit.out.contains(QString(malignant + " -> " + other).toUtf8()));
+        QVERIFY(audit.out.contains("integrity ok"));
+
+        Run ex = run({ "export", ds, "--format", "cbis", "--out", d.path() + "/cbis", "--store", store, "--json" });
+        QCOMPARE(ex.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(ex.out).object()["abnormalities"].toInt(), abnormalities);
+        Run re = run({ "index", d.path() + "/cbis", "--json", "--no-cache" });
+        QCOMPARE(re.code, 0);
+        auto before = QJsonDocument::fromJson(idx.out).object()["pathology"].toObject();
+        auto after = QJsonDocument::fromJson(re.out).object()["pathology"].toObject();
+        QCOMPARE(after[other].toInt(), before[other].toInt() + 1);
+        QCOMPARE(after[malignant].toInt(), before[malignant].toInt() - 1);
+        QVERIFY(QFile::exists(d.path() + "/cbis/audit.csv"));
+        Run into = run({ "export", ds, "--format", "coco", "--out", ds + "/inside", "--store", store });
+        QCOMPARE(into.code, 1);
+        QVERIFY(into.err.contains("never writes into a dataset"));
+
+        Run p0 = run({ "prepare", ds, "--task", "patches", "--size", "48", "--out", d.path() + "/s0", "--quiet" });
+        Run p1 = run({ "prepare", ds, "--task", "patches", "--size", "48", "--out", d.path() + "/s1", "--annotations", store, "--quiet" });
+        QCOMPARE(p0.code, 0);
+        QCOMPARE(p1.code, 0);
+        QVERIFY(QJsonDocument::fromJson(p0.out).object()["per_class"] != QJsonDocument::fromJson(p1.out).object()["per_class"]);
+    }
     void unknownCommand()
     {
         Run r = run({ "frobnicate" });

@@ -15,6 +15,7 @@
 #include "ui/readingarea.h"
 
 #include <QComboBox>
+#include <QElapsedTimer>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -98,7 +99,7 @@ private slots:
         CurationController::setReviewer(QStringLiteral("dr. tester"));
         qputenv("MAMMOSCOPE_ANNOTATIONS", (m_tmp.path() + QStringLiteral("/curation.sqlite")).toUtf8());
         synthio::WriteOptions o;
-        o.patients = 4;
+        o.patients = 6;
         o.synth.seed = 5;
         o.synth.width = 256;
         o.synth.height = 416;
@@ -322,6 +323,59 @@ private slots:
         QVERIFY((*second)->set({ key.toStdString(), "subtlety", std::string("2"), "" }).ok());
         cur()->checkExternalChanges();
         QCOMPARE(byKey(key)->subtlety, 2);
+    }
+
+    // Twenty images as a curator works through them: for each, a label fixed with its editor and a brush stroke on
+    // its ROI where it has an abnormality, then Y (accept and next). Prints the app's own time for the session.
+    void twentyImagesWithKeyboardAndMouse()
+    {
+        QElapsedTimer t;
+        t.start();
+        int edited = 0, reviewed = 0;
+        double slowest = 0;
+        const long long rows0 = cur()->store()->auditCount();
+        const int start = panel()->currentImage();
+        QTest::keyClick(m_window, Qt::Key_N); // to the first unreviewed image
+        QTRY_VERIFY(panel()->currentImage() != start);
+        for (int n = 0; n < 20; ++n) {
+            QElapsedTimer step;
+            step.start();
+            const int image = panel()->currentImage();
+            QVERIFY(image >= 0);
+            QTRY_VERIFY_WITH_TIMEOUT(m_window->readingArea()->allLoaded() && viewOf(image), 20000);
+            if (!panel()->currentKey().isEmpty()) {
+                QComboBox* combo = panel()->editor(QStringLiteral("subtlety"));
+                const QString next = combo->currentText() == QStringLiteral("5") ? QStringLiteral("4") : QStringLiteral("5");
+                combo->setCurrentIndex(combo->findText(next));
+                emit combo->activated(combo->currentIndex());
+                m_window->roiEditor()->setTool(RoiEditor::Tool::Brush);
+                ImageView* view = viewOf(image);
+                const ViewGeometry g = view->geometry();
+                mouse(view, QEvent::MouseButtonPress, g.toWidget({ 100, 100 }), Qt::LeftButton, Qt::LeftButton);
+                mouse(view, QEvent::MouseMove, g.toWidget({ 110, 104 }), Qt::NoButton, Qt::LeftButton);
+                mouse(view, QEvent::MouseButtonRelease, g.toWidget({ 110, 104 }), Qt::LeftButton, Qt::NoButton);
+                m_window->roiEditor()->setTool(RoiEditor::Tool::None);
+                ++edited;
+            }
+            QCOMPARE(eff()->images[size_t(image)].review, std::string("unreviewed"));
+            QTest::keyClick(m_window, Qt::Key_Y);
+            QVERIFY(eff()->images[size_t(image)].review != "unreviewed");
+            ++reviewed;
+            slowest = std::max(slowest, step.nsecsElapsed() / 1e6);
+            if (annotations::reviewProgress(*eff()).unreviewed == 0)
+                break;
+            QTRY_VERIFY(panel()->currentImage() != image);
+        }
+        QVERIFY(reviewed >= 15);
+        QVERIFY(edited >= 4);
+        QVERIFY2(cur()->store()->auditCount() >= rows0 + reviewed + 2 * edited,
+            qPrintable(QStringLiteral("%1 audit rows added, %2 reviewed, %3 edited")
+                           .arg(cur()->store()->auditCount() - rows0)
+                           .arg(reviewed)
+                           .arg(edited)));
+        QVERIFY(cur()->store()->verify().ok());
+        qInfo("%d images reviewed (%d with a label fix and a brush stroke) in %.1f s of app time; slowest image %.0f ms", reviewed, edited,
+            t.nsecsElapsed() / 1e9, slowest);
     }
 
     void exportReindexesAndDatasetUntouched()

@@ -502,8 +502,8 @@ void CurationPanel::fillAudit()
         const auto& e = rows[size_t(rows.size()) - 1 - size_t(r)]; // newest first
         const QString item = e.item == key ? tr("image") : q(e.item.substr(key.size()));
         const QStringList cells { q(e.time).mid(5, 11).replace('T', ' '), item, q(e.field),
-            shorten(e.field, e.oldValue, e.oldIsOriginal) + QStringLiteral(" → ") + shorten(e.field, e.newValue, e.newIsOriginal), q(e.user),
-            q(e.source) };
+            shorten(e.field, e.oldValue, e.oldIsOriginal) + QStringLiteral(" → ") + shorten(e.field, e.newValue, e.newIsOriginal),
+            q(e.user), q(e.source) };
         m_audit->setRowHeight(r, m_audit->fontMetrics().height() + 6);
         for (int c = 0; c < cells.size(); ++c)
             m_audit->setItem(r, c, new QTableWidgetItem(cells[c]));

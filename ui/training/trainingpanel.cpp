@@ -350,7 +350,14 @@ bool TrainingPanel::shardsCurrent(const QString& dir, const TrainingForm& f) con
     auto j = Json::parse(std::string_view(b.constData(), size_t(b.size())));
     return j && (*j)["dataset"].string() == m_ds->root && (*j)["task"].string() == f.task.toStdString() && (*j)["size"].integer() == f.size
         && (*j)["images"].integer() == (long long)m_ds->images.size()
-        && (*j)["abnormalities"].integer() == (long long)m_ds->abnormalities.size();
+        && (*j)["abnormalities"].integer() == (long long)m_ds->abnormalities.size()
+        && (*j)["annotations"].string() == m_annotations.toStdString() && (*j)["annotation_rows"].integer() == m_annotationRows;
+}
+
+void TrainingPanel::setAnnotations(const QString& storePath, long long auditRows, bool hasCorrections)
+{
+    m_annotations = hasCorrections ? storePath : QString();
+    m_annotationRows = hasCorrections ? auditRows : 0;
 }
 
 void TrainingPanel::writeShardsStamp(const QString& dir, const TrainingForm& f) const
@@ -361,6 +368,8 @@ void TrainingPanel::writeShardsStamp(const QString& dir, const TrainingForm& f) 
     j.set("size", f.size);
     j.set("images", (long long)m_ds->images.size());
     j.set("abnormalities", (long long)m_ds->abnormalities.size());
+    j.set("annotations", m_annotations.toStdString());
+    j.set("annotation_rows", m_annotationRows);
     (void)writeFileAtomic((dir + QStringLiteral("/prepared-from.json")).toStdString(), j.dump(2) + "\n");
 }
 
@@ -411,9 +420,11 @@ bool TrainingPanel::start()
     setStatus(
         tr("Preparing %1 shards from %2 (decoded once; later runs reuse them)…").arg(m_pending.task, QString::fromStdString(m_ds->root)));
     removeTree(shards.toStdString());
-    m_engine->start(findTool(QStringLiteral("mammoscope-cli")),
-        { QStringLiteral("prepare"), QString::fromStdString(m_ds->root), QStringLiteral("--task"), m_pending.task, QStringLiteral("--out"),
-            shards, QStringLiteral("--size"), QString::number(m_pending.size) });
+    QStringList args { QStringLiteral("prepare"), QString::fromStdString(m_ds->root), QStringLiteral("--task"), m_pending.task,
+        QStringLiteral("--out"), shards, QStringLiteral("--size"), QString::number(m_pending.size) };
+    if (!m_annotations.isEmpty()) // the curator's corrections are what the network learns from
+        args << QStringLiteral("--annotations") << m_annotations;
+    m_engine->start(findTool(QStringLiteral("mammoscope-cli")), args);
     m_pendingShards = shards;
     updateButtons();
     return true;

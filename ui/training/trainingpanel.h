@@ -64,6 +64,9 @@ public:
     ~TrainingPanel() override;
 
     void setDataset(DatasetPtr ds);
+    // The curator's annotation store of the open dataset and its audit length: preparing shards applies its
+    // corrections, and shards prepared before the last correction are prepared again.
+    void setAnnotations(const QString& storePath, long long auditRows, bool hasCorrections);
     // Where new runs go (default: the app's data folder / runs).
     void setRunsRoot(const QString& dir);
     QString runsRoot() const;
@@ -130,6 +133,8 @@ private:
     QString uniqueRunDir(const QString& name) const;
 
     DatasetPtr m_ds;
+    QString m_annotations; // store to apply when preparing; empty: none
+    long long m_annotationRows = 0;
     QString m_runsRoot;
     QString m_currentRun;
     enum class Job { None, Prepare, Train, Eval, Devices } m_job = Job::None;
