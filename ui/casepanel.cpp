@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/casepanel.h"
 
+#include "core/annotations/vocabulary.h"
+#include "core/dataset/csv.h"
+
 #include <QCheckBox>
 #include <QFileInfo>
 #include <QHeaderView>
@@ -114,14 +117,34 @@ void CasePanel::showImage(int imageIndex, LoadedViewPtr view)
         f.setBold(true);
         top->setFont(0, f);
         top->setToolTip(0, tr("%1, line %2. Click to zoom to it.").arg(q(a.sourceFile)).arg(a.sourceLine));
+        if (a.added)
+            top->setText(0, title + tr("  (added by a curator)"));
         for (const auto& [k, v] : a.attributes) {
             auto* child = new QTreeWidgetItem({ q(k), q(v) });
             child->setToolTip(1, q(v));
             if (q(k) == QLatin1String("pathology"))
                 child->setForeground(1, pathologyColor(q(v)));
+            // A curator's correction: badged, the dataset's own value on hover.
+            const std::string col = CsvTable::normalise(k);
+            for (const auto& [field, original] : a.corrected) {
+                const auto* info = annotations::fieldInfo(field);
+                if (!info || (CsvTable::normalise(info->csvColumn) != col && !(field == "density" && col == "breast density")))
+                    continue;
+                child->setText(1, QStringLiteral("✎ ") + q(v));
+                child->setForeground(1, QColor(240, 176, 64));
+                child->setToolTip(
+                    1, tr("Corrected by a curator; the dataset says: %1").arg(original.empty() ? tr("(empty)") : q(original)));
+            }
             top->addChild(child);
         }
-        auto* src = new QTreeWidgetItem({ tr("source"), tr("%1, line %2").arg(QFileInfo(q(a.sourceFile)).fileName()).arg(a.sourceLine) });
+        if (!a.roiRle.empty()) {
+            auto* roi = new QTreeWidgetItem({ tr("ROI"), QStringLiteral("✎ ") + tr("drawn by a curator") });
+            roi->setForeground(1, QColor(240, 176, 64));
+            roi->setToolTip(1, a.maskPath.empty() ? QString() : tr("The dataset's mask: %1").arg(q(a.maskPath)));
+            top->addChild(roi);
+        }
+        auto* src = new QTreeWidgetItem({ tr("source"),
+            a.added ? tr("annotation store") : tr("%1, line %2").arg(QFileInfo(q(a.sourceFile)).fileName()).arg(a.sourceLine) });
         top->addChild(src);
         m_findings->addTopLevelItem(top);
         top->setExpanded(true);

@@ -13,6 +13,7 @@
 #include "core/dataset/loader.h"
 #include "core/synthio/synthio.h"
 
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -657,6 +658,35 @@ private slots:
                 QVERIFY(png.ok());
                 QVERIFY(RleMask::fromGray(*png) == roi);
             }
+    }
+
+    // The whole CBIS-DDSM description (3,103 images, 3,568 abnormalities) with 1,000 corrections: the effective
+    // dataset is rebuilt after every GUI edit, so its cost is printed.
+    void effectiveOnTheRealCsvs()
+    {
+        dataset::Dataset ds = openDataset(kData / "cbis-ddsm-csv");
+        QCOMPARE(ds.abnormalities.size(), size_t(3568));
+        dataset::Dataset keyedDs = effective(ds, {});
+        Snapshot s;
+        std::mt19937 rng(3);
+        for (int i = 0; i < 1000; ++i) {
+            const auto& a = keyedDs.abnormalities[rng() % keyedDs.abnormalities.size()];
+            s.items[a.key]["pathology"] = "MALIGNANT";
+            if (i % 10 == 0)
+                s.items[a.key]["deleted"] = "1";
+        }
+        QElapsedTimer t;
+        t.start();
+        const int n = 5;
+        size_t count = 0;
+        for (int k = 0; k < n; ++k)
+            count = effective(ds, s).abnormalities.size();
+        const double ms = t.nsecsElapsed() / 1e6 / n;
+        size_t deleted = 0;
+        for (const auto& [item, fields] : s.items)
+            deleted += fields.count("deleted");
+        QCOMPARE(count, ds.abnormalities.size() - deleted);
+        qInfo("effective dataset of the real CBIS-DDSM CSVs with %zu corrected items: %.1f ms", s.items.size(), ms);
     }
 
     void cbisExportNeedsCbisSource()

@@ -6,6 +6,7 @@
 #include "core/annotations/effective.h"
 #include "core/common/sha256.h"
 #include "core/synthio/synthio.h"
+#include "ui/casepanel.h"
 #include "ui/curation/curation.h"
 #include "ui/curation/curationpanel.h"
 #include "ui/curation/roieditor.h"
@@ -21,6 +22,7 @@
 #include <QListWidget>
 #include <QTableWidget>
 #include <QToolButton>
+#include <QTreeWidget>
 #include <QUndoGroup>
 #include <QtTest>
 
@@ -149,6 +151,16 @@ private slots:
         QCOMPARE(audit[0].user, std::string("dr. tester"));
         QCOMPARE(audit[0].oldValue, was);
         QVERIFY(panel()->auditTable()->rowCount() >= 1);
+        // the case panel badges the corrected value and tells the dataset's on hover
+        bool badged = false;
+        QTreeWidget* findings = m_window->casePanel()->findings();
+        for (int t = 0; t < findings->topLevelItemCount(); ++t)
+            for (int c = 0; c < findings->topLevelItem(t)->childCount(); ++c) {
+                QTreeWidgetItem* it = findings->topLevelItem(t)->child(c);
+                if (it->text(0) == QStringLiteral("pathology") && it->text(1) == QStringLiteral("✎ ") + now)
+                    badged = it->toolTip(1).contains(QString::fromStdString(was));
+            }
+        QVERIFY(badged);
         // two more edits of the same field merge into one undo step
         QUndoStack* stack = cur()->undoGroup()->activeStack();
         QVERIFY(stack);
