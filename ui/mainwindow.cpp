@@ -93,6 +93,7 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
     setCentralWidget(m_mainTabs);
     connect(m_mainTabs, &QTabWidget::currentChanged, this, &MainWindow::onWorkspaceChanged);
     connect(m_training, &TrainingPanel::openSample, this, &MainWindow::openSample);
+    connect(m_training, &TrainingPanel::correctSample, this, &MainWindow::correctSample);
     connect(m_training, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
 
     m_thumbs = new ThumbnailCache(this);

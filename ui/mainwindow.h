@@ -77,6 +77,8 @@ public:
     void showWorkspace(int index);
     // Opens a training sample's image in the reading view at its lesion (from the training panel's gallery).
     void openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
+    // openSample, then the Curation panel on that abnormality (or on the image, to add a missed lesion).
+    void correctSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
 
 signals:
     void datasetShown(ms::ui::DatasetPtr ds);

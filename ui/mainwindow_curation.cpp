@@ -143,6 +143,27 @@ void MainWindow::onEffectiveChanged(DatasetPtr ds, const QVector<int>& touched)
         m_case->showImage(cur, m_area->loaded(cur));
 }
 
+void MainWindow::correctSample(const QString& imageKey, int abnormality, int x, int y, int width, int height)
+{
+    openSample(imageKey, abnormality, x, y, width, height);
+    if (!m_ds || m_area->currentImage() < 0)
+        return;
+    if (auto* d = findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
+        d->show();
+        d->raise();
+    }
+    int image = -1;
+    for (const auto& im : m_ds->images)
+        if (QString::fromStdString(im.key) == imageKey)
+            image = im.index;
+    if (image < 0)
+        return;
+    if (abnormality >= 0 && abnormality < int(m_ds->abnormalities.size()) && m_ds->abnormalities[size_t(abnormality)].image == image)
+        m_curationPanel->selectAbnormality(abnormality);
+    else
+        m_curationPanel->showImage(image); // a background sample: the curator may add a missed lesion here
+}
+
 bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool wait, QString* message)
 {
     annotations::ExportOptions opt;

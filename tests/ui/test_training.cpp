@@ -7,6 +7,8 @@
 #include "core/dataset/dataset.h"
 #include "core/runs/runreader.h"
 #include "core/synthio/synthio.h"
+#include "ui/curation/curation.h"
+#include "ui/curation/curationpanel.h"
 #include "ui/datasetcontroller.h"
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
@@ -406,6 +408,14 @@ private slots:
         // An image that is not in the dataset: a message, no change.
         window.openSample(QStringLiteral("NOT_THERE"), -1, 0, 0, 10, 10);
         QCOMPARE(window.readingArea()->currentImage(), img.index);
+        // "Correct the label" from the gallery: the Curation panel opens on the sample's abnormality.
+        window.showWorkspace(1);
+        window.correctSample(QString::fromStdString(img.key), int(ds->abnormalities.size()) - 1, 10, 10, 48, 48);
+        QCOMPARE(window.workspaces()->currentIndex(), 0);
+        QTRY_VERIFY(window.findChild<QDockWidget*>(QStringLiteral("curationDock"))->isVisible());
+        const auto& eff = window.curation()->effective()->abnormalities.back();
+        QCOMPARE(window.curationPanel()->currentKey(), QString::fromStdString(eff.key));
+        QCOMPARE(window.curationPanel()->currentImage(), img.index);
     }
 };
 

@@ -16,6 +16,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QListWidget>
+#include <QMenu>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTableWidget>
@@ -191,7 +192,21 @@ EvalView::EvalView(QWidget* parent)
     m_gallery->setMovement(QListView::Static);
     m_gallery->setUniformItemSizes(true);
     m_gallery->setWordWrap(true);
-    m_gallery->setToolTip(tr("Double-click a sample to open its image at the lesion"));
+    m_gallery->setToolTip(tr("Double-click a sample to open its image at the lesion; right-click to correct its label"));
+    m_gallery->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_gallery, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+        QListWidgetItem* item = m_gallery->itemAt(pos);
+        const int i = item ? item->data(kRoleIndex).toInt() : -1;
+        if (i < 0 || i >= m_predictions.size())
+            return;
+        const Prediction p = m_predictions[i];
+        QMenu menu(this);
+        menu.addAction(
+            tr("Open in the reading view"), this, [this, p] { emit openSample(p.image, p.abnormality, p.x, p.y, m_sampleW, m_sampleH); });
+        menu.addAction(
+            tr("Correct the label…"), this, [this, p] { emit correctSample(p.image, p.abnormality, p.x, p.y, m_sampleW, m_sampleH); });
+        menu.exec(m_gallery->viewport()->mapToGlobal(pos));
+    });
 
     auto* plots = new QSplitter(Qt::Horizontal, this);
     plots->addWidget(m_confusion);

@@ -65,6 +65,8 @@ public:
 signals:
     void evaluateRequested(const QString& split);
     void openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
+    // The same, with the Curation panel on the sample's abnormality: a wrong label found by the network is fixed there.
+    void correctSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
     void message(const QString& text);
 
 private:

@@ -76,6 +76,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), m_engine(new En
     connect(m_charts, &RunCharts::updated, this, &TrainingPanel::onChartsUpdated);
     connect(m_eval, &EvalView::evaluateRequested, this, &TrainingPanel::evaluate);
     connect(m_eval, &EvalView::openSample, this, &TrainingPanel::openSample);
+    connect(m_eval, &EvalView::correctSample, this, &TrainingPanel::correctSample);
 
     setRunsRoot(QString::fromStdString((appDataDir() / "runs").string()));
     setDevices({ DeviceInfo { QStringLiteral("cpu"), tr("CPU"), 0, 0 } });

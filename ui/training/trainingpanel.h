@@ -112,6 +112,7 @@ signals:
     void runEnded(const QString& dir, int exitCode, const QString& message);
     void evaluationDone(const QString& dir, bool ok);
     void openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
+    void correctSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
     void message(const QString& text);
 
 private:
