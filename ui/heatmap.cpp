@@ -323,6 +323,14 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     lay->addWidget(m_score);
     lay->addWidget(new QLabel(tr("Suspicious regions"), this));
     lay->addWidget(m_detections, 1);
+    m_promote = new QPushButton(tr("Promote to ROI"), this);
+    m_promote->setObjectName(QStringLiteral("promoteToRoi"));
+    m_promote->setToolTip(tr("Add the selected region as an abnormality of the image (an ellipse in its box, type and pathology from "
+                             "the map's class), recorded in the audit log as proposed by the model; refine it with the ROI tools"));
+    m_promote->setEnabled(false);
+    lay->addWidget(m_promote);
+    connect(m_promote, &QPushButton::clicked, this, &HeatmapPanel::promoteSelected);
+    connect(m_detections, &QListWidget::currentRowChanged, this, [this](int row) { m_promote->setEnabled(row >= 0); });
     lay->addWidget(m_notice);
     connect(m_detections, &QListWidget::itemClicked, this,
         [this](QListWidgetItem* it) { emit detectionActivated(it->data(Qt::UserRole).toRectF()); });
@@ -389,6 +397,15 @@ void HeatmapPanel::setCurrentImage(int imageIndex)
     updateScore();
 }
 
+void HeatmapPanel::promoteSelected()
+{
+    QListWidgetItem* it = m_detections->currentItem();
+    if (!it || m_current < 0)
+        return;
+    emit promoteRequested(
+        m_current, it->data(Qt::UserRole).toRectF(), it->data(Qt::UserRole + 1).toString(), it->data(Qt::UserRole + 2).toString());
+}
+
 void HeatmapPanel::updateDetections()
 {
     m_detections->clear();
@@ -424,6 +441,10 @@ void HeatmapPanel::updateDetections()
                                     : tr("%1×%2 px").arg(rect.width(), 0, 'f', 0).arg(rect.height(), 0, 'f', 0);
         auto* it = new QListWidgetItem(tr("%1. %2  %3  (%4)").arg(i + 1).arg(d.score, 0, 'f', 2).arg(cls, size));
         it->setData(Qt::UserRole, rect);
+        // What the class says for curation: "MALIGNANT_MASS" -> malignant mass; a class without a type -> mass.
+        const QString raw = best >= 0 ? QString::fromStdString(h->classNames[size_t(best)]) : QString();
+        it->setData(Qt::UserRole + 1, raw.contains(QLatin1String("CALC")) ? QStringLiteral("calcification") : QStringLiteral("mass"));
+        it->setData(Qt::UserRole + 2, raw.startsWith(QLatin1String("MALIGNANT")) ? QStringLiteral("MALIGNANT") : QStringLiteral("BENIGN"));
         m_detections->addItem(it);
     }
 }

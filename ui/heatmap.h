@@ -160,8 +160,13 @@ public:
     // Suspicious regions of the current image's map above the threshold, strongest first; a click zooms to one.
     QListWidget* detectionList() const { return m_detections; }
 
+    QPushButton* promoteButton() const { return m_promote; }
+    // Asks for the selected region to become an abnormality (type and pathology from its class), source "model".
+    void promoteSelected();
+
 signals:
     void detectionActivated(const QRectF& imageRect);
+    void promoteRequested(int imageIndex, const QRectF& imageRect, const QString& type, const QString& pathology);
 
 private:
     void updateDetections();
@@ -178,6 +183,7 @@ private:
     QPushButton* m_choose;
     HeatmapLegend* m_legend;
     QListWidget* m_detections;
+    QPushButton* m_promote = nullptr;
     int m_current = -1;
 };
 

@@ -9,6 +9,9 @@
 #include "ui/curation/curationpanel.h"
 #include "ui/curation/roieditor.h"
 #include "ui/mainwindow.h"
+#ifdef MS_WITH_ML
+#include "ui/heatmap.h"
+#endif
 #include "ui/training/trainingpanel.h"
 
 #include <QComboBox>
@@ -67,6 +70,29 @@ void MainWindow::buildCuration()
         m_currentAbnormality = ai;
         m_area->setHighlightedAbnormality(ai);
     });
+#ifdef MS_WITH_ML
+    // A heatmap region promoted to an ROI: a new abnormality proposed by the model, for the curator to refine.
+    connect(m_heatPanel, &HeatmapPanel::promoteRequested, this,
+        [this](int image, const QRectF& r, const QString& type, const QString& pathology) {
+            auto lv = m_area->loaded(image);
+            if (!lv || !lv->image)
+                return;
+            const RleMask mask
+                = RleMask::ellipse(lv->image->width, lv->image->height, r.center().x(), r.center().y(), r.width() / 2, r.height() / 2);
+            const QString key = m_curation->addAbnormality(image, type, &mask, pathology, annotations::Source::Model);
+            if (key.isEmpty())
+                return;
+            if (auto* d = findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
+                d->show();
+                d->raise();
+            }
+            for (const auto& a : m_ds->abnormalities)
+                if (QString::fromStdString(a.key) == key)
+                    m_curationPanel->selectAbnormality(a.index);
+            statusBar()->showMessage(
+                tr("Added %1 from the heatmap (audited as the model's proposal); refine its ROI and labels.").arg(key), 15000);
+        });
+#endif
     auto* poll = new QTimer(this);
     connect(poll, &QTimer::timeout, m_curation, &CurationController::checkExternalChanges);
     poll->start(3000);

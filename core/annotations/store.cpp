@@ -298,7 +298,14 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& file, const Options& 
             if (sqlite3_step(st.s) != SQLITE_DONE)
                 return s->sqlError("cannot write to the annotation store");
         } else if (!recorded.empty() && recorded != canon) {
-            return Error("this annotation store belongs to the dataset " + recorded + ", not " + canon, file.string());
+            // A dataset folder that moved: the store follows it when the old folder is gone.
+            if (fs::exists(recorded, ec2) || !s->writable())
+                return Error("this annotation store belongs to the dataset " + recorded + ", not " + canon, file.string());
+            Stmt st(s->m_db, "UPDATE meta SET value=?1 WHERE key='dataset'");
+            st.text(1, canon);
+            if (sqlite3_step(st.s) != SQLITE_DONE)
+                return s->sqlError("cannot write to the annotation store");
+            s->m_adoptedFrom = recorded;
         }
     }
     s->changedElsewhere();

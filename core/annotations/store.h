@@ -62,7 +62,9 @@ class Store
 {
 public:
     struct Options {
-        std::string datasetRoot; // recorded in the store; a store for another dataset is refused
+        // Recorded in the store; a store for another dataset is refused, unless that dataset's folder is gone (moved):
+        // then the store follows the new folder (adoptedFrom() tells).
+        std::string datasetRoot;
         bool readOnly = false;
         int busyTimeoutMs = 3000; // how long a write waits for another instance holding the lock
         // FULL: a committed change survives a power cut (fsync per change). NORMAL keeps it through a crash of the
@@ -91,6 +93,8 @@ public:
     void setUser(std::string user) { m_user = std::move(user); }
     const std::string& user() const { return m_user; }
     const std::string& session() const { return m_session; }
+    // Non-empty when the store was made for a dataset folder that no longer exists and now follows `datasetRoot`.
+    const std::string& adoptedFrom() const { return m_adoptedFrom; }
 
     std::optional<std::string> value(const std::string& item, const std::string& field) const;
     Snapshot snapshot() const;
@@ -123,7 +127,7 @@ private:
     std::filesystem::path m_path;
     int m_version = 0;
     long long m_dataVersion = -1;
-    std::string m_readOnlyReason, m_user, m_session;
+    std::string m_readOnlyReason, m_user, m_session, m_adoptedFrom;
 };
 
 // Field names, in the order the editors show them.

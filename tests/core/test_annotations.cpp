@@ -217,6 +217,30 @@ private slots:
         QVERIFY(QString::fromStdString(other.error().message).contains("belongs to the dataset"));
     }
 
+    // A dataset folder that moved: its store (named with MAMMOSCOPE_ANNOTATIONS or --store) follows it; a store of a
+    // dataset that still exists is refused for another.
+    void storeFollowsAMovedDataset()
+    {
+        const fs::path a = dir() / "moved-a", b = dir() / "moved-b", file = dir() / "moved.sqlite";
+        fs::create_directories(a);
+        {
+            auto s = openStore(file, a.string());
+            QVERIFY(s && s->set({ "X#1", "pathology", std::string("BENIGN"), "MALIGNANT" }).ok());
+        }
+        fs::create_directories(b);
+        Store::Options o;
+        o.datasetRoot = b.string();
+        auto refused = Store::open(file, o);
+        QVERIFY(!refused.ok()); // a still exists
+        fs::remove_all(b);
+        fs::rename(a, b);
+        auto s = Store::open(file, o);
+        QVERIFY2(s.ok(), s.ok() ? "" : s.error().message.c_str());
+        QCOMPARE((*s)->adoptedFrom(), fs::weakly_canonical(dir()).string() + "/moved-a");
+        QCOMPARE(*(*s)->value("X#1", "pathology"), std::string("BENIGN"));
+        QVERIFY((*s)->verify().ok());
+    }
+
     void defaultPathIsOutsideTheDataset()
     {
         fs::path p = Store::defaultPath(m_root.string());

@@ -2,6 +2,7 @@
 // The reading workstation driven as a user drives it: QTest mouse and keyboard events on the offscreen platform.
 #include "core/synthio/synthio.h"
 #include "ui/casepanel.h"
+#include "ui/curation/curation.h"
 #include "ui/datasetcontroller.h"
 #include "ui/imageview.h"
 #include "ui/mainwindow.h"
@@ -12,9 +13,12 @@
 
 #include <QLabel>
 #include <QListWidget>
+#include <QPushButton>
 #include <QSlider>
 #include <QTableView>
 #include <QTreeWidget>
+#include <QUndoGroup>
+#include <QUndoStack>
 #include <QtTest>
 
 #include <filesystem>
@@ -403,6 +407,23 @@ private slots:
         QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(0)).center());
         QTRY_VERIFY(std::abs(v->geometry().toWidget(region.center()).x() - v->width() / 2.0) < 2.0);
         QVERIFY(std::abs(v->geometry().toWidget(region.center()).y() - v->height() / 2.0) < 2.0);
+        // Promote the region to an ROI: a new abnormality of this image, its mask in the region, audited as the model's.
+        auto* curation = m_window->curation();
+        const size_t abnBefore = curation->effective()->abnormalities.size();
+        QVERIFY(m_window->heatmapPanel()->promoteButton()->isEnabled());
+        QTest::mouseClick(m_window->heatmapPanel()->promoteButton(), Qt::LeftButton);
+        QCOMPARE(curation->effective()->abnormalities.size(), abnBefore + 1);
+        const auto& added = curation->effective()->abnormalities.back();
+        QVERIFY(added.added);
+        QCOMPARE(added.image, image);
+        auto mask = RleMask::fromString(added.roiRle);
+        QVERIFY(mask.ok());
+        QVERIFY(mask->contains(int(region.center().x()), int(region.center().y())));
+        const auto audit = curation->store()->audit(added.key);
+        QVERIFY(!audit.empty());
+        QCOMPARE(audit.front().source, std::string("model"));
+        curation->undoGroup()->activeStack()->undo(); // leave the dataset as the other tests expect it
+        QCOMPARE(curation->effective()->abnormalities.size(), abnBefore);
         m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(0);
         v->fit();
         QTest::keyClick(m_window, Qt::Key_H);

@@ -67,6 +67,8 @@ void CurationController::setDataset(DatasetPtr original)
     auto st = annotations::Store::open(path, o);
     if (st) {
         m_store = std::move(*st);
+        if (!m_store->adoptedFrom().empty())
+            emit failed(tr("The corrections of %1 (folder gone) now belong to %2.").arg(q(m_store->adoptedFrom()), q(m_original->root)));
         if (!m_store->writable())
             m_storeProblem = tr("The annotation store %1 is read-only (%2): corrections cannot be saved.")
                                  .arg(q(path.string()), q(m_store->readOnlyReason()));
@@ -141,7 +143,7 @@ int CurationController::imageOfItem(const std::string& item) const
     return -1;
 }
 
-bool CurationController::apply(const std::vector<Change>& changes)
+bool CurationController::apply(const std::vector<Change>& changes, annotations::Source source)
 {
     if (!m_store) {
         emit failed(m_storeProblem.isEmpty() ? tr("No annotation store is open.") : m_storeProblem);
@@ -156,7 +158,7 @@ bool CurationController::apply(const std::vector<Change>& changes)
             touched << im;
     }
     m_store->setUser(reviewer().toStdString());
-    if (auto st = m_store->apply(full); !st) {
+    if (auto st = m_store->apply(full, source); !st) {
         emit failed(q(st.error().toString()));
         return false;
     }
@@ -267,7 +269,8 @@ bool CurationController::setRoi(const QString& key, const RleMask& mask, const Q
     return m_store->auditCount() != before;
 }
 
-QString CurationController::addAbnormality(int imageIndex, const QString& type, const RleMask* roi)
+QString CurationController::addAbnormality(
+    int imageIndex, const QString& type, const RleMask* roi, const QString& pathology, annotations::Source source)
 {
     if (!m_store || !m_effective || imageIndex < 0 || imageIndex >= int(m_effective->images.size())) {
         emit failed(m_storeProblem.isEmpty() ? tr("No image to add an abnormality to.") : m_storeProblem);
@@ -277,7 +280,7 @@ QString CurationController::addAbnormality(int imageIndex, const QString& type, 
     const int number = annotations::nextAbnormalityNumber(*m_effective, m_store->snapshot(), imageIndex);
     const std::string item = annotations::abnormalityKey(im.key, number);
     std::vector<Change> fwd { { item, "added", im.key, {} }, { item, "type", type.toStdString(), {} },
-        { item, "pathology", std::string("BENIGN"), {} }, { item, "assessment", std::string("0"), {} },
+        { item, "pathology", pathology.toStdString(), {} }, { item, "assessment", std::string("0"), {} },
         { item, "subtlety", std::string("3"), {} } };
     if (im.density > 0)
         fwd.push_back({ item, "density", std::to_string(im.density), {} });
@@ -287,7 +290,11 @@ QString CurationController::addAbnormality(int imageIndex, const QString& type, 
     for (const auto& c : fwd)
         back.push_back({ c.item, c.field, std::nullopt, {} });
     const long long before = m_store->auditCount();
-    push(new ChangeCommand(this, fwd, back, tr("Add %1 #%2").arg(type).arg(number), false), imageIndex);
+    push(new ChangeCommand(this, fwd, back,
+             source == annotations::Source::Model ? tr("Add %1 #%2 from the heatmap").arg(type).arg(number)
+                                                  : tr("Add %1 #%2").arg(type).arg(number),
+             false, source),
+        imageIndex);
     return m_store->auditCount() != before ? q(item) : QString();
 }
 
@@ -331,17 +338,18 @@ bool CurationController::setReview(int imageIndex, const QString& status, const 
     return m_store->auditCount() != before;
 }
 
-ChangeCommand::ChangeCommand(
-    CurationController* c, std::vector<Change> forward, std::vector<Change> backward, const QString& text, bool mergeable)
-    : m_c(c), m_forward(std::move(forward)), m_backward(std::move(backward)), m_mergeable(mergeable)
+ChangeCommand::ChangeCommand(CurationController* c, std::vector<Change> forward, std::vector<Change> backward, const QString& text,
+    bool mergeable, annotations::Source source)
+    : m_c(c), m_forward(std::move(forward)), m_backward(std::move(backward)), m_mergeable(mergeable), m_source(source)
 {
     setText(text);
 }
 
 void ChangeCommand::redo()
 {
-    if (!m_c->apply(m_forward))
+    if (!m_c->apply(m_forward, m_done ? annotations::Source::Human : m_source))
         setObsolete(true);
+    m_done = true;
 }
 
 void ChangeCommand::undo()

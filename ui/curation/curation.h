@@ -52,7 +52,9 @@ public:
     bool revertAbnormality(const QString& abnormalityKey); // every override of it back to the dataset's values
     bool setRoi(const QString& abnormalityKey, const RleMask& mask, const QString& text);
     // Adds an abnormality to an image (type and pathology given, ROI optional); returns its key or empty.
-    QString addAbnormality(int imageIndex, const QString& type, const RleMask* roi);
+    // `source` Model: proposed by the network (a heatmap region promoted to an ROI), as the audit log records.
+    QString addAbnormality(int imageIndex, const QString& type, const RleMask* roi, const QString& pathology = QStringLiteral("BENIGN"),
+        annotations::Source source = annotations::Source::Human);
     bool deleteAbnormality(const QString& abnormalityKey);
     bool setReview(int imageIndex, const QString& status, const QString& comment = {});
 
@@ -61,7 +63,7 @@ public:
     int imageOfItem(const std::string& item) const; // image index in the effective dataset, -1 if none
 
     // Applies changes (redo/undo of the commands). Emits failed() with the store's message when it refuses.
-    bool apply(const std::vector<annotations::Change>& changes);
+    bool apply(const std::vector<annotations::Change>& changes, annotations::Source source = annotations::Source::Human);
     // Re-reads the store when another MammoScope changed it (polled by a timer).
     void checkExternalChanges();
 
@@ -89,7 +91,7 @@ class ChangeCommand : public QUndoCommand
 {
 public:
     ChangeCommand(CurationController* c, std::vector<annotations::Change> forward, std::vector<annotations::Change> backward,
-        const QString& text, bool mergeable);
+        const QString& text, bool mergeable, annotations::Source source = annotations::Source::Human);
     void redo() override;
     void undo() override;
     int id() const override { return m_mergeable ? 1 : -1; }
@@ -99,6 +101,8 @@ private:
     CurationController* m_c;
     std::vector<annotations::Change> m_forward, m_backward;
     bool m_mergeable;
+    annotations::Source m_source; // of the first redo; undo and later redos are the curator's
+    bool m_done = false;
 };
 
 } // namespace ms::ui
