@@ -186,6 +186,8 @@ void ImageTableModel::setDataset(DatasetPtr ds)
 {
     beginResetModel();
     m_ds = std::move(ds);
+    m_scores.clear();
+    m_breast.clear();
     m_summary.clear();
     if (m_ds)
         for (const auto& im : m_ds->images)
@@ -205,6 +207,25 @@ void ImageTableModel::updateDataset(DatasetPtr ds, const QVector<int>& touched)
             m_summary[size_t(i)] = summarize(*m_ds, m_ds->images[size_t(i)]);
             emit dataChanged(index(i, 0), index(i, ColumnCount - 1));
         }
+}
+
+void ImageTableModel::setScores(const QHash<int, float>& scores)
+{
+    m_scores = scores;
+    m_breast.assign(m_ds ? m_ds->images.size() : 0, -1.f);
+    if (m_ds) {
+        QHash<QString, float> best;
+        for (auto it = m_scores.begin(); it != m_scores.end(); ++it)
+            if (it.key() >= 0 && it.key() < int(m_ds->images.size())) {
+                const auto& im = m_ds->images[size_t(it.key())];
+                const QString b = q(im.patientId) + QLatin1Char('/') + q(im.side);
+                best[b] = std::max(best.value(b, -1.f), it.value());
+            }
+        for (const auto& im : m_ds->images)
+            m_breast[size_t(im.index)] = best.value(q(im.patientId) + QLatin1Char('/') + q(im.side), -1.f);
+    }
+    if (rowCount() > 0)
+        emit dataChanged(index(0, Score), index(rowCount() - 1, BreastScore));
 }
 
 void ImageTableModel::setThumbnails(ThumbnailCache* cache)
@@ -263,6 +284,18 @@ QVariant ImageTableModel::data(const QModelIndex& index, int role) const
             return s.abnormalities;
         case Review:
             return im.review == "unreviewed" ? QString() : q(im.review);
+        case Score: {
+            auto it = m_scores.find(index.row());
+            if (it == m_scores.end())
+                return role == SortRole ? QVariant(-1.0) : QVariant();
+            return role == SortRole ? QVariant(double(*it)) : QVariant(QString::number(*it, 'f', 3));
+        }
+        case BreastScore: {
+            const float b = size_t(index.row()) < m_breast.size() ? m_breast[size_t(index.row())] : -1.f;
+            if (b < 0)
+                return role == SortRole ? QVariant(-1.0) : QVariant();
+            return role == SortRole ? QVariant(double(b)) : QVariant(QString::number(b, 'f', 3));
+        }
         case File:
             return im.path.empty() ? tr("missing") : QFileInfo(q(im.path)).fileName();
         }
@@ -286,8 +319,8 @@ QVariant ImageTableModel::headerData(int section, Qt::Orientation o, int role) c
 {
     if (o != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
-    static const char* names[]
-        = { "", "Patient", "Side", "View", "Split", "Type", "Pathology", "BI-RADS", "Density", "Subtlety", "Abn.", "Review", "File" };
+    static const char* names[] = { "", "Patient", "Side", "View", "Split", "Type", "Pathology", "BI-RADS", "Density", "Subtlety", "Abn.",
+        "Review", "Score", "Breast", "File" };
     return section >= 0 && section < ColumnCount ? tr(names[section]) : QVariant();
 }
 

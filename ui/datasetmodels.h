@@ -7,6 +7,7 @@
 
 #include <QAbstractItemModel>
 #include <QAbstractTableModel>
+#include <QHash>
 #include <QSortFilterProxyModel>
 
 namespace ms::ui
@@ -59,6 +60,8 @@ public:
         Subtlety,
         Abnormalities,
         Review,
+        Score,
+        BreastScore,
         File,
         ColumnCount
     };
@@ -68,6 +71,9 @@ public:
     void updateDataset(DatasetPtr ds, const QVector<int>& touched);
     void setThumbnails(ThumbnailCache* cache);
     DatasetPtr dataset() const { return m_ds; }
+    // The model's malignancy score per image (index -> score); the Breast column is the maximum over the views of
+    // the same breast of the same patient.
+    void setScores(const QHash<int, float>& scores);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -77,6 +83,8 @@ public:
 private:
     DatasetPtr m_ds;
     std::vector<ImageSummary> m_summary;
+    QHash<int, float> m_scores;
+    std::vector<float> m_breast; // per image: max score of its breast, -1 none
     ThumbnailCache* m_thumbs = nullptr;
 };
 

@@ -10,9 +10,11 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QListWidget>
 #include <QPainter>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSlider>
 #include <QVBoxLayout>
@@ -128,11 +130,26 @@ void InferenceWorker::load(const QString& dir, const QString& device)
     }
     m_model = std::move(*m);
     const auto& i = m_model->info();
+    QString id = QString::fromStdString(i.name + "-" + i.weightsSha256.substr(0, 16));
+    for (QChar& ch : id)
+        if (!ch.isLetterOrNumber() && ch != QLatin1Char('-') && ch != QLatin1Char('_') && ch != QLatin1Char('.'))
+            ch = QLatin1Char('_');
+
     QStringList classes;
     for (const auto& c : i.classes)
         classes << QString::fromStdString(c);
-    emit loaded(
-        QString::fromStdString(i.name), QString::fromStdString(m_model->deviceName()), QString::fromStdString(i.notes), classes, notice);
+    emit loaded(QString::fromStdString(i.name), QString::fromStdString(m_model->deviceName()), QString::fromStdString(i.notes), classes,
+        notice, id);
+}
+
+void InferenceWorker::score(ms::ui::ScoreJob job)
+{
+    ImageScore s;
+    if (!m_model)
+        s.error = tr("no model loaded");
+    else
+        s = scoreImage(*m_model, job);
+    emit scored(std::move(job), std::move(s));
 }
 
 void InferenceWorker::compute(int imageIndex, ms::ImagePtr image)
@@ -153,15 +170,19 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
 {
     qRegisterMetaType<ms::ImagePtr>("ms::ImagePtr");
     qRegisterMetaType<ms::ui::HeatmapPtr>("ms::ui::HeatmapPtr");
+    qRegisterMetaType<ms::ui::ScoreJob>("ms::ui::ScoreJob");
+    qRegisterMetaType<ms::ui::ImageScore>("ms::ui::ImageScore");
     m_worker->moveToThread(&m_thread);
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &InferenceWorker::loaded, this,
-        [this](const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice) {
+        [this](const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice,
+            const QString& modelId) {
             m_loading = false;
             m_modelName = name;
             m_device = device;
             m_notes = notes;
             m_classes = classes;
+            m_modelId = modelId;
             std::vector<int> mal;
             for (int c = 0; c < classes.size(); ++c)
                 if (classes[c].startsWith(QLatin1String("MALIGNANT")))
@@ -182,6 +203,19 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
         m_inFlight = -1;
         m_store->put(imageIndex, std::move(map));
         emit mapReady(imageIndex);
+        next();
+    });
+    connect(m_worker, &InferenceWorker::scored, this, [this](const ScoreJob& job, const ImageScore& s) {
+        m_scoringInFlight = false;
+        ++m_batchDone;
+        emit scoreReady(job, s);
+        emit scoringProgress(m_batchDone, m_batchTotal);
+        if (m_batch.empty()) {
+            const bool cancelled = m_cancelled;
+            m_batchTotal = m_batchDone = 0;
+            m_cancelled = false;
+            emit scoringFinished(cancelled);
+        }
         next();
     });
     connect(m_worker, &InferenceWorker::failed, this, [this](int imageIndex, const QString& m) {
@@ -226,10 +260,47 @@ void InferenceService::want(const QList<QPair<int, ms::ImagePtr>>& images)
     next();
 }
 
+void InferenceService::scoreImages(const QVector<ScoreJob>& jobs)
+{
+    for (const auto& j : jobs)
+        m_batch.push_back(j);
+    m_batchTotal += int(jobs.size());
+    m_cancelled = false;
+    emit scoringProgress(m_batchDone, m_batchTotal);
+    if (m_batchTotal == 0) {
+        emit scoringFinished(false);
+        return;
+    }
+    next();
+}
+
+void InferenceService::cancelScoring()
+{
+    if (m_batchTotal == 0)
+        return;
+    m_batch.clear();
+    if (m_scoringInFlight) {
+        m_cancelled = true; // finished when the image in flight comes back
+        return;
+    }
+    m_batchTotal = m_batchDone = 0;
+    emit scoringFinished(true);
+}
+
 void InferenceService::next()
 {
-    if (m_inFlight >= 0 || m_loading || m_modelName.isEmpty() || m_queue.empty())
+    if (m_inFlight >= 0 || m_scoringInFlight || m_loading || m_modelName.isEmpty())
         return;
+    if (m_queue.empty()) {
+        // Nothing on screen waits: the batch goes on.
+        if (m_batch.empty())
+            return;
+        ScoreJob j = m_batch.front();
+        m_batch.pop_front();
+        m_scoringInFlight = true;
+        QMetaObject::invokeMethod(m_worker, "score", Qt::QueuedConnection, Q_ARG(ms::ui::ScoreJob, j));
+        return;
+    }
     auto p = m_queue.front();
     m_queue.pop_front();
     m_inFlight = p.first;
@@ -323,6 +394,31 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     lay->addWidget(m_score);
     lay->addWidget(new QLabel(tr("Suspicious regions"), this));
     lay->addWidget(m_detections, 1);
+    // Scoring the dataset in the background, and the agreement with the ground truth.
+    lay->addWidget(new QLabel(tr("Dataset"), this));
+    auto* scoreRow = new QHBoxLayout;
+    m_scoreScope = new QComboBox(this);
+    m_scoreScope->addItems({ tr("All images"), tr("Images in the browser") });
+    m_scoreButton = new QPushButton(tr("Score"), this);
+    m_scoreButton->setObjectName(QStringLiteral("scoreDataset"));
+    m_scoreButton->setToolTip(tr("Score every image with this model in the background (cached per model): the browser's Score and "
+                                 "Breast columns, and the agreement with the ground-truth ROIs"));
+    m_scoreCancel = new QPushButton(tr("Cancel"), this);
+    m_scoreCancel->setEnabled(false);
+    scoreRow->addWidget(m_scoreScope, 1);
+    scoreRow->addWidget(m_scoreButton);
+    scoreRow->addWidget(m_scoreCancel);
+    lay->addLayout(scoreRow);
+    m_scoreProgress = new QProgressBar(this);
+    m_scoreProgress->setVisible(false);
+    lay->addWidget(m_scoreProgress);
+    m_agreement = new QLabel(this);
+    m_agreement->setObjectName(QStringLiteral("agreement"));
+    m_agreement->setWordWrap(true);
+    m_agreement->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    lay->addWidget(m_agreement);
+    connect(m_scoreButton, &QPushButton::clicked, this, [this] { emit scoreRequested(m_scoreScope->currentIndex() == 1); });
+    connect(m_scoreCancel, &QPushButton::clicked, this, &HeatmapPanel::scoreCancelRequested);
     m_promote = new QPushButton(tr("Promote to ROI"), this);
     m_promote->setObjectName(QStringLiteral("promoteToRoi"));
     m_promote->setToolTip(tr("Add the selected region as an abnormality of the image (an ellipse in its box, type and pathology from "
@@ -395,6 +491,21 @@ void HeatmapPanel::setCurrentImage(int imageIndex)
 {
     m_current = imageIndex;
     updateScore();
+}
+
+void HeatmapPanel::setScoringProgress(int done, int total)
+{
+    m_scoreProgress->setVisible(total > 0);
+    m_scoreProgress->setRange(0, std::max(1, total));
+    m_scoreProgress->setValue(done);
+    m_scoreProgress->setFormat(tr("%1 of %2 images").arg(done).arg(total));
+    m_scoreButton->setEnabled(total == 0);
+    m_scoreCancel->setEnabled(total > 0);
+}
+
+void HeatmapPanel::setAgreement(const QString& text)
+{
+    m_agreement->setText(text);
 }
 
 void HeatmapPanel::promoteSelected()

@@ -9,6 +9,7 @@
 #include "core/image/image.h"
 #include "core/ml/inference.h"
 #include "ui/overlay.h"
+#include "ui/scoring.h"
 
 #include <QHash>
 #include <QImage>
@@ -25,6 +26,7 @@ class QComboBox;
 class QListWidget;
 class QLabel;
 class QPushButton;
+class QProgressBar;
 class QSlider;
 
 namespace ms::ui
@@ -86,9 +88,12 @@ class InferenceWorker : public QObject
 public slots:
     void load(const QString& dir, const QString& device);
     void compute(int imageIndex, ms::ImagePtr image);
+    void score(ms::ui::ScoreJob job);
 
 signals:
-    void loaded(const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice);
+    void scored(ms::ui::ScoreJob job, ms::ui::ImageScore score);
+    void loaded(const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice,
+        const QString& modelId);
     void loadFailed(const QString& message);
     void computed(int imageIndex, ms::ui::HeatmapPtr map);
     void failed(int imageIndex, const QString& message);
@@ -114,8 +119,18 @@ public:
     // The images shown now: the ones without a map are computed one at a time, the latest wish first.
     void want(const QList<QPair<int, ms::ImagePtr>>& images);
     bool busy() const { return m_inFlight >= 0; }
+    // The model's identity for caches: its name and the hash of its weights.
+    QString modelId() const { return m_modelId; }
+
+    // Batch scoring (behind the images shown: those go first). Progress and results come as signals.
+    void scoreImages(const QVector<ScoreJob>& jobs);
+    void cancelScoring();
+    bool scoring() const { return m_batchTotal > 0; }
 
 signals:
+    void scoreReady(const ms::ui::ScoreJob& job, const ms::ui::ImageScore& score);
+    void scoringProgress(int done, int total);
+    void scoringFinished(bool cancelled);
     void modelChanged();
     void message(const QString& text);
     void mapReady(int imageIndex);
@@ -130,6 +145,10 @@ private:
     QStringList m_classes;
     std::deque<QPair<int, ms::ImagePtr>> m_queue;
     int m_inFlight = -1;
+    QString m_modelId;
+    std::deque<ScoreJob> m_batch;
+    int m_batchTotal = 0, m_batchDone = 0;
+    bool m_scoringInFlight = false, m_cancelled = false;
     bool m_loading = false;
 };
 
@@ -161,12 +180,19 @@ public:
     QListWidget* detectionList() const { return m_detections; }
 
     QPushButton* promoteButton() const { return m_promote; }
+    QPushButton* scoreButton() const { return m_scoreButton; }
+    QLabel* agreementLabel() const { return m_agreement; }
+    void setScoringProgress(int done, int total); // total 0: idle
+    void setAgreement(const QString& text);
     // Asks for the selected region to become an abnormality (type and pathology from its class), source "model".
     void promoteSelected();
 
 signals:
     void detectionActivated(const QRectF& imageRect);
     void promoteRequested(int imageIndex, const QRectF& imageRect, const QString& type, const QString& pathology);
+    // Score every image of the dataset, or those the browser shows (filteredOnly).
+    void scoreRequested(bool filteredOnly);
+    void scoreCancelRequested();
 
 private:
     void updateDetections();
@@ -184,6 +210,10 @@ private:
     HeatmapLegend* m_legend;
     QListWidget* m_detections;
     QPushButton* m_promote = nullptr;
+    QComboBox* m_scoreScope = nullptr;
+    QPushButton *m_scoreButton = nullptr, *m_scoreCancel = nullptr;
+    QProgressBar* m_scoreProgress = nullptr;
+    QLabel* m_agreement = nullptr;
     int m_current = -1;
 };
 

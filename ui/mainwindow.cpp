@@ -107,6 +107,7 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
     buildDocks();
     buildHeatmaps();
     buildCuration();
+    buildScoring();
     buildActions();
 
     // Status bar.

@@ -70,6 +70,8 @@ public:
     CurationController* curation() const { return m_curation; }
     CurationPanel* curationPanel() const { return m_curationPanel; }
     RoiEditor* roiEditor() const { return m_roiEditor; }
+    // Scores every image (or those the browser shows) with the heatmap model in the background.
+    void scoreImages(bool filteredOnly);
     // Exports the effective (corrected) dataset; blocks until done when `wait` (tests), else shows progress.
     bool exportCorrected(const QString& dir, const QString& format, bool wait, QString* message = nullptr);
     QTabWidget* workspaces() const { return m_mainTabs; }
@@ -96,6 +98,7 @@ private:
     void showDataset(DatasetPtr ds);
     void onEffectiveChanged(DatasetPtr ds, const QVector<int>& touched);
     void buildCuration();
+    void buildScoring(); // with the heatmaps: batch scores in the browser and the agreement figures
     void buildCurationMenus(QMenu* fileMenu);
     void exportDialog();
     void onImageShown(int imageIndex);
@@ -151,6 +154,8 @@ private:
     CurationPanel* m_curationPanel = nullptr;
     RoiEditor* m_roiEditor = nullptr;
     bool m_fullReset = false;
+    struct Scoring;
+    std::shared_ptr<Scoring> m_scoring; // batch scores (with the heatmaps only)
 };
 
 } // namespace ms::ui

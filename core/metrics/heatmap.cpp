@@ -69,7 +69,30 @@ int pointingGame(const Heatmap& map, const std::vector<RleMask>& lesions)
     return 0;
 }
 
+FrocMarks frocMarks(const FrocCase& c)
+{
+    FrocMarks m;
+    m.lesions = int(c.lesions.size());
+    for (const auto& d : c.detections) {
+        int hit = -1;
+        for (size_t l = 0; l < c.lesions.size() && hit < 0; ++l)
+            if (c.lesions[l].contains(d.peakX, d.peakY))
+                hit = int(l);
+        m.detections.emplace_back(d.score, hit);
+    }
+    return m;
+}
+
 std::vector<FrocPoint> froc(const std::vector<FrocCase>& cases, const std::vector<double>& fpRates)
+{
+    std::vector<FrocMarks> marks;
+    marks.reserve(cases.size());
+    for (const auto& c : cases)
+        marks.push_back(frocMarks(c));
+    return froc(marks, fpRates);
+}
+
+std::vector<FrocPoint> froc(const std::vector<FrocMarks>& cases, const std::vector<double>& fpRates)
 {
     struct Item {
         float score;
@@ -79,21 +102,16 @@ std::vector<FrocPoint> froc(const std::vector<FrocCase>& cases, const std::vecto
     std::vector<Item> items;
     long lesionsTotal = 0;
     for (size_t c = 0; c < cases.size(); ++c) {
-        lesionsTotal += long(cases[c].lesions.size());
-        for (const auto& d : cases[c].detections) {
-            int hit = -1;
-            for (size_t l = 0; l < cases[c].lesions.size() && hit < 0; ++l)
-                if (cases[c].lesions[l].contains(d.peakX, d.peakY))
-                    hit = int(l);
-            items.push_back({ d.score, c, hit });
-        }
+        lesionsTotal += cases[c].lesions;
+        for (const auto& [score, hit] : cases[c].detections)
+            items.push_back({ score, c, hit < cases[c].lesions ? hit : -1 });
     }
     std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.score > b.score; });
     // Walk down the scores: (fp per image, sensitivity) after each distinct score.
     std::vector<std::pair<double, double>> curve { { 0.0, 0.0 } };
     std::vector<std::vector<uint8_t>> found(cases.size());
     for (size_t c = 0; c < cases.size(); ++c)
-        found[c].assign(cases[c].lesions.size(), 0);
+        found[c].assign(size_t(std::max(0, cases[c].lesions)), 0);
     long tp = 0, fp = 0;
     const double nImages = double(std::max<size_t>(1, cases.size()));
     for (size_t i = 0; i < items.size(); ++i) {

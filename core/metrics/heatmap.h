@@ -43,6 +43,15 @@ struct FrocPoint {
     double fpPerImage = 0, sensitivity = 0;
 };
 
+// What FROC needs of one image: its number of lesions and, for each detection, its score and the lesion its peak falls
+// in (-1: a false positive). Small enough to cache per image.
+struct FrocMarks {
+    int lesions = 0;
+    std::vector<std::pair<float, int>> detections;
+};
+FrocMarks frocMarks(const FrocCase& c);
+std::vector<FrocPoint> froc(const std::vector<FrocMarks>& marks, const std::vector<double>& fpRates = { 0.25, 0.5, 1, 2, 4 });
+
 // Sensitivity at each requested false-positive rate: a detection whose peak falls in a lesion finds that lesion
 // (each lesion counts once; further detections of it are neither hits nor false positives), any other is a false
 // positive. Sweeps the score threshold over all detections.

@@ -8,7 +8,10 @@
 #include "ui/mainwindow.h"
 #include "ui/readingarea.h"
 #ifdef MS_WITH_ML
+#include "core/common/json.h"
+#include "core/common/paths.h"
 #include "ui/heatmap.h"
+#include "ui/scoring.h"
 #endif
 
 #include <QLabel>
@@ -431,6 +434,70 @@ private slots:
         v->renderNow();
         QCOMPARE(v->size(), before.size());
         QTRY_COMPARE(v->grab().toImage(), before);
+    }
+    // The whole dataset scored in the background: the browser's Score and Breast columns, the agreement figures, the
+    // per-model cache (a second pass computes nothing), and a cancelled batch that leaves only whole cache lines.
+    void scoreTheDataset()
+    {
+        auto* infer = m_window->inference();
+        QTRY_VERIFY_WITH_TIMEOUT(infer->hasModel() && !infer->modelId().isEmpty(), 60000);
+        const QString scoresDir = QString::fromStdString((appCacheDir() / "scores").string());
+        QDir(scoresDir).removeRecursively();
+        QSignalSpy finished(infer, &InferenceService::scoringFinished);
+        QSignalSpy ready(infer, &InferenceService::scoreReady);
+        m_window->scoreImages(false);
+        QVERIFY(finished.wait(240000));
+        QCOMPARE(finished.last().at(0).toBool(), false);
+        auto ds = m_window->tableModel()->dataset();
+        int withPath = 0;
+        for (const auto& im : ds->images)
+            withPath += im.path.empty() ? 0 : 1;
+        QCOMPARE(ready.count(), withPath);
+        auto* model = m_window->tableModel();
+        QHash<QString, double> breastMax;
+        for (const auto& im : ds->images) {
+            const QVariant s = model->index(im.index, ImageTableModel::Score).data(SortRole);
+            QVERIFY(s.toDouble() >= 0 && s.toDouble() <= 1);
+            const QString b = QString::fromStdString(im.patientId + "/" + im.side);
+            breastMax[b] = std::max(breastMax.value(b, -1.0), s.toDouble());
+        }
+        for (const auto& im : ds->images)
+            QCOMPARE(model->index(im.index, ImageTableModel::BreastScore).data(SortRole).toDouble(),
+                breastMax.value(QString::fromStdString(im.patientId + "/" + im.side)));
+        const QString text = m_window->heatmapPanel()->agreementLabel()->text();
+        QVERIFY2(text.contains(QStringLiteral("%1 images scored").arg(withPath)), qPrintable(text));
+        QVERIFY(text.contains(QStringLiteral("Pointing game")));
+        QVERIFY(text.contains(QStringLiteral("FROC")));
+        // The cache holds one line per image; a second pass computes nothing.
+        const QString cacheFile = scoresDir + QStringLiteral("/") + infer->modelId() + QStringLiteral(".jsonl");
+        QFile f(cacheFile);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QCOMPARE(f.readAll().count('\n'), qsizetype(withPath));
+        f.close();
+        ready.clear();
+        m_window->scoreImages(false);
+        QTRY_COMPARE(finished.count(), 2);
+        QCOMPARE(ready.count(), 0);
+        QVERIFY(m_window->heatmapPanel()->agreementLabel()->text().contains(QStringLiteral("%1 images scored").arg(withPath)));
+        // A cancelled batch: it stops early, and the cache file still has only whole lines.
+        QVector<ScoreJob> jobs;
+        for (const auto& im : ds->images)
+            if (!im.path.empty()) {
+                ScoreJob j = makeJob(*ds, im.index);
+                j.truth = QStringLiteral("changed-truth"); // not in the cache
+                jobs << j;
+            }
+        ready.clear();
+        infer->scoreImages(jobs);
+        infer->cancelScoring();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 60000);
+        QCOMPARE(finished.last().at(0).toBool(), true);
+        QVERIFY(ready.count() < jobs.size());
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().split('\n');
+        for (const auto& line : lines)
+            if (!line.isEmpty())
+                QVERIFY(Json::parse(std::string_view(line.constData(), size_t(line.size()))).ok());
     }
 #endif
     void vanishedDatasetIsReported()
