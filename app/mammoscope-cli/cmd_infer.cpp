@@ -40,11 +40,13 @@ std::string safeName(const std::string& key)
     return s;
 }
 
+// Map values to 1e-7 (float precision near 1): rounding to fewer digits made saturated cells (0.99996, 0.99999) tie at
+// 1.0, and the pointing game and FROC then took the first tied cell instead of the true peak.
 Json floats(const std::vector<float>& v)
 {
     Json a = Json::array();
     for (float x : v)
-        a.push(std::round(double(x) * 10000.0) / 10000.0);
+        a.push(std::round(double(x) * 1e7) / 1e7);
     return a;
 }
 

@@ -22,6 +22,7 @@
 #include <QDockWidget>
 #include <QFileInfo>
 #include <QIcon>
+#include <QLabel>
 #include <QSettings>
 #include <QTabWidget>
 #include <QTimer>
@@ -70,7 +71,8 @@ int main(int argc, char** argv)
         QStringLiteral("Show the Curation panel at a page: labels, queue or history (for screenshots)."), QStringLiteral("page"));
     QCommandLineOption toolOpt(
         QStringLiteral("tool"), QStringLiteral("Start with an ROI tool: brush, eraser, polygon or ellipse."), QStringLiteral("tool"));
-    cli.addOptions({ curationOpt, toolOpt });
+    QCommandLineOption scoreOpt(QStringLiteral("score"), QStringLiteral("With --heatmap: score every image of the dataset in the background."));
+    cli.addOptions({ curationOpt, toolOpt, scoreOpt });
     cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt,
         heatOpt, modelOpt });
     cli.process(app);
@@ -182,12 +184,14 @@ int main(int argc, char** argv)
 #ifdef MS_WITH_ML
             // Heatmaps: shoot when every view shows its map.
             auto* poll = new QTimer(&window);
-            QObject::connect(poll, &QTimer::timeout, &window, [&window, poll, shoot] {
+            QObject::connect(poll, &QTimer::timeout, &window, [&window, &cli, &scoreOpt, poll, shoot] {
                 if (!window.readingArea()->allLoaded() || !window.heatmaps())
                     return;
                 for (auto* v : window.readingArea()->views())
                     if (!v->view() || !window.heatmaps()->get(v->view()->imageIndex))
                         return;
+                if (window.inference()->scoring() || (cli.isSet(scoreOpt) && window.heatmapPanel()->agreementLabel()->text().isEmpty()))
+                    return;
                 poll->stop();
                 shoot();
             });
@@ -223,6 +227,17 @@ int main(int argc, char** argv)
         window.inference()->loadModel(QFileInfo(cli.value(modelOpt)).absoluteFilePath());
     if (cli.isSet(heatOpt))
         window.heatmapPanel()->enableBox()->setChecked(true);
+    if (cli.isSet(scoreOpt)) {
+        // Once the dataset is shown and the model loaded.
+        auto* wait = new QTimer(&window);
+        QObject::connect(wait, &QTimer::timeout, &window, [&window, wait] {
+            if (!window.tableModel()->dataset() || !window.inference()->hasModel())
+                return;
+            wait->stop();
+            window.scoreImages(false);
+        });
+        wait->start(200);
+    }
 #endif
 
     QString dataset = cli.positionalArguments().value(0);
