@@ -17,12 +17,13 @@ using namespace ms;
 
 int heatmapBench(int argc, char** argv)
 {
-    cli::Args a = cli::Args::parse(argc, argv, 2, { "json", "channels-last" });
-    if (auto u = a.unknown({ "arch", "model", "size", "device", "amp", "channels-last", "repeat", "patch", "stride", "json" });
+    cli::Args a = cli::Args::parse(argc, argv, 2, { "json", "channels-last", "gradcam" });
+    if (auto u = a.unknown({ "arch", "model", "size", "device", "amp", "channels-last", "repeat", "patch", "stride", "json", "gradcam" });
         !u.empty()) {
         std::fprintf(stderr,
             "usage: mammoscope-train heatmap-bench [--arch resnet18 | --model DIR] [--size 3000x5000] [--patch 224] [--device D]\n"
-            "                                      [--amp bf16] [--channels-last] [--repeat N] [--stride PX] [--json]\n%s\n",
+            "                                      [--amp bf16] [--channels-last] [--repeat N] [--stride PX] [--json]\n"
+            "                                      [--gradcam]   Grad-CAM vs the plain forward pass of the same image\n%s\n",
             u.c_str());
         return 2;
     }
@@ -52,6 +53,55 @@ int heatmapBench(int argc, char** argv)
         img.spacingX = img.spacingY = 0; // an untrained model has no pixel size: run at full resolution
     const double stride = parseDouble(a.get("stride", "0")).value_or(0);
     const int repeat = int(parseInt(a.get("repeat", "20")).value_or(20));
+    if (a.flag("gradcam")) {
+        // Grad-CAM against the plain forward pass of the same input: time and peak device memory.
+        std::vector<double> fwd, cam;
+        long long fwdMem = 0, camMem = 0;
+        ml::GradCam lastCam;
+        for (int i = 0; i < repeat + 3; ++i) {
+            (*model)->peakMemoryBytes(true);
+            auto t0 = std::chrono::steady_clock::now();
+            auto p = (*model)->predict(img);
+            auto t1 = std::chrono::steady_clock::now();
+            const long long m1 = (*model)->peakMemoryBytes(true);
+            auto g = (*model)->gradCam(img);
+            auto t2 = std::chrono::steady_clock::now();
+            const long long m2 = (*model)->peakMemoryBytes(true);
+            if (!p || !g) {
+                std::fprintf(stderr, "mammoscope-train heatmap-bench: %s\n", (!p ? p.error() : g.error()).toString().c_str());
+                return 1;
+            }
+            if (i >= 3) {
+                fwd.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+                cam.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+                fwdMem = std::max(fwdMem, m1);
+                camMem = std::max(camMem, m2);
+            }
+            lastCam = std::move(*g);
+        }
+        std::sort(fwd.begin(), fwd.end());
+        std::sort(cam.begin(), cam.end());
+        const double f = fwd[fwd.size() / 2], c = cam[cam.size() / 2];
+        Json out = Json::object();
+        out.set("arch", (*model)->info().arch);
+        out.set("device", (*model)->deviceName());
+        out.set("image", std::to_string(w) + "x" + std::to_string(h));
+        out.set("amp", a.get("amp", "none"));
+        out.set("cam", std::to_string(lastCam.width) + "x" + std::to_string(lastCam.height));
+        out.set("median_forward_ms", f);
+        out.set("median_gradcam_ms", c);
+        out.set("ratio", c / f);
+        out.set("peak_forward_mib", double(fwdMem) / 1048576.0);
+        out.set("peak_gradcam_mib", double(camMem) / 1048576.0);
+        if (a.flag("json"))
+            std::printf("%s\n", out.dump().c_str());
+        else
+            std::printf("Grad-CAM, %s on %s, %dx%d image -> %dx%d map: median %.1f ms vs forward %.1f ms (%.2fx); peak memory %.0f MiB vs "
+                        "%.0f MiB over %d runs\n",
+                (*model)->info().arch.c_str(), (*model)->deviceName().c_str(), w, h, lastCam.width, lastCam.height, c, f, c / f,
+                double(camMem) / 1048576.0, double(fwdMem) / 1048576.0, repeat);
+        return 0;
+    }
     std::vector<double> ms, pre, net;
     ml::Heatmap last;
     for (int i = 0; i < repeat + 3; ++i) {

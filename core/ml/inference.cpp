@@ -11,6 +11,9 @@
 #include "models/weights.h"
 
 #include <torch/torch.h>
+#ifdef MS_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include <chrono>
 #include <cmath>
@@ -149,9 +152,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
         return Error("not a model folder (no readable card.json): " + card.error().message, dir.string());
     if (!models::isArchitecture(card->architecture))
         return Error("unknown architecture '" + card->architecture + "' in the model card", (dir / "card.json").string());
-    if (card->task != "patches")
-        return Error("dense heatmaps need a patch classifier (task 'patches'); this model's task is '" + card->task + "'",
-            (dir / "card.json").string());
+    if (card->task != "patches" && card->task != "roi" && card->task != "whole")
+        return Error("unknown task '" + card->task + "' in the model card (patches, roi or whole)", (dir / "card.json").string());
     auto devr = parseDevice(device);
     if (!devr)
         return devr.error();
@@ -167,6 +169,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
         return Error(rep.error().message, wfile.string());
     net->to(dev);
     net->eval();
+    for (auto& p : net->parameters()) // inference only: Grad-CAM's graph starts at the feature map, never in the weights
+        p.set_requires_grad(false);
     std::unique_ptr<Model> m(new Model());
     m->d->net = net;
     m->d->device = dev;
@@ -177,6 +181,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
     i.task = card->task;
     i.classes = card->classes;
     i.sampleSize = card->inputWidth;
+    i.inputWidth = card->inputWidth;
+    i.inputHeight = card->inputHeight;
     i.spacingMm = card->training["sample_spacing_mm"].number(0);
     i.outputStride = net->outputStride();
     i.poolMargin = int(card->training["pool_margin"].integer(0));
@@ -196,6 +202,9 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
     const auto t0 = std::chrono::steady_clock::now();
     if (imageIn.empty())
         return Error("empty image");
+    if (d->info.task != "patches")
+        return Error(
+            "dense heatmaps need a patch classifier (task 'patches'); this model's task is '" + d->info.task + "': use its Grad-CAM");
     // Resample to the pixel size the model learned at.
     double scale = 1.0;
     if (d->info.spacingMm > 0 && imageIn.spacingY > 0)
@@ -283,6 +292,146 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         if (d->bf16)
             torchcompat::setCudaAutocast(false);
         return Error(std::string("inference failed: ") + e.what());
+    }
+}
+
+namespace
+{
+
+// The network's input for a whole image: resized to the input size for 'whole' models, resampled to the model's pixel
+// size otherwise. Returns the 8-bit image and the scale factors (input pixels per image pixel) on both axes.
+Gray8 classifierInput(const Image16& img, const ModelInfo& info, double& sx, double& sy)
+{
+    const Gray8 g8 = sampling::toModelInput8(img);
+    if (info.task == "whole" && info.inputWidth > 0 && info.inputHeight > 0) {
+        sx = double(info.inputWidth) / img.width;
+        sy = double(info.inputHeight) / img.height;
+        return resizeGray(g8, info.inputWidth, info.inputHeight);
+    }
+    sx = sy = 1.0;
+    if (info.spacingMm > 0 && img.spacingY > 0 && std::abs(img.spacingY / info.spacingMm - 1.0) > 0.02) {
+        sx = sy = img.spacingY / info.spacingMm;
+        return resizeGray(g8, std::max(1, int(std::lround(img.width * sx))), std::max(1, int(std::lround(img.height * sy))));
+    }
+    return g8;
+}
+
+} // namespace
+
+long long Model::peakMemoryBytes(bool reset)
+{
+#ifdef MS_WITH_CUDA
+    if (d->device.is_cuda()) {
+        auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(d->device.index());
+        const long long peak = stats.allocated_bytes[0].peak; // index 0: the aggregate over pools
+        if (reset)
+            c10::cuda::CUDACachingAllocator::resetPeakStats(d->device.index());
+        return peak;
+    }
+#endif
+    (void)reset;
+    return 0;
+}
+
+Result<std::vector<float>> Model::predict(const Image16& image)
+{
+    if (image.empty())
+        return Error("empty image");
+    double sx = 1, sy = 1;
+    const Gray8 g = classifierInput(image, d->info, sx, sy);
+    try {
+        torch::NoGradGuard ng;
+        auto x = models::normaliseInput(
+            torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
+        if (d->channelsLast)
+            x = x.contiguous(at::MemoryFormat::ChannelsLast);
+        if (d->bf16)
+            torchcompat::setCudaAutocast(true);
+        auto logits = d->net->forward(x);
+        if (d->bf16) {
+            torchcompat::setCudaAutocast(false);
+            torchcompat::clearAutocastCache();
+        }
+        auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
+        return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
+    } catch (const std::exception& e) {
+        if (d->bf16)
+            torchcompat::setCudaAutocast(false);
+        return Error(std::string("inference failed: ") + e.what());
+    }
+}
+
+Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    if (image.empty())
+        return Error("empty image");
+    const int classes = int(d->info.classes.size());
+    if (targetClass >= classes)
+        return Error("class " + std::to_string(targetClass) + " does not exist (the model has " + std::to_string(classes) + ")");
+    double sx = 1, sy = 1;
+    const Gray8 g = classifierInput(image, d->info, sx, sy);
+    const int os = std::max(1, d->info.outputStride);
+    if (g.width < os || g.height < os)
+        return Error("the image is too small for the network (" + std::to_string(g.width) + "x" + std::to_string(g.height) + " px)");
+    try {
+        torch::Tensor f;
+        {
+            // The backbone without a graph.
+            torch::NoGradGuard ng;
+            auto x = models::normaliseInput(
+                torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
+            if (d->channelsLast)
+                x = x.contiguous(at::MemoryFormat::ChannelsLast);
+            if (d->bf16)
+                torchcompat::setCudaAutocast(true);
+            f = d->net->features(x);
+            if (d->bf16) {
+                torchcompat::setCudaAutocast(false);
+                torchcompat::clearAutocastCache();
+            }
+        }
+        // The graph starts here: the classifier's pooling and head, in fp32.
+        f = f.detach().to(torch::kFloat32).contiguous().requires_grad_(true);
+        torch::Tensor pooledFrom = f;
+        const int m = d->net->poolMargin;
+        if (m > 0 && f.size(2) > 2 * m && f.size(3) > 2 * m)
+            pooledFrom = f.narrow(2, m, f.size(2) - 2 * m).narrow(3, m, f.size(3) - 2 * m);
+        auto pooled = torch::adaptive_avg_pool2d(pooledFrom, { 1, 1 }).flatten(1);
+        auto& head = d->net->head();
+        auto logits = torch::linear(pooled, head->weight.to(torch::kFloat32), head->bias.to(torch::kFloat32));
+        auto probs = torch::softmax(logits.detach(), 1).to(torch::kCPU).contiguous();
+        GradCam out;
+        out.probabilities.assign(probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+        out.targetClass = targetClass >= 0
+            ? targetClass
+            : int(std::max_element(out.probabilities.begin(), out.probabilities.end()) - out.probabilities.begin());
+        out.className = size_t(out.targetClass) < d->info.classes.size() ? d->info.classes[size_t(out.targetClass)] : std::string();
+        auto grads = torch::autograd::grad({ logits.select(1, out.targetClass).sum() }, { f }, {}, false, false, true);
+        torch::Tensor cam;
+        {
+            torch::NoGradGuard ng;
+            auto gr = grads[0].defined() ? grads[0] : torch::zeros_like(f);
+            auto w = gr.mean({ 2, 3 }, true); // one weight per channel: its gradient averaged over the map
+            cam = torch::relu((w * f.detach()).sum(1)).squeeze(0);
+            const float mx = cam.max().item<float>();
+            if (mx > 0)
+                cam = cam / mx;
+            cam = cam.to(torch::kCPU).contiguous();
+        }
+        out.height = int(cam.size(0));
+        out.width = int(cam.size(1));
+        out.cam.assign(cam.data_ptr<float>(), cam.data_ptr<float>() + cam.numel());
+        out.stride = double(g.width) / out.width / sx;
+        out.strideY = double(g.height) / out.height / sy;
+        out.imageWidth = image.width;
+        out.imageHeight = image.height;
+        out.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        return out;
+    } catch (const std::exception& e) {
+        if (d->bf16)
+            torchcompat::setCudaAutocast(false);
+        return Error(std::string("Grad-CAM failed: ") + e.what());
     }
 }
 

@@ -22,6 +22,7 @@ struct ModelInfo {
     std::string name, arch, task;
     std::vector<std::string> classes;
     int sampleSize = 0; // training patch side, pixels
+    int inputWidth = 0, inputHeight = 0; // the network's input as trained (whole-image models: the resized mammogram)
     double spacingMm = 0; // pixel size the model was trained at (0: unknown, images are used as they are)
     int outputStride = 0; // of the network's feature map
     int poolMargin = 0; // feature cells the classifier left out at each patch border
@@ -57,6 +58,21 @@ struct Heatmap {
     double networkMs = 0; // upload, network, pooling, softmax, download (the rest: breast masking)
 };
 
+// Grad-CAM of one class: where the classifier looked for it. Cell (x, y) covers image pixels [x * stride, (x + 1) *
+// stride) horizontally and [y * strideY, (y + 1) * strideY) vertically (whole-image models resize the image, so the two
+// strides differ).
+struct GradCam {
+    int width = 0, height = 0;
+    double stride = 0, strideY = 0;
+    int imageWidth = 0, imageHeight = 0;
+    int targetClass = -1;
+    std::string className;
+    std::vector<float> cam; // row-major, relu(sum_k w_k F_k) divided by its maximum; all 0 when nothing supports the class
+    std::vector<float> probabilities; // the classifier's answer for the input as a whole
+    float at(int x, int y) const { return cam[size_t(y) * size_t(width) + size_t(x)]; }
+    double milliseconds = 0;
+};
+
 struct DeviceInfo {
     std::string id, name;
     long long memory = 0;
@@ -82,6 +98,15 @@ public:
     // The dense map of one image (resampled to the model's pixel size when both are known). Thread-compatible: one
     // thread at a time (the app's inference thread owns the model).
     Result<Heatmap> denseMap(const Image16& image, double cellStridePx = 0);
+    // Grad-CAM for a whole-image, ROI or patch classifier (the input: the mammogram for 'whole', resized to the network's
+    // input; a crop for 'roi'; any image for 'patches', at the model's pixel size). targetClass -1: the predicted one.
+    // Lean: the parameters are frozen and the backbone runs without a graph; the graph starts at the last feature map,
+    // so the backward pass is only the pooling and the linear head.
+    Result<GradCam> gradCam(const Image16& image, int targetClass = -1);
+    // The plain forward pass of the same input (no graph), for timing Grad-CAM against it.
+    Result<std::vector<float>> predict(const Image16& image);
+    // Peak device memory allocated by LibTorch since the last reset (CUDA; 0 on the CPU), for the benchmarks.
+    long long peakMemoryBytes(bool reset);
     // Class probabilities of 8-bit patches of the model's sample size (batch inference, for tests and scoring).
     Result<std::vector<float>> classify(const std::vector<const uint8_t*>& patches);
 

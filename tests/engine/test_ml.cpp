@@ -22,7 +22,7 @@ namespace
 
 // Writes the toy model into dir: conv centre taps pass channel 0 through (BN is the identity), the head says
 // MALIGNANT_MASS in proportion to the bright fraction of the window and BACKGROUND otherwise.
-void writeToyModel(const fs::path& dir, double spacingMm)
+void writeToyModel(const fs::path& dir, double spacingMm, const std::string& task = "patches", int inW = 96, int inH = 96)
 {
     auto net = models::create({ "compact", 5, 1 });
     torch::NoGradGuard ng;
@@ -46,9 +46,10 @@ void writeToyModel(const fs::path& dir, double spacingMm)
     models::ModelCard c;
     c.name = "toy";
     c.architecture = "compact";
-    c.task = "patches";
+    c.task = task;
     c.classes = sampling::classNames(sampling::Task::Patches);
-    c.inputWidth = c.inputHeight = 96;
+    c.inputWidth = inW;
+    c.inputHeight = inH;
     c.weightsFile = "model.safetensors";
     c.weightsSha256 = sha256File(dir / "model.safetensors");
     c.training = Json::object();
@@ -103,6 +104,76 @@ private slots:
     {
         m_model = fs::path(m_tmp.path().toStdString()) / "toy";
         writeToyModel(m_model, 0.3);
+    }
+
+    // Grad-CAM on the toy model: "malignant mass" is the mean brightness of the feature map, so its Grad-CAM is the
+    // brightness itself and peaks on the bright square; BACKGROUND depends on nothing (its logit is a bias), so its
+    // map is zero. The same for a whole-image model, whose input is the resized mammogram (two strides).
+    void gradCamKnownAnswer()
+    {
+        auto m = ml::Model::load(m_model.string());
+        QVERIFY(m.ok());
+        const Image16 img = phantom(512, 832, 300, 200, 40);
+        auto g = (*m)->gradCam(img, 4);
+        QVERIFY2(g.ok(), g.ok() ? "" : g.error().toString().c_str());
+        QCOMPARE(g->targetClass, 4);
+        QCOMPARE(QString::fromStdString(g->className), QStringLiteral("MALIGNANT_MASS"));
+        QCOMPARE(int(g->cam.size()), g->width * g->height);
+        double sum = 0;
+        for (float p : g->probabilities)
+            sum += p;
+        QVERIFY(std::abs(sum - 1.0) < 1e-4);
+        int bx = 0, by = 0;
+        float best = -1;
+        for (int y = 0; y < g->height; ++y)
+            for (int x = 0; x < g->width; ++x) {
+                QVERIFY(g->at(x, y) >= 0 && g->at(x, y) <= 1.0001f);
+                if (g->at(x, y) > best) {
+                    best = g->at(x, y);
+                    bx = x;
+                    by = y;
+                }
+            }
+        QCOMPARE(best, 1.0f);
+        const double px = (bx + 0.5) * g->stride, py = (by + 0.5) * g->strideY;
+        QVERIFY2(px >= 300 - g->stride && px <= 340 + g->stride && py >= 200 - g->strideY && py <= 240 + g->strideY,
+            qPrintable(QStringLiteral("peak at %1,%2").arg(px).arg(py)));
+        // The predicted class by default, and a class with no support gives a zero map.
+        auto pred = (*m)->gradCam(img);
+        QVERIFY(pred.ok());
+        QCOMPARE(
+            pred->targetClass, int(std::max_element(pred->probabilities.begin(), pred->probabilities.end()) - pred->probabilities.begin()));
+        auto bg = (*m)->gradCam(img, 0);
+        QVERIFY(bg.ok());
+        QCOMPARE(*std::max_element(bg->cam.begin(), bg->cam.end()), 0.0f);
+        QVERIFY(!(*m)->gradCam(img, 9).ok());
+        // predict() is the same classifier's answer
+        auto p = (*m)->predict(img);
+        QVERIFY(p.ok());
+        for (size_t c = 0; c < p->size(); ++c)
+            QVERIFY(std::abs((*p)[c] - g->probabilities[c]) < 1e-4);
+
+        const fs::path whole = fs::path(m_tmp.path().toStdString()) / "toy-whole";
+        writeToyModel(whole, 0, "whole", 256, 416);
+        auto w = ml::Model::load(whole.string());
+        QVERIFY2(w.ok(), w.ok() ? "" : w.error().toString().c_str());
+        QVERIFY(!(*w)->denseMap(img).ok()); // a whole-image model makes no dense patch map: it says so
+        QVERIFY(QString::fromStdString((*w)->denseMap(img).error().message).contains(QStringLiteral("Grad-CAM")));
+        auto gw = (*w)->gradCam(img, 4);
+        QVERIFY(gw.ok());
+        QCOMPARE(gw->stride, 512.0 / gw->width);
+        QCOMPARE(gw->strideY, 832.0 / gw->height);
+        best = -1;
+        for (int y = 0; y < gw->height; ++y)
+            for (int x = 0; x < gw->width; ++x)
+                if (gw->at(x, y) > best) {
+                    best = gw->at(x, y);
+                    bx = x;
+                    by = y;
+                }
+        const double wx = (bx + 0.5) * gw->stride, wy = (by + 0.5) * gw->strideY;
+        QVERIFY2(wx >= 300 - gw->stride && wx <= 340 + gw->stride && wy >= 200 - gw->strideY && wy <= 240 + gw->strideY,
+            qPrintable(QStringLiteral("whole-image peak at %1,%2").arg(wx).arg(wy)));
     }
 
     void shapesAndRanges()
