@@ -53,7 +53,10 @@ std::vector<float> HeatmapStore::channel(const ml::Heatmap& h) const
 {
     const size_t plane = size_t(h.width) * size_t(h.height);
     std::vector<float> out(plane, 0.f);
-    if (m_settings.channel == 0) {
+    if (m_settings.channel == kGradCamChannel) {
+        // Not a channel of the dense map (it has its own grid): the detections and scores use the suspicion.
+        out = h.suspicion();
+    } else if (m_settings.channel == 0) {
         out = h.suspicion();
     } else if (m_settings.channel == 1) {
         out = h.malignancy(m_malignant);
@@ -71,12 +74,16 @@ QImage HeatmapStore::image(int imageIndex) const
     const HeatmapPtr h = get(imageIndex);
     if (!h)
         return {};
-    const auto v = channel(*h);
-    QImage img(h->width, h->height, QImage::Format_ARGB32);
-    for (int y = 0; y < h->height; ++y) {
+    const bool cam = m_settings.channel == kGradCamChannel;
+    if (cam && !h->hasCam)
+        return {};
+    const auto v = cam ? h->cam.cam : channel(*h);
+    const int W = cam ? h->cam.width : h->width, H = cam ? h->cam.height : h->height;
+    QImage img(W, H, QImage::Format_ARGB32);
+    for (int y = 0; y < H; ++y) {
         auto* line = reinterpret_cast<QRgb*>(img.scanLine(y));
-        for (int x = 0; x < h->width; ++x) {
-            const float p = v[size_t(y) * size_t(h->width) + size_t(x)];
+        for (int x = 0; x < W; ++x) {
+            const float p = v[size_t(y) * size_t(W) + size_t(x)];
             if (p < m_settings.threshold) {
                 line[x] = qRgba(0, 0, 0, 0);
                 continue;
@@ -102,7 +109,9 @@ void HeatmapOverlay::paint(QPainter& p, const ViewGeometry& g, const LoadedView&
     if (img.isNull())
         return;
     // The map covers image pixels [0, width * stride) x [0, height * stride); mirrored views flip it.
-    const double w = h->width * h->stride, hh = h->height * h->stride;
+    const bool cam = m_store->settings().channel == kGradCamChannel;
+    const double w = cam ? h->cam.width * h->cam.stride : h->width * h->stride;
+    const double hh = cam ? h->cam.height * h->cam.strideY : h->height * h->stride;
     QPointF a = g.toWidget({ 0, 0 }), b = g.toWidget({ w, hh });
     if (g.mirror)
         img = img.mirrored(true, false);
@@ -139,7 +148,7 @@ void InferenceWorker::load(const QString& dir, const QString& device)
     for (const auto& c : i.classes)
         classes << QString::fromStdString(c);
     emit loaded(QString::fromStdString(i.name), QString::fromStdString(m_model->deviceName()), QString::fromStdString(i.notes), classes,
-        notice, id);
+        notice, id, QString::fromStdString(i.task));
 }
 
 void InferenceWorker::score(ms::ui::ScoreJob job)
@@ -152,18 +161,41 @@ void InferenceWorker::score(ms::ui::ScoreJob job)
     emit scored(std::move(job), std::move(s));
 }
 
-void InferenceWorker::compute(int imageIndex, ms::ImagePtr image)
+void InferenceWorker::compute(int imageIndex, ms::ImagePtr image, bool gradCam)
 {
     if (!m_model || !image) {
         emit failed(imageIndex, tr("no model loaded"));
         return;
     }
-    auto h = m_model->denseMap(*image);
-    if (!h) {
-        emit failed(imageIndex, QString::fromStdString(h.error().toString()));
-        return;
+    auto maps = std::make_shared<ImageMaps>();
+    const bool dense = m_model->info().task == "patches"; // whole-image and ROI models have only their Grad-CAM
+    if (dense) {
+        auto h = m_model->denseMap(*image);
+        if (!h) {
+            emit failed(imageIndex, QString::fromStdString(h.error().toString()));
+            return;
+        }
+        static_cast<ml::Heatmap&>(*maps) = std::move(*h);
     }
-    emit computed(imageIndex, std::make_shared<const ml::Heatmap>(std::move(*h)));
+    if (gradCam || !dense) {
+        auto g = m_model->gradCam(*image);
+        if (!g) {
+            emit failed(imageIndex, QString::fromStdString(g.error().toString()));
+            return;
+        }
+        maps->hasCam = true;
+        maps->cam = std::move(*g);
+        if (!dense) {
+            maps->classNames = m_model->info().classes;
+            maps->imageWidth = image->width;
+            maps->imageHeight = image->height;
+            maps->imageSpacingMm = image->spacingY;
+            for (int c : m_model->info().malignantClasses())
+                maps->score += size_t(c) < maps->cam.probabilities.size() ? maps->cam.probabilities[size_t(c)] : 0.f;
+            maps->milliseconds = maps->cam.milliseconds;
+        }
+    }
+    emit computed(imageIndex, std::move(maps));
 }
 
 InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObject(parent), m_store(store), m_worker(new InferenceWorker)
@@ -176,13 +208,14 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &InferenceWorker::loaded, this,
         [this](const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice,
-            const QString& modelId) {
+            const QString& modelId, const QString& task) {
             m_loading = false;
             m_modelName = name;
             m_device = device;
             m_notes = notes;
             m_classes = classes;
             m_modelId = modelId;
+            m_task = task;
             std::vector<int> mal;
             for (int c = 0; c < classes.size(); ++c)
                 if (classes[c].startsWith(QLatin1String("MALIGNANT")))
@@ -254,9 +287,12 @@ void InferenceService::loadModel(const QString& dir, const QString& device)
 void InferenceService::want(const QList<QPair<int, ms::ImagePtr>>& images)
 {
     m_queue.clear();
-    for (const auto& p : images)
-        if (p.second && !m_store->get(p.first) && p.first != m_inFlight)
+    const bool cam = m_store->settings().channel == kGradCamChannel;
+    for (const auto& p : images) {
+        const HeatmapPtr have = m_store->get(p.first);
+        if (p.second && (!have || (cam && !have->hasCam)) && p.first != m_inFlight)
             m_queue.push_back(p);
+    }
     next();
 }
 
@@ -304,7 +340,8 @@ void InferenceService::next()
     auto p = m_queue.front();
     m_queue.pop_front();
     m_inFlight = p.first;
-    QMetaObject::invokeMethod(m_worker, "compute", Qt::QueuedConnection, Q_ARG(int, p.first), Q_ARG(ms::ImagePtr, p.second));
+    QMetaObject::invokeMethod(m_worker, "compute", Qt::QueuedConnection, Q_ARG(int, p.first), Q_ARG(ms::ImagePtr, p.second),
+        Q_ARG(bool, m_store->settings().channel == kGradCamChannel));
 }
 
 // ------------------------------------------------------------------------------------------------ legend and panel
@@ -464,10 +501,13 @@ void HeatmapPanel::updateModel()
     const int cur = m_channel->currentIndex();
     m_channel->blockSignals(true);
     m_channel->clear();
-    m_channel->addItem(tr("suspicion (1 − background)"));
-    m_channel->addItem(tr("malignancy (malignant classes)"));
-    for (const auto& c : m_service->classes())
-        m_channel->addItem(c);
+    if (m_service->task().isEmpty() || m_service->task() == QLatin1String("patches")) {
+        m_channel->addItem(tr("suspicion (1 − background)"), 0);
+        m_channel->addItem(tr("malignancy (malignant classes)"), 1);
+        for (int c = 0; c < m_service->classes().size(); ++c)
+            m_channel->addItem(m_service->classes()[c], 2 + c);
+    }
+    m_channel->addItem(tr("Grad-CAM of the predicted class"), kGradCamChannel);
     m_channel->setCurrentIndex(std::max(0, std::min(cur, m_channel->count() - 1)));
     m_channel->blockSignals(false);
     if (!m_service->modelNotes().isEmpty())
@@ -479,7 +519,7 @@ void HeatmapPanel::readControls()
 {
     HeatmapSettings s;
     s.enabled = m_enable->isChecked();
-    s.channel = std::max(0, m_channel->currentIndex());
+    s.channel = m_channel->currentIndex() >= 0 ? m_channel->currentData().toInt() : 0;
     s.colormap = Colormap(m_colormap->currentData().toInt());
     s.opacity = m_opacity->value() / 100.0;
     s.threshold = m_threshold->value() / 100.0;
@@ -570,6 +610,19 @@ void HeatmapPanel::updateScore()
     }
     const auto suspicion = h->suspicion();
     const float sus = suspicion.empty() ? 0.f : *std::max_element(suspicion.begin(), suspicion.end());
+    const QString camLine = h->hasCam
+        ? tr("<br>Grad-CAM of %1 (p = %2) · %3×%4 cells · %5 ms")
+              .arg(QString::fromStdString(h->cam.className))
+              .arg(size_t(h->cam.targetClass) < h->cam.probabilities.size() ? h->cam.probabilities[size_t(h->cam.targetClass)] : 0.f, 0,
+                  'f', 2)
+              .arg(h->cam.width)
+              .arg(h->cam.height)
+              .arg(h->cam.milliseconds, 0, 'f', 0)
+        : QString();
+    if (h->width == 0) { // a whole-image or ROI model: its Grad-CAM is the map
+        m_score->setText(tr("<b>Malignancy score %1</b> (the classifier's P(malignant))").arg(h->score, 0, 'f', 2) + camLine);
+        return;
+    }
     m_score->setText(
         tr("<b>Malignancy score %1</b> (max P(malignant) over the breast)<br>suspicion max %2 · %3×%4 map, %5 px cells · %6 ms")
             .arg(h->score, 0, 'f', 2)
@@ -577,7 +630,8 @@ void HeatmapPanel::updateScore()
             .arg(h->width)
             .arg(h->height)
             .arg(h->stride, 0, 'f', 0)
-            .arg(h->milliseconds, 0, 'f', 0));
+            .arg(h->milliseconds, 0, 'f', 0)
+        + camLine);
 }
 
 } // namespace ms::ui

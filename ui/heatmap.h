@@ -32,11 +32,21 @@ class QSlider;
 namespace ms::ui
 {
 
-using HeatmapPtr = std::shared_ptr<const ml::Heatmap>;
+// An image's maps: the dense patch map (empty for whole-image and ROI models) and, when asked for, the Grad-CAM of
+// the predicted class.
+struct ImageMaps : ml::Heatmap {
+    bool hasCam = false;
+    ml::GradCam cam;
+};
+using HeatmapPtr = std::shared_ptr<const ImageMaps>;
+
+constexpr int kGradCamChannel = 1000;
 
 struct HeatmapSettings {
     bool enabled = false;
-    int channel = 0; // 0: suspicion (1 - P(background)), 1: malignancy (sum of malignant classes), 2 + c: class c
+    // 0: suspicion (1 - P(background)), 1: malignancy (sum of malignant classes), 2 + c: class c, kGradCamChannel:
+    // Grad-CAM of the predicted class
+    int channel = 0;
     Colormap colormap = Colormap::Inferno;
     double opacity = 0.5;
     double threshold = 0.3; // cells below are not drawn
@@ -87,13 +97,13 @@ class InferenceWorker : public QObject
     Q_OBJECT
 public slots:
     void load(const QString& dir, const QString& device);
-    void compute(int imageIndex, ms::ImagePtr image);
+    void compute(int imageIndex, ms::ImagePtr image, bool gradCam);
     void score(ms::ui::ScoreJob job);
 
 signals:
     void scored(ms::ui::ScoreJob job, ms::ui::ImageScore score);
     void loaded(const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice,
-        const QString& modelId);
+        const QString& modelId, const QString& task);
     void loadFailed(const QString& message);
     void computed(int imageIndex, ms::ui::HeatmapPtr map);
     void failed(int imageIndex, const QString& message);
@@ -121,6 +131,7 @@ public:
     bool busy() const { return m_inFlight >= 0; }
     // The model's identity for caches: its name and the hash of its weights.
     QString modelId() const { return m_modelId; }
+    QString task() const { return m_task; } // patches (dense maps and Grad-CAM), roi or whole (Grad-CAM only)
 
     // Batch scoring (behind the images shown: those go first). Progress and results come as signals.
     void scoreImages(const QVector<ScoreJob>& jobs);
@@ -145,7 +156,7 @@ private:
     QStringList m_classes;
     std::deque<QPair<int, ms::ImagePtr>> m_queue;
     int m_inFlight = -1;
-    QString m_modelId;
+    QString m_modelId, m_task;
     std::deque<ScoreJob> m_batch;
     int m_batchTotal = 0, m_batchDone = 0;
     bool m_scoringInFlight = false, m_cancelled = false;

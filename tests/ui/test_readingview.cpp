@@ -14,6 +14,7 @@
 #include "ui/scoring.h"
 #endif
 
+#include <QComboBox>
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
@@ -427,6 +428,22 @@ private slots:
         QCOMPARE(audit.front().source, std::string("model"));
         curation->undoGroup()->activeStack()->undo(); // leave the dataset as the other tests expect it
         QCOMPARE(curation->effective()->abnormalities.size(), abnBefore);
+        // Grad-CAM of the predicted class, computed on demand when chosen, drawn on its own grid.
+        auto* channel = m_window->heatmapPanel()->channelCombo();
+        const int camIndex = channel->findData(kGradCamChannel);
+        QVERIFY(camIndex >= 0);
+        v->renderNow();
+        const QImage denseShown = v->grab().toImage();
+        channel->setCurrentIndex(camIndex);
+        QCOMPARE(m_window->heatmaps()->settings().channel, kGradCamChannel);
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->heatmaps()->get(image) && m_window->heatmaps()->get(image)->hasCam, 60000);
+        const auto withCam = m_window->heatmaps()->get(image);
+        QVERIFY(!withCam->cam.className.empty());
+        QCOMPARE(int(withCam->cam.cam.size()), withCam->cam.width * withCam->cam.height);
+        QVERIFY(m_window->heatmapPanel()->scoreLabel()->text().contains(QStringLiteral("Grad-CAM of")));
+        v->renderNow();
+        QTRY_VERIFY(v->grab().toImage() != denseShown);
+        channel->setCurrentIndex(0);
         m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(0);
         v->fit();
         QTest::keyClick(m_window, Qt::Key_H);
