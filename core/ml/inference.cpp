@@ -10,6 +10,7 @@
 #include "models/torchcompat.h"
 #include "models/weights.h"
 
+#include <torch/script.h>
 #include <torch/torch.h>
 #ifdef MS_WITH_CUDA
 #include <c10/cuda/CUDACachingAllocator.h>
@@ -73,6 +74,14 @@ std::vector<DeviceInfo> devices()
 struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<models::Net> net;
+    std::unique_ptr<torch::jit::Module> script; // a TorchScript model instead of one of ours (inference only)
+    // The network's class logits for a batch of normalised inputs, whichever kind of model it is.
+    torch::Tensor forward(const torch::Tensor& x)
+    {
+        if (script)
+            return script->forward({ x }).toTensor();
+        return net->forward(x);
+    }
     torch::Device device { torch::kCPU };
     bool bf16 = false, channelsLast = false;
 };
@@ -121,7 +130,7 @@ void Model::setFast(bool bf16, bool channelsLast)
 {
     d->bf16 = bf16 && d->device.is_cuda();
     d->channelsLast = channelsLast && d->device.is_cuda();
-    if (d->channelsLast)
+    if (d->channelsLast && d->net)
         models::toChannelsLast(*d->net);
 }
 
@@ -141,6 +150,60 @@ std::string Model::deviceName() const
     return d->device.is_cuda() ? "cuda:" + std::to_string(int(d->device.index())) : "cpu";
 }
 
+Result<std::unique_ptr<Model>> Model::loadTorchScript(
+    const std::filesystem::path& dir, const models::ModelCard& card, const std::string& device)
+{
+    if (card.task != "patches" && card.task != "roi" && card.task != "whole")
+        return Error("unknown task '" + card.task + "' in the model card (patches, roi or whole)", (dir / "card.json").string());
+    if (card.classes.empty())
+        return Error("the model card lists no classes", (dir / "card.json").string());
+    auto devr = parseDevice(device);
+    if (!devr)
+        return devr.error();
+    const fs::path wfile = dir / (card.weightsFile.empty() ? std::string("model.pt") : card.weightsFile);
+    if (!fs::exists(wfile))
+        return Error("the TorchScript file named by the model card is missing", wfile.string());
+    if (!card.weightsSha256.empty() && sha256File(wfile) != card.weightsSha256)
+        return Error("the TorchScript file does not match the model card's sha256 (changed or corrupt)", wfile.string());
+    std::unique_ptr<Model> m(new Model());
+    try {
+        m->d->script = std::make_unique<torch::jit::Module>(torch::jit::load(wfile.string(), *devr));
+        m->d->script->eval();
+        // One input of the card's size must give one row of class logits.
+        torch::NoGradGuard ng;
+        auto out = m->d->script->forward({ torch::zeros({ 1, card.inputChannels, card.inputHeight, card.inputWidth }, *devr) }).toTensor();
+        if (out.dim() != 2 || out.size(0) != 1 || out.size(1) != long(card.classes.size())) {
+            std::string shape;
+            for (long k = 0; k < out.dim(); ++k)
+                shape += (k ? "x" : "") + std::to_string(out.size(k));
+            return Error("the TorchScript model answers a " + std::to_string(card.inputWidth) + "x" + std::to_string(card.inputHeight)
+                    + " input with a tensor of shape " + shape + "; the card says 1x" + std::to_string(card.classes.size())
+                    + " (its classes)",
+                wfile.string());
+        }
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        what = what.substr(0, what.find('\n'));
+        return Error("not a TorchScript model LibTorch can run: " + what, wfile.string());
+    }
+    m->d->device = *devr;
+    ModelInfo& i = m->d->info;
+    i.dir = dir.string();
+    i.name = card.name;
+    i.arch = "torchscript";
+    i.task = card.task;
+    i.classes = card.classes;
+    i.sampleSize = card.inputWidth;
+    i.inputWidth = card.inputWidth;
+    i.inputHeight = card.inputHeight;
+    i.spacingMm = card.training["sample_spacing_mm"].number(0);
+    i.outputStride = 16; // the sliding window's default step (denseMap)
+    i.notes = card.notes;
+    i.weightsSha256 = card.weightsSha256;
+    i.card = card.toJson();
+    return m;
+}
+
 Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::string& device)
 {
     fs::path dir = dirIn;
@@ -150,6 +213,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
     auto card = models::readCard(dir / "card.json");
     if (!card)
         return Error("not a model folder (no readable card.json): " + card.error().message, dir.string());
+    if (card->architecture == "torchscript")
+        return loadTorchScript(dir, *card, device);
     if (!models::isArchitecture(card->architecture))
         return Error("unknown architecture '" + card->architecture + "' in the model card", (dir / "card.json").string());
     if (card->task != "patches" && card->task != "roi" && card->task != "whole")
@@ -224,6 +289,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
             + std::to_string(patch) + " px");
     const Gray8 g = sampling::toModelInput8(*img);
     const auto tPre = std::chrono::steady_clock::now();
+    if (d->script)
+        return slidingMap(imageIn, *img, g, scale, cellStridePx, t0, tPre);
     try {
         torch::NoGradGuard ng;
         auto x = models::normaliseInput(
@@ -333,6 +400,87 @@ long long Model::peakMemoryBytes(bool reset)
     return 0;
 }
 
+Result<Heatmap> Model::slidingMap(const Image16& imageIn, const Image16& img, const Gray8& g, double scale, double cellStridePx,
+    std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point tPre)
+{
+    // A TorchScript model is opaque (no feature map to pool): the patch classifier slides over the image, one patch
+    // centred on each cell, in batches. Slower than our models' fully convolutional map, the same meaning.
+    const int patch = d->info.sampleSize;
+    const int cell = std::max(4, int(std::lround(cellStridePx > 0 ? cellStridePx * scale : 16.0)));
+    const int W = (g.width + cell - 1) / cell, H = (g.height + cell - 1) / cell;
+    const int classes = int(d->info.classes.size());
+    Heatmap h;
+    h.width = W;
+    h.height = H;
+    h.classes = classes;
+    h.prob.assign(size_t(classes) * size_t(W) * size_t(H), 0.f);
+    try {
+        torch::NoGradGuard ng;
+        const int batchSize = 128;
+        std::vector<std::pair<int, int>> cells;
+        for (int cy = 0; cy < H; ++cy)
+            for (int cx = 0; cx < W; ++cx)
+                cells.emplace_back(cx, cy);
+        for (size_t b0 = 0; b0 < cells.size(); b0 += batchSize) {
+            const size_t n = std::min(cells.size() - b0, size_t(batchSize));
+            auto batch = torch::zeros({ long(n), 1, patch, patch }, torch::kUInt8);
+            for (size_t k = 0; k < n; ++k) {
+                const auto [cx, cy] = cells[b0 + k];
+                const int x0 = int((cx + 0.5) * cell) - patch / 2, y0 = int((cy + 0.5) * cell) - patch / 2;
+                uint8_t* dst = batch[long(k)].data_ptr<uint8_t>();
+                for (int y = 0; y < patch; ++y) {
+                    const int sy = y0 + y;
+                    if (sy < 0 || sy >= g.height)
+                        continue;
+                    for (int x = 0; x < patch; ++x) {
+                        const int sx = x0 + x;
+                        if (sx >= 0 && sx < g.width)
+                            dst[size_t(y) * size_t(patch) + size_t(x)] = g.pixels[size_t(sy) * size_t(g.width) + size_t(sx)];
+                    }
+                }
+            }
+            auto p = torch::softmax(d->forward(models::normaliseInput(batch.to(d->device))).to(torch::kFloat32), 1)
+                         .to(torch::kCPU)
+                         .contiguous();
+            const float* pp = p.data_ptr<float>();
+            for (size_t k = 0; k < n; ++k) {
+                const auto [cx, cy] = cells[b0 + k];
+                for (int c = 0; c < classes; ++c)
+                    h.prob[(size_t(c) * size_t(H) + size_t(cy)) * size_t(W) + size_t(cx)] = pp[k * size_t(classes) + size_t(c)];
+            }
+        }
+    } catch (const std::exception& e) {
+        std::string what = e.what();
+        return Error("inference failed: " + what.substr(0, what.find('\n')));
+    }
+    const auto tNet = std::chrono::steady_clock::now();
+    h.classNames = d->info.classes;
+    const uint16_t otsu = otsuThreshold(img);
+    const bool mono1 = img.photometric == Photometric::Monochrome1;
+    const int bg = std::max(0, h.backgroundClass());
+    const size_t plane = size_t(W) * size_t(H);
+    for (int cy = 0; cy < H; ++cy)
+        for (int cx = 0; cx < W; ++cx) {
+            const int px = std::min(img.width - 1, int((cx + 0.5) * cell)), py = std::min(img.height - 1, int((cy + 0.5) * cell));
+            if ((img.at(px, py) > otsu) != mono1)
+                continue;
+            for (int c = 0; c < classes; ++c)
+                h.prob[size_t(c) * plane + size_t(cy) * size_t(W) + size_t(cx)] = c == bg ? 1.f : 0.f;
+        }
+    h.stride = double(cell) / scale;
+    h.window = double(patch) / scale;
+    h.imageWidth = imageIn.width;
+    h.imageHeight = imageIn.height;
+    h.imageSpacingMm = imageIn.spacingY;
+    for (float v : h.malignancy(d->info.malignantClasses()))
+        h.score = std::max(h.score, double(v));
+    const auto t1 = std::chrono::steady_clock::now();
+    h.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    h.preprocessMs = std::chrono::duration<double, std::milli>(tPre - t0).count();
+    h.networkMs = std::chrono::duration<double, std::milli>(tNet - tPre).count();
+    return h;
+}
+
 Result<std::vector<float>> Model::predict(const Image16& image)
 {
     if (image.empty())
@@ -347,7 +495,7 @@ Result<std::vector<float>> Model::predict(const Image16& image)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         if (d->bf16)
             torchcompat::setCudaAutocast(true);
-        auto logits = d->net->forward(x);
+        auto logits = d->forward(x);
         if (d->bf16) {
             torchcompat::setCudaAutocast(false);
             torchcompat::clearAutocastCache();
@@ -366,6 +514,9 @@ Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
     const auto t0 = std::chrono::steady_clock::now();
     if (image.empty())
         return Error("empty image");
+    if (d->script)
+        return Error("Grad-CAM needs one of MammoScope's own models: a TorchScript file's layers are opaque (its dense map and "
+                     "predictions work)");
     const int classes = int(d->info.classes.size());
     if (targetClass >= classes)
         return Error("class " + std::to_string(targetClass) + " does not exist (the model has " + std::to_string(classes) + ")");
@@ -445,9 +596,8 @@ Result<std::vector<float>> Model::classify(const std::vector<const uint8_t*>& pa
         auto batch = torch::empty({ long(patches.size()), 1, n, n }, torch::kUInt8);
         for (size_t i = 0; i < patches.size(); ++i)
             std::memcpy(batch[long(i)].data_ptr<uint8_t>(), patches[i], size_t(n) * size_t(n));
-        auto p = torch::softmax(d->net->forward(models::normaliseInput(batch.to(d->device))).to(torch::kFloat32), 1)
-                     .to(torch::kCPU)
-                     .contiguous();
+        auto p
+            = torch::softmax(d->forward(models::normaliseInput(batch.to(d->device))).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
         return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     } catch (const std::exception& e) {
         return Error(std::string("inference failed: ") + e.what());

@@ -10,9 +10,16 @@
 #include "core/common/result.h"
 #include "core/image/image.h"
 
+#include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
+
+namespace ms::models
+{
+struct ModelCard;
+}
 
 namespace ms::ml
 {
@@ -82,6 +89,9 @@ std::vector<DeviceInfo> devices();
 class Model
 {
 public:
+    // A card whose architecture is "torchscript" names a TorchScript file exported from Python (torch.jit.script or
+    // trace; input N x 1 x H x W normalised as the card says, output N x classes logits): inference only, its dense map
+    // a sliding window, no Grad-CAM. The file's answer to one input of the card's size is checked at load.
     // Loads dir/card.json and its weights onto device ("cpu", "cuda", "cuda:N"); a CUDA device that is absent gives an
     // error the caller can show (the app falls back to the CPU with a notice).
     static Result<std::unique_ptr<Model>> load(const std::string& dir, const std::string& device = "cpu");
@@ -112,6 +122,10 @@ public:
 
 private:
     Model();
+    static Result<std::unique_ptr<Model>> loadTorchScript(
+        const std::filesystem::path& dir, const models::ModelCard& card, const std::string& device);
+    Result<Heatmap> slidingMap(const Image16& imageIn, const Image16& img, const Gray8& g, double scale, double cellStridePx,
+        std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point tPre);
     struct Impl;
     std::unique_ptr<Impl> d;
 };

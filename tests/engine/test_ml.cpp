@@ -9,6 +9,8 @@
 #include "models/nets.h"
 #include "models/weights.h"
 
+#include <torch/script.h>
+
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -174,6 +176,71 @@ private slots:
         const double wx = (bx + 0.5) * gw->stride, wy = (by + 0.5) * gw->strideY;
         QVERIFY2(wx >= 300 - gw->stride && wx <= 340 + gw->stride && wy >= 200 - gw->strideY && wy <= 240 + gw->strideY,
             qPrintable(QStringLiteral("whole-image peak at %1,%2").arg(wx).arg(wy)));
+    }
+
+    // A TorchScript model (made here in C++ with the same scripting Python's torch.jit uses): "malignant mass" in
+    // proportion to the patch's mean brightness. Its dense map (a sliding window) lights up on the bright square, its
+    // prediction works, Grad-CAM says why it cannot, and broken files or a card that does not match are refused.
+    void torchScriptModel()
+    {
+        const fs::path dir = fs::path(m_tmp.path().toStdString()) / "script";
+        fs::create_directories(dir);
+        {
+            torch::jit::Module mod("ToyScript");
+            mod.define(R"(
+def forward(self, x):
+    b = x.mean(dim=[1, 2, 3])
+    z = b * 0.0
+    return torch.stack([2.0 - 10.0 * b, z, z, z, 10.0 * b], dim=1)
+)");
+            mod.save((dir / "model.pt").string());
+        }
+        auto writeCardFor = [&](int classes, const std::string& file) {
+            models::ModelCard c;
+            c.name = "toy-script";
+            c.architecture = "torchscript";
+            c.task = "patches";
+            c.classes = sampling::classNames(sampling::Task::Patches);
+            c.classes.resize(size_t(classes), "EXTRA");
+            c.inputWidth = c.inputHeight = 96;
+            c.weightsFile = file;
+            c.weightsSha256 = sha256File(dir / file);
+            c.training = Json::object();
+            c.training.set("sample_spacing_mm", 0.3);
+            QVERIFY(models::writeCard(dir / "card.json", c).ok());
+        };
+        writeCardFor(5, "model.pt");
+        auto m = ml::Model::load(dir.string());
+        QVERIFY2(m.ok(), m.ok() ? "" : m.error().toString().c_str());
+        QCOMPARE(QString::fromStdString((*m)->info().arch), QStringLiteral("torchscript"));
+        const Image16 img = phantom(512, 832, 260, 480, 40);
+        auto h = (*m)->denseMap(img);
+        QVERIFY2(h.ok(), h.ok() ? "" : h.error().toString().c_str());
+        QCOMPARE(h->classes, 5);
+        const QPointF p = peak(*h, 4);
+        QVERIFY2(std::abs(p.x() - 280) <= h->stride && std::abs(p.y() - 500) <= h->stride,
+            qPrintable(QStringLiteral("peak at %1,%2").arg(p.x()).arg(p.y())));
+        auto pred = (*m)->predict(img);
+        QVERIFY(pred.ok());
+        QCOMPARE(int(pred->size()), 5);
+        auto cam = (*m)->gradCam(img);
+        QVERIFY(!cam.ok());
+        QVERIFY(QString::fromStdString(cam.error().message).contains(QStringLiteral("TorchScript")));
+        // A card with other classes than the file answers with.
+        writeCardFor(3, "model.pt");
+        auto wrong = ml::Model::load(dir.string());
+        QVERIFY(!wrong.ok());
+        QVERIFY2(QString::fromStdString(wrong.error().message).contains(QStringLiteral("shape 1x5")), wrong.error().message.c_str());
+        // Not a TorchScript file at all.
+        {
+            std::ofstream junk(dir / "junk.pt");
+            junk << "not a zip archive";
+        }
+        writeCardFor(5, "junk.pt");
+        auto junk = ml::Model::load(dir.string());
+        QVERIFY(!junk.ok());
+        QVERIFY(QString::fromStdString(junk.error().message).contains(QStringLiteral("not a TorchScript model")));
+        QCOMPARE(QString::fromStdString(junk.error().file), QString::fromStdString((dir / "junk.pt").string()));
     }
 
     void shapesAndRanges()
