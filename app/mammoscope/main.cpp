@@ -71,7 +71,8 @@ int main(int argc, char** argv)
         QStringLiteral("Show the Curation panel at a page: labels, queue or history (for screenshots)."), QStringLiteral("page"));
     QCommandLineOption toolOpt(
         QStringLiteral("tool"), QStringLiteral("Start with an ROI tool: brush, eraser, polygon or ellipse."), QStringLiteral("tool"));
-    QCommandLineOption scoreOpt(QStringLiteral("score"), QStringLiteral("With --heatmap: score every image of the dataset in the background."));
+    QCommandLineOption scoreOpt(
+        QStringLiteral("score"), QStringLiteral("With --heatmap: score every image of the dataset in the background."));
     cli.addOptions({ curationOpt, toolOpt, scoreOpt });
     cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt,
         heatOpt, modelOpt });
