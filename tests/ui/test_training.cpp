@@ -170,6 +170,26 @@ private slots:
         QVERIFY(!args.contains(QStringLiteral("--init"))); // from scratch
         QCOMPARE(args[args.indexOf(QStringLiteral("--arch")) + 1], QStringLiteral("compact"));
         QCOMPARE(args[args.indexOf(QStringLiteral("--data")) + 1], QStringLiteral("synth:12:5"));
+
+        // With a CUDA device in the engine's list (as `devices --json` reports one on a GPU machine), the GPU preset
+        // validates and passes the device, bf16 and channels-last to the engine; the Quick CPU demo can be moved there.
+        panel.setDevices({ { QStringLiteral("cpu"), QStringLiteral("CPU"), 0, 2 },
+            { QStringLiteral("cuda:0"), QStringLiteral("NVIDIA H200"), 150LL << 30, 0 } });
+        panel.applyPreset(QStringLiteral("Full GPU"));
+        QCOMPARE(panel.form().device, QStringLiteral("cuda:0"));
+        QVERIFY2(!panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("CUDA")),
+            qPrintable(panel.validationErrors().join(QLatin1Char(' '))));
+        const QStringList gpu = panel.trainArguments(panel.form(), QStringLiteral("synth:600:1"), QStringLiteral("/r"));
+        QCOMPARE(gpu[gpu.indexOf(QStringLiteral("--device")) + 1], QStringLiteral("cuda:0"));
+        QCOMPARE(gpu[gpu.indexOf(QStringLiteral("--amp")) + 1], QStringLiteral("bf16"));
+        QVERIFY(gpu.contains(QStringLiteral("--channels-last")));
+        QCOMPARE(gpu[gpu.indexOf(QStringLiteral("--arch")) + 1], QStringLiteral("resnet50"));
+        panel.applyPreset(QStringLiteral("Quick CPU demo"));
+        TrainingForm quick = panel.form();
+        quick.device = QStringLiteral("cuda:0");
+        const QStringList moved = panel.trainArguments(quick, QStringLiteral("synth:150:7"), QStringLiteral("RUN"));
+        QCOMPARE(moved[moved.indexOf(QStringLiteral("--device")) + 1], QStringLiteral("cuda:0"));
+        qInfo("Quick CPU demo moved to cuda:0: mammoscope-train %s", qPrintable(moved.join(QLatin1Char(' '))));
     }
 
     // Malformed and partial lines: counted and skipped, never fatal; a partial line waits for its end.
