@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/image/window.h"
 
+#include <atomic>
+#include <thread>
+
 #include <algorithm>
 #include <cmath>
 
@@ -51,6 +54,45 @@ DisplayLut buildVoiLut(const Image16& img, const VoiLut& voi, bool invert)
     return lut;
 }
 
+namespace
+{
+
+std::atomic<int> g_threads { 0 };
+
+// Threads for a per-pixel pass over n pixels: one below about a megapixel (a thread costs more than it saves there).
+int threadsFor(size_t n)
+{
+    if (n < (size_t(1) << 20))
+        return 1;
+    int t = g_threads.load();
+    if (t <= 0)
+        t = int(std::min(16u, std::max(1u, std::thread::hardware_concurrency())));
+    return std::max(1, std::min(t, int(n >> 18))); // at least 256 k pixels a thread
+}
+
+// Runs f(begin, end) over [0, n) in `threads` contiguous chunks, the last on this thread.
+template <class F> void parallelChunks(size_t n, int threads, F f)
+{
+    if (threads <= 1) {
+        f(size_t(0), n);
+        return;
+    }
+    std::vector<std::thread> pool;
+    const size_t chunk = (n + size_t(threads) - 1) / size_t(threads);
+    for (int k = 0; k < threads - 1; ++k)
+        pool.emplace_back(f, std::min(n, size_t(k) * chunk), std::min(n, size_t(k + 1) * chunk));
+    f(std::min(n, size_t(threads - 1) * chunk), n);
+    for (auto& t : pool)
+        t.join();
+}
+
+} // namespace
+
+void setPixelThreads(int threads)
+{
+    g_threads.store(threads);
+}
+
 Gray8 applyLut(const Image16& img, const DisplayLut& lut)
 {
     Gray8 out(img.width, img.height);
@@ -58,8 +100,10 @@ Gray8 applyLut(const Image16& img, const DisplayLut& lut)
     uint8_t* dst = out.pixels.data();
     const uint8_t* t = lut.data();
     const size_t n = img.size();
-    for (size_t i = 0; i < n; ++i)
-        dst[i] = t[src[i]];
+    parallelChunks(n, threadsFor(n), [=](size_t b, size_t e) {
+        for (size_t i = b; i < e; ++i)
+            dst[i] = t[src[i]];
+    });
     return out;
 }
 
@@ -80,10 +124,21 @@ WindowLevel fullRangeWindow(const Image16& img)
 
 static std::vector<uint32_t> histogram(const Image16& img)
 {
-    std::vector<uint32_t> h(65536, 0);
-    for (uint16_t v : img.pixels)
-        ++h[v];
-    return h;
+    const size_t n = img.size();
+    const int threads = threadsFor(n);
+    std::vector<std::vector<uint32_t>> parts(size_t(threads), std::vector<uint32_t>(65536, 0));
+    const uint16_t* px = img.pixels.data();
+    parallelChunks(n, threads, [&](size_t b, size_t e) {
+        // Which chunk this is: its begin tells (chunks are contiguous and equal but the last).
+        const size_t chunk = (n + size_t(threads) - 1) / size_t(threads);
+        auto& h = parts[std::min(size_t(threads) - 1, chunk ? b / chunk : 0)];
+        for (size_t i = b; i < e; ++i)
+            ++h[px[i]];
+    });
+    for (size_t k = 1; k < parts.size(); ++k)
+        for (size_t v = 0; v < 65536; ++v)
+            parts[0][v] += parts[k][v];
+    return std::move(parts[0]);
 }
 
 static uint16_t otsu(const std::vector<uint32_t>& h, size_t total)

@@ -26,6 +26,9 @@ DisplayLut buildVoiLut(const Image16& img, const VoiLut& lut, bool invert = fals
 
 // Applies the table to the whole image.
 Gray8 applyLut(const Image16& img, const DisplayLut& lut);
+// Threads for the per-pixel passes over large images (LUT, histograms): 0 (default) = up to 16 by the hardware;
+// 1 = none. Results do not depend on it.
+void setPixelThreads(int threads);
 // Convenience: window then apply.
 Gray8 renderWindow(const Image16& img, const WindowLevel& wl, bool invert = false);
 

@@ -71,6 +71,34 @@ private slots:
         QCOMPARE(int(g.at(1, 0)), 128);
         QCOMPARE(int(g.at(2, 0)), 255);
     }
+    // The per-pixel passes run on several threads for large images: the answers must not depend on it.
+    void threadedPassesEqualSerial()
+    {
+        Image16 img(1500, 2600);
+        uint32_t x = 12345;
+        for (auto& v : img.pixels) {
+            x = x * 1664525u + 1013904223u;
+            v = uint16_t((x >> 16) % 4096);
+        }
+        for (int y = 0; y < img.height; ++y) // a dark background band, as mammograms have
+            for (int c = 0; c < 300; ++c)
+                img.at(c, y) = uint16_t(img.at(c, y) % 40);
+        img.bitsStored = 12;
+        setPixelThreads(1);
+        const WindowLevel w1 = autoWindow(img);
+        const uint16_t t1 = otsuThreshold(img);
+        const Gray8 g1 = renderWindow(img, w1);
+        for (int threads : { 2, 3, 8, 16 }) {
+            setPixelThreads(threads);
+            const WindowLevel wn = autoWindow(img);
+            QCOMPARE(wn.center, w1.center);
+            QCOMPARE(wn.width, w1.width);
+            QCOMPARE(otsuThreshold(img), t1);
+            QVERIFY(renderWindow(img, wn).pixels == g1.pixels);
+        }
+        setPixelThreads(0);
+    }
+
     void autoWindowIgnoresBackground()
     {
         // 70 % background at 100, tissue spread 20000..30000: the window must cover the tissue, not the background.
