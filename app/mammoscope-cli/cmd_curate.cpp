@@ -17,25 +17,6 @@ namespace ms::cli
 namespace
 {
 
-class StderrProgress : public Progress
-{
-public:
-    explicit StderrProgress(bool on) : m_on(on) { }
-    void report(double f, std::string_view msg) override
-    {
-        if (m_on)
-            std::fprintf(stderr, "\r%3d%% %-40.*s", int(f * 100), int(msg.size()), msg.data());
-    }
-    ~StderrProgress() override
-    {
-        if (m_on)
-            std::fprintf(stderr, "\r%-50s\r", "");
-    }
-
-private:
-    bool m_on;
-};
-
 struct Opened {
     dataset::Dataset original;
     std::unique_ptr<annotations::Store> store;

@@ -10,30 +10,6 @@
 namespace ms::cli
 {
 
-namespace
-{
-
-class StderrProgress : public Progress
-{
-public:
-    explicit StderrProgress(bool on) : m_on(on) { }
-    void report(double f, std::string_view msg) override
-    {
-        if (m_on)
-            std::fprintf(stderr, "\r%3d%% %-40.*s", int(f * 100), int(msg.size()), msg.data());
-    }
-    ~StderrProgress() override
-    {
-        if (m_on)
-            std::fprintf(stderr, "\r%-50s\r", "");
-    }
-
-private:
-    bool m_on;
-};
-
-} // namespace
-
 int cmdIndex(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "json", "no-cache", "quiet" });

@@ -31,15 +31,6 @@ namespace ms::cli
 namespace
 {
 
-std::string safeName(const std::string& key)
-{
-    std::string s = key;
-    for (char& c : s)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
-            c = '_';
-    return s;
-}
-
 // Map values to 1e-7 (float precision near 1): rounding to fewer digits made saturated cells (0.99996, 0.99999) tie at
 // 1.0, and the pointing game and FROC then took the first tied cell instead of the true peak.
 Json floats(const std::vector<float>& v)
@@ -166,9 +157,9 @@ int cmdInfer(int argc, char** argv)
         m.set("suspicion", floats(sus));
         m.set("malignancy", floats(h->malignancy(info.malignantClasses())));
         m.set("lesions", lesions);
-        (void)writeFileAtomic(out / "maps" / (safeName(im.key) + ".json"), m.dump() + "\n");
+        (void)writeFileAtomic(out / "maps" / (safeFileName(im.key) + ".json"), m.dump() + "\n");
         if (overlays)
-            if (auto s = writeOverlay(out / "overlays" / (safeName(im.key) + ".png"), li->image, *h, sus); !s)
+            if (auto s = writeOverlay(out / "overlays" / (safeFileName(im.key) + ".png"), li->image, *h, sus); !s)
                 std::fprintf(stderr, "\n%s\n", s.error().toString().c_str());
         csv << im.key << ',' << im.patientId << ',' << im.side << ',' << im.view << ','
             << (im.split == dataset::Split::Test ? "test" : "train") << ',' << label << ',' << h->score << ',' << maxSus << ','

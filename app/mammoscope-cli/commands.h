@@ -1,8 +1,33 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/common/progress.h"
+
+#include <cstdio>
+#include <string_view>
+
 namespace ms::cli
 {
+
+// Progress on stderr ("42% reading DICOM headers"), erased when done; off for --json and --quiet.
+class StderrProgress : public Progress
+{
+public:
+    explicit StderrProgress(bool on) : m_on(on) { }
+    void report(double f, std::string_view msg) override
+    {
+        if (m_on)
+            std::fprintf(stderr, "\r%3d%% %-40.*s", int(f * 100), int(msg.size()), msg.data());
+    }
+    ~StderrProgress() override
+    {
+        if (m_on)
+            std::fprintf(stderr, "\r%-50s\r", "");
+    }
+
+private:
+    bool m_on;
+};
 
 int cmdIndex(int argc, char** argv);
 int cmdInfo(int argc, char** argv);

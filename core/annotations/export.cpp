@@ -76,15 +76,6 @@ bool isInside(const fs::path& child, const fs::path& parent)
     return true;
 }
 
-std::string safeName(const std::string& key)
-{
-    std::string s = key;
-    for (char& c : s)
-        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
-            c = '_';
-    return s;
-}
-
 // (width, height) of an image file without decoding the pixels where possible.
 Result<std::pair<int, int>> imageSize(const std::string& path)
 {
@@ -299,7 +290,7 @@ Status exportCbis(Context& cx)
             fs::remove(cx.out / a.cropCsvPath, ec);
             if (auto st = dicom::write(cx.out / a.cropCsvPath, crop, info); !st)
                 cx.problem((cx.out / a.cropCsvPath).string(), a.key, st.error().message);
-            if (auto st = imageio::writePng(cx.out / "corrected-masks" / (safeName(a.key) + ".png"), m->toGray(255)); !st)
+            if (auto st = imageio::writePng(cx.out / "corrected-masks" / (safeFileName(a.key) + ".png"), m->toGray(255)); !st)
                 cx.problem(a.key, "", st.error().message);
             ++cx.report.masksWritten;
         } else {
@@ -498,7 +489,7 @@ Status exportMasks(Context& cx)
             cx.problem(ds.root, a.key, m.error().message);
             continue;
         }
-        const std::string name = "masks/" + safeName(a.key) + ".png";
+        const std::string name = "masks/" + safeFileName(a.key) + ".png";
         if (auto st = imageio::writePng(cx.out / name, m->toGray(255)); !st) {
             cx.problem((cx.out / name).string(), a.key, st.error().message);
             continue;

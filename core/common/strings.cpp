@@ -93,4 +93,13 @@ std::string formatDouble(double v, int precision)
     return buf;
 }
 
+std::string safeFileName(std::string_view key)
+{
+    std::string s(key);
+    for (char& c : s)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+            c = '_';
+    return s;
+}
+
 } // namespace ms

@@ -19,5 +19,7 @@ bool iEndsWith(std::string_view s, std::string_view suffix); // ASCII case-insen
 std::optional<long long> parseInt(std::string_view s); // whole string, after trim
 std::optional<double> parseDouble(std::string_view s); // whole string, after trim
 std::string formatDouble(double v, int precision = 6);
+// A key ("Mass-Training_P_00001_LEFT_CC#1") as a file name: anything but letters, digits, '-', '_' and '.' becomes '_'.
+std::string safeFileName(std::string_view key);
 
 } // namespace ms

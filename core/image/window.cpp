@@ -70,18 +70,18 @@ int threadsFor(size_t n)
     return std::max(1, std::min(t, int(n >> 18))); // at least 256 k pixels a thread
 }
 
-// Runs f(begin, end) over [0, n) in `threads` contiguous chunks, the last on this thread.
+// Runs f(chunk, begin, end) over [0, n) in `threads` contiguous chunks, the last on this thread.
 template <class F> void parallelChunks(size_t n, int threads, F f)
 {
     if (threads <= 1) {
-        f(size_t(0), n);
+        f(0, size_t(0), n);
         return;
     }
     std::vector<std::thread> pool;
     const size_t chunk = (n + size_t(threads) - 1) / size_t(threads);
     for (int k = 0; k < threads - 1; ++k)
-        pool.emplace_back(f, std::min(n, size_t(k) * chunk), std::min(n, size_t(k + 1) * chunk));
-    f(std::min(n, size_t(threads - 1) * chunk), n);
+        pool.emplace_back(f, k, std::min(n, size_t(k) * chunk), std::min(n, size_t(k + 1) * chunk));
+    f(threads - 1, std::min(n, size_t(threads - 1) * chunk), n);
     for (auto& t : pool)
         t.join();
 }
@@ -100,7 +100,7 @@ Gray8 applyLut(const Image16& img, const DisplayLut& lut)
     uint8_t* dst = out.pixels.data();
     const uint8_t* t = lut.data();
     const size_t n = img.size();
-    parallelChunks(n, threadsFor(n), [=](size_t b, size_t e) {
+    parallelChunks(n, threadsFor(n), [=](int, size_t b, size_t e) {
         for (size_t i = b; i < e; ++i)
             dst[i] = t[src[i]];
     });
@@ -128,10 +128,8 @@ static std::vector<uint32_t> histogram(const Image16& img)
     const int threads = threadsFor(n);
     std::vector<std::vector<uint32_t>> parts(size_t(threads), std::vector<uint32_t>(65536, 0));
     const uint16_t* px = img.pixels.data();
-    parallelChunks(n, threads, [&](size_t b, size_t e) {
-        // Which chunk this is: its begin tells (chunks are contiguous and equal but the last).
-        const size_t chunk = (n + size_t(threads) - 1) / size_t(threads);
-        auto& h = parts[std::min(size_t(threads) - 1, chunk ? b / chunk : 0)];
+    parallelChunks(n, threads, [&](int k, size_t b, size_t e) {
+        auto& h = parts[size_t(k)];
         for (size_t i = b; i < e; ++i)
             ++h[px[i]];
     });

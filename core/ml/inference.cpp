@@ -262,6 +262,45 @@ namespace
 {
 } // namespace
 
+namespace
+{
+
+using Clock = std::chrono::steady_clock;
+
+// What every dense map gets after the network: background outside the breast (the model never saw air or the image
+// border in training, so what it says there means nothing; the breast as core/sampling finds it, Otsu on the stored
+// values, tested at each cell's centre), its geometry in the caller's image pixels, the image's score and timings.
+void finishMap(Heatmap& h, const Image16& imageIn, const Image16& img, int cellPx, int windowPx, double scale, const ModelInfo& info,
+    Clock::time_point t0, Clock::time_point tPre, Clock::time_point tNet)
+{
+    h.classNames = info.classes;
+    const uint16_t otsu = otsuThreshold(img);
+    const bool mono1 = img.photometric == Photometric::Monochrome1;
+    const int bg = std::max(0, h.backgroundClass());
+    const size_t plane = size_t(h.width) * size_t(h.height);
+    for (int cy = 0; cy < h.height; ++cy)
+        for (int cx = 0; cx < h.width; ++cx) {
+            const int px = std::min(img.width - 1, int((cx + 0.5) * cellPx)), py = std::min(img.height - 1, int((cy + 0.5) * cellPx));
+            if ((img.at(px, py) > otsu) != mono1)
+                continue;
+            for (int c = 0; c < h.classes; ++c)
+                h.prob[size_t(c) * plane + size_t(cy) * size_t(h.width) + size_t(cx)] = c == bg ? 1.f : 0.f;
+        }
+    h.stride = double(cellPx) / scale;
+    h.window = double(windowPx) / scale;
+    h.imageWidth = imageIn.width;
+    h.imageHeight = imageIn.height;
+    h.imageSpacingMm = imageIn.spacingY;
+    for (float v : h.malignancy(info.malignantClasses()))
+        h.score = std::max(h.score, double(v));
+    const auto t1 = Clock::now();
+    h.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    h.preprocessMs = std::chrono::duration<double, std::milli>(tPre - t0).count();
+    h.networkMs = std::chrono::duration<double, std::milli>(tNet - tPre).count();
+}
+
+} // namespace
+
 Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
 {
     const auto t0 = std::chrono::steady_clock::now();
@@ -326,34 +365,7 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         h.height = int(p.size(2));
         h.width = int(p.size(3));
         h.prob.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
-        // Outside the breast is background: the model never saw air or the image border in training (background
-        // patches come from breast tissue), so what it says there means nothing.
-        // The breast as core/sampling finds it (Otsu on the stored values), tested at each cell's centre only.
-        const uint16_t otsu = otsuThreshold(*img);
-        const bool mono1 = img->photometric == Photometric::Monochrome1;
-        h.classNames = d->info.classes;
-        const int bg = std::max(0, h.backgroundClass());
-        const size_t plane = size_t(h.width) * size_t(h.height);
-        for (int cy = 0; cy < h.height; ++cy)
-            for (int cx = 0; cx < h.width; ++cx) {
-                const int px = std::min(img->width - 1, int((cx + 0.5) * s * os)), py = std::min(img->height - 1, int((cy + 0.5) * s * os));
-                if ((img->at(px, py) > otsu) != mono1)
-                    continue;
-                for (int c = 0; c < h.classes; ++c)
-                    h.prob[size_t(c) * plane + size_t(cy) * size_t(h.width) + size_t(cx)] = c == bg ? 1.f : 0.f;
-            }
-        h.stride = double(s * os) / scale;
-        h.window = double(k * os) / scale;
-        h.imageWidth = imageIn.width;
-        h.imageHeight = imageIn.height;
-        h.imageSpacingMm = imageIn.spacingY;
-        const auto mal = h.malignancy(d->info.malignantClasses());
-        for (float v : mal)
-            h.score = std::max(h.score, double(v));
-        const auto t1 = std::chrono::steady_clock::now();
-        h.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
-        h.preprocessMs = std::chrono::duration<double, std::milli>(tPre - t0).count();
-        h.networkMs = std::chrono::duration<double, std::milli>(tNet - tPre).count();
+        finishMap(h, imageIn, *img, s * os, k * os, scale, d->info, t0, tPre, tNet);
         return h;
     } catch (const std::exception& e) {
         if (d->bf16)
@@ -453,31 +465,7 @@ Result<Heatmap> Model::slidingMap(const Image16& imageIn, const Image16& img, co
         std::string what = e.what();
         return Error("inference failed: " + what.substr(0, what.find('\n')));
     }
-    const auto tNet = std::chrono::steady_clock::now();
-    h.classNames = d->info.classes;
-    const uint16_t otsu = otsuThreshold(img);
-    const bool mono1 = img.photometric == Photometric::Monochrome1;
-    const int bg = std::max(0, h.backgroundClass());
-    const size_t plane = size_t(W) * size_t(H);
-    for (int cy = 0; cy < H; ++cy)
-        for (int cx = 0; cx < W; ++cx) {
-            const int px = std::min(img.width - 1, int((cx + 0.5) * cell)), py = std::min(img.height - 1, int((cy + 0.5) * cell));
-            if ((img.at(px, py) > otsu) != mono1)
-                continue;
-            for (int c = 0; c < classes; ++c)
-                h.prob[size_t(c) * plane + size_t(cy) * size_t(W) + size_t(cx)] = c == bg ? 1.f : 0.f;
-        }
-    h.stride = double(cell) / scale;
-    h.window = double(patch) / scale;
-    h.imageWidth = imageIn.width;
-    h.imageHeight = imageIn.height;
-    h.imageSpacingMm = imageIn.spacingY;
-    for (float v : h.malignancy(d->info.malignantClasses()))
-        h.score = std::max(h.score, double(v));
-    const auto t1 = std::chrono::steady_clock::now();
-    h.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
-    h.preprocessMs = std::chrono::duration<double, std::milli>(tPre - t0).count();
-    h.networkMs = std::chrono::duration<double, std::milli>(tNet - tPre).count();
+    finishMap(h, imageIn, img, cell, patch, scale, d->info, t0, tPre, std::chrono::steady_clock::now());
     return h;
 }
 
