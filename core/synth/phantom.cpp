@@ -103,31 +103,30 @@ LesionSpec sampleLesion(uint64_t seed, LesionType type)
     if (type == LesionType::Mass) {
         s.pathology = pick(rng, { { "MALIGNANT", 0.45 }, { "BENIGN", 0.43 }, { "BENIGN_WITHOUT_CALLBACK", 0.12 } });
         if (s.pathology == "MALIGNANT") {
-            s.shape = pick(rng, { { "IRREGULAR", 0.5 }, { "LOBULATED", 0.2 }, { "OVAL", 0.15 }, { "ROUND", 0.15 } });
+            s.shape = pick(rng, { { "IRREGULAR", 0.7 }, { "LOBULATED", 0.15 }, { "ROUND", 0.1 }, { "OVAL", 0.05 } });
             s.margins = pick(rng,
-                { { "SPICULATED", 0.4 }, { "ILL_DEFINED", 0.3 }, { "MICROLOBULATED", 0.1 }, { "OBSCURED", 0.1 },
-                    { "CIRCUMSCRIBED", 0.1 } });
+                { { "SPICULATED", 0.55 }, { "ILL_DEFINED", 0.3 }, { "MICROLOBULATED", 0.1 }, { "OBSCURED", 0.03 },
+                    { "CIRCUMSCRIBED", 0.02 } });
             s.sizeMm = rng.uniform(4.5, 11);
         } else {
-            s.shape = pick(rng, { { "OVAL", 0.35 }, { "ROUND", 0.3 }, { "LOBULATED", 0.2 }, { "IRREGULAR", 0.15 } });
+            s.shape = pick(rng, { { "OVAL", 0.45 }, { "ROUND", 0.35 }, { "LOBULATED", 0.15 }, { "IRREGULAR", 0.05 } });
             s.margins = pick(rng,
-                { { "CIRCUMSCRIBED", 0.5 }, { "OBSCURED", 0.2 }, { "ILL_DEFINED", 0.2 }, { "SPICULATED", 0.05 },
-                    { "MICROLOBULATED", 0.05 } });
+                { { "CIRCUMSCRIBED", 0.65 }, { "OBSCURED", 0.25 }, { "ILL_DEFINED", 0.05 }, { "MICROLOBULATED", 0.03 },
+                    { "SPICULATED", 0.02 } });
             s.sizeMm = rng.uniform(4, 10);
         }
     } else {
         s.pathology = pick(rng, { { "MALIGNANT", 0.38 }, { "BENIGN", 0.37 }, { "BENIGN_WITHOUT_CALLBACK", 0.25 } });
         if (s.pathology == "MALIGNANT") {
-            s.calcType = pick(rng,
-                { { "PLEOMORPHIC", 0.45 }, { "FINE_LINEAR_BRANCHING", 0.25 }, { "AMORPHOUS", 0.15 }, { "PUNCTATE", 0.1 },
-                    { "ROUND_AND_REGULAR", 0.05 } });
-            s.calcDistribution = pick(rng, { { "CLUSTERED", 0.45 }, { "LINEAR", 0.2 }, { "SEGMENTAL", 0.2 }, { "REGIONAL", 0.15 } });
+            s.calcType
+                = pick(rng, { { "PLEOMORPHIC", 0.5 }, { "FINE_LINEAR_BRANCHING", 0.35 }, { "AMORPHOUS", 0.1 }, { "PUNCTATE", 0.05 } });
+            s.calcDistribution = pick(rng, { { "CLUSTERED", 0.5 }, { "SEGMENTAL", 0.25 }, { "LINEAR", 0.2 }, { "REGIONAL", 0.05 } });
         } else if (s.pathology == "BENIGN") {
             s.calcType = pick(rng,
-                { { "PUNCTATE", 0.2 }, { "ROUND_AND_REGULAR", 0.2 }, { "LUCENT_CENTER", 0.15 }, { "COARSE", 0.1 }, { "VASCULAR", 0.1 },
-                    { "AMORPHOUS", 0.1 }, { "PLEOMORPHIC", 0.1 }, { "EGGSHELL", 0.05 } });
+                { { "ROUND_AND_REGULAR", 0.25 }, { "PUNCTATE", 0.2 }, { "LUCENT_CENTER", 0.15 }, { "COARSE", 0.15 }, { "VASCULAR", 0.1 },
+                    { "AMORPHOUS", 0.05 }, { "PLEOMORPHIC", 0.05 }, { "EGGSHELL", 0.05 } });
             s.calcDistribution = pick(rng,
-                { { "CLUSTERED", 0.35 }, { "REGIONAL", 0.25 }, { "DIFFUSELY_SCATTERED", 0.2 }, { "LINEAR", 0.1 }, { "SEGMENTAL", 0.1 } });
+                { { "CLUSTERED", 0.35 }, { "REGIONAL", 0.3 }, { "DIFFUSELY_SCATTERED", 0.25 }, { "LINEAR", 0.05 }, { "SEGMENTAL", 0.05 } });
         } else {
             s.calcType = pick(rng,
                 { { "VASCULAR", 0.2 }, { "COARSE", 0.2 }, { "LUCENT_CENTER", 0.2 }, { "ROUND_AND_REGULAR", 0.15 }, { "PUNCTATE", 0.1 },

@@ -98,6 +98,45 @@ private slots:
         QVERIFY(rate(calcType["PUNCTATE"]) < 0.4);
     }
 
+    // The best any reader can do from the drawn morphology: rank lesions by the likelihood ratio of their
+    // (shape, margins) or (type, distribution). High enough for the synthetic benchmark's targets (AUC 0.95), short of
+    // a perfect cue.
+    void morphologyCeiling_data()
+    {
+        QTest::addColumn<int>("type");
+        QTest::addColumn<double>("atLeast");
+        QTest::newRow("mass") << int(synth::LesionType::Mass) << 0.97;
+        QTest::newRow("calcification") << int(synth::LesionType::Calcification) << 0.98;
+    }
+    void morphologyCeiling()
+    {
+        QFETCH(int, type);
+        QFETCH(double, atLeast);
+        std::map<std::string, std::pair<double, double>> cells; // morphology -> (malignant, benign) counts
+        double nMal = 0, nBen = 0;
+        for (uint64_t i = 0; i < 40000; ++i) {
+            auto s = synth::sampleLesion(i * 2654435761ull + 17, synth::LesionType(type));
+            const std::string key = s.type == synth::LesionType::Mass ? s.shape + "/" + s.margins : s.calcType + "/" + s.calcDistribution;
+            const bool mal = s.pathology == "MALIGNANT";
+            (mal ? cells[key].first : cells[key].second) += 1;
+            (mal ? nMal : nBen) += 1;
+        }
+        QVERIFY(nMal > 10000 && nBen > 10000);
+        // AUC of the likelihood-ratio score: P(score(malignant) > score(benign)) + ties / 2.
+        std::vector<std::pair<double, double>> mass; // (P(cell | malignant), P(cell | benign))
+        for (const auto& [k, c] : cells)
+            mass.emplace_back(c.first / nMal, c.second / nBen);
+        double auc = 0;
+        for (const auto& a : mass)
+            for (const auto& b : mass) {
+                const double ra = a.first / std::max(a.second, 1e-12), rb = b.first / std::max(b.second, 1e-12);
+                auc += a.first * b.second * (ra > rb ? 1.0 : ra == rb ? 0.5 : 0.0);
+            }
+        qInfo("%s: %zu morphology cells, ceiling AUC %.4f", QTest::currentDataTag(), cells.size(), auc);
+        QVERIFY2(auc >= atLeast, qPrintable(QString::number(auc)));
+        QVERIFY2(auc < 0.999, "morphology must not give the pathology away");
+    }
+
     void lesionsAreWhereTheirMasksAre()
     {
         synth::Options o;
