@@ -3,6 +3,13 @@
 
 #include <ATen/autocast_mode.h>
 
+// The Kineto profiler (CPU ops and CUDA kernels to a Chrome trace) where LibTorch ships it: PyTorch 2.x wheels do,
+// Debian's 1.13 is not asked.
+#if TORCH_VERSION_MAJOR >= 2 && __has_include(<torch/csrc/autograd/profiler_kineto.h>)
+#include <torch/csrc/autograd/profiler_kineto.h>
+#define MS_HAVE_KINETO 1
+#endif
+
 namespace ms::torchcompat
 {
 
@@ -20,6 +27,58 @@ void setCudaAutocast(bool enabled)
 void clearAutocastCache()
 {
     at::autocast::clear_cache();
+}
+
+#ifdef MS_HAVE_KINETO
+namespace
+{
+const std::set<torch::profiler::impl::ActivityType>& activities()
+{
+    static const std::set<torch::profiler::impl::ActivityType> a { torch::profiler::impl::ActivityType::CPU,
+        torch::profiler::impl::ActivityType::CUDA };
+    return a;
+}
+} // namespace
+#endif
+
+bool startProfiler(std::string& error)
+{
+#ifdef MS_HAVE_KINETO
+    try {
+        torch::profiler::impl::ProfilerConfig config(torch::profiler::impl::ProfilerState::KINETO);
+        torch::autograd::profiler::prepareProfiler(config, activities());
+        torch::autograd::profiler::enableProfiler(config, activities());
+        return true;
+    } catch (const std::exception& e) {
+        error = e.what();
+        return false;
+    }
+#else
+    error = "this LibTorch (" TORCH_VERSION ") has no Kineto profiler";
+    return false;
+#endif
+}
+
+bool stopProfiler(const std::string& tracePath, std::string& error)
+{
+#ifdef MS_HAVE_KINETO
+    try {
+        auto result = torch::autograd::profiler::disableProfiler();
+        if (!result) {
+            error = "the profiler returned no result";
+            return false;
+        }
+        result->save(tracePath);
+        return true;
+    } catch (const std::exception& e) {
+        error = e.what();
+        return false;
+    }
+#else
+    (void)tracePath;
+    error = "this LibTorch (" TORCH_VERSION ") has no Kineto profiler";
+    return false;
+#endif
 }
 
 std::string version()

@@ -21,4 +21,9 @@ void setCudaAutocast(bool enabled);
 void clearAutocastCache();
 std::string version();
 
+// Kineto profiling of CPU ops and CUDA kernels, saved as a Chrome trace (chrome://tracing, Perfetto). False with a
+// reason where this LibTorch has no profiler (Debian's 1.13 build).
+bool startProfiler(std::string& error);
+bool stopProfiler(const std::string& tracePath, std::string& error);
+
 } // namespace ms::torchcompat

@@ -23,6 +23,7 @@ def main():
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (for reference)")
+    ap.add_argument("--profile", help="write a Chrome trace of 10 training steps after the timed ones")
     a = ap.parse_args()
 
     dev = torch.device(a.device)
@@ -62,6 +63,15 @@ def main():
         train_step()
     sync()
     train_s = time.perf_counter() - t0
+    if a.profile:
+        acts = [torch.profiler.ProfilerActivity.CPU]
+        if dev.type == "cuda":
+            acts.append(torch.profiler.ProfilerActivity.CUDA)
+        with torch.profiler.profile(activities=acts) as prof:
+            for _ in range(10):
+                train_step()
+            sync()
+        prof.export_chrome_trace(a.profile)
     model.eval()
     with torch.no_grad():
         for _ in range(a.warmup):

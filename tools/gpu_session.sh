@@ -6,7 +6,8 @@
 #   tools/gpu_session.sh bench        engine vs PyTorch eager (ResNet-50, ResNet-18, batch 256, bf16, channels_last),
 #                                     shards vs synthetic throughput, CPU vs GPU
 #   tools/gpu_session.sh accuracy     ResNet-18 on synthetic patches: fine-tuning vs feature extraction, test and
-#                                     unseen-seed figures
+#                                     unseen-seed figures (RES, EPOCHS, PATIENTS)
+#   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${BUILD:-/tmp/ms-engine}"
@@ -41,21 +42,28 @@ bench)
   python3 -c "import json,sys; c,g=json.loads(sys.argv[1]),json.loads(sys.argv[2]); print(f'CPU vs GPU resnet18 fp32 batch 64: train {c[\"train_images_per_s\"]:.1f} vs {g[\"train_images_per_s\"]:.0f} img/s (x{g[\"train_images_per_s\"]/c[\"train_images_per_s\"]:.0f}), inference {c[\"infer_images_per_s\"]:.1f} vs {g[\"infer_images_per_s\"]:.0f} img/s (x{g[\"infer_images_per_s\"]/c[\"infer_images_per_s\"]:.0f})')" "$c" "$g" | tee -a "$OUT/bench.txt"
   ;;
 accuracy)
-  common=(--device cuda --amp bf16 --channels-last --batch 128 --threads 16 --task patches --size 224 --log-every 50 --class-weights)
+  # Phantoms at RES (default 1024x1664, 0.15 mm per pixel), sampled once into shards, then trained and evaluated
+  # from the shards: the run's own train/val/test patients and the test patients of another seed (99).
+  RES="${RES:-1024x1664}"; EPOCHS="${EPOCHS:-20}"; PATIENTS="${PATIENTS:-300}"
+  for s in 1 2 99; do
+    task=patches; [ "$s" = 2 ] && task=roi
+    [ -f "$OUT/shards-$s/dataset.json" ] || "$T" export-shards --data "synth:$PATIENTS:$s:$RES" --task "$task" --size 224 --out "$OUT/shards-$s" >/dev/null
+  done
+  common=(--data "$OUT/shards-1" --device cuda --amp bf16 --channels-last --batch 128 --threads 16 --log-every 50 --class-weights)
   # 1. From scratch, fine-tuning every layer.
-  "$T" train --data synth:300:1 --run-dir "$OUT/ft-scratch" --arch resnet18 --epochs 10 --lr 1e-3 "${common[@]}" >/dev/null 2>"$OUT/ft-scratch.log" || tail -5 "$OUT/ft-scratch.log"
+  "$T" train --run-dir "$OUT/ft-scratch" --arch resnet18 --epochs "$EPOCHS" --lr 1e-3 "${common[@]}" >/dev/null 2>"$OUT/ft-scratch.log" || tail -5 "$OUT/ft-scratch.log"
   # 2. A backbone from another task and seed (ROI benign vs malignant, seed 2), standing in for ImageNet weights
   #    that cannot be downloaded here; then the seed report's two columns from it.
-  "$T" train --data synth:300:2 --run-dir "$OUT/pretrain-roi" --arch resnet18 --epochs 8 --lr 1e-3 --device cuda --amp bf16 --channels-last \
-     --batch 128 --threads 16 --task roi --size 224 --log-every 50 >/dev/null 2>"$OUT/pretrain.log" || tail -5 "$OUT/pretrain.log"
+  "$T" train --data "$OUT/shards-2" --run-dir "$OUT/pretrain-roi" --arch resnet18 --epochs "$EPOCHS" --lr 1e-3 --device cuda --amp bf16 --channels-last \
+     --batch 128 --threads 16 --log-every 50 >/dev/null 2>"$OUT/pretrain.log" || tail -5 "$OUT/pretrain.log"
   init="$OUT/pretrain-roi/checkpoints/best/model.safetensors"
-  "$T" train --data synth:300:1 --run-dir "$OUT/fe" --arch resnet18 --mode feature-extraction --init "$init" --epochs 10 --lr 3e-3 "${common[@]}" >/dev/null 2>"$OUT/fe.log" || tail -5 "$OUT/fe.log"
-  "$T" train --data synth:300:1 --run-dir "$OUT/ft" --arch resnet18 --mode finetune --init "$init" --epochs 10 --lr 1e-3 --backbone-lr-mult 0.3 "${common[@]}" >/dev/null 2>"$OUT/ft.log" || tail -5 "$OUT/ft.log"
+  "$T" train --run-dir "$OUT/fe" --arch resnet18 --mode feature-extraction --init "$init" --epochs "$EPOCHS" --lr 3e-3 "${common[@]}" >/dev/null 2>"$OUT/fe.log" || tail -5 "$OUT/fe.log"
+  "$T" train --run-dir "$OUT/ft" --arch resnet18 --mode finetune --init "$init" --epochs "$EPOCHS" --lr 1e-3 --backbone-lr-mult 0.3 "${common[@]}" >/dev/null 2>"$OUT/ft.log" || tail -5 "$OUT/ft.log"
   for r in ft-scratch fe ft; do
     for split in train val test; do
       "$T" eval --run "$OUT/$r" --split "$split" --device cuda --json > "$OUT/$r-$split.json"
     done
-    "$T" eval --run "$OUT/$r" --split test --device cuda --data synth:300:99 --json > "$OUT/$r-unseen.json"
+    "$T" eval --run "$OUT/$r" --split test --device cuda --data "$OUT/shards-99" --json > "$OUT/$r-unseen.json"
     python3 - "$OUT" "$r" <<'PY'
 import json, sys
 out, r = sys.argv[1], sys.argv[2]
@@ -66,5 +74,14 @@ for s in ["train", "val", "test", "unseen"]:
 print(" | ".join(row))
 PY
   done | tee "$OUT/accuracy.txt"
+  ;;
+profile)
+  # Where the time goes: 10 training steps of the engine and of PyTorch eager, kernel by kernel.
+  for arch in ${ARCHS:-resnet18 resnet50}; do
+    "$T" bench --device cuda --arch "$arch" --batch 256 --amp bf16 --channels-last --steps 20 --warmup 10 --json --profile "$OUT/engine-$arch.json" | tee -a "$OUT/bench.txt"
+    python3 tools/bench_pytorch.py --device cuda --arch "$arch" --batch 256 --amp bf16 --channels-last --steps 20 --warmup 10 --profile "$OUT/eager-$arch.json" | tee -a "$OUT/bench.txt"
+    echo "== $arch: A = engine, B = PyTorch eager"
+    python3 tools/compare_profiles.py "$OUT/engine-$arch.json" "$OUT/eager-$arch.json" 10
+  done
   ;;
 esac

@@ -30,7 +30,7 @@ void usage(FILE* f)
         "  train --resume RUN [--device D]       continue a stopped or crashed run where it stopped\n"
         "  eval --run RUN [--split test|val|train] [--checkpoint best|last] [--device D] [--data OTHER] [--json]\n"
         "  bench [--device D] [--arch A] [--batch B] [--size N] [--amp bf16] [--channels-last]\n"
-        "        [--source synthetic|SHARDS] [--steps N] [--warmup N] [--json]\n"
+        "        [--source synthetic|SHARDS] [--steps N] [--warmup N] [--json] [--profile TRACE.json]\n"
         "  devices [--json]\n"
         "  heatmap-bench [--arch A | --model DIR] [--size 3000x5000] [--device D] [--amp bf16] [--channels-last] [--json]\n"
         "        time the app's dense heatmap (core/ml) on a full-size synthetic mammogram\n"
@@ -143,8 +143,8 @@ int main(int argc, char** argv)
     }
     if (cmd == "bench") {
         Args a = Args::parse(argc, argv, 2, { "json", "channels-last" });
-        if (auto u
-            = a.unknown({ "device", "arch", "batch", "size", "amp", "channels-last", "source", "steps", "warmup", "threads", "json" });
+        if (auto u = a.unknown(
+                { "device", "arch", "batch", "size", "amp", "channels-last", "source", "steps", "warmup", "threads", "json", "profile" });
             !u.empty()) {
             std::fprintf(stderr, "mammoscope-train bench: %s\n", u.c_str());
             return training::kUsage;
@@ -154,6 +154,7 @@ int main(int argc, char** argv)
         b.arch = a.get("arch", b.arch);
         b.amp = a.get("amp", b.amp);
         b.source = a.get("source", b.source);
+        b.profile = a.get("profile", "");
         b.channelsLast = a.flag("channels-last");
         b.json = a.flag("json");
         if (!integer(a, "batch", b.batch) || !integer(a, "size", b.size) || !integer(a, "steps", b.steps) || !integer(a, "warmup", b.warmup)

@@ -67,6 +67,7 @@ struct BenchConfig {
     int steps = 30, warmup = 10;
     int threads = 0;
     bool json = false;
+    std::string profile; // a Chrome trace of 10 training steps after the timed ones (LibTorch with Kineto only)
 };
 int bench(const BenchConfig& cfg);
 

@@ -215,6 +215,21 @@ int bench(const BenchConfig& cfg)
             trainStep();
         synchronize(dev);
         const double trainS = std::chrono::duration<double>(clock::now() - t0).count();
+        if (!cfg.profile.empty()) {
+            std::string perr;
+            if (!torchcompat::startProfiler(perr)) {
+                std::fprintf(stderr, "mammoscope-train bench: cannot profile: %s\n", perr.c_str());
+                return kUsage;
+            }
+            for (int i = 0; i < 10; ++i)
+                trainStep();
+            synchronize(dev);
+            if (!torchcompat::stopProfiler(cfg.profile, perr)) {
+                std::fprintf(stderr, "mammoscope-train bench: cannot write the profile %s: %s\n", cfg.profile.c_str(), perr.c_str());
+                return kError;
+            }
+            out.set("profile", cfg.profile);
+        }
         net->eval();
         torch::NoGradGuard ng;
         auto infer = [&] {

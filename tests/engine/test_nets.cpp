@@ -76,6 +76,38 @@ private slots:
         }
     }
 
+    // Every convolution weight must be seen as channels-last by cuDNN, including the stem's one-input-channel weight
+    // and the 1x1 kernels, whose default strides already pass contiguous(ChannelsLast); and the network must compute
+    // the same function afterwards.
+    void channelsLastEveryWeight_data()
+    {
+        QTest::addColumn<QString>("arch");
+        QTest::newRow("resnet18") << "resnet18";
+        QTest::newRow("resnet50") << "resnet50";
+        QTest::newRow("compact") << "compact";
+    }
+    void channelsLastEveryWeight()
+    {
+        QFETCH(QString, arch);
+        auto n = models::create({ arch.toStdString(), 5, 1 });
+        n->eval();
+        torch::NoGradGuard ng;
+        auto x = torch::randn({ 1, 1, 64, 64 });
+        auto before = n->forward(x);
+        models::toChannelsLast(*n);
+        int weights = 0;
+        for (const auto& p : n->named_parameters())
+            if (p.value().dim() == 4) {
+                ++weights;
+                QVERIFY2(p.value().suggest_memory_format() == at::MemoryFormat::ChannelsLast, p.key().c_str());
+            }
+        QVERIFY(weights >= 4);
+        auto after = n->forward(x.contiguous(at::MemoryFormat::ChannelsLast));
+        QVERIFY(torch::allclose(before, after, 1e-4, 1e-4));
+        // The stem's output follows its weight's format.
+        QCOMPARE(n->features(x).suggest_memory_format(), at::MemoryFormat::ChannelsLast);
+    }
+
     void weightsRoundTripAndRgbFolding()
     {
         QTemporaryDir d;
