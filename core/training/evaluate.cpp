@@ -306,6 +306,8 @@ int exportShards(const std::string& data, const std::string& task, int size, con
     }
     Json src = Json::object();
     src.set("data", data);
+    if (d.spacingMm > 0) // models trained from these shards record their pixel size (for dense maps on other images)
+        src.set("spacing_mm", d.spacingMm);
     m.source = src;
     if (auto st = shards::writeManifest(out, m); !st) {
         std::fprintf(stderr, "mammoscope-train export-shards: %s\n", st.error().toString().c_str());

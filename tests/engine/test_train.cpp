@@ -129,6 +129,25 @@ private slots:
         QCOMPARE(rows.size() - 2, ej["samples"].toInt()); // header and final newline
     }
 
+    // Shards written from phantoms keep the phantoms' pixel size, and a model trained from them records it in its
+    // card: the dense map over another image resamples to it.
+    void exportedShardsKeepThePixelSize()
+    {
+        const QString shards = m_tmp.path() + "/exported", dir = m_tmp.path() + "/from-shards";
+        Run x = run({ "export-shards", "--data", "synth:6:3:192x320", "--task", "patches", "--size", "32", "--out", shards });
+        QVERIFY2(x.code == 0, x.err.constData());
+        QFile manifest(shards + "/dataset.json");
+        QVERIFY(manifest.open(QIODevice::ReadOnly));
+        const double spacing = QJsonDocument::fromJson(manifest.readAll()).object()["source"].toObject()["spacing_mm"].toDouble();
+        QVERIFY2(qAbs(spacing - 250.0 / 320.0) < 1e-9, qPrintable(QString::number(spacing)));
+        Run r = run({ "train", "--data", shards, "--run-dir", dir, "--arch", "compact", "--epochs", "1", "--batch", "8" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile card(dir + "/checkpoints/best/card.json");
+        QVERIFY(card.open(QIODevice::ReadOnly));
+        const double trained = QJsonDocument::fromJson(card.readAll()).object()["training"].toObject()["sample_spacing_mm"].toDouble();
+        QVERIFY2(qAbs(trained - 250.0 / 320.0) < 1e-9, qPrintable(QString::number(trained)));
+    }
+
     void killedRunResumesWhereItStopped()
     {
         const QString dir = m_tmp.path() + "/run2";
