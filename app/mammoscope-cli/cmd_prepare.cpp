@@ -23,11 +23,12 @@ namespace ms::cli
 int cmdPrepare(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "quiet" });
-    const char* usage = "usage: mammoscope-cli prepare DATASET --task patches|roi|whole --out SHARDS [--size N] [--whole-size WxH]\n"
-                        "       [--scale S] [--lesion-patches N] [--background-patches N] [--val-fraction F] [--seed S]\n"
-                        "       [--annotations STORE]   apply a curator's corrections (labels, ROIs, added/deleted abnormalities)\n";
-    if (auto u = a.unknown({ "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "val-fraction", "seed",
-            "quiet", "annotations" });
+    const char* usage
+        = "usage: mammoscope-cli prepare DATASET --task patches|roi|whole --out SHARDS [--size N] [--whole-size WxH]\n"
+          "       [--scale S] [--lesion-patches N] [--background-patches N] [--edge-patches N] [--val-fraction F] [--seed S]\n"
+          "       [--annotations STORE]   apply a curator's corrections (labels, ROIs, added/deleted abnormalities)\n";
+    if (auto u = a.unknown({ "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "edge-patches",
+            "val-fraction", "seed", "quiet", "annotations" });
         !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
@@ -41,6 +42,7 @@ int cmdPrepare(int argc, char** argv)
     opt.scale = parseDouble(a.get("scale", "1")).value_or(0);
     opt.lesionPatches = int(parseInt(a.get("lesion-patches", "4")).value_or(-1));
     opt.backgroundPatches = int(parseInt(a.get("background-patches", "4")).value_or(-1));
+    opt.edgePatches = int(parseInt(a.get("edge-patches", "2")).value_or(-1));
     const double valFraction = parseDouble(a.get("val-fraction", "0.15")).value_or(-1);
     const uint64_t seed = uint64_t(parseInt(a.get("seed", "1")).value_or(1));
     auto ws = split(a.get("whole-size", "896x1152"), 'x');
@@ -49,7 +51,7 @@ int cmdPrepare(int argc, char** argv)
         opt.wholeHeight = int(parseInt(ws[1]).value_or(0));
     }
     if (opt.size < 16 || opt.size > 2048 || opt.scale <= 0 || opt.scale > 4 || opt.lesionPatches < 0 || opt.backgroundPatches < 0
-        || valFraction < 0 || valFraction >= 1 || opt.wholeWidth < 16 || opt.wholeHeight < 16) {
+        || opt.edgePatches < 0 || valFraction < 0 || valFraction >= 1 || opt.wholeWidth < 16 || opt.wholeHeight < 16) {
         std::fprintf(stderr, "mammoscope-cli prepare: invalid option value\n%s", usage);
         return 2;
     }

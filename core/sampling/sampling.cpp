@@ -206,11 +206,14 @@ void sampleImage(const ImageInput& in, const Options& opt, uint64_t seed, shards
             add(patchLabel(lesions[k]), x, y, lesions[k].abnormality, "l" + std::to_string(k) + "p" + std::to_string(p));
         }
     }
-    // Background patches: breast tissue (at least half the patch) touching no ROI.
+    // Background patches touching no ROI: breast tissue (at least half the patch), then patches across the breast's
+    // edge (between 30 and 85 % breast, centred in it).
     const Gray8 bm = breast.toGray(1), lm = anyLesion.toGray(1);
     auto breastPts = maskPixels(breast, 4);
-    int made = 0;
-    for (int attempt = 0; attempt < opt.backgroundPatches * 30 && made < opt.backgroundPatches && !breastPts.empty(); ++attempt) {
+    int made = 0, edges = 0;
+    const int wanted = opt.backgroundPatches + opt.edgePatches;
+    for (int attempt = 0; attempt < wanted * 40 && made < wanted && !breastPts.empty(); ++attempt) {
+        const bool edge = made >= opt.backgroundPatches;
         auto [cx, cy] = breastPts[size_t(rng.next() % breastPts.size())];
         const int x = std::clamp(cx - S / 2, 0, std::max(0, g.width - S)), y = std::clamp(cy - S / 2, 0, std::max(0, g.height - S));
         long inBreast = 0, inLesion = 0, total = 0;
@@ -220,10 +223,10 @@ void sampleImage(const ImageInput& in, const Options& opt, uint64_t seed, shards
                 inBreast += bm.at(xx, yy);
                 inLesion += lm.at(xx, yy);
             }
-        if (inLesion > 0 || inBreast * 2 < total)
+        if (inLesion > 0 || (!edge && inBreast * 2 < total) || (edge && (inBreast * 100 < total * 30 || inBreast * 100 >= total * 85)))
             continue;
         cropInto(g, x, y, S, S, buf);
-        add(0, x, y, -1, "bg" + std::to_string(made));
+        add(0, x, y, -1, edge ? "edge" + std::to_string(edges++) : "bg" + std::to_string(made));
         ++made;
     }
 }

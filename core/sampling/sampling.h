@@ -2,7 +2,7 @@
 // Sample extraction for the three tasks:
 //  - patches: the five classes of TFDS cbis_ddsm 'patches' (BACKGROUND, BENIGN_CALCIFICATION, BENIGN_MASS,
 //    MALIGNANT_CALCIFICATION, MALIGNANT_MASS): lesion patches centred on ROI pixels (so they overlap the mask),
-//    background patches from breast tissue that touches no ROI;
+//    background patches from breast tissue that touches no ROI, some of them across the breast's edge;
 //  - roi: benign vs malignant on a square crop around each ROI;
 //  - whole: malignant vs not for the whole image resized.
 // One intensity path for training and inference: toModelInput8 (window from the breast histogram, to 8 bits).
@@ -32,7 +32,10 @@ struct Options {
     int size = 224; // patch / ROI crop side
     int wholeWidth = 896, wholeHeight = 1152;
     int lesionPatches = 4; // per abnormality
-    int backgroundPatches = 4; // per image
+    int backgroundPatches = 4; // per image, anywhere in the breast (at least half the patch breast)
+    // per image, straddling the breast's edge (skin line, air, the pectoral's edge): a dense map covers those cells
+    // too, and without such patches they were most of its false positives on normal images
+    int edgePatches = 2;
     double scale = 1.0; // the image is resized by this factor before sampling
 };
 

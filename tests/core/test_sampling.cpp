@@ -34,9 +34,10 @@ private slots:
         opt.size = 64;
         opt.lesionPatches = 5;
         opt.backgroundPatches = 6;
+        opt.edgePatches = 3;
         auto set = sampling::makeSet(opt);
         sampling::sampleImage(in, opt, 42, set);
-        int bg = 0, mm = 0, bc = 0;
+        int bg = 0, mm = 0, bc = 0, edge = 0;
         for (size_t i = 0; i < set.size(); ++i) {
             const auto& m = set.meta[i];
             const Rect patch { m.x, m.y, 64, 64 };
@@ -48,9 +49,15 @@ private slots:
                 return false;
             };
             if (m.label == 0) {
-                ++bg;
                 QVERIFY(!overlaps(mass.mask) && !overlaps(calc.mask));
-                QVERIFY(patch.x < 300 - 16); // at least half in the breast
+                const int breastColumns = std::clamp(300 - patch.x, 0, 64);
+                if (m.id.find("#edge") != std::string::npos) {
+                    ++edge; // across the breast's edge at x = 300: 30-85 % breast
+                    QVERIFY2(breastColumns * 100 >= 64 * 28 && breastColumns * 100 <= 64 * 87, m.id.c_str());
+                } else {
+                    ++bg;
+                    QVERIFY(patch.x < 300 - 16); // at least half in the breast
+                }
             } else if (m.label == 4) {
                 ++mm;
                 QVERIFY(overlaps(mass.mask));
@@ -64,6 +71,7 @@ private slots:
         QCOMPARE(mm, 5);
         QCOMPARE(bc, 5);
         QCOMPARE(bg, 6);
+        QCOMPARE(edge, 3);
         QCOMPARE(set.width, 64);
     }
     void roiAndWhole()
