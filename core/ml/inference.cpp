@@ -351,8 +351,24 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         // [i*s - pad, i*s - pad + k), so its centre falls at image pixel (i + 0.5) * s * os — cell i of the map covers
         // [i * stride, (i + 1) * stride) and the patch it stands for is centred on it.
         const int pad = std::min((k - s) / 2, k / 2);
-        auto pooled = torch::nn::functional::avg_pool2d(
-            f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ s, s }).padding({ pad, pad }).count_include_pad(false));
+        const int m = d->info.poolMargin;
+        torch::Tensor pooled;
+        if (f.size(2) >= k + 2 * m && f.size(3) >= k + 2 * m) {
+            // Near the image's edges a window is shifted inside, as training patches were (they never reach past the
+            // image): every window is a whole one, and none takes the margin cells along the image's edge, whose
+            // features see the convolutions' zero padding (a pooling margin kept them out of training too). Windows
+            // clipped at the edge instead were most of the false positives of a ResNet-18 map on normal images.
+            auto full = torch::nn::functional::avg_pool2d(f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ 1, 1 }));
+            auto starts = [&](int64_t cells) {
+                const int64_t out = (cells + 2 * pad - k) / s + 1;
+                auto idx = torch::arange(out, torch::TensorOptions().dtype(torch::kInt64)) * s - pad;
+                return idx.clamp(m, cells - m - k).to(f.device());
+            };
+            pooled = full.index_select(2, starts(f.size(2))).index_select(3, starts(f.size(3)));
+        } else {
+            pooled = torch::nn::functional::avg_pool2d(
+                f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ s, s }).padding({ pad, pad }).count_include_pad(false));
+        }
         auto logits = d->net->denseLogits(pooled);
         if (d->bf16) {
             torchcompat::setCudaAutocast(false);

@@ -309,6 +309,25 @@ def forward(self, x):
         QVERIFY(std::abs(pm.y() - centre.y()) <= hm->stride);
     }
 
+    // At the image's edge a window is shifted inside, as training patches were: the cells whose centred window would
+    // reach past the edge all show the first whole window (they were averages of clipped windows before).
+    void edgeCellsSeeWholeWindows()
+    {
+        auto m = ml::Model::load(m_model.string());
+        QVERIFY(m.ok());
+        auto h = (*m)->denseMap(phantom(512, 832, 0, 400, 40)); // a bright square on the left edge
+        QVERIFY(h.ok());
+        const int row = int((400 + 20) / h->stride);
+        // Compact CNN: 8 px feature cells, 12-cell windows, cells of 16 px (2 feature cells): windows start at
+        // 2i - 5, so cells 0, 1 and 2 all start at 0.
+        for (int c = 0; c < 5; ++c) {
+            QCOMPARE(h->at(c, 1, row), h->at(c, 0, row));
+            QCOMPARE(h->at(c, 2, row), h->at(c, 0, row));
+        }
+        QVERIFY(h->at(4, 0, row) > 0.5f); // the square is in that window
+        QVERIFY(h->at(4, 3, row) != h->at(4, 2, row)); // the next window moves on
+    }
+
     void badModelFolders()
     {
         const fs::path empty = fs::path(m_tmp.path().toStdString()) / "empty";
