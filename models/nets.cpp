@@ -13,14 +13,18 @@ torch::Tensor normaliseInput(const torch::Tensor& u8)
     return (u8.to(torch::kFloat32) * (1.0f / 255.0f) - 0.5f) * 4.0f;
 }
 
-torch::Tensor Net::forward(torch::Tensor x)
+torch::Tensor Net::pool(const torch::Tensor& featureMap) const
 {
-    auto f = features(x);
+    auto f = featureMap;
     const int m = poolMargin;
     if (m > 0 && f.size(2) > 2 * m && f.size(3) > 2 * m)
         f = f.narrow(2, m, f.size(2) - 2 * m).narrow(3, m, f.size(3) - 2 * m);
-    f = torch::adaptive_avg_pool2d(f, { 1, 1 }).flatten(1);
-    return head()->forward(f);
+    return torch::adaptive_avg_pool2d(f, { 1, 1 }).flatten(1);
+}
+
+torch::Tensor Net::forward(torch::Tensor x)
+{
+    return head()->forward(pool(features(x)));
 }
 
 torch::Tensor Net::denseLogits(torch::Tensor fmap)

@@ -22,7 +22,9 @@ public:
     virtual int featureChannels() const = 0;
     virtual std::string arch() const = 0;
     virtual int outputStride() const = 0;
-    torch::Tensor forward(torch::Tensor x);
+    torch::Tensor forward(torch::Tensor x); // head(pool(features(x)))
+    // What the classifier sees of a feature map: the average of its cells (without the pooling margin), N x channels.
+    torch::Tensor pool(const torch::Tensor& featureMap) const;
     // Feature cells left out at each border before global pooling. Cells near a patch's border see the zero padding
     // of the convolutions, which a dense map over a whole mammogram never sees; a model trained without them is the
     // same function in both places (core/ml pools windows of the inner cells).

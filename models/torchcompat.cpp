@@ -13,6 +13,8 @@
 namespace ms::torchcompat
 {
 
+namespace
+{
 void setCudaAutocast(bool enabled)
 {
 #if TORCH_VERSION_MAJOR >= 2 && TORCH_VERSION_MINOR >= 4 || TORCH_VERSION_MAJOR >= 3
@@ -23,10 +25,20 @@ void setCudaAutocast(bool enabled)
     at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
 #endif
 }
+} // namespace
 
-void clearAutocastCache()
+CudaAutocast::CudaAutocast(bool enabled) : m_enabled(enabled)
 {
-    at::autocast::clear_cache();
+    if (m_enabled)
+        setCudaAutocast(true);
+}
+
+CudaAutocast::~CudaAutocast()
+{
+    if (m_enabled) {
+        setCudaAutocast(false);
+        at::autocast::clear_cache();
+    }
 }
 
 #ifdef MS_HAVE_KINETO

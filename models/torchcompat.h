@@ -16,9 +16,19 @@ constexpr bool kTorch2 = true;
 constexpr bool kTorch2 = false;
 #endif
 
-// bf16 autocast on CUDA for the current thread's scope.
-void setCudaAutocast(bool enabled);
-void clearAutocastCache();
+// bf16 autocast on CUDA for the current thread while the scope lives; at its end (an exception included) autocast is
+// off again and its cache of cast weights dropped. Does nothing when constructed with false.
+class CudaAutocast
+{
+public:
+    explicit CudaAutocast(bool enabled);
+    ~CudaAutocast();
+    CudaAutocast(const CudaAutocast&) = delete;
+    CudaAutocast& operator=(const CudaAutocast&) = delete;
+
+private:
+    bool m_enabled;
+};
 std::string version();
 
 // Kineto profiling of CPU ops and CUDA kernels, saved as a Chrome trace (chrome://tracing, Perfetto). False with a

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 namespace fs = std::filesystem;
 
@@ -84,6 +85,13 @@ struct Model::Impl {
     }
     torch::Device device { torch::kCPU };
     bool bf16 = false, channelsLast = false;
+    // An 8-bit model view as the network's input: on the device, normalised, channels-last when the model runs so.
+    torch::Tensor input(const Gray8& g) const
+    {
+        auto x = models::normaliseInput(
+            torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(device));
+        return channelsLast ? x.contiguous(at::MemoryFormat::ChannelsLast) : x;
+    }
 };
 
 namespace
@@ -332,13 +340,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         return slidingMap(imageIn, *img, g, scale, cellStridePx, t0, tPre);
     try {
         torch::NoGradGuard ng;
-        auto x = models::normaliseInput(
-            torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
-        if (d->channelsLast)
-            x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        if (d->bf16)
-            torchcompat::setCudaAutocast(true);
-        auto f = d->net->features(x);
+        std::optional<torchcompat::CudaAutocast> autocast(std::in_place, d->bf16);
+        auto f = d->net->features(d->input(g));
         // One training patch is `patch / os` feature cells: pooling that window and applying the head is what the
         // classifier does to a patch (global average pooling, then the linear head).
         // With a pool margin the classifier pooled only the inner cells of its patch: so do the windows here.
@@ -370,10 +373,7 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
                 f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ s, s }).padding({ pad, pad }).count_include_pad(false));
         }
         auto logits = d->net->denseLogits(pooled);
-        if (d->bf16) {
-            torchcompat::setCudaAutocast(false);
-            torchcompat::clearAutocastCache();
-        }
+        autocast.reset();
         auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous(); // waits for the device
         const auto tNet = std::chrono::steady_clock::now();
         Heatmap h;
@@ -384,8 +384,6 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
         finishMap(h, imageIn, *img, s * os, k * os, scale, d->info, t0, tPre, tNet);
         return h;
     } catch (const std::exception& e) {
-        if (d->bf16)
-            torchcompat::setCudaAutocast(false);
         return Error(std::string("inference failed: ") + e.what());
     }
 }
@@ -493,22 +491,14 @@ Result<std::vector<float>> Model::predict(const Image16& image)
     const Gray8 g = classifierInput(image, d->info, sx, sy);
     try {
         torch::NoGradGuard ng;
-        auto x = models::normaliseInput(
-            torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
-        if (d->channelsLast)
-            x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        if (d->bf16)
-            torchcompat::setCudaAutocast(true);
-        auto logits = d->forward(x);
-        if (d->bf16) {
-            torchcompat::setCudaAutocast(false);
-            torchcompat::clearAutocastCache();
+        torch::Tensor logits;
+        {
+            torchcompat::CudaAutocast autocast(d->bf16);
+            logits = d->forward(d->input(g));
         }
         auto p = torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
         return std::vector<float>(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     } catch (const std::exception& e) {
-        if (d->bf16)
-            torchcompat::setCudaAutocast(false);
         return Error(std::string("inference failed: ") + e.what());
     }
 }
@@ -534,25 +524,12 @@ Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
         {
             // The backbone without a graph.
             torch::NoGradGuard ng;
-            auto x = models::normaliseInput(
-                torch::from_blob(const_cast<uint8_t*>(g.pixels.data()), { 1, 1, g.height, g.width }, torch::kUInt8).to(d->device));
-            if (d->channelsLast)
-                x = x.contiguous(at::MemoryFormat::ChannelsLast);
-            if (d->bf16)
-                torchcompat::setCudaAutocast(true);
-            f = d->net->features(x);
-            if (d->bf16) {
-                torchcompat::setCudaAutocast(false);
-                torchcompat::clearAutocastCache();
-            }
+            torchcompat::CudaAutocast autocast(d->bf16);
+            f = d->net->features(d->input(g));
         }
         // The graph starts here: the classifier's pooling and head, in fp32.
         f = f.detach().to(torch::kFloat32).contiguous().requires_grad_(true);
-        torch::Tensor pooledFrom = f;
-        const int m = d->net->poolMargin;
-        if (m > 0 && f.size(2) > 2 * m && f.size(3) > 2 * m)
-            pooledFrom = f.narrow(2, m, f.size(2) - 2 * m).narrow(3, m, f.size(3) - 2 * m);
-        auto pooled = torch::adaptive_avg_pool2d(pooledFrom, { 1, 1 }).flatten(1);
+        auto pooled = d->net->pool(f);
         auto& head = d->net->head();
         auto logits = torch::linear(pooled, head->weight.to(torch::kFloat32), head->bias.to(torch::kFloat32));
         auto probs = torch::softmax(logits.detach(), 1).to(torch::kCPU).contiguous();
@@ -584,8 +561,6 @@ Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
         out.milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
         return out;
     } catch (const std::exception& e) {
-        if (d->bf16)
-            torchcompat::setCudaAutocast(false);
         return Error(std::string("Grad-CAM failed: ") + e.what());
     }
 }

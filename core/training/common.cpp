@@ -293,13 +293,12 @@ std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const
         auto x = toInput(gatherBatch(set, idx, b, e, false), d);
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
-        if (bf16 && d.is_cuda())
-            torchcompat::setCudaAutocast(true);
-        auto p = torch::softmax(net.forward(x).to(torch::kFloat32), 1).to(torch::kCPU).contiguous();
-        if (bf16 && d.is_cuda()) {
-            torchcompat::setCudaAutocast(false);
-            torchcompat::clearAutocastCache();
+        torch::Tensor logits;
+        {
+            torchcompat::CudaAutocast autocast(bf16 && d.is_cuda());
+            logits = net.forward(x).to(torch::kFloat32);
         }
+        auto p = torch::softmax(logits, 1).to(torch::kCPU).contiguous();
         out.insert(out.end(), p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     }
     return out;

@@ -192,12 +192,10 @@ int bench(const BenchConfig& cfg)
         if (cfg.channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);
         opt.zero_grad();
-        if (bf16)
-            torchcompat::setCudaAutocast(true);
-        auto logits = net->forward(x).to(torch::kFloat32);
-        if (bf16) {
-            torchcompat::setCudaAutocast(false);
-            torchcompat::clearAutocastCache();
+        torch::Tensor logits;
+        {
+            torchcompat::CudaAutocast autocast(bf16);
+            logits = net->forward(x).to(torch::kFloat32);
         }
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         loss.backward();
@@ -236,14 +234,8 @@ int bench(const BenchConfig& cfg)
             auto x = batchInput();
             if (cfg.channelsLast)
                 x = x.contiguous(at::MemoryFormat::ChannelsLast);
-            if (bf16)
-                torchcompat::setCudaAutocast(true);
-            auto y = net->forward(x);
-            if (bf16) {
-                torchcompat::setCudaAutocast(false);
-                torchcompat::clearAutocastCache();
-            }
-            return y;
+            torchcompat::CudaAutocast autocast(bf16);
+            return net->forward(x);
         };
         for (int i = 0; i < cfg.warmup; ++i)
             infer();

@@ -600,23 +600,20 @@ int train(TrainConfig cfg, bool resume)
                 for (size_t g = 0; g < opt->param_groups().size(); ++g)
                     opt->param_groups()[g].options().set_lr(baseLr[g] * lrFactor(cfg, st.step, long(stepsPerEpoch)));
                 opt->zero_grad();
-                if (bf16)
-                    torchcompat::setCudaAutocast(true);
                 torch::Tensor logits;
-                if (fe) {
-                    torch::Tensor f;
-                    {
-                        torch::NoGradGuard ng;
-                        f = net->features(x);
+                {
+                    torchcompat::CudaAutocast autocast(bf16);
+                    if (fe) {
+                        torch::Tensor f;
+                        {
+                            torch::NoGradGuard ng;
+                            f = net->features(x);
+                        }
+                        logits = net->head()->forward(net->pool(f)); // the same pooling (and margin) as forward()
+                    } else {
+                        logits = net->forward(x);
                     }
-                    logits = net->head()->forward(torch::adaptive_avg_pool2d(f, { 1, 1 }).flatten(1));
-                } else {
-                    logits = net->forward(x);
-                }
-                logits = logits.to(torch::kFloat32);
-                if (bf16) {
-                    torchcompat::setCudaAutocast(false);
-                    torchcompat::clearAutocastCache();
+                    logits = logits.to(torch::kFloat32);
                 }
                 auto loss = weights.defined()
                     ? torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
