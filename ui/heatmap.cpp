@@ -67,6 +67,17 @@ std::vector<float> HeatmapStore::channel(const ml::Heatmap& h) const
     return out;
 }
 
+std::vector<float> HeatmapStore::channelLogOdds(const ml::Heatmap& h) const
+{
+    if (m_settings.channel == kGradCamChannel || m_settings.channel == 0)
+        return h.suspicionLogOdds();
+    if (m_settings.channel == 1)
+        return h.logOdds(m_malignant);
+    if (m_settings.channel - 2 < h.classes)
+        return h.logOdds({ m_settings.channel - 2 });
+    return std::vector<float>(size_t(h.width) * size_t(h.height), metrics::logit(0.f));
+}
+
 QImage HeatmapStore::image(int imageIndex) const
 {
     if (auto it = m_images.constFind(imageIndex); it != m_images.constEnd())
@@ -566,8 +577,10 @@ void HeatmapPanel::updateDetections()
     metrics::Heatmap map;
     map.width = h->width;
     map.height = h->height;
-    map.values = m_store->channel(*h);
-    const auto dets = metrics::detect(map, float(std::max(0.01, m_store->settings().threshold)));
+    map.values = m_store->channelLogOdds(*h);
+    // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
+    const auto dets
+        = metrics::detectPeaks(map, metrics::logit(float(std::max(0.01, m_store->settings().threshold))), metrics::kPeakProminence);
     const size_t plane = size_t(h->width) * size_t(h->height);
     for (size_t i = 0; i < dets.size() && i < 50; ++i) {
         const auto& d = dets[i];
@@ -590,7 +603,7 @@ void HeatmapPanel::updateDetections()
         const double mm = h->imageSpacingMm;
         const QString size = mm > 0 ? tr("%1×%2 mm").arg(rect.width() * mm, 0, 'f', 0).arg(rect.height() * mm, 0, 'f', 0)
                                     : tr("%1×%2 px").arg(rect.width(), 0, 'f', 0).arg(rect.height(), 0, 'f', 0);
-        auto* it = new QListWidgetItem(tr("%1. %2  %3  (%4)").arg(i + 1).arg(d.score, 0, 'f', 2).arg(cls, size));
+        auto* it = new QListWidgetItem(tr("%1. %2  %3  (%4)").arg(i + 1).arg(metrics::sigmoid(d.score), 0, 'f', 2).arg(cls, size));
         it->setData(Qt::UserRole, rect);
         // What the class says for curation: "MALIGNANT_MASS" -> malignant mass; a class without a type -> mass.
         const QString raw = best >= 0 ? QString::fromStdString(h->classNames[size_t(best)]) : QString();

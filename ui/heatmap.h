@@ -67,6 +67,8 @@ public:
     void setMalignantClasses(std::vector<int> c) { m_malignant = std::move(c); }
     // The chosen channel of a map, cell by cell.
     std::vector<float> channel(const ml::Heatmap& h) const;
+    // The same as log-odds (unsaturated near 1): what the suspicious regions are found on.
+    std::vector<float> channelLogOdds(const ml::Heatmap& h) const;
     // The coloured map of an image for the current settings (cached), transparent below the threshold.
     QImage image(int imageIndex) const;
 

@@ -66,9 +66,9 @@ ImageScore scoreImage(ml::Model& model, const ScoreJob& job)
     metrics::Heatmap map;
     map.width = h->width;
     map.height = h->height;
-    map.values = h->suspicion();
-    for (float v : map.values)
+    for (float v : h->suspicion())
         s.suspicionMax = std::max(s.suspicionMax, v);
+    map.values = h->suspicionLogOdds(); // maxima and peaks on the unsaturated log-odds
     metrics::FrocCase c;
     for (const auto& a : job.lesions) {
         auto m = annotations::roiMask(a, li->image.width, li->image.height);
@@ -76,7 +76,7 @@ ImageScore scoreImage(ml::Model& model, const ScoreJob& job)
             c.lesions.push_back(metrics::toGrid(*m, map.width, map.height, h->stride));
     }
     s.pointing = metrics::pointingGame(map, c.lesions);
-    c.detections = metrics::detect(map, 0.3f);
+    c.detections = metrics::detectPeaks(map, metrics::logit(metrics::kCandidateThreshold), metrics::kPeakProminence);
     s.marks = metrics::frocMarks(c);
     s.ms = double(t.nsecsElapsed()) / 1e6;
     return s;
@@ -88,7 +88,7 @@ ScoreCache::ScoreCache(const QString& modelId)
         return;
     const QString dir = QString::fromStdString((appCacheDir() / "scores").string());
     QDir().mkpath(dir);
-    m_file = dir + QStringLiteral("/") + modelId + QStringLiteral(".jsonl");
+    m_file = dir + QStringLiteral("/") + modelId + QStringLiteral("-v%1.jsonl").arg(kMarksVersion);
     QFile f(m_file);
     if (!f.open(QIODevice::ReadOnly))
         return;

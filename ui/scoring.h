@@ -43,14 +43,16 @@ struct ImageScore {
 // The ground truth of an image as the agreement sees it (abnormality keys, pathology, ROI source), for cache keys.
 QString truthKey(const dataset::Dataset& ds, int imageIndex);
 ScoreJob makeJob(const dataset::Dataset& ds, int imageIndex);
-// Runs on the inference thread: decode, dense map, score and agreement marks (detections above 0.3, as
-// `mammoscope-cli score` does).
+// Runs on the inference thread: decode, dense map, score and agreement marks (one candidate per peak of the
+// suspicion's log-odds above 0.3, as `mammoscope-cli score` does).
 ImageScore scoreImage(ml::Model& model, const ScoreJob& job);
 
 class ScoreCache
 {
 public:
-    // <cache>/scores/<model id>.jsonl; empty model id: no cache.
+    // <cache>/scores/<model id>-v<kMarksVersion>.jsonl; empty model id: no cache. The version changes with the way
+    // candidates are found (their scores and hits), so marks of another method are never mixed into one FROC.
+    static constexpr int kMarksVersion = 2;
     explicit ScoreCache(const QString& modelId = {});
     const QString& file() const { return m_file; }
     bool lookup(const ScoreJob& job, ImageScore& out) const;

@@ -21,6 +21,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -58,6 +59,45 @@ Status writeOverlay(const fs::path& file, const Image16& img, const ml::Heatmap&
             rgb[i * 3 + 2] = uint8_t(g.pixels[i] * (1 - a) + c[2] * a);
         }
     return imageio::writePngRgb(file, g.width, g.height, rgb);
+}
+
+// One row per lesion of an image for `score --lesions`: where the map stands inside it and which candidate finds it.
+void writeLesionRows(std::ostream& out, const std::string& image, const metrics::Heatmap& map, const metrics::FrocCase& c,
+    const std::vector<const Json*>& info)
+{
+    const auto peak = std::max_element(map.values.begin(), map.values.end());
+    const float imageMax = peak == map.values.end() ? 0.f : *peak;
+    const size_t peakIndex = size_t(peak - map.values.begin());
+    const int px = int(peakIndex % size_t(std::max(1, map.width))), py = int(peakIndex / size_t(std::max(1, map.width)));
+    const auto marks = metrics::frocMarks(c);
+    for (size_t l = 0; l < c.lesions.size(); ++l) {
+        const RleMask& m = c.lesions[l];
+        float inside = -std::numeric_limits<float>::infinity();
+        long cells = 0;
+        for (int y = 0; y < map.height; ++y)
+            for (int x = 0; x < map.width; ++x)
+                if (m.contains(x, y)) {
+                    ++cells;
+                    inside = std::max(inside, map.at(x, y));
+                }
+        // The first candidate (strongest first) whose peak lies in this lesion.
+        int rank = -1;
+        float found = 0;
+        for (size_t d = 0; d < marks.detections.size(); ++d)
+            if (marks.detections[d].second == int(l)) {
+                rank = int(d) + 1;
+                found = marks.detections[d].first;
+                break;
+            }
+        const Json& li = *info[l];
+        out << image << ',' << li["abnormality"].integer() << ',' << li["type"].string() << ',' << li["pathology"].string() << ',' << cells
+            << ',' << metrics::sigmoid(inside) << ',' << inside << ',' << imageMax << ',' << (m.contains(px, py) ? 1 : 0) << ',';
+        if (rank > 0)
+            out << metrics::sigmoid(found) << ',' << rank;
+        else
+            out << ',';
+        out << ',' << marks.detections.size() << '\n';
+    }
 }
 
 } // namespace
@@ -155,6 +195,12 @@ int cmdInfer(int argc, char** argv)
         m.set("window", h->window);
         m.set("score", h->score);
         m.set("suspicion", floats(sus));
+        {
+            Json lo = Json::array();
+            for (float x : h->suspicionLogOdds())
+                lo.push(std::round(double(x) * 1e4) / 1e4);
+            m.set("suspicion_logit", lo);
+        }
         m.set("malignancy", floats(h->malignancy(info.malignantClasses())));
         m.set("lesions", lesions);
         (void)writeFileAtomic(out / "maps" / (safeFileName(im.key) + ".json"), m.dump() + "\n");
@@ -186,10 +232,35 @@ int cmdInfer(int argc, char** argv)
 int cmdScore(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "json" });
-    if (a.positional.empty()) {
-        std::fprintf(stderr, "usage: mammoscope-cli score DIR [--json]   (DIR written by mammoscope-cli infer)\n");
+    if (auto u = a.unknown({ "json", "lesions", "candidates", "prominence" }); !u.empty() || a.positional.empty()) {
+        std::fprintf(stderr,
+            "usage: mammoscope-cli score DIR [--json] [--lesions CSV] [--candidates P] [--prominence L]\n"
+            "  DIR written by mammoscope-cli infer\n"
+            "  --candidates P  lowest suspicion of a candidate region's peak (default 0.3)\n"
+            "  --prominence L  a peak is a region of its own when it rises L above where it meets a higher one, in\n"
+            "                  log-odds (default 2: odds 7.4 times higher); smaller splits more\n"
+            "  --lesions CSV   one row per ground-truth lesion: its type, pathology and size, the map's maximum inside it,\n"
+            "                  and the score and rank of the candidate that finds it (empty when none does)\n%s\n",
+            u.c_str());
         return 2;
     }
+    std::ofstream lesionCsv;
+    if (const auto lp = a.get("lesions")) {
+        lesionCsv.open(*lp);
+        if (!lesionCsv) {
+            std::fprintf(stderr, "mammoscope-cli score: cannot write %s\n", lp->c_str());
+            return 1;
+        }
+        lesionCsv << "image,abnormality,type,pathology,cells,max_inside,max_inside_logit,image_max_logit,pointed,found_score,found_rank,"
+                     "candidates\n";
+    }
+    const auto candidate = parseDouble(a.get("candidates", "0.3"));
+    const auto prom = parseDouble(a.get("prominence", "2"));
+    if (!candidate || *candidate <= 0 || *candidate >= 1 || !prom || *prom < 0) {
+        std::fprintf(stderr, "mammoscope-cli score: --candidates takes a probability in (0, 1), --prominence log-odds >= 0\n");
+        return 2;
+    }
+    const float candidateLogit = metrics::logit(float(*candidate)), prominence = float(*prom);
     const fs::path dir = a.positional[0];
     std::vector<metrics::FrocCase> cases;
     long pointed = 0, pointable = 0, images = 0;
@@ -213,11 +284,16 @@ int cmdScore(int argc, char** argv)
             std::fprintf(stderr, "mammoscope-cli score: %s: %s\n", f.c_str(), j.error().message.c_str());
             return 1;
         }
+        // Judged on the log-odds (maps of older versions hold only the probabilities: their logits, saturated near 1).
         metrics::Heatmap map;
         map.width = int((*j)["width"].integer());
         map.height = int((*j)["height"].integer());
-        for (const auto& v : (*j)["suspicion"].elements())
-            map.values.push_back(float(v.number()));
+        if ((*j)["suspicion_logit"].size() > 0)
+            for (const auto& v : (*j)["suspicion_logit"].elements())
+                map.values.push_back(float(v.number()));
+        else
+            for (const auto& v : (*j)["suspicion"].elements())
+                map.values.push_back(metrics::logit(float(v.number())));
         if (map.values.size() != size_t(map.width) * size_t(map.height)) {
             std::fprintf(stderr, "mammoscope-cli score: %s: map size does not match its values\n", f.c_str());
             return 1;
@@ -225,6 +301,7 @@ int cmdScore(int argc, char** argv)
         const double stride = (*j)["stride"].number();
         const int iw = int((*j)["image_width"].integer()), ih = int((*j)["image_height"].integer());
         metrics::FrocCase c;
+        std::vector<const Json*> lesionInfo;
         for (const auto& l : (*j)["lesions"].elements()) {
             RleMask m;
             if (!l["mask"].string().empty()) {
@@ -240,15 +317,17 @@ int cmdScore(int argc, char** argv)
                 continue;
             }
             c.lesions.push_back(metrics::toGrid(m, map.width, map.height, stride));
+            lesionInfo.push_back(&l);
         }
         const int pg = metrics::pointingGame(map, c.lesions);
         if (pg >= 0) {
             ++pointable;
             pointed += pg;
         }
-        // Candidate regions above 0.3 (FROC sweeps its threshold over their peaks). A lower cut merges neighbouring
-        // regions into one blob with one peak: on the demo set 0.05 gave 0.41 sensitivity at 1 FP/image, 0.3 gave 0.52.
-        c.detections = metrics::detect(map, 0.3f);
+        // Candidates: one per peak above the threshold (FROC sweeps its cut over their scores).
+        c.detections = metrics::detectPeaks(map, candidateLogit, prominence);
+        if (lesionCsv.is_open())
+            writeLesionRows(lesionCsv, (*j)["image"].string(), map, c, lesionInfo);
         cases.push_back(std::move(c));
         scores.push_back((*j)["score"].number());
         malignant.push_back((*j)["truth"].string() == "malignant");

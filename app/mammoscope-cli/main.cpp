@@ -26,7 +26,7 @@ static void usage(FILE* f)
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
         "  infer DATASET --model DIR --out DIR [--device cpu|cuda:N] [--heatmaps] [--split all|train|test] [--limit N]\n"
         "                                        scores CSV and a suspicion map per image (PNG overlays with --heatmaps)\n"
-        "  score DIR [--json]                    pointing game, FROC and image AUC of infer's maps against the ROIs\n\n"
+        "  score DIR [--json] [--lesions CSV]    pointing game, FROC and image AUC of infer's maps against the ROIs\n\n"
         "MammoScope is a research tool, not a medical device.\n");
 }
 

@@ -2,6 +2,8 @@
 #include "core/metrics/heatmap.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace ms::metrics
@@ -55,6 +57,111 @@ std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea)
         }
     std::sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
     return out;
+}
+
+std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float prominence, long minArea)
+{
+    const int W = map.width, H = map.height;
+    const size_t n = size_t(std::max(0, W)) * size_t(std::max(0, H));
+    if (map.values.size() != n || n == 0)
+        return {};
+    std::vector<uint32_t> order;
+    for (size_t i = 0; i < n; ++i)
+        if (map.values[i] >= threshold)
+            order.push_back(uint32_t(i));
+    // Highest first; equal values in raster order, so the result does not depend on the sort's whims.
+    std::sort(order.begin(), order.end(),
+        [&](uint32_t a, uint32_t b) { return map.values[a] != map.values[b] ? map.values[a] > map.values[b] : a < b; });
+    // Union-find over basins; a root's peak is the first (highest) cell that started it.
+    constexpr uint32_t none = std::numeric_limits<uint32_t>::max();
+    std::vector<uint32_t> label(n, none), parent;
+    std::vector<uint32_t> peak;
+    auto find = [&](uint32_t b) {
+        while (parent[b] != b) {
+            parent[b] = parent[parent[b]];
+            b = parent[b];
+        }
+        return b;
+    };
+    std::vector<uint32_t> roots;
+    for (uint32_t i : order) {
+        const int x = int(i % uint32_t(W)), y = int(i / uint32_t(W));
+        roots.clear();
+        for (int dy = -1; dy <= 1; ++dy)
+            for (int dx = -1; dx <= 1; ++dx) {
+                const int nx = x + dx, ny = y + dy;
+                if ((dx == 0 && dy == 0) || nx < 0 || ny < 0 || nx >= W || ny >= H)
+                    continue;
+                const uint32_t l = label[size_t(ny) * size_t(W) + size_t(nx)];
+                if (l == none)
+                    continue;
+                const uint32_t r = find(l);
+                if (std::find(roots.begin(), roots.end(), r) == roots.end())
+                    roots.push_back(r);
+            }
+        if (roots.empty()) { // a new maximum
+            parent.push_back(uint32_t(parent.size()));
+            peak.push_back(i);
+            label[i] = parent.back();
+            continue;
+        }
+        // The cell joins the basin with the highest peak; lower basins meeting here merge into it unless their peak
+        // stands out by the prominence.
+        const auto higher = [&](uint32_t a, uint32_t b) {
+            const float va = map.values[peak[a]], vb = map.values[peak[b]];
+            return va != vb ? va > vb : peak[a] < peak[b];
+        };
+        uint32_t top = roots[0];
+        for (uint32_t r : roots)
+            if (higher(r, top))
+                top = r;
+        for (uint32_t r : roots)
+            if (r != top && map.values[peak[r]] - map.values[i] < prominence)
+                parent[r] = top;
+        label[i] = top;
+    }
+    std::vector<Detection> dets(parent.size());
+    std::vector<uint8_t> used(parent.size(), 0);
+    for (auto& d : dets)
+        d.box = { std::numeric_limits<int>::max(), std::numeric_limits<int>::max(), -1, -1 }; // x0, y0, x1, y1 for now
+    for (uint32_t i : order) {
+        const uint32_t r = find(label[i]);
+        Detection& d = dets[r];
+        const int x = int(i % uint32_t(W)), y = int(i / uint32_t(W));
+        if (!used[r]) {
+            used[r] = 1;
+            d.score = map.values[peak[r]];
+            d.peakX = int(peak[r] % uint32_t(W));
+            d.peakY = int(peak[r] / uint32_t(W));
+        }
+        ++d.area;
+        d.box.x = std::min(d.box.x, x);
+        d.box.y = std::min(d.box.y, y);
+        d.box.w = std::max(d.box.w, x);
+        d.box.h = std::max(d.box.h, y);
+    }
+    std::vector<Detection> out;
+    for (size_t r = 0; r < dets.size(); ++r)
+        if (used[r] && dets[r].area >= minArea) {
+            Detection d = dets[r];
+            d.box = { d.box.x, d.box.y, d.box.w - d.box.x + 1, d.box.h - d.box.y + 1 };
+            out.push_back(d);
+        }
+    std::sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) {
+        return a.score != b.score ? a.score > b.score : (a.peakY != b.peakY ? a.peakY < b.peakY : a.peakX < b.peakX);
+    });
+    return out;
+}
+
+float logit(float p)
+{
+    const double q = std::clamp(double(p), 1e-30, 1.0);
+    return float(std::log(q) - std::log1p(-std::min(q, 1.0 - 1e-16)));
+}
+
+float sigmoid(float x)
+{
+    return float(1.0 / (1.0 + std::exp(-double(x))));
 }
 
 int pointingGame(const Heatmap& map, const std::vector<RleMask>& lesions)

@@ -6,6 +6,7 @@
 
 #include "core/image/mask.h"
 
+#include <limits>
 #include <vector>
 
 namespace ms::metrics
@@ -30,6 +31,22 @@ RleMask toGrid(const RleMask& lesion, int gridWidth, int gridHeight, double stri
 
 // Regions of the map above `threshold` (8-connected), strongest first.
 std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea = 1);
+
+// Candidate regions of the map, one per peak, strongest first: the cells at or above `threshold` are flooded from their
+// maxima downwards (a watershed); where two basins meet, the one with the lower peak stays a region of its own when
+// that peak rises at least `prominence` above the meeting cell, and joins the other otherwise. A lesion beside a
+// brighter area so keeps its own peak instead of vanishing into one connected blob (infinite prominence is `detect`).
+// Each region's box covers its basin's cells.
+std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float prominence, long minArea = 1);
+// The defaults of the app and `mammoscope-cli score`: candidates peak at suspicion 0.3 or more, and a peak is a
+// region of its own when its odds are e^2 = 7.4 times those where it meets a higher one.
+constexpr float kCandidateThreshold = 0.3f;
+constexpr float kPeakProminence = 2.f;
+
+// Probability <-> log-odds. Maps are compared in log-odds: near 1 a float probability saturates (many cells read
+// 1.0), so the maximum and the peaks are found on the log-odds the model computed, which keep their order.
+float logit(float p);
+float sigmoid(float x);
 
 // 1 when the map's maximum lies inside one of the lesions; images without lesions are not counted (returns -1).
 int pointingGame(const Heatmap& map, const std::vector<RleMask>& lesions);

@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 namespace fs = std::filesystem;
@@ -60,6 +61,36 @@ std::vector<float> Heatmap::suspicion() const
         for (size_t i = 0; i < plane; ++i)
             out[i] = 1.f - prob[size_t(bg) * plane + i];
     return out;
+}
+
+std::vector<float> Heatmap::logOdds(const std::vector<int>& positive) const
+{
+    const size_t plane = size_t(width) * size_t(height);
+    std::vector<float> out(plane, 0.f);
+    std::vector<uint8_t> in(size_t(std::max(0, classes)), 0);
+    for (int c : positive)
+        if (c >= 0 && c < classes)
+            in[size_t(c)] = 1;
+    for (size_t i = 0; i < plane; ++i) {
+        double pin = 0, pout = 0;
+        for (size_t c = 0; c < in.size(); ++c)
+            (in[c] ? pin : pout) += double(prob[c * plane + i]);
+        // Floored at the smallest float: a float probability below it is 0 already.
+        constexpr double tiny = double(std::numeric_limits<float>::denorm_min());
+        out[i] = float(std::log(std::max(pin, tiny)) - std::log(std::max(pout, tiny)));
+    }
+    return out;
+}
+
+std::vector<float> Heatmap::suspicionLogOdds() const
+{
+    std::vector<int> lesion;
+    const int bg = backgroundClass();
+    if (bg >= 0)
+        for (int c = 0; c < classes; ++c)
+            if (c != bg)
+                lesion.push_back(c);
+    return logOdds(lesion);
 }
 
 std::vector<DeviceInfo> devices()

@@ -56,6 +56,11 @@ struct Heatmap {
     std::vector<float> malignancy(const std::vector<int>& malignantClasses) const;
     // Suspicion per cell: 1 - P(BACKGROUND), what the pointing game and FROC judge (any lesion); 0 without that class.
     std::vector<float> suspicion() const;
+    // The same two as log-odds, log(P(in classes) / P(not)), from the probabilities of both sides: where a probability
+    // near 1 saturates in float (many cells read 1.0), the log-odds keep the model's order, so maxima and peaks are
+    // found on them (floored at the smallest float: about ±103). suspicionLogOdds: the classes other than BACKGROUND.
+    std::vector<float> logOdds(const std::vector<int>& positive) const;
+    std::vector<float> suspicionLogOdds() const;
     // Index of the BACKGROUND class, -1 when the model has none.
     int backgroundClass() const;
     // The image's score: the maximum malignancy over the breast.

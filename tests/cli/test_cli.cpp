@@ -7,6 +7,8 @@
 #include <QJsonObject>
 #include <QtTest>
 
+#include <cmath>
+
 class TestCli : public QObject
 {
     Q_OBJECT
@@ -134,6 +136,33 @@ private slots:
         const double pg = o.value(QStringLiteral("pointing_game")).toDouble(-1);
         QVERIFY(pg >= 0 && pg <= 1);
         QCOMPARE(o.value(QStringLiteral("froc")).toArray().size(), 5);
+        // The per-lesion breakdown: one row per lesion of the maps, each with the map's maximum inside it as a
+        // probability and as log-odds that agree.
+        int lesions = 0;
+        for (const QString& f : QDir(out + QStringLiteral("/maps")).entryList(QDir::Files)) {
+            QFile mf(out + QStringLiteral("/maps/") + f);
+            QVERIFY(mf.open(QIODevice::ReadOnly));
+            const QJsonObject m = QJsonDocument::fromJson(mf.readAll()).object();
+            lesions += int(m.value(QStringLiteral("lesions")).toArray().size());
+            QCOMPARE(m.value(QStringLiteral("suspicion_logit")).toArray().size(), m.value(QStringLiteral("suspicion")).toArray().size());
+        }
+        QVERIFY(lesions > 0);
+        const QString lesionCsv = d.filePath(QStringLiteral("lesions.csv"));
+        QCOMPARE(run({ "score", out, "--lesions", lesionCsv }).code, 0);
+        QFile lc(lesionCsv);
+        QVERIFY(lc.open(QIODevice::ReadOnly));
+        const QList<QByteArray> rows = lc.readAll().trimmed().split('\n');
+        QCOMPARE(rows.size(), lesions + 1);
+        QVERIFY(rows[0].startsWith("image,abnormality,type,pathology,cells,max_inside,max_inside_logit"));
+        for (int i = 1; i < rows.size(); ++i) {
+            const QList<QByteArray> c = rows[i].split(',');
+            const double p = c[5].toDouble(), l = c[6].toDouble();
+            QVERIFY(p >= 0 && p <= 1);
+            QVERIFY(std::abs(p - 1 / (1 + std::exp(-l))) < 1e-3);
+            QVERIFY(c[2] == "mass" || c[2] == "calcification");
+        }
+        QCOMPARE(run({ "score", out, "--prominence", "-1" }).code, 2);
+        QCOMPARE(run({ "score", out, "--candidates", "1.5" }).code, 2);
         Run bad = run({ "infer", ds, "--model", d.filePath(QStringLiteral("nope")), "--out", out });
         QCOMPARE(bad.code, 1);
         QVERIFY(bad.err.contains("card.json"));

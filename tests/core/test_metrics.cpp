@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <limits>
 
 using namespace ms;
 
@@ -86,6 +87,76 @@ private slots:
         QCOMPARE(metrics::pointingGame(m, { RleMask::ellipse(10, 8, 8, 6, 1, 1) }), 1);
         QCOMPARE(metrics::pointingGame(m, { RleMask::ellipse(10, 8, 2, 2, 1, 1) }), 0);
         QCOMPARE(metrics::pointingGame(m, {}), -1);
+    }
+    // Two lesions bridged by suspicious tissue: one connected blob above the threshold, two peaks.
+    void peaksSplitABridgedBlob()
+    {
+        metrics::Heatmap m;
+        m.width = 9;
+        m.height = 3;
+        //                 x: 0    1    2    3    4    5    6    7    8
+        const float row[] = { 0.f, 0.6f, 3.0f, 1.0f, 0.8f, 1.2f, 2.0f, 0.5f, 0.f };
+        for (int y = 0; y < 3; ++y)
+            for (float v : row)
+                m.values.push_back(y == 1 ? v : 0.f);
+        // As connected regions: one blob, its peak the stronger lesion.
+        auto blob = metrics::detect(m, 0.4f);
+        QCOMPARE(blob.size(), size_t(1));
+        QCOMPARE(blob[0].peakX, 2);
+        // As peaks: the weaker lesion (2.0) rises 1.2 above the bridge's lowest point (0.8) where the basins meet.
+        auto two = metrics::detectPeaks(m, 0.4f, 1.0f);
+        QCOMPARE(two.size(), size_t(2));
+        QCOMPARE(two[0].peakX, 2);
+        QCOMPARE(two[0].score, 3.0f);
+        QCOMPARE(two[1].peakX, 6);
+        QCOMPARE(two[1].score, 2.0f);
+        // The meeting cell (0.8) goes to the higher peak's basin: 0.6 .. 0.8, then 1.2 .. 0.5.
+        QCOMPARE(two[0].box, (Rect { 1, 1, 4, 1 }));
+        QCOMPARE(two[1].box, (Rect { 5, 1, 3, 1 }));
+        QCOMPARE(two[0].area + two[1].area, 7L);
+        // Less prominent than asked: one region, as the connected blob.
+        auto one = metrics::detectPeaks(m, 0.4f, 1.5f);
+        QCOMPARE(one.size(), size_t(1));
+        QCOMPARE(one[0].box, blob[0].box);
+        QCOMPARE(one[0].area, blob[0].area);
+        // Infinite prominence is the connected-region answer; the threshold still cuts.
+        QCOMPARE(metrics::detectPeaks(m, 0.4f, std::numeric_limits<float>::infinity()).size(), size_t(1));
+        QCOMPARE(metrics::detectPeaks(m, 2.5f, 0.f).size(), size_t(1));
+        QCOMPARE(metrics::detectPeaks(m, 5.f, 0.f).size(), size_t(0));
+        QCOMPARE(metrics::detectPeaks(m, 0.4f, 1.0f, 5).size(), size_t(0)); // minimum area: the regions have 4 and 3 cells
+    }
+    // A plateau (equal values) is one region with its first cell as the peak, whatever the prominence.
+    void peaksOnAPlateau()
+    {
+        metrics::Heatmap m;
+        m.width = 4;
+        m.height = 4;
+        m.values.assign(16, 0.f);
+        for (int i : { 5, 6, 9, 10 })
+            m.values[size_t(i)] = 1.f;
+        auto d = metrics::detectPeaks(m, 0.5f, 0.f);
+        QCOMPARE(d.size(), size_t(1));
+        QCOMPARE(d[0].peakX, 1);
+        QCOMPARE(d[0].peakY, 1);
+        QCOMPARE(d[0].area, 4L);
+    }
+    void logOddsRoundTrip_data()
+    {
+        QTest::addColumn<float>("p");
+        QTest::addColumn<float>("logOdds");
+        QTest::newRow("half") << 0.5f << 0.f;
+        QTest::newRow("0.3") << 0.3f << float(std::log(0.3 / 0.7));
+        QTest::newRow("0.99") << 0.99f << float(std::log(0.99 / 0.01));
+        QTest::newRow("1e-6") << 1e-6f << float(std::log(1e-6 / (1 - 1e-6)));
+    }
+    void logOddsRoundTrip()
+    {
+        QFETCH(float, p);
+        QFETCH(float, logOdds);
+        QVERIFY(std::abs(metrics::logit(p) - logOdds) < 1e-4f);
+        QVERIFY(std::abs(metrics::sigmoid(metrics::logit(p)) - p) < 1e-6f * std::max(1.f, p));
+        QVERIFY(std::isfinite(metrics::logit(0.f)));
+        QVERIFY(std::isfinite(metrics::logit(1.f)));
     }
     void frocByHand()
     {

@@ -266,6 +266,29 @@ def forward(self, x):
         QVERIFY(h->score > 0.5); // the square is "malignant"
     }
 
+    // Two confident cells read 1.0 as probabilities in float; their log-odds keep the model's order.
+    void logOddsKeepTheOrderWhereProbabilitiesSaturate()
+    {
+        ml::Heatmap h;
+        h.width = 3;
+        h.height = 1;
+        h.classes = 3;
+        h.classNames = { "A", "BACKGROUND", "B" };
+        // class-major: A, BACKGROUND, B for cells 0, 1, 2
+        h.prob = { 0.3f, 1.f - 1e-9f, 0.2f, 1e-9f, 1e-12f, 0.5f, 0.7f - 1e-9f, 0.f, 0.3f };
+        const auto sus = h.suspicion();
+        QCOMPARE(sus[0], 1.f);
+        QCOMPARE(sus[1], 1.f);
+        const auto lo = h.suspicionLogOdds();
+        QVERIFY(std::abs(lo[0] - std::log(1.0 / 1e-9)) < 1e-3);
+        QVERIFY(std::abs(lo[1] - std::log(1.0 / 1e-12)) < 1e-3);
+        QVERIFY(lo[1] > lo[0]);
+        QVERIFY(std::abs(lo[2] - 0.f) < 1e-5); // P(background) 0.5
+        const auto b = h.logOdds({ 2 });
+        QVERIFY(std::abs(b[2] - std::log(0.3 / 0.7)) < 1e-5);
+        QVERIFY(b[1] < -100 && std::isfinite(b[1])); // B never: floored at the smallest float
+    }
+
     void lesionLightsUpWhereItIs_data()
     {
         QTest::addColumn<int>("sx");

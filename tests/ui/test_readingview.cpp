@@ -486,7 +486,8 @@ private slots:
         QVERIFY(text.contains(QStringLiteral("Pointing game")));
         QVERIFY(text.contains(QStringLiteral("FROC")));
         // The cache holds one line per image; a second pass computes nothing.
-        const QString cacheFile = scoresDir + QStringLiteral("/") + infer->modelId() + QStringLiteral(".jsonl");
+        const QString cacheFile
+            = scoresDir + QStringLiteral("/") + infer->modelId() + QStringLiteral("-v%1.jsonl").arg(ScoreCache::kMarksVersion);
         QFile f(cacheFile);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll().count('\n'), qsizetype(withPath));
