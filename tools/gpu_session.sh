@@ -6,7 +6,8 @@
 #   tools/gpu_session.sh bench        engine vs PyTorch eager (ResNet-50, ResNet-18, batch 256, bf16, channels_last),
 #                                     shards vs synthetic throughput, CPU vs GPU
 #   tools/gpu_session.sh accuracy     ResNet-18 on synthetic patches: fine-tuning vs feature extraction, test and
-#                                     unseen-seed figures (RES, EPOCHS, PATIENTS, OTHER; SCRATCH_ONLY=1: the first run)
+#                                     unseen-seed figures (RES, EPOCHS, PATIENTS, OTHER, LESION_PATCHES, TRAIN_LIMIT;
+#                                     SCRATCH_ONLY=1: the first run)
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,8 +45,13 @@ bench)
 accuracy)
   # Phantoms at RES (default 1024x1664, 0.15 mm per pixel), sampled once into shards, then trained and evaluated
   # from the shards: the run's own train/val/test patients and the test patients of another seed (99).
+  # LESION_PATCHES: crops per abnormality in the training set (the unseen set keeps the default 4); TRAIN_LIMIT: seconds
+  # after which training gets SIGTERM (it checkpoints and stops; the best checkpoint is evaluated).
   RES="${RES:-1024x1664}"; EPOCHS="${EPOCHS:-16}"; PATIENTS="${PATIENTS:-1000}"; OTHER="${OTHER:-300}"
-  "$T" export-shards --data "synth:$PATIENTS:1:$RES" --task patches --size 224 --out "$OUT/shards-1" >/dev/null
+  LESION_PATCHES="${LESION_PATCHES:-4}"; TRAIN_LIMIT="${TRAIN_LIMIT:-100000}"
+  t0=$(date +%s)
+  "$T" export-shards --data "synth:$PATIENTS:1:$RES" --task patches --size 224 --lesion-patches "$LESION_PATCHES" --out "$OUT/shards-1" >/dev/null
+  echo "generated $PATIENTS patients in $(( $(date +%s) - t0 )) s" | tee -a "$OUT/accuracy.txt"
   "$T" export-shards --data "synth:$OTHER:99:$RES" --task patches --size 224 --out "$OUT/shards-99" >/dev/null
   [ -n "${SCRATCH_ONLY:-}" ] || "$T" export-shards --data "synth:$OTHER:2:$RES" --task roi --size 224 --out "$OUT/shards-2" >/dev/null
   common=(--data "$OUT/shards-1" --device cuda --amp bf16 --channels-last --batch 128 --threads 16 --log-every 50 --class-weights)
@@ -67,7 +73,9 @@ PY
   }
   # 1. From scratch, every layer trained; pooling the inner 5x5 of the 7x7 feature cells, so that this model's dense
   #    map over a whole mammogram is the same function (it is also the heatmap model).
-  "$T" train --run-dir "$OUT/scratch" --arch resnet18 --epochs "$EPOCHS" --lr 1e-3 --pool-margin 1 "${common[@]}" >/dev/null 2>"$OUT/scratch.log" || tail -5 "$OUT/scratch.log"
+  t0=$(date +%s)
+  timeout -s TERM "$TRAIN_LIMIT" "$T" train --run-dir "$OUT/scratch" --arch resnet18 --epochs "$EPOCHS" --lr 1e-3 --pool-margin 1 "${common[@]}" >/dev/null 2>"$OUT/scratch.log" || tail -5 "$OUT/scratch.log"
+  echo "trained in $(( $(date +%s) - t0 )) s: $(tail -1 "$OUT/scratch/status.json" 2>/dev/null | head -c 300)" | tee -a "$OUT/accuracy.txt"
   report scratch
   [ -z "${SCRATCH_ONLY:-}" ] || exit 0
   # 2. A backbone from another task and seed (ROI benign vs malignant, seed 2), standing in for ImageNet weights

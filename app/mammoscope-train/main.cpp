@@ -34,7 +34,8 @@ void usage(FILE* f)
         "  devices [--json]\n"
         "  heatmap-bench [--arch A | --model DIR] [--size 3000x5000] [--device D] [--amp bf16] [--channels-last] [--json]\n"
         "        time the app's dense heatmap (core/ml) on a full-size synthetic mammogram\n"
-        "  export-shards --data synth:PATIENTS:SEED --out DIR [--task T] [--size N]   write in-memory data as shards\n\n"
+        "  export-shards --data synth:PATIENTS:SEED --out DIR [--task T] [--size N] [--lesion-patches N]\n"
+        "                                                 write in-memory data as shards\n\n"
         "The run folder holds config.json, metrics.jsonl, status.json, log.txt and checkpoints/{last,best}.\n"
         "Commands on stdin while training: stop, checkpoint. SIGINT/SIGTERM checkpoint and exit.\n"
         "Exit codes: 0 done or stopped, 1 error, 2 bad arguments, 3 loss not finite, 4 out of memory, 5 data error.\n");
@@ -164,13 +165,14 @@ int main(int argc, char** argv)
     }
     if (cmd == "export-shards") {
         Args a = Args::parse(argc, argv, 2, {});
-        int size = 224;
-        if (!a.get("data") || !a.get("out") || !integer(a, "size", size)) {
-            std::fprintf(
-                stderr, "usage: mammoscope-train export-shards --data synth:PATIENTS:SEED --out DIR [--task patches] [--size N]\n");
+        int size = 224, lesionPatches = 4;
+        if (!a.get("data") || !a.get("out") || !integer(a, "size", size) || !integer(a, "lesion-patches", lesionPatches)) {
+            std::fprintf(stderr,
+                "usage: mammoscope-train export-shards --data synth:PATIENTS:SEED --out DIR [--task patches] [--size N] "
+                "[--lesion-patches N]\n");
             return training::kUsage;
         }
-        return training::exportShards(*a.get("data"), a.get("task", "patches"), size, *a.get("out"));
+        return training::exportShards(*a.get("data"), a.get("task", "patches"), size, *a.get("out"), lesionPatches);
     }
     if (cmd == "heatmap-bench")
         return heatmapBench(argc, argv);

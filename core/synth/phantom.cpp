@@ -67,12 +67,26 @@ struct BreastGeometry {
     double a = 0, b = 0, cy = 0; // semi-axes (px) and centre height; chest wall at x = 0
     double pw = 0, ph = 0; // pectoral triangle (MLO)
     double h2, h3, p2, p3; // outline perturbation
+    double cp2 = 1, sp2 = 0, cp3 = 1, sp3 = 0; // cos and sin of p2, p3 (set with them)
+    void setPhases(double phase2, double phase3)
+    {
+        p2 = phase2;
+        p3 = phase3;
+        cp2 = std::cos(p2);
+        sp2 = std::sin(p2);
+        cp3 = std::cos(p3);
+        sp3 = std::sin(p3);
+    }
     double normRadius(double x, double y) const
     {
-        double dx = x / a, dy = (y - cy) / b;
-        double th = std::atan2(dy, dx);
-        double pert = 1 + h2 * std::sin(2 * th + p2) + h3 * std::sin(3 * th + p3);
-        return std::sqrt(dx * dx + dy * dy) / pert;
+        const double dx = x / a, dy = (y - cy) / b;
+        const double r = std::sqrt(dx * dx + dy * dy);
+        // 1 + h2 sin(2 th + p2) + h3 sin(3 th + p3) with th the angle of (dx, dy), from cos th and sin th by the
+        // multiple-angle formulas (no atan2 and sines per pixel: this ran for every pixel of every view).
+        const double c = r > 0 ? dx / r : 1, s = r > 0 ? dy / r : 0;
+        const double s2 = 2 * s * c, c2 = c * c - s * s, s3 = s * (3 - 4 * s * s), c3 = c * (4 * c * c - 3);
+        const double pert = 1 + h2 * (s2 * cp2 + c2 * sp2) + h3 * (s3 * cp3 + c3 * sp3);
+        return r / pert;
     }
     bool inPectoral(double x, double y) const
     {
@@ -211,8 +225,8 @@ PatientCase generatePatient(const Options& opt, int index)
         g.cy = H * (mlo ? 0.47 : 0.5) + H * vr.uniform(-0.03, 0.03);
         g.h2 = vr.uniform(-0.03, 0.03);
         g.h3 = vr.uniform(-0.02, 0.02);
-        g.p2 = vr.uniform(0, 2 * M_PI);
-        g.p3 = vr.uniform(0, 2 * M_PI);
+        const double phase2 = vr.uniform(0, 2 * M_PI);
+        g.setPhases(phase2, vr.uniform(0, 2 * M_PI));
         if (mlo) {
             g.pw = W * vr.uniform(0.22, 0.36);
             g.ph = H * vr.uniform(0.42, 0.6);

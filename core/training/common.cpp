@@ -304,7 +304,8 @@ std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const
     return out;
 }
 
-bool loadData(const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error)
+bool loadData(
+    const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error, int lesionPatches)
 {
     if (data.rfind("synth:", 0) == 0) {
         sampling::SynthSpec spec;
@@ -316,6 +317,7 @@ bool loadData(const std::string& data, const std::string& task, int size, int th
             return false;
         }
         opt.size = size;
+        opt.lesionPatches = lesionPatches;
         if (opt.task == sampling::Task::Whole) {
             opt.wholeWidth = size;
             opt.wholeHeight = size * spec.height / spec.width;

@@ -72,8 +72,9 @@ struct BenchConfig {
 int bench(const BenchConfig& cfg);
 
 int devices(bool json);
-// Writes the synthetic (or any loadable) data as shards: for measuring the shard pipeline where no prepare runs.
-int exportShards(const std::string& data, const std::string& task, int size, const std::string& out);
+// Writes the synthetic (or any loadable) data as shards: for measuring the shard pipeline where no prepare runs, and
+// for sampling phantoms once for several runs. lesionPatches: crops per abnormality (synth: data).
+int exportShards(const std::string& data, const std::string& task, int size, const std::string& out, int lesionPatches = 4);
 
 // Validates a device string ("cpu", "cuda", "cuda:N"); on failure, the message lists the valid ones.
 bool checkDevice(const std::string& device, std::string& message);

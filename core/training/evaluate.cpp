@@ -274,11 +274,15 @@ int bench(const BenchConfig& cfg)
     return kOk;
 }
 
-int exportShards(const std::string& data, const std::string& task, int size, const std::string& out)
+int exportShards(const std::string& data, const std::string& task, int size, const std::string& out, int lesionPatches)
 {
     LoadedData d;
     std::string error;
-    if (!loadData(data, task, size, 0, d, error)) {
+    if (lesionPatches < 1 || lesionPatches > 64) {
+        std::fprintf(stderr, "mammoscope-train export-shards: --lesion-patches takes 1 to 64, got %d\n", lesionPatches);
+        return kUsage;
+    }
+    if (!loadData(data, task, size, 0, d, error, lesionPatches)) {
         std::fprintf(stderr, "mammoscope-train export-shards: %s\n", error.c_str());
         return kDataError;
     }
@@ -298,6 +302,8 @@ int exportShards(const std::string& data, const std::string& task, int size, con
     }
     Json src = Json::object();
     src.set("data", data);
+    if (data.rfind("synth:", 0) == 0)
+        src.set("lesion_patches", lesionPatches);
     if (d.spacingMm > 0) // models trained from these shards record their pixel size (for dense maps on other images)
         src.set("spacing_mm", d.spacingMm);
     m.source = src;

@@ -79,6 +79,8 @@ struct LoadedData {
     std::string description;
     double spacingMm = 0; // pixel size of the images samples were taken from (0: unknown); inference resamples to it
 };
-bool loadData(const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error);
+// lesionPatches: per abnormality, for synth: data (shards carry what prepare sampled).
+bool loadData(
+    const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error, int lesionPatches = 4);
 
 } // namespace ms::training

@@ -148,6 +148,33 @@ private slots:
         QVERIFY2(qAbs(trained - 250.0 / 320.0) < 1e-9, qPrintable(QString::number(trained)));
     }
 
+    // --lesion-patches: that many crops of every abnormality (the background ones stay), recorded in the manifest.
+    void exportedShardsTakeMoreLesionPatches()
+    {
+        auto total = [&](int n) -> long {
+            const QString out = m_tmp.path() + "/lesion-patches-" + QString::number(n);
+            Run x = run(
+                { "export-shards", "--data", "synth:6:3:192x320", "--size", "32", "--lesion-patches", QString::number(n), "--out", out });
+            if (x.code != 0)
+                return -1;
+            QFile manifest(out + "/dataset.json");
+            if (!manifest.open(QIODevice::ReadOnly))
+                return -1;
+            const QJsonObject o = QJsonDocument::fromJson(manifest.readAll()).object();
+            if (o["source"].toObject()["lesion_patches"].toInt() != n)
+                return -1;
+            long sum = 0;
+            for (const auto& v : o["counts"].toObject())
+                sum += v.toInteger();
+            return sum;
+        };
+        const long one = total(1), three = total(3), five = total(5);
+        QVERIFY(one > 0 && three > 0 && five > 0);
+        QVERIFY(three > one);
+        QCOMPARE(five - three, three - one); // two more crops of each of the same abnormalities
+        QCOMPARE(run({ "export-shards", "--data", "synth:2:3:192x320", "--lesion-patches", "0", "--out", m_tmp.path() + "/lp0" }).code, 2);
+    }
+
     void killedRunResumesWhereItStopped()
     {
         const QString dir = m_tmp.path() + "/run2";
