@@ -579,8 +579,8 @@ void HeatmapPanel::updateDetections()
     map.height = h->height;
     map.values = m_store->channelLogOdds(*h);
     // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
-    const auto dets
-        = metrics::detectPeaks(map, metrics::logit(float(std::max(0.01, m_store->settings().threshold))), metrics::kPeakProminence);
+    const auto dets = metrics::detectPeaks(
+        map, metrics::logit(float(std::max(0.01, m_store->settings().threshold))), metrics::kPeakProminence, 1, metrics::kPeakProminence);
     const size_t plane = size_t(h->width) * size_t(h->height);
     for (size_t i = 0; i < dets.size() && i < 50; ++i) {
         const auto& d = dets[i];

@@ -59,7 +59,7 @@ std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea)
     return out;
 }
 
-std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float prominence, long minArea)
+std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float prominence, long minArea, float extent)
 {
     const int W = map.width, H = map.height;
     const size_t n = size_t(std::max(0, W)) * size_t(std::max(0, H));
@@ -134,6 +134,8 @@ std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float pr
             d.peakX = int(peak[r] % uint32_t(W));
             d.peakY = int(peak[r] / uint32_t(W));
         }
+        if (map.values[i] < d.score - extent)
+            continue;
         ++d.area;
         d.box.x = std::min(d.box.x, x);
         d.box.y = std::min(d.box.y, y);

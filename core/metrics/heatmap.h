@@ -36,11 +36,14 @@ std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea 
 // maxima downwards (a watershed); where two basins meet, the one with the lower peak stays a region of its own when
 // that peak rises at least `prominence` above the meeting cell, and joins the other otherwise. A lesion beside a
 // brighter area so keeps its own peak instead of vanishing into one connected blob (infinite prominence is `detect`).
-// Each region's box covers its basin's cells.
-std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float prominence, long minArea = 1);
+// Each region's box and area cover its basin's cells that stand within `extent` of its peak (infinite: the whole
+// basin; a weak model's basin can be most of a breast, which no reader would call a finding).
+std::vector<Detection> detectPeaks(
+    const Heatmap& map, float threshold, float prominence, long minArea = 1, float extent = std::numeric_limits<float>::infinity());
 // The defaults of the app and `mammoscope-cli score`: candidates peak at suspicion 0.3 or more, and a peak is a
 // region of its own when its odds are e^2 = 7.4 times those where it meets a higher one.
 constexpr float kCandidateThreshold = 0.3f;
+// The app draws a region's box over the cells within that much of its peak.
 constexpr float kPeakProminence = 2.f;
 
 // Probability <-> log-odds. Maps are compared in log-odds: near 1 a float probability saturates (many cells read

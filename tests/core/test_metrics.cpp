@@ -114,6 +114,14 @@ private slots:
         QCOMPARE(two[0].box, (Rect { 1, 1, 4, 1 }));
         QCOMPARE(two[1].box, (Rect { 5, 1, 3, 1 }));
         QCOMPARE(two[0].area + two[1].area, 7L);
+        // Boxes over the cells within `extent` of each peak: 3.0 alone; 2.0 with its 1.2 neighbour.
+        auto tops = metrics::detectPeaks(m, 0.4f, 1.0f, 1, 1.0f);
+        QCOMPARE(tops.size(), size_t(2));
+        QCOMPARE(tops[0].box, (Rect { 2, 1, 1, 1 }));
+        QCOMPARE(tops[0].area, 1L);
+        QCOMPARE(tops[1].box, (Rect { 5, 1, 2, 1 }));
+        QCOMPARE(tops[1].area, 2L);
+        QCOMPARE(tops[1].peakX, 6);
         // Less prominent than asked: one region, as the connected blob.
         auto one = metrics::detectPeaks(m, 0.4f, 1.5f);
         QCOMPARE(one.size(), size_t(1));
