@@ -16,6 +16,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QVBoxLayout>
 
@@ -30,8 +31,13 @@ HeatmapStore::HeatmapStore(QObject* parent) : QObject(parent)
 
 void HeatmapStore::setSettings(const HeatmapSettings& s)
 {
+    const bool sameRegions = s.channel == m_settings.channel && s.threshold == m_settings.threshold;
     m_settings = s;
     m_images.clear();
+    if (!sameRegions) {
+        m_regions.clear();
+        m_selectedRegion = -1;
+    }
     emit changed();
 }
 
@@ -39,6 +45,9 @@ void HeatmapStore::put(int imageIndex, HeatmapPtr map)
 {
     m_maps.insert(imageIndex, std::move(map));
     m_images.remove(imageIndex);
+    m_regions.remove(imageIndex);
+    if (imageIndex == m_selectedImage)
+        m_selectedRegion = -1;
     emit changed();
 }
 
@@ -46,7 +55,64 @@ void HeatmapStore::clear()
 {
     m_maps.clear();
     m_images.clear();
+    m_regions.clear();
+    m_selectedRegion = -1;
     emit changed();
+}
+
+void HeatmapStore::setSelectedRegion(int imageIndex, int region)
+{
+    if (imageIndex == m_selectedImage && region == m_selectedRegion)
+        return;
+    m_selectedImage = imageIndex;
+    m_selectedRegion = region;
+    emit selectionChanged();
+}
+
+QString SuspiciousRegion::label() const
+{
+    return QString(className).replace(QLatin1Char('_'), QLatin1Char(' ')).toLower();
+}
+
+const std::vector<SuspiciousRegion>& HeatmapStore::regions(int imageIndex) const
+{
+    static const std::vector<SuspiciousRegion> none;
+    if (auto it = m_regions.constFind(imageIndex); it != m_regions.constEnd())
+        return *it;
+    const HeatmapPtr h = get(imageIndex);
+    if (!h || h->width <= 0 || h->classes <= 0)
+        return none;
+    metrics::Heatmap map;
+    map.width = h->width;
+    map.height = h->height;
+    map.values = channelLogOdds(*h);
+    // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
+    const auto dets = metrics::detectPeaks(
+        map, metrics::logit(float(std::max(0.01, m_settings.threshold))), metrics::kPeakProminence, 1, metrics::kPeakProminence);
+    std::vector<SuspiciousRegion> out;
+    const size_t plane = size_t(h->width) * size_t(h->height);
+    for (size_t i = 0; i < dets.size() && i < 50; ++i) {
+        const auto& d = dets[i];
+        SuspiciousRegion r;
+        // The region's class: the most probable non-background class at its peak.
+        int best = -1;
+        float bestP = -1;
+        for (int c = 0; c < h->classes; ++c) {
+            if (c == h->backgroundClass())
+                continue;
+            const float p = h->prob[size_t(c) * plane + size_t(d.peakY) * size_t(h->width) + size_t(d.peakX)];
+            if (p > bestP) {
+                bestP = p;
+                best = c;
+            }
+        }
+        r.imageRect = QRectF(d.box.x * h->stride, d.box.y * h->stride, d.box.w * h->stride, d.box.h * h->stride);
+        r.peak = QPointF((d.peakX + 0.5) * h->stride, (d.peakY + 0.5) * h->stride);
+        r.score = metrics::sigmoid(d.score);
+        r.className = best >= 0 ? QString::fromStdString(h->classNames[size_t(best)]) : QString();
+        out.push_back(r);
+    }
+    return *m_regions.insert(imageIndex, std::move(out));
 }
 
 std::vector<float> HeatmapStore::channel(const ml::Heatmap& h) const
@@ -131,6 +197,59 @@ void HeatmapOverlay::paint(QPainter& p, const ViewGeometry& g, const LoadedView&
     p.setClipRect(g.imageRectOnWidget());
     p.setRenderHint(QPainter::SmoothPixmapTransform, true);
     p.drawImage(target, img);
+    p.restore();
+    if (m_store->settings().regions && !cam)
+        paintRegions(p, g, view);
+}
+
+// The strongest regions' boxes, numbered as in the panel's list; the one picked there drawn thicker. Dashed cyan, apart
+// from the ground truth's pathology colours.
+void HeatmapOverlay::paintRegions(QPainter& p, const ViewGeometry& g, const LoadedView& view) const
+{
+    const auto& regions = m_store->regions(view.imageIndex);
+    const int selected = m_store->selectedRegion(view.imageIndex);
+    p.save();
+    p.setClipRect(g.imageRectOnWidget());
+    p.setRenderHint(QPainter::Antialiasing, true);
+    QFont f = p.font();
+    f.setPointSizeF(std::max(7.0, f.pointSizeF() * 0.9));
+    p.setFont(f);
+    const QColor colour(80, 220, 255);
+    std::vector<QRectF> labels;
+    for (int i = 0; i < int(regions.size()); ++i) {
+        if (i >= kRegionsDrawn && i != selected)
+            continue;
+        const auto& r = regions[size_t(i)];
+        const QPointF a = g.toWidget(r.imageRect.topLeft()), b = g.toWidget(r.imageRect.bottomRight());
+        const QRectF box = QRectF(a, b).normalized();
+        QPen pen(colour, i == selected ? 2.5 : 1.2, i == selected ? Qt::SolidLine : Qt::DashLine);
+        p.setPen(pen);
+        p.setBrush(Qt::NoBrush);
+        p.drawRect(box);
+        const QString text = QStringLiteral("%1 · %2").arg(i + 1).arg(r.score, 0, 'f', 2);
+        const QRectF tr = p.fontMetrics().boundingRect(text).adjusted(-3, -1, 3, 1);
+        // Below the box (the ground truth's labels sit above their outlines), above it at the image's bottom edge.
+        // A label that would cover an earlier one goes above its box, else to the right of the other.
+        QRectF bg = tr.translated(QPointF(box.left(), box.bottom() + 2) - tr.topLeft());
+        if (bg.bottom() > g.imageRectOnWidget().bottom())
+            bg.moveBottom(box.top() - 2);
+        auto collides = [&](const QRectF& rr) {
+            return std::any_of(labels.begin(), labels.end(), [&](const QRectF& o) { return o.intersects(rr); });
+        };
+        if (collides(bg)) {
+            QRectF above = bg;
+            above.moveBottom(box.top() - 2);
+            if (!collides(above))
+                bg = above;
+            else
+                for (int k = 0; k < 8 && collides(bg); ++k)
+                    bg.translate(bg.width() + 2, 0);
+        }
+        labels.push_back(bg);
+        p.fillRect(bg, QColor(0, 0, 0, 150));
+        p.setPen(colour);
+        p.drawText(bg, Qt::AlignCenter, text);
+    }
     p.restore();
 }
 
@@ -395,6 +514,7 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
       m_store(store),
       m_service(service),
       m_enable(new QCheckBox(tr("Show heatmap (H)"), this)),
+      m_regionsBox(new QCheckBox(tr("Boxes of the suspicious regions"), this)),
       m_model(new QLabel(this)),
       m_score(new QLabel(this)),
       m_notice(new QLabel(this)),
@@ -436,6 +556,10 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     form->addRow(tr("Colours"), m_colormap);
     form->addRow(tr("Opacity"), m_opacity);
     form->addRow(tr("Threshold"), m_threshold);
+    m_regionsBox->setObjectName(QStringLiteral("regionBoxes"));
+    m_regionsBox->setChecked(true);
+    m_regionsBox->setToolTip(tr("Draw the five strongest regions of each view (and the one picked in the list) over the images"));
+    form->addRow(QString(), m_regionsBox);
     auto* lay = new QVBoxLayout(this);
     lay->addLayout(form);
     lay->addWidget(m_legend);
@@ -474,7 +598,10 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     m_promote->setEnabled(false);
     lay->addWidget(m_promote);
     connect(m_promote, &QPushButton::clicked, this, &HeatmapPanel::promoteSelected);
-    connect(m_detections, &QListWidget::currentRowChanged, this, [this](int row) { m_promote->setEnabled(row >= 0); });
+    connect(m_detections, &QListWidget::currentRowChanged, this, [this](int row) {
+        m_promote->setEnabled(row >= 0);
+        m_store->setSelectedRegion(m_current, row);
+    });
     lay->addWidget(m_notice);
     connect(m_detections, &QListWidget::itemClicked, this,
         [this](QListWidgetItem* it) { emit detectionActivated(it->data(Qt::UserRole).toRectF()); });
@@ -484,6 +611,7 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     for (auto* s : { m_opacity, m_threshold })
         connect(s, &QSlider::valueChanged, this, &HeatmapPanel::readControls);
     connect(m_enable, &QCheckBox::toggled, this, &HeatmapPanel::readControls);
+    connect(m_regionsBox, &QCheckBox::toggled, this, &HeatmapPanel::readControls);
     connect(m_store, &HeatmapStore::changed, this, &HeatmapPanel::updateScore);
     connect(m_service, &InferenceService::modelChanged, this, &HeatmapPanel::updateModel);
     connect(m_device, &QComboBox::activated, this, [this] {
@@ -534,6 +662,7 @@ void HeatmapPanel::readControls()
     s.colormap = Colormap(m_colormap->currentData().toInt());
     s.opacity = m_opacity->value() / 100.0;
     s.threshold = m_threshold->value() / 100.0;
+    s.regions = m_regionsBox->isChecked();
     m_store->setSettings(s);
     m_legend->setSettings(s);
 }
@@ -570,46 +699,32 @@ void HeatmapPanel::promoteSelected()
 
 void HeatmapPanel::updateDetections()
 {
+    const QSignalBlocker block(m_detections);
     m_detections->clear();
+    m_promote->setEnabled(false);
     const HeatmapPtr h = m_store->get(m_current);
     if (!h || !m_store->settings().enabled)
         return;
-    metrics::Heatmap map;
-    map.width = h->width;
-    map.height = h->height;
-    map.values = m_store->channelLogOdds(*h);
-    // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
-    const auto dets = metrics::detectPeaks(
-        map, metrics::logit(float(std::max(0.01, m_store->settings().threshold))), metrics::kPeakProminence, 1, metrics::kPeakProminence);
-    const size_t plane = size_t(h->width) * size_t(h->height);
-    for (size_t i = 0; i < dets.size() && i < 50; ++i) {
-        const auto& d = dets[i];
-        // The region's class: the most probable non-background class at its peak.
-        int best = -1;
-        float bestP = -1;
-        for (int c = 0; c < h->classes; ++c) {
-            if (c == h->backgroundClass())
-                continue;
-            const float p = h->prob[size_t(c) * plane + size_t(d.peakY) * size_t(h->width) + size_t(d.peakX)];
-            if (p > bestP) {
-                bestP = p;
-                best = c;
-            }
-        }
-        const QRectF rect(d.box.x * h->stride, d.box.y * h->stride, d.box.w * h->stride, d.box.h * h->stride);
-        const QString cls = best >= 0
-            ? QString::fromStdString(h->classNames[size_t(best)]).replace(QLatin1Char('_'), QLatin1Char(' ')).toLower()
-            : QString();
-        const double mm = h->imageSpacingMm;
+    const auto& regions = m_store->regions(m_current);
+    const double mm = h->imageSpacingMm;
+    for (size_t i = 0; i < regions.size(); ++i) {
+        const auto& r = regions[i];
+        const QRectF& rect = r.imageRect;
         const QString size = mm > 0 ? tr("%1×%2 mm").arg(rect.width() * mm, 0, 'f', 0).arg(rect.height() * mm, 0, 'f', 0)
                                     : tr("%1×%2 px").arg(rect.width(), 0, 'f', 0).arg(rect.height(), 0, 'f', 0);
-        auto* it = new QListWidgetItem(tr("%1. %2  %3  (%4)").arg(i + 1).arg(metrics::sigmoid(d.score), 0, 'f', 2).arg(cls, size));
+        auto* it = new QListWidgetItem(tr("%1. %2  %3  (%4)").arg(i + 1).arg(r.score, 0, 'f', 2).arg(r.label(), size));
         it->setData(Qt::UserRole, rect);
         // What the class says for curation: "MALIGNANT_MASS" -> malignant mass; a class without a type -> mass.
-        const QString raw = best >= 0 ? QString::fromStdString(h->classNames[size_t(best)]) : QString();
-        it->setData(Qt::UserRole + 1, raw.contains(QLatin1String("CALC")) ? QStringLiteral("calcification") : QStringLiteral("mass"));
-        it->setData(Qt::UserRole + 2, raw.startsWith(QLatin1String("MALIGNANT")) ? QStringLiteral("MALIGNANT") : QStringLiteral("BENIGN"));
+        it->setData(
+            Qt::UserRole + 1, r.className.contains(QLatin1String("CALC")) ? QStringLiteral("calcification") : QStringLiteral("mass"));
+        it->setData(
+            Qt::UserRole + 2, r.className.startsWith(QLatin1String("MALIGNANT")) ? QStringLiteral("MALIGNANT") : QStringLiteral("BENIGN"));
         m_detections->addItem(it);
+    }
+    const int sel = m_store->selectedRegion(m_current);
+    if (sel >= 0 && sel < m_detections->count()) {
+        m_detections->setCurrentRow(sel);
+        m_promote->setEnabled(true);
     }
 }
 

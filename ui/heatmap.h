@@ -50,6 +50,17 @@ struct HeatmapSettings {
     Colormap colormap = Colormap::Inferno;
     double opacity = 0.5;
     double threshold = 0.3; // cells below are not drawn
+    bool regions = true; // the suspicious regions' boxes over the images
+};
+
+// A suspicious region of a map: one peak of the chosen channel's log-odds above the threshold (metrics::detectPeaks),
+// its box in image pixels over the cells within the prominence of the peak.
+struct SuspiciousRegion {
+    QRectF imageRect;
+    QPointF peak; // image pixels, the centre of the peak's cell
+    float score = 0; // probability at the peak
+    QString className; // the most probable lesion class at the peak, as the model names it ("MALIGNANT_MASS")
+    QString label() const; // "malignant mass"
 };
 
 // Heatmaps of the loaded model by image index, and how to draw them.
@@ -71,15 +82,23 @@ public:
     std::vector<float> channelLogOdds(const ml::Heatmap& h) const;
     // The coloured map of an image for the current settings (cached), transparent below the threshold.
     QImage image(int imageIndex) const;
+    // The image's suspicious regions for the current settings, strongest first (cached; empty without a map).
+    const std::vector<SuspiciousRegion>& regions(int imageIndex) const;
+    // The region picked in the panel's list (drawn highlighted); -1: none.
+    void setSelectedRegion(int imageIndex, int region);
+    int selectedRegion(int imageIndex) const { return imageIndex == m_selectedImage ? m_selectedRegion : -1; }
 
 signals:
     void changed();
+    void selectionChanged(); // the highlighted region only: views repaint, nothing is recomputed
 
 private:
     HeatmapSettings m_settings;
     QHash<int, HeatmapPtr> m_maps;
     std::vector<int> m_malignant;
     mutable QHash<int, QImage> m_images;
+    mutable QHash<int, std::vector<SuspiciousRegion>> m_regions;
+    int m_selectedImage = -1, m_selectedRegion = -1;
 };
 
 class HeatmapOverlay : public OverlayLayer
@@ -88,8 +107,10 @@ public:
     explicit HeatmapOverlay(const HeatmapStore* store) : m_store(store) { }
     QString name() const override { return QStringLiteral("Heatmap"); }
     void paint(QPainter& p, const ViewGeometry& g, const LoadedView& view) const override;
+    static constexpr int kRegionsDrawn = 5; // the strongest; a region picked in the list is drawn whatever its rank
 
 private:
+    void paintRegions(QPainter& p, const ViewGeometry& g, const LoadedView& view) const;
     const HeatmapStore* m_store;
 };
 
@@ -187,6 +208,7 @@ public:
     HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidget* parent = nullptr);
     void setCurrentImage(int imageIndex);
     QCheckBox* enableBox() const { return m_enable; }
+    QCheckBox* regionsBox() const { return m_regionsBox; }
     QComboBox* channelCombo() const { return m_channel; }
     QLabel* scoreLabel() const { return m_score; }
     // Suspicious regions of the current image's map above the threshold, strongest first; a click zooms to one.
@@ -215,7 +237,7 @@ private:
 
     HeatmapStore* m_store;
     InferenceService* m_service;
-    QCheckBox* m_enable;
+    QCheckBox *m_enable, *m_regionsBox;
     QLabel *m_model, *m_score, *m_notice;
     QComboBox *m_device, *m_channel, *m_colormap;
     QSlider *m_opacity, *m_threshold;

@@ -570,6 +570,7 @@ void MainWindow::buildHeatmaps()
     const HeatmapStore* store = m_heatStore;
     m_area->addOverlayFactory([store] { return std::make_shared<HeatmapOverlay>(store); });
     connect(m_heatStore, &HeatmapStore::changed, m_area, &ReadingArea::updateViews);
+    connect(m_heatStore, &HeatmapStore::selectionChanged, m_area, &ReadingArea::updateViews);
     // A map missing for the chosen channel (Grad-CAM is computed on demand) is asked for.
     connect(m_heatStore, &HeatmapStore::changed, this, &MainWindow::requestHeatmaps);
     auto* dock = new QDockWidget(tr("Heatmap"), this);

@@ -14,6 +14,7 @@
 #include "ui/scoring.h"
 #endif
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QLabel>
 #include <QListWidget>
@@ -411,6 +412,21 @@ private slots:
         QTest::mouseClick(list->viewport(), Qt::LeftButton, {}, list->visualItemRect(list->item(0)).center());
         QTRY_VERIFY(std::abs(v->geometry().toWidget(region.center()).x() - v->width() / 2.0) < 2.0);
         QVERIFY(std::abs(v->geometry().toWidget(region.center()).y() - v->height() / 2.0) < 2.0);
+        // The list is the store's regions; the one clicked is the one highlighted; their boxes are drawn over the image.
+        QCOMPARE(size_t(list->count()), m_window->heatmaps()->regions(image).size());
+        QCOMPARE(m_window->heatmaps()->selectedRegion(image), 0);
+        QCOMPARE(m_window->heatmaps()->regions(image).front().imageRect, region);
+        QVERIFY(region.contains(m_window->heatmaps()->regions(image).front().peak));
+        v->renderNow();
+        const QImage withBoxes = v->grab().toImage();
+        m_window->heatmapPanel()->regionsBox()->setChecked(false);
+        QVERIFY(!m_window->heatmaps()->settings().regions);
+        v->renderNow();
+        QTRY_VERIFY(v->grab().toImage() != withBoxes);
+        m_window->heatmapPanel()->regionsBox()->setChecked(true);
+        QCOMPARE(size_t(list->count()), m_window->heatmaps()->regions(image).size()); // same threshold: same regions
+        QCOMPARE(m_window->heatmaps()->selectedRegion(image), 0); // and the same one picked
+        list->setCurrentRow(0);
         // Promote the region to an ROI: a new abnormality of this image, its mask in the region, audited as the model's.
         auto* curation = m_window->curation();
         const size_t abnBefore = curation->effective()->abnormalities.size();
