@@ -6,7 +6,8 @@
 #   tools/gpu_session.sh bench        engine vs PyTorch eager (ResNet-50, ResNet-18, batch 256, bf16, channels_last),
 #                                     shards vs synthetic throughput, CPU vs GPU
 #   tools/gpu_session.sh accuracy     ResNet-18 on synthetic patches: fine-tuning vs feature extraction, test and
-#                                     unseen-seed figures (RES, EPOCHS, PATIENTS, OTHER, LESION_PATCHES, TRAIN_LIMIT;
+#                                     unseen-seed figures (RES, EPOCHS, PATIENTS, OTHER, LESION_PATCHES, TRAIN_LIMIT,
+#                                     TRAIN_SEED: the runs' initialisation and order;
 #                                     SCRATCH_ONLY=1: the first run)
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 set -euo pipefail
@@ -48,13 +49,13 @@ accuracy)
   # LESION_PATCHES: crops per abnormality in the training set (the unseen set keeps the default 4); TRAIN_LIMIT: seconds
   # after which training gets SIGTERM (it checkpoints and stops; the best checkpoint is evaluated).
   RES="${RES:-1024x1664}"; EPOCHS="${EPOCHS:-16}"; PATIENTS="${PATIENTS:-1000}"; OTHER="${OTHER:-300}"
-  LESION_PATCHES="${LESION_PATCHES:-4}"; TRAIN_LIMIT="${TRAIN_LIMIT:-100000}"
+  LESION_PATCHES="${LESION_PATCHES:-4}"; TRAIN_LIMIT="${TRAIN_LIMIT:-100000}"; TRAIN_SEED="${TRAIN_SEED:-1}"
   t0=$(date +%s)
   "$T" export-shards --data "synth:$PATIENTS:1:$RES" --task patches --size 224 --lesion-patches "$LESION_PATCHES" --out "$OUT/shards-1" >/dev/null
   echo "generated $PATIENTS patients in $(( $(date +%s) - t0 )) s" | tee -a "$OUT/accuracy.txt"
   "$T" export-shards --data "synth:$OTHER:99:$RES" --task patches --size 224 --out "$OUT/shards-99" >/dev/null
   [ -n "${SCRATCH_ONLY:-}" ] || "$T" export-shards --data "synth:$OTHER:2:$RES" --task roi --size 224 --out "$OUT/shards-2" >/dev/null
-  common=(--data "$OUT/shards-1" --device cuda --amp bf16 --channels-last --batch 128 --threads 16 --log-every 50 --class-weights)
+  common=(--data "$OUT/shards-1" --seed "$TRAIN_SEED" --device cuda --amp bf16 --channels-last --batch 128 --threads 16 --log-every 50 --class-weights)
   report() { # run: train / val / test / unseen accuracy and malignant-vs-benign AUC
     local r="$1"
     for split in train val test; do
