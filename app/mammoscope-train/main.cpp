@@ -26,7 +26,7 @@ void usage(FILE* f)
         "        [--schedule cosine|step|onecycle|constant] [--warmup EPOCHS] [--weight-decay X]\n"
         "        [--augment default|none|flip,rot90,affine,gamma] [--class-weights] [--early-stop N] [--seed N]\n"
         "        [--amp none|bf16] [--channels-last] [--threads N] [--task patches|roi|whole] [--size N]\n"
-        "        [--log-every N] [--limit-train-batches N] [--pool-margin CELLS]\n"
+        "        [--log-every N] [--limit-train-batches N] [--pool-margin CELLS] [--lesion-patches N]\n"
         "  train --resume RUN [--device D]       continue a stopped or crashed run where it stopped\n"
         "  eval --run RUN [--split test|val|train] [--checkpoint best|last] [--device D] [--data OTHER] [--json]\n"
         "  bench [--device D] [--arch A] [--batch B] [--size N] [--amp bf16] [--channels-last]\n"
@@ -74,7 +74,7 @@ int cmdTrain(int argc, char** argv)
     Args a = Args::parse(argc, argv, 2, { "class-weights", "channels-last" });
     const std::vector<std::string> known = { "data", "run-dir", "arch", "mode", "init", "device", "epochs", "batch", "lr",
         "backbone-lr-mult", "optimizer", "schedule", "warmup", "weight-decay", "augment", "class-weights", "early-stop", "seed", "amp",
-        "channels-last", "threads", "task", "size", "resume", "log-every", "limit-train-batches", "pool-margin" };
+        "channels-last", "threads", "task", "size", "resume", "log-every", "limit-train-batches", "pool-margin", "lesion-patches" };
     if (auto u = a.unknown(known); !u.empty()) {
         std::fprintf(stderr, "mammoscope-train train: %s\n", u.c_str());
         return training::kUsage;
@@ -107,8 +107,12 @@ int cmdTrain(int argc, char** argv)
         || !num(a, "backbone-lr-mult", c.backboneLrMult) || !num(a, "warmup", c.warmup) || !num(a, "weight-decay", c.weightDecay)
         || !integer(a, "early-stop", c.earlyStop) || !integer(a, "seed", seed) || !integer(a, "threads", c.threads)
         || !integer(a, "size", c.size) || !integer(a, "log-every", c.logEvery) || !integer(a, "limit-train-batches", c.limitTrainBatches)
-        || !integer(a, "pool-margin", c.poolMargin))
+        || !integer(a, "pool-margin", c.poolMargin) || !integer(a, "lesion-patches", c.lesionPatches))
         return training::kUsage;
+    if (c.lesionPatches < 1 || c.lesionPatches > 64) {
+        std::fprintf(stderr, "mammoscope-train train: --lesion-patches takes 1 to 64, got %d\n", c.lesionPatches);
+        return training::kUsage;
+    }
     c.seed = (unsigned long long)seed;
     return training::train(c, false);
 }

@@ -40,6 +40,7 @@ struct TrainConfig {
     int logEvery = 10; // steps between step lines
     int limitTrainBatches = 0; // for tests: stop each epoch after this many batches (0 = all)
     int poolMargin = 0; // feature cells left out at each border before pooling (see models::Net::poolMargin)
+    int lesionPatches = 4; // synth: data: crops of each abnormality (shards carry what prepare sampled)
 };
 
 // Trains (or, with resume, continues the run in runDir). Returns an ExitCode.

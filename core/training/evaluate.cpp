@@ -44,7 +44,7 @@ int evaluate(const EvalConfig& cfg)
     setupThreads(int(t["threads"].integer(0)));
     LoadedData data;
     const std::string source = cfg.data.empty() ? t["data"].string() : cfg.data;
-    if (!loadData(source, t["task"].string(), int(t["size"].integer(224)), 0, data, error)) {
+    if (!loadData(source, t["task"].string(), int(t["size"].integer(224)), 0, data, error, int(t["lesion_patches"].integer(4)))) {
         std::fprintf(stderr, "mammoscope-train eval: %s\n", error.c_str());
         return kDataError;
     }

@@ -85,6 +85,7 @@ Json configJson(const TrainConfig& c)
     j.set("log_every", c.logEvery);
     j.set("limit_train_batches", c.limitTrainBatches);
     j.set("pool_margin", c.poolMargin);
+    j.set("lesion_patches", c.lesionPatches);
     return j;
 }
 
@@ -116,6 +117,7 @@ TrainConfig configFrom(const Json& j)
     c.logEvery = int(j["log_every"].integer(10));
     c.limitTrainBatches = int(j["limit_train_batches"].integer(0));
     c.poolMargin = int(j["pool_margin"].integer(0));
+    c.lesionPatches = int(j["lesion_patches"].integer(4));
     return c;
 }
 
@@ -402,7 +404,7 @@ int train(TrainConfig cfg, bool resume)
 
     run.status("loading", st.epoch, st.step, "loading data");
     LoadedData data;
-    if (!loadData(cfg.data, cfg.task, cfg.size, cfg.threads, data, error)) {
+    if (!loadData(cfg.data, cfg.task, cfg.size, cfg.threads, data, error, cfg.lesionPatches)) {
         run.fail(error, st.epoch, st.step);
         return kDataError;
     }

@@ -173,6 +173,23 @@ private slots:
         QVERIFY(three > one);
         QCOMPARE(five - three, three - one); // two more crops of each of the same abnormalities
         QCOMPARE(run({ "export-shards", "--data", "synth:2:3:192x320", "--lesion-patches", "0", "--out", m_tmp.path() + "/lp0" }).code, 2);
+        // Training straight from synth: data takes the same option, and its config keeps it for eval.
+        const QString dir = m_tmp.path() + "/lesion-patches-run";
+        Run t = run({ "train", "--data", "synth:6:3:192x320", "--size", "32", "--arch", "compact", "--epochs", "1", "--batch", "16",
+            "--lesion-patches", "3", "--run-dir", dir });
+        QVERIFY2(t.code == 0, t.err.constData());
+        QFile config(dir + "/config.json");
+        QVERIFY(config.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(config.readAll()).object()["train"].toObject()["lesion_patches"].toInt(), 3);
+        Run e = run({ "eval", "--run", dir, "--split", "train", "--json" });
+        QVERIFY2(e.code == 0, e.err.constData());
+        // The split as the run sampled it: three crops per abnormality, the count of the export above (six patients
+        // have no test or validation patients).
+        QFile m3(m_tmp.path() + "/lesion-patches-3/dataset.json");
+        QVERIFY(m3.open(QIODevice::ReadOnly));
+        QCOMPARE(QJsonDocument::fromJson(e.out).object()["samples"].toInt(),
+            QJsonDocument::fromJson(m3.readAll()).object()["counts"].toObject()["train"].toInt());
+        QCOMPARE(run({ "train", "--data", "synth:2:3:192x320", "--lesion-patches", "99", "--run-dir", dir + "-bad" }).code, 2);
     }
 
     void killedRunResumesWhereItStopped()
