@@ -69,6 +69,18 @@ bool integer(const Args& a, const char* name, int& v)
     return true;
 }
 
+// --lesion-patches of train and export-shards: crops of each abnormality, 1 to 64.
+bool lesionPatches(const Args& a, int& v)
+{
+    if (!integer(a, "lesion-patches", v))
+        return false;
+    if (v < 1 || v > 64) {
+        std::fprintf(stderr, "mammoscope-train: --lesion-patches takes 1 to 64, got %d\n", v);
+        return false;
+    }
+    return true;
+}
+
 int cmdTrain(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "class-weights", "channels-last" });
@@ -107,12 +119,8 @@ int cmdTrain(int argc, char** argv)
         || !num(a, "backbone-lr-mult", c.backboneLrMult) || !num(a, "warmup", c.warmup) || !num(a, "weight-decay", c.weightDecay)
         || !integer(a, "early-stop", c.earlyStop) || !integer(a, "seed", seed) || !integer(a, "threads", c.threads)
         || !integer(a, "size", c.size) || !integer(a, "log-every", c.logEvery) || !integer(a, "limit-train-batches", c.limitTrainBatches)
-        || !integer(a, "pool-margin", c.poolMargin) || !integer(a, "lesion-patches", c.lesionPatches))
+        || !integer(a, "pool-margin", c.poolMargin) || !lesionPatches(a, c.lesionPatches))
         return training::kUsage;
-    if (c.lesionPatches < 1 || c.lesionPatches > 64) {
-        std::fprintf(stderr, "mammoscope-train train: --lesion-patches takes 1 to 64, got %d\n", c.lesionPatches);
-        return training::kUsage;
-    }
     c.seed = (unsigned long long)seed;
     return training::train(c, false);
 }
@@ -169,14 +177,14 @@ int main(int argc, char** argv)
     }
     if (cmd == "export-shards") {
         Args a = Args::parse(argc, argv, 2, {});
-        int size = 224, lesionPatches = 4;
-        if (!a.get("data") || !a.get("out") || !integer(a, "size", size) || !integer(a, "lesion-patches", lesionPatches)) {
+        int size = 224, patches = 4;
+        if (!a.get("data") || !a.get("out") || !integer(a, "size", size) || !lesionPatches(a, patches)) {
             std::fprintf(stderr,
                 "usage: mammoscope-train export-shards --data synth:PATIENTS:SEED --out DIR [--task patches] [--size N] "
                 "[--lesion-patches N]\n");
             return training::kUsage;
         }
-        return training::exportShards(*a.get("data"), a.get("task", "patches"), size, *a.get("out"), lesionPatches);
+        return training::exportShards(*a.get("data"), a.get("task", "patches"), size, *a.get("out"), patches);
     }
     if (cmd == "heatmap-bench")
         return heatmapBench(argc, argv);

@@ -9,56 +9,6 @@
 namespace ms::metrics
 {
 
-std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea)
-{
-    std::vector<Detection> out;
-    const int W = map.width, H = map.height;
-    std::vector<uint8_t> seen(size_t(W) * size_t(H), 0);
-    std::vector<std::pair<int, int>> stack;
-    for (int y = 0; y < H; ++y)
-        for (int x = 0; x < W; ++x) {
-            const size_t i = size_t(y) * size_t(W) + size_t(x);
-            if (seen[i] || map.values[i] < threshold)
-                continue;
-            Detection d;
-            d.score = -std::numeric_limits<float>::infinity();
-            int x0 = x, x1 = x, y0 = y, y1 = y;
-            seen[i] = 1;
-            stack.assign(1, { x, y });
-            while (!stack.empty()) {
-                auto [cx, cy] = stack.back();
-                stack.pop_back();
-                ++d.area;
-                const float v = map.at(cx, cy);
-                if (v > d.score) {
-                    d.score = v;
-                    d.peakX = cx;
-                    d.peakY = cy;
-                }
-                x0 = std::min(x0, cx);
-                x1 = std::max(x1, cx);
-                y0 = std::min(y0, cy);
-                y1 = std::max(y1, cy);
-                for (int dy = -1; dy <= 1; ++dy)
-                    for (int dx = -1; dx <= 1; ++dx) {
-                        const int nx = cx + dx, ny = cy + dy;
-                        if (nx < 0 || ny < 0 || nx >= W || ny >= H)
-                            continue;
-                        const size_t j = size_t(ny) * size_t(W) + size_t(nx);
-                        if (!seen[j] && map.values[j] >= threshold) {
-                            seen[j] = 1;
-                            stack.emplace_back(nx, ny);
-                        }
-                    }
-            }
-            d.box = { x0, y0, x1 - x0 + 1, y1 - y0 + 1 };
-            if (d.area >= minArea)
-                out.push_back(d);
-        }
-    std::sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
-    return out;
-}
-
 std::vector<Detection> detectPeaks(const Heatmap& map, float threshold, float prominence, long minArea, float extent)
 {
     const int W = map.width, H = map.height;

@@ -29,13 +29,11 @@ struct Detection {
 // image pixels [x * stride, (x + 1) * stride) on both axes), so a calcification smaller than a cell still has one.
 RleMask toGrid(const RleMask& lesion, int gridWidth, int gridHeight, double stride);
 
-// Regions of the map above `threshold` (8-connected), strongest first.
-std::vector<Detection> detect(const Heatmap& map, float threshold, long minArea = 1);
-
 // Candidate regions of the map, one per peak, strongest first: the cells at or above `threshold` are flooded from their
 // maxima downwards (a watershed); where two basins meet, the one with the lower peak stays a region of its own when
 // that peak rises at least `prominence` above the meeting cell, and joins the other otherwise. A lesion beside a
-// brighter area so keeps its own peak instead of vanishing into one connected blob (infinite prominence is `detect`).
+// brighter area so keeps its own peak instead of vanishing into one connected blob (with an infinite prominence
+// every 8-connected region above the threshold is one candidate).
 // Each region's box and area cover its basin's cells that stand within `extent` of its peak (infinite: the whole
 // basin; a weak model's basin can be most of a breast, which no reader would call a finding).
 std::vector<Detection> detectPeaks(

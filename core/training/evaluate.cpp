@@ -278,10 +278,6 @@ int exportShards(const std::string& data, const std::string& task, int size, con
 {
     LoadedData d;
     std::string error;
-    if (lesionPatches < 1 || lesionPatches > 64) {
-        std::fprintf(stderr, "mammoscope-train export-shards: --lesion-patches takes 1 to 64, got %d\n", lesionPatches);
-        return kUsage;
-    }
     if (!loadData(data, task, size, 0, d, error, lesionPatches)) {
         std::fprintf(stderr, "mammoscope-train export-shards: %s\n", error.c_str());
         return kDataError;

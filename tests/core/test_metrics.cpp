@@ -9,6 +9,11 @@
 
 using namespace ms;
 
+namespace
+{
+constexpr float kConnected = std::numeric_limits<float>::infinity(); // no peak stands out: connected regions
+}
+
 class TestMetrics : public QObject
 {
     Q_OBJECT
@@ -75,14 +80,15 @@ private slots:
         m.values[1 * 10 + 2] = 0.7f;
         m.values[2 * 10 + 2] = 0.9f;
         m.values[6 * 10 + 8] = 0.95f; // blob 2: a single pixel
-        auto d = metrics::detect(m, 0.5f);
+        // Infinite prominence: every connected region above the threshold is one candidate.
+        auto d = metrics::detectPeaks(m, 0.5f, kConnected);
         QCOMPARE(d.size(), size_t(2));
         QCOMPARE(d[0].score, 0.95f);
         QCOMPARE(d[0].area, 1L);
         QCOMPARE(d[1].box, (Rect { 1, 1, 2, 2 }));
         QCOMPARE(d[1].peakX, 2);
         QCOMPARE(d[1].peakY, 2);
-        QCOMPARE(metrics::detect(m, 0.5f, 2).size(), size_t(1)); // minimum area
+        QCOMPARE(metrics::detectPeaks(m, 0.5f, kConnected, 2).size(), size_t(1)); // minimum area
         // Pointing game.
         QCOMPARE(metrics::pointingGame(m, { RleMask::ellipse(10, 8, 8, 6, 1, 1) }), 1);
         QCOMPARE(metrics::pointingGame(m, { RleMask::ellipse(10, 8, 2, 2, 1, 1) }), 0);
@@ -100,7 +106,7 @@ private slots:
             for (float v : row)
                 m.values.push_back(y == 1 ? v : 0.f);
         // As connected regions: one blob, its peak the stronger lesion.
-        auto blob = metrics::detect(m, 0.4f);
+        auto blob = metrics::detectPeaks(m, 0.4f, kConnected);
         QCOMPARE(blob.size(), size_t(1));
         QCOMPARE(blob[0].peakX, 2);
         // As peaks: the weaker lesion (2.0) rises 1.2 above the bridge's lowest point (0.8) where the basins meet.
@@ -127,8 +133,7 @@ private slots:
         QCOMPARE(one.size(), size_t(1));
         QCOMPARE(one[0].box, blob[0].box);
         QCOMPARE(one[0].area, blob[0].area);
-        // Infinite prominence is the connected-region answer; the threshold still cuts.
-        QCOMPARE(metrics::detectPeaks(m, 0.4f, std::numeric_limits<float>::infinity()).size(), size_t(1));
+        // The threshold still cuts.
         QCOMPARE(metrics::detectPeaks(m, 2.5f, 0.f).size(), size_t(1));
         QCOMPARE(metrics::detectPeaks(m, 5.f, 0.f).size(), size_t(0));
         QCOMPARE(metrics::detectPeaks(m, 0.4f, 1.0f, 5).size(), size_t(0)); // minimum area: the regions have 4 and 3 cells
