@@ -15,6 +15,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -100,13 +101,32 @@ struct Context {
         report.problems.push_back({ file, where, message });
     }
 
+    // Where a dataset-relative path goes under the export folder, or nothing (and a problem) when it would land outside
+    // it: an absolute path, "..", or a folder inside the export that is a symbolic link out of it. Nothing is created.
+    std::optional<fs::path> destination(const std::string& rel, const std::string& where)
+    {
+        if (auto why = relativePathProblem(rel); !why.empty()) {
+            problem(rel, where, why + "; an export writes only inside its folder " + out.string() + ", so this file is not exported");
+            return std::nullopt;
+        }
+        fs::path dst = out / rel;
+        if (!resolvesInside(dst.parent_path(), out)) {
+            problem(dst.string(), where, "resolves outside the export folder " + out.string() + " (a symbolic link?); not exported");
+            return std::nullopt;
+        }
+        return dst;
+    }
+
     // Places an unchanged file at out/rel: a hard link (falls back to a copy), a copy, or a symlink.
-    bool place(const std::string& src, const fs::path& rel)
+    bool place(const std::string& src, const std::string& rel, const std::string& where)
     {
         std::error_code ec;
-        fs::path dst = out / rel;
+        auto to = destination(rel, where);
+        if (!to)
+            return false;
+        const fs::path dst = *to;
         fs::create_directories(dst.parent_path(), ec);
-        fs::remove(dst, ec);
+        fs::remove(dst, ec); // a link or file inside the export folder (checked above); never what a link points to
         if (opt.files == FileMode::Symlink) {
             fs::create_symlink(fs::absolute(src), dst, ec);
             if (!ec) {
@@ -202,7 +222,7 @@ Status exportCbis(Context& cx)
             cx.problem(ds.root, im.key, "image file missing in the dataset; listed in the CSV but not exported");
             continue;
         }
-        if (placed.insert(im.csvPath).second && cx.place(im.path, im.csvPath))
+        if (placed.insert(im.csvPath).second && cx.place(im.path, im.csvPath, im.key))
             ++cx.report.images;
     }
     // Rows per description file.
@@ -274,11 +294,14 @@ Status exportCbis(Context& cx)
             info.seriesUid = seriesOfCsvPath(a.maskCsvPath);
             info.sopInstanceUid = dicom::uidFromHash(h, 11);
             info.seriesDescription = "ROI mask images";
+            const auto maskDst = cx.destination(a.maskCsvPath, a.key), cropDst = cx.destination(a.cropCsvPath, a.key);
+            if (!maskDst || !cropDst)
+                continue;
             std::error_code ec;
-            fs::create_directories((cx.out / a.maskCsvPath).parent_path(), ec);
-            fs::remove(cx.out / a.maskCsvPath, ec);
-            if (auto st = dicom::write(cx.out / a.maskCsvPath, maskImage(*m), info); !st) {
-                cx.problem((cx.out / a.maskCsvPath).string(), a.key, st.error().message);
+            fs::create_directories(maskDst->parent_path(), ec);
+            fs::remove(*maskDst, ec);
+            if (auto st = dicom::write(*maskDst, maskImage(*m), info); !st) {
+                cx.problem(maskDst->string(), a.key, st.error().message);
                 continue;
             }
             Rect b = m->boundingBox();
@@ -286,18 +309,19 @@ Status exportCbis(Context& cx)
             info.seriesUid = seriesOfCsvPath(a.cropCsvPath);
             info.sopInstanceUid = dicom::uidFromHash(h, 12);
             info.seriesDescription = "cropped images";
-            fs::create_directories((cx.out / a.cropCsvPath).parent_path(), ec);
-            fs::remove(cx.out / a.cropCsvPath, ec);
-            if (auto st = dicom::write(cx.out / a.cropCsvPath, crop, info); !st)
-                cx.problem((cx.out / a.cropCsvPath).string(), a.key, st.error().message);
-            if (auto st = imageio::writePng(cx.out / "corrected-masks" / (safeFileName(a.key) + ".png"), m->toGray(255)); !st)
-                cx.problem(a.key, "", st.error().message);
+            fs::create_directories(cropDst->parent_path(), ec);
+            fs::remove(*cropDst, ec);
+            if (auto st = dicom::write(*cropDst, crop, info); !st)
+                cx.problem(cropDst->string(), a.key, st.error().message);
+            if (auto dst = cx.destination("corrected-masks/" + safeFileName(a.key) + ".png", a.key))
+                if (auto st = imageio::writePng(*dst, m->toGray(255)); !st)
+                    cx.problem(dst->string(), a.key, st.error().message);
             ++cx.report.masksWritten;
         } else {
             if (!a.maskPath.empty() && placed.insert(a.maskCsvPath).second)
-                cx.place(a.maskPath, a.maskCsvPath);
+                cx.place(a.maskPath, a.maskCsvPath, a.key);
             if (!a.cropPath.empty() && placed.insert(a.cropCsvPath).second)
-                cx.place(a.cropPath, a.cropCsvPath);
+                cx.place(a.cropPath, a.cropCsvPath, a.key);
         }
         Rows& rows = files[file];
         std::vector<std::string> cells;
@@ -490,8 +514,11 @@ Status exportMasks(Context& cx)
             continue;
         }
         const std::string name = "masks/" + safeFileName(a.key) + ".png";
-        if (auto st = imageio::writePng(cx.out / name, m->toGray(255)); !st) {
-            cx.problem((cx.out / name).string(), a.key, st.error().message);
+        const auto dst = cx.destination(name, a.key);
+        if (!dst)
+            continue;
+        if (auto st = imageio::writePng(*dst, m->toGray(255)); !st) {
+            cx.problem(dst->string(), a.key, st.error().message);
             continue;
         }
         std::string fields;

@@ -85,4 +85,39 @@ bool removeTree(const fs::path& p)
     return nftw(p.c_str(), removeEntry, 16, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
+std::string relativePathProblem(const std::string& rel)
+{
+    if (rel.empty())
+        return "the path is empty";
+    if (rel.find('\0') != std::string::npos)
+        return "the path holds a NUL character";
+    const fs::path p(rel);
+    if (p.is_absolute() || p.has_root_name() || p.has_root_directory() || rel.front() == '/' || rel.front() == '\\')
+        return "the path is absolute";
+    for (const auto& part : p)
+        if (part == "..")
+            return "the path steps out of its folder with \"..\"";
+    return {};
+}
+
+bool resolvesInside(const fs::path& p, const fs::path& root)
+{
+    std::error_code ec;
+    const fs::path r = fs::weakly_canonical(fs::absolute(root, ec), ec);
+    if (ec || r.empty())
+        return false;
+    const fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
+    if (ec || c.empty())
+        return false;
+    auto ci = c.begin();
+    for (auto ri = r.begin(); ri != r.end(); ++ri) {
+        if (ri->empty()) // a trailing separator
+            continue;
+        if (ci == c.end() || *ci != *ri)
+            return false;
+        ++ci;
+    }
+    return true;
+}
+
 } // namespace ms

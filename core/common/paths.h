@@ -22,4 +22,11 @@ std::string writeFileAtomic(const std::filesystem::path& p, const std::string& d
 // LibTorch 2.x: the pip libtorch.so exports its own copy, which crashed here (a null call inside it).
 bool removeTree(const std::filesystem::path& p);
 
+// A path named by outside data (a CSV cell, Info.txt, an export's CSV path) that is to be joined to a folder: it must
+// be relative and may not step out ("..", a root, a drive). Returns why not, or an empty string when it is fine.
+std::string relativePathProblem(const std::string& rel);
+// True when `p` names something inside `root` (or `root` itself) once both are resolved, symbolic links included;
+// a `p` that does not exist yet is resolved as far as it exists (std::filesystem::weakly_canonical).
+bool resolvesInside(const std::filesystem::path& p, const std::filesystem::path& root);
+
 } // namespace ms

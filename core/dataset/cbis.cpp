@@ -2,6 +2,7 @@
 // CBIS-DDSM (TCIA) and its Kaggle JPEG re-release.
 #include "core/dataset/cbis.h"
 
+#include "core/common/paths.h"
 #include "core/common/strings.h"
 #include "core/dataset/cache.h"
 #include "core/dataset/csv.h"
@@ -139,9 +140,11 @@ struct Resolver {
         std::vector<std::string> out;
         std::string rel(trim(csvPath));
         std::error_code ec;
+        if (!relativePathProblem(rel).empty())
+            return out; // a path that names a file outside the dataset is never read (the caller reports it missing)
         for (const fs::path& base : { root, root / "CBIS-DDSM" }) {
             fs::path lit = base / rel;
-            if (!rel.empty() && fs::is_regular_file(lit, ec))
+            if (fs::is_regular_file(lit, ec) && resolvesInside(lit, root))
                 out.push_back(lit.string());
         }
         auto it = bySeries.find(seriesOf(rel));
@@ -152,6 +155,17 @@ struct Resolver {
         return out;
     }
 };
+
+// A path cell must name a file inside the dataset: the first (column, value) that is absolute or steps out with "..",
+// described for the problem list; empty when all are fine (empty cells are left to the missing-file checks).
+std::string badPathCell(std::initializer_list<std::pair<const char*, std::string>> cells)
+{
+    for (const auto& [column, value] : cells)
+        if (!value.empty())
+            if (auto why = relativePathProblem(value); !why.empty())
+                return std::string(column) + " \"" + value + "\": " + why + " (a dataset's paths stay inside its folder)";
+    return {};
+}
 
 std::string cell(const CsvRecord& r, int col)
 {
@@ -215,8 +229,12 @@ void scanDicomTree(Resolver& r, Dataset& ds, Progress& progress)
          it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec)
             break;
-        if (it->is_regular_file(ec) && iEndsWith(it->path().filename().string(), ".dcm"))
-            files.push_back(it->path());
+        if (it->is_regular_file(ec) && iEndsWith(it->path().filename().string(), ".dcm")) {
+            if (it->is_symlink(ec) && !resolvesInside(it->path(), r.root))
+                ds.addProblem(it->path().string(), "", "a symbolic link to a file outside the dataset folder; not read");
+            else
+                files.push_back(it->path());
+        }
     }
     std::sort(files.begin(), files.end());
     if (r.cache)
@@ -256,9 +274,18 @@ void readKaggleInfo(Resolver& r, const fs::path& info, Dataset& ds)
         std::string rel = cell(row, cImage);
         if (startsWith(rel, "CBIS-DDSM/"))
             rel = rel.substr(10);
+        if (auto why = relativePathProblem(rel); !why.empty()) {
+            ds.addProblem(info.string(), "line " + std::to_string(row.line), "image_path \"" + rel + "\": " + why + "; row skipped");
+            continue;
+        }
         fs::path p = r.root / rel;
         if (!fs::is_regular_file(p, ec))
             continue; // reported as missing when a CSV row needs it
+        if (!resolvesInside(p, r.root)) {
+            ds.addProblem(p.string(), info.string() + " line " + std::to_string(row.line),
+                "resolves outside the dataset folder " + r.root.string() + "; not read");
+            continue;
+        }
         FileRef f;
         f.path = p.string();
         f.rows = int(parseInt(cell(row, cRows)).value_or(0));
@@ -296,6 +323,10 @@ void readNormals(const CsvTable& t, const std::string& file, Split sp, Resolver&
         }
         Image im;
         im.csvPath = cell(row, cImage);
+        if (auto bad = badPathCell({ { "image file path", im.csvPath } }); !bad.empty()) {
+            ds.addProblem(file, "line " + std::to_string(row.line), bad + "; row skipped");
+            continue;
+        }
         im.key = split(im.csvPath, '/').front();
         im.patientId = cell(row, cPatient);
         im.side = toUpper(cell(row, cSide));
@@ -452,6 +483,12 @@ Result<Dataset> readCbis(const fs::path& root, HeaderCache* cache, Progress& pro
             }
             a.cropCsvPath = cell(row, cCrop);
             a.maskCsvPath = cell(row, cMask);
+            if (auto bad = badPathCell({ { "image file path", imagePath }, { "cropped image file path", a.cropCsvPath },
+                    { "ROI mask file path", a.maskCsvPath } });
+                !bad.empty()) {
+                ds.addProblem(file, where, bad + "; row skipped");
+                continue;
+            }
 
             const std::string key = split(imagePath, '/').front();
             auto [it, inserted] = imageByKey.emplace(key, int(ds.images.size()));

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -69,6 +70,33 @@ bool hasMiasInfo(const fs::path& root)
     return fs::is_regular_file(root / "Info.txt", ec) || fs::is_regular_file(root / "info.txt", ec);
 }
 
+// Every file the dataset names must resolve inside its folder, symbolic links included: a CSV or Info.txt that names
+// "/etc/passwd" or "../../x" must not make MammoScope read (or an export place) a file outside. Such a path is dropped
+// and reported as a problem naming the row.
+void confineToRoot(Dataset& ds, const fs::path& root)
+{
+    std::map<std::string, bool> inside;
+    auto ok = [&](const std::string& p) {
+        auto it = inside.find(p);
+        if (it == inside.end())
+            it = inside.emplace(p, resolvesInside(p, root)).first;
+        return it->second;
+    };
+    auto drop = [&](std::string& path, const std::string& where, const std::string& what) {
+        if (path.empty() || ok(path))
+            return;
+        ds.addProblem(path, where, what + " resolves outside the dataset folder " + root.string() + "; not read");
+        path.clear();
+    };
+    for (auto& im : ds.images)
+        drop(im.path, im.key, "the image file");
+    for (auto& a : ds.abnormalities) {
+        const std::string where = a.sourceFile.empty() ? a.key : a.sourceFile + " line " + std::to_string(a.sourceLine);
+        drop(a.cropPath, where, "the cropped image file");
+        drop(a.maskPath, where, "the ROI mask file");
+    }
+}
+
 } // namespace
 
 Result<Dataset> open(const fs::path& rootIn, const OpenOptions& opt, Progress& progress)
@@ -93,6 +121,7 @@ Result<Dataset> open(const fs::path& rootIn, const OpenOptions& opt, Progress& p
                 if (auto j = Json::parse(*payload)) {
                     if (auto ds = fromJson(*j)) {
                         ds->fromCache = true;
+                        confineToRoot(*ds, root);
                         progress.report(1.0, "loaded from cache");
                         return ds;
                     }
@@ -112,6 +141,7 @@ Result<Dataset> open(const fs::path& rootIn, const OpenOptions& opt, Progress& p
         return ds;
     if (progress.cancelled())
         return Error("indexing cancelled", root.string());
+    confineToRoot(*ds, root);
     if (cache)
         cache->putDataset(root.string(), fp, toJson(*ds).dump());
     progress.report(1.0, "indexed");

@@ -627,6 +627,68 @@ private slots:
         QVERIFY(folderHashes(m_root) == before);
     }
 
+    // Paths in the dataset model (from a crafted CSV, or a store's added ROI) that are absolute, step out with "..", or
+    // lead through a symbolic link out of the export folder: nothing is written, removed or overwritten outside it, and
+    // each such file is a problem naming it. (The dataset readers drop such paths too; this is the export's own guard.)
+    void exportStaysInItsFolder()
+    {
+        dataset::Dataset ds = openDataset(m_root);
+        auto store = openStore(dir() / "escape.sqlite", m_root.string());
+        QVERIFY(store);
+        dataset::Dataset eff = effective(ds, {});
+        const fs::path outside = dir() / "outside";
+        fs::create_directories(outside);
+        const fs::path victim = outside / "victim.dcm", victimMask = outside / "victim-mask.dcm";
+        QVERIFY(writeFileAtomic(victim, "precious").empty());
+        QVERIFY(writeFileAtomic(victimMask, "precious too").empty());
+        // a corrected ROI (written anew as DICOM) whose CSV paths point outside: absolute and "..".
+        const dataset::Abnormality a = eff.abnormalities[0];
+        auto fullMask = roiMask(a, 0, 0);
+        QVERIFY(fullMask.ok());
+        const int W = fullMask->width(), H = fullMask->height();
+        QVERIFY(store->apply({ { a.key, "roi", RleMask::ellipse(W, H, W * 0.5, H * 0.5, 12, 12).toString(), "" } }).ok());
+        eff = effective(ds, store->snapshot());
+        eff.abnormalities[0].maskCsvPath = victimMask.string();
+        eff.abnormalities[0].cropCsvPath = "../outside/victim.dcm";
+        // an unchanged ROI linked to "../../..": would create a file outside
+        eff.abnormalities[1].maskCsvPath = "../escaped/created.dcm";
+        // a full mammogram whose CSV path is absolute
+        eff.images[size_t(eff.abnormalities[1].image)].csvPath = (outside / "full.dcm").string();
+
+        const fs::path out = dir() / "export-escape";
+        auto r = exportDataset(eff, store.get(), out, { ExportFormat::Cbis, FileMode::Copy });
+        QVERIFY2(r.ok(), r.ok() ? "" : r.error().toString().c_str());
+        std::string victimText, maskText;
+        QVERIFY(readFile(victim, victimText) && readFile(victimMask, maskText));
+        QCOMPARE(victimText, std::string("precious"));
+        QCOMPARE(maskText, std::string("precious too"));
+        QVERIFY(!fs::exists(dir() / "escaped"));
+        QVERIFY(!fs::exists(outside / "full.dcm"));
+        QCOMPARE(std::distance(fs::directory_iterator(outside), fs::directory_iterator()), 2L);
+        auto problemAbout = [&](const std::string& file, const std::string& text) {
+            for (const auto& p : r->problems)
+                if (p.file == file && p.message.find(text) != std::string::npos)
+                    return true;
+            return false;
+        };
+        QVERIFY(problemAbout(victimMask.string(), "absolute"));
+        QVERIFY(problemAbout("../escaped/created.dcm", "steps out"));
+        QVERIFY(problemAbout((outside / "full.dcm").string(), "absolute"));
+
+        // a folder inside an earlier export replaced by a symbolic link out of it: not written through
+        const dataset::Image& im = eff.images[size_t(eff.abnormalities[2].image)];
+        const fs::path linkDir = out / fs::path(im.csvPath).begin()->string();
+        ms::removeTree(linkDir);
+        fs::create_directory_symlink(outside, linkDir);
+        auto again = exportDataset(eff, store.get(), out, { ExportFormat::Cbis, FileMode::Copy });
+        QVERIFY(again.ok());
+        QCOMPARE(std::distance(fs::directory_iterator(outside), fs::directory_iterator()), 2L);
+        bool linkProblem = false;
+        for (const auto& p : again->problems)
+            linkProblem |= p.message.find("resolves outside the export folder") != std::string::npos;
+        QVERIFY(linkProblem);
+    }
+
     void exportCocoAndMasks()
     {
         dataset::Dataset ds = openDataset(m_root);

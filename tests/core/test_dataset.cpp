@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/common/paths.h"
 #include "core/dataset/csv.h"
 #include "core/dataset/dataset.h"
 #include "core/dataset/loader.h"
@@ -214,6 +215,82 @@ private slots:
         QVERIFY(has("line 4", "'XX'"));
         QVERIFY(has("line 4", "unknown mass shape 'ODD_SHAPE'"));
         QCOMPARE(ds->abnormalities[0].assessment, -1);
+    }
+
+    // A crafted CSV whose paths are absolute or step out with "..", and a symbolic link to a file outside: nothing
+    // outside the dataset folder is read, and every such row is a problem naming it.
+    void pathsStayInsideTheDataset()
+    {
+        const fs::path base = fs::path(m_tmp.path().toStdString()) / "escape";
+        const fs::path root = base / "ds";
+        fs::create_directories(base);
+        fs::copy(m_synth, root, fs::copy_options::recursive);
+        auto clean = dataset::open(root, noCache());
+        QVERIFY(clean.ok());
+        const fs::path secret = base / "secret.dcm";
+        fs::copy_file(clean->images[0].path, secret);
+        // rewrite the paths of two images in their description files
+        const auto& a0 = clean->abnormalities[0];
+        const std::string dotdot = clean->images[size_t(a0.image)].csvPath;
+        std::string absoluteOf;
+        for (const auto& a : clean->abnormalities)
+            if (a.image != a0.image && !a.maskCsvPath.empty()) {
+                absoluteOf = a.maskCsvPath;
+                break;
+            }
+        QVERIFY(!absoluteOf.empty());
+        for (const auto& e : fs::directory_iterator(root)) {
+            if (e.path().extension() != ".csv")
+                continue;
+            std::string text;
+            QVERIFY(readFile(e.path(), text));
+            for (size_t at; (at = text.find(dotdot)) != std::string::npos;)
+                text.replace(at, dotdot.size(), "../secret.dcm");
+            for (size_t at; (at = text.find(absoluteOf)) != std::string::npos;)
+                text.replace(at, absoluteOf.size(), secret.string());
+            QVERIFY(writeFileAtomic(e.path(), text).empty());
+        }
+        fs::create_directories(root / "linked");
+        fs::create_symlink(secret, root / "linked" / "elsewhere.dcm");
+
+        auto ds = dataset::open(root, noCache());
+        QVERIFY(ds.ok());
+        for (const auto& im : ds->images)
+            QVERIFY2(im.path.empty() || resolvesInside(im.path, root), im.path.c_str());
+        for (const auto& a : ds->abnormalities) {
+            QVERIFY2(a.maskPath.empty() || resolvesInside(a.maskPath, root), a.maskPath.c_str());
+            QVERIFY2(a.cropPath.empty() || resolvesInside(a.cropPath, root), a.cropPath.c_str());
+        }
+        auto has = [&](const std::string& file, const std::string& text) {
+            for (const auto& p : ds->problems)
+                if (p.file.find(file) != std::string::npos && p.message.find(text) != std::string::npos)
+                    return true;
+            return false;
+        };
+        QVERIFY(has("csv", "\"../secret.dcm\": the path steps out"));
+        QVERIFY(has("csv", "\"" + secret.string() + "\": the path is absolute"));
+        QVERIFY(has("elsewhere.dcm", "symbolic link to a file outside"));
+        QVERIFY(ds->abnormalities.size() < clean->abnormalities.size()); // the rows are skipped, not read
+    }
+
+    void relativePathRules_data()
+    {
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<bool>("ok");
+        QTest::newRow("plain") << "Mass-Training_P_00001_LEFT_CC/1.3.6/1.3.6.1/000000.dcm" << true;
+        QTest::newRow("dot") << "./a/b.dcm" << true;
+        QTest::newRow("dots in a name") << "a/..b/c..dcm" << true;
+        QTest::newRow("parent") << "../b.dcm" << false;
+        QTest::newRow("inner parent") << "a/../../b.dcm" << false;
+        QTest::newRow("absolute") << "/etc/passwd" << false;
+        QTest::newRow("backslash root") << "\\server\\share" << false;
+        QTest::newRow("empty") << "" << false;
+    }
+    void relativePathRules()
+    {
+        QFETCH(QString, path);
+        QFETCH(bool, ok);
+        QCOMPARE(relativePathProblem(path.toStdString()).empty(), ok);
     }
 
     void mias()
