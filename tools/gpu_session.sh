@@ -10,6 +10,9 @@
 #                                     TRAIN_SEED: the runs' initialisation and order;
 #                                     SCRATCH_ONLY=1: the first run)
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
+#   tools/gpu_session.sh real SHARDS.tar.xz RUN [crossval options]
+#                                     cross-validation on real mammograms: lesion-map shards made on the dev machine
+#                                     (mammoscope-cli prepare DATASET --task lesion-map), carried packed, unpacked here
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${BUILD:-/tmp/ms-engine}"
@@ -88,6 +91,32 @@ PY
   report fe
   "$T" train --run-dir "$OUT/ft" --arch resnet18 --mode finetune --init "$init" --epochs "$EPOCHS" --lr 1e-3 --backbone-lr-mult 0.3 "${common[@]}" >/dev/null 2>"$OUT/ft.log" || tail -5 "$OUT/ft.log"
   report ft
+  ;;
+real)
+  # Shards prepared where the images are (../shared does not travel), unpacked here. Back through $OUT (8 files at
+  # most): RUN.json (crossval.json), RUN.log (the engine's log) and with FINAL=1 RUN-model/{card.json,model.safetensors},
+  # a model trained on every image with the same recipe.
+  pack="$2"; run="$3"; shift 3
+  mkdir -p /tmp/ms-real /tmp/ms-real-runs && tar -xJf "$pack" -C /tmp/ms-real
+  data="/tmp/ms-real/$(tar -tJf "$pack" | head -1 | cut -d/ -f1)"
+  final=(); [ -n "${FINAL:-}" ] && final=(--final-model "/tmp/ms-real-runs/$run-model" --final-name "${FINAL_NAME:-lesion-map U-Net}" --final-notes "${FINAL_NOTES:-}")
+  t0=$(date +%s)
+  "$T" crossval --data "$data" --run-dir "/tmp/ms-real-runs/$run" --device cuda --amp bf16 --threads 16 "${final[@]}" "$@" >/dev/null 2>"$OUT/$run.log" || { tail -20 "$OUT/$run.log"; exit 1; }
+  echo "$run: crossval in $(( $(date +%s) - t0 )) s"
+  cp "/tmp/ms-real-runs/$run/crossval.json" "$OUT/$run.json"
+  [ -n "${FINAL:-}" ] && mkdir -p "$OUT/$run-model" && cp "/tmp/ms-real-runs/$run-model/"* "$OUT/$run-model/"
+  python3 - "$OUT/$run.json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+h, t = j["held_out"], j["train"]
+def f(x): return "n/a" if x is None else f"{x:.3f}"
+def ci(o): return f"{f(o['value'])} [{f(o['ci95'][0])}-{f(o['ci95'][1])}]"
+print("held-out mass FROC @0.25/0.5/1/2/4 FP:", " ".join(ci(h["froc_masses"][k]) for k in ["0.25", "0.5", "1", "2", "4"]))
+print("held-out all FROC @1 FP:", ci(h["froc_all"]["1"]), " pointing", ci(h["pointing_game"]))
+print("held-out AUC abnormal", ci(h["auc_abnormal_vs_normal"]), " malignant", ci(h["auc_malignant_vs_rest"]))
+print("train mass FROC @1 FP:", f(t["froc_masses"]["1"]["value"]), " train AUC", f(t["auc_abnormal_vs_normal"]["value"]))
+print("operating point:", j["operating_point"])
+PY
   ;;
 profile)
   # Where the time goes: 10 training steps of the engine and of PyTorch eager, kernel by kernel.

@@ -26,16 +26,19 @@ int cmdPrepare(int argc, char** argv)
     const char* usage
         = "usage: mammoscope-cli prepare DATASET --task patches|roi|whole --out SHARDS [--size N] [--whole-size WxH]\n"
           "       [--scale S] [--lesion-patches N] [--background-patches N] [--edge-patches N] [--val-fraction F] [--seed S]\n"
-          "       [--annotations STORE]   apply a curator's corrections (labels, ROIs, added/deleted abnormalities)\n";
+          "       [--annotations STORE]   apply a curator's corrections (labels, ROIs, added/deleted abnormalities)\n"
+          "       mammoscope-cli prepare DATASET --task lesion-map --out SHARDS [--pixel-mm 0.8] [--canvas 256x256]\n"
+          "       [--source-mm MM]        whole mammograms with the other breast and the lesion circles, for crossval\n";
     if (auto u = a.unknown({ "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "edge-patches",
-            "val-fraction", "seed", "quiet", "annotations" });
+            "val-fraction", "seed", "quiet", "annotations", "pixel-mm", "canvas", "source-mm" });
         !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
     sampling::Options opt;
-    if (!sampling::parseTask(a.get("task", "patches"), opt.task)) {
-        std::fprintf(stderr, "mammoscope-cli prepare: --task must be patches, roi or whole\n");
+    const bool lesionMap = a.get("task", "patches") == "lesion-map";
+    if (!lesionMap && !sampling::parseTask(a.get("task", "patches"), opt.task)) {
+        std::fprintf(stderr, "mammoscope-cli prepare: --task must be patches, roi, whole or lesion-map\n");
         return 2;
     }
     opt.size = int(parseInt(a.get("size", "224")).value_or(0));
@@ -50,8 +53,9 @@ int cmdPrepare(int argc, char** argv)
         opt.wholeWidth = int(parseInt(ws[0]).value_or(0));
         opt.wholeHeight = int(parseInt(ws[1]).value_or(0));
     }
-    if (opt.size < 16 || opt.size > 2048 || opt.scale <= 0 || opt.scale > 4 || opt.lesionPatches < 0 || opt.backgroundPatches < 0
-        || opt.edgePatches < 0 || valFraction < 0 || valFraction >= 1 || opt.wholeWidth < 16 || opt.wholeHeight < 16) {
+    if (!lesionMap
+        && (opt.size < 16 || opt.size > 2048 || opt.scale <= 0 || opt.scale > 4 || opt.lesionPatches < 0 || opt.backgroundPatches < 0
+            || opt.edgePatches < 0 || valFraction < 0 || valFraction >= 1 || opt.wholeWidth < 16 || opt.wholeHeight < 16)) {
         std::fprintf(stderr, "mammoscope-cli prepare: invalid option value\n%s", usage);
         return 2;
     }
@@ -75,6 +79,8 @@ int cmdPrepare(int argc, char** argv)
         if (!a.flag("quiet"))
             std::fprintf(stderr, "applying %zu corrected item(s) from %s\n", snap.items.size(), store->c_str());
     }
+    if (lesionMap)
+        return prepareLesionMap(*ds, *a.get("out"), a);
     std::map<std::string, shards::SampleSet> sets;
     for (const char* s : { "train", "val", "test" })
         sets.emplace(s, sampling::makeSet(opt));

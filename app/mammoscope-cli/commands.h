@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/common/cliargs.h"
 #include "core/common/progress.h"
+#include "core/dataset/dataset.h"
 
 #include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace ms::cli
@@ -35,6 +38,8 @@ int cmdRender(int argc, char** argv);
 int cmdSynth(int argc, char** argv);
 int cmdBench(int argc, char** argv);
 int cmdPrepare(int argc, char** argv);
+// prepare --task lesion-map (cmd_prepare_map.cpp), after the dataset and its corrections are read
+int prepareLesionMap(const dataset::Dataset& ds, const std::string& out, const Args& a);
 int cmdInfer(int argc, char** argv);
 int cmdScore(int argc, char** argv);
 int cmdExport(int argc, char** argv);

@@ -4,6 +4,7 @@
 #include "core/common/paths.h"
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -58,6 +59,29 @@ Json metaJson(const SampleMeta& m)
     j.set("label", m.label);
     j.set("x", m.x);
     j.set("y", m.y);
+    if (m.abnormal)
+        j.set("abnormal", true);
+    if (!m.partner.empty())
+        j.set("partner", m.partner);
+    if (!m.lesions.empty()) {
+        Json ls = Json::array();
+        for (const auto& l : m.lesions) {
+            Json c = Json::object();
+            c.set("x", double(l.x));
+            c.set("y", double(l.y));
+            c.set("r", double(l.r));
+            c.set("kind", l.kind);
+            c.set("malignant", l.malignant);
+            ls.push(c);
+        }
+        j.set("lesions", ls);
+    }
+    if (m.geometry[0] != 1 || m.geometry[1] != 0 || m.geometry[2] != 0 || m.geometry[3] != 0) {
+        Json g = Json::array();
+        for (double v : m.geometry)
+            g.push(v);
+        j.set("geometry", g);
+    }
     return j;
 }
 
@@ -193,6 +217,36 @@ Result<SampleSet> readShard(const fs::path& file)
         sm.label = int((*m)["label"].integer());
         sm.x = int((*m)["x"].integer());
         sm.y = int((*m)["y"].integer());
+        sm.abnormal = (*m)["abnormal"].boolean(false);
+        sm.partner = (*m)["partner"].string();
+        if (const Json& ls = (*m)["lesions"]; ls.isArray()) {
+            if (ls.size() > 1000)
+                return Error("record " + std::to_string(i) + " lists " + std::to_string(ls.size()) + " lesions (at most 1000)", f);
+            for (size_t k = 0; k < ls.size(); ++k) {
+                const Json& circle = ls.elements()[k];
+                shards::LesionCircle l;
+                l.x = float(circle["x"].number());
+                l.y = float(circle["y"].number());
+                l.r = float(circle["r"].number());
+                l.kind = circle["kind"].string();
+                l.malignant = circle["malignant"].boolean(false);
+                if (!std::isfinite(l.x) || !std::isfinite(l.y) || !std::isfinite(l.r) || l.r < 0 || std::fabs(l.x) > 1e6
+                    || std::fabs(l.y) > 1e6 || l.r > 1e6)
+                    return Error("record " + std::to_string(i) + " has a lesion circle with bad coordinates", f);
+                sm.lesions.push_back(l);
+            }
+        }
+        if (const Json& g = (*m)["geometry"]; g.isArray()) {
+            if (g.size() != 4)
+                return Error("record " + std::to_string(i) + " has a geometry of " + std::to_string(g.size()) + " numbers, not 4", f);
+            for (size_t k = 0; k < 4; ++k) {
+                sm.geometry[k] = g.elements()[k].number();
+                if (!std::isfinite(sm.geometry[k]))
+                    return Error("record " + std::to_string(i) + " has a geometry that is not finite", f);
+            }
+            if (sm.geometry[0] <= 0)
+                return Error("record " + std::to_string(i) + " has a geometry scale that is not positive", f);
+        }
         if (sm.label < 0 || size_t(sm.label) >= set.classes.size())
             return Error("record " + std::to_string(i) + " has label " + std::to_string(sm.label) + " outside the classes", f);
         set.add(sm, px);

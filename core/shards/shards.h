@@ -23,6 +23,13 @@
 namespace ms::shards
 {
 
+// A lesion of a whole-image sample (lesion-map task): a circle in sample pixels and its class.
+struct LesionCircle {
+    float x = 0, y = 0, r = 0;
+    std::string kind; // CIRC, SPIC, MISC, CALC, ARCH, ASYM (mini-MIAS), mass, calcification
+    bool malignant = false;
+};
+
 struct SampleMeta {
     std::string id; // unique within the set
     std::string patient;
@@ -30,6 +37,12 @@ struct SampleMeta {
     int abnormality = -1; // abnormality index in the source dataset, -1 for background / whole images
     int label = 0;
     int x = 0, y = 0; // where the sample was taken (source pixels, top-left)
+    // lesion-map samples: the lesions with coordinates, and whether the image has ground truth at all and which
+    // (abnormal: a lesion is recorded, with or without coordinates)
+    std::vector<LesionCircle> lesions;
+    bool abnormal = false;
+    std::string partner; // id of the same woman's other breast in the same view, when the set has it
+    double geometry[4] = { 1, 0, 0, 0 }; // scale, flipped, offsetX, offsetY (sampling::MapGeometry)
 };
 
 // Samples of one split in memory: pixels back to back, one byte per pixel.

@@ -72,6 +72,34 @@ struct BenchConfig {
 };
 int bench(const BenchConfig& cfg);
 
+// Cross-validation of a lesion-map recipe on whole mammograms (shards of task lesion-map, split "all"): folds by woman,
+// stratified by her worst finding; FROC (masses, all lesions), pointing game and image AUCs from held-out folds only,
+// pooled, with 95 % bootstrap intervals over women; crossval.json in the run folder. finalModel: also train on every
+// image and write a model folder (card.json with the cross-validated figures, model.safetensors).
+struct CrossvalConfig {
+    std::string data;
+    std::string runDir;
+    std::string recipe = "unet";
+    std::string device = "cpu";
+    int folds = 5;
+    int epochs = 60;
+    int batch = 16;
+    double lr = 2e-3;
+    double weightDecay = 1e-4;
+    double posWeight = 10; // BCE weight of lesion pixels
+    int levels = 5, width = 32; // U-Net
+    bool otherBreast = true; // the second channel: the other breast, mirrored
+    double rotateDegrees = 15, scaleJitter = 0.15, gammaJitter = 0.3, shift = 0.05;
+    unsigned long long seed = 1;
+    std::string amp = "none"; // none | bf16
+    int threads = 0;
+    int bootstrap = 1000;
+    int limitImages = 0; // for tests: the first N images only
+    std::string finalModel; // folder for a model trained on every image (empty: none)
+    std::string finalName, finalNotes; // its card's name and notes
+};
+int crossval(const CrossvalConfig& cfg);
+
 int devices(bool json);
 // Writes the synthetic (or any loadable) data as shards: for measuring the shard pipeline where no prepare runs, and
 // for sampling phantoms once for several runs. lesionPatches: crops per abnormality (synth: data).

@@ -224,6 +224,42 @@ private slots:
         QCOMPARE(p1.code, 0);
         QVERIFY(QJsonDocument::fromJson(p0.out).object()["per_class"] != QJsonDocument::fromJson(p1.out).object()["per_class"]);
     }
+    // Whole real mammograms for lesion-map models: the 20 mini-MIAS images of realdata/mias (Info.txt lists all 322
+    // images: 302 are not in the folder), each with its lesions in sample pixels and the other breast where the
+    // woman's pair is there.
+    void prepareLesionMapFromRealMias()
+    {
+        QTemporaryDir d;
+        const QString out = d.path() + "/lm";
+        Run r = run({ "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", out, "--pixel-mm", "3.2",
+            "--canvas", "64x64", "--quiet" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QCOMPARE(j["images"].toInt(), 20);
+        QCOMPARE(j["images_missing"].toInt(), 302);
+        // mdb003 and mdb004 are normal; 19 lesions have coordinates; mdb059 and mdb216 (NOTE 3) have none
+        QCOMPARE(j["per_class"].toArray()[0].toInt(), 2);
+        QCOMPARE(j["lesions_with_coordinates"].toInt(), 19);
+        QCOMPARE(j["lesions_without_coordinates"].toInt(), 2);
+        QCOMPARE(j["with_other_breast"].toInt(), 4); // mdb001/002 and mdb003/004
+        QFile man(out + "/dataset.json");
+        QVERIFY(man.open(QIODevice::ReadOnly));
+        const QJsonObject m = QJsonDocument::fromJson(man.readAll()).object();
+        QCOMPARE(m["task"].toString(), QString("lesion-map"));
+        QCOMPARE(m["channels"].toInt(), 1); // the engine adds the other breast from the record it names
+        QCOMPARE(m["source"].toObject()["spacing_mm"].toDouble(), 3.2);
+        QCOMPARE(m["source"].toObject()["source_spacing_mm"].toDouble(), 0.2);
+
+        QVERIFY(QDir().mkpath(d.path() + "/folder"));
+        QVERIFY(QFile::copy(QStringLiteral(MS_REALDATA_DIR) + "/ddsm-png/A_0010_1.RIGHT_MLO.png", d.path() + "/folder/a.png"));
+        Run folder = run({ "prepare", d.path() + "/folder", "--task", "lesion-map", "--out", d.path() + "/none", "--quiet" });
+        QCOMPARE(folder.code, 1);
+        QVERIFY2(folder.err.contains("no ground truth"), folder.err.constData());
+        Run bad = run(
+            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", d.path() + "/x", "--canvas", "8x8" });
+        QCOMPARE(bad.code, 2);
+    }
+
     void unknownCommand()
     {
         Run r = run({ "frobnicate" });

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/sampling/lesionmap.h"
 #include "core/sampling/sampling.h"
 #include "core/sampling/synthsource.h"
 
@@ -99,6 +100,63 @@ private slots:
         QCOMPARE(whole.width, 60);
         QCOMPARE(whole.meta[0].label, 1);
     }
+    // Lesion-map samples: the breast turned to the left, a lesion's pixels land where toSample puts them, and toSource
+    // takes them back (the geometry the app uses to draw the map on the image).
+    void lesionMapGeometry_data()
+    {
+        QTest::addColumn<bool>("breastOnRight");
+        QTest::addColumn<double>("pixelMm");
+        QTest::newRow("left, 0.2 mm") << false << 0.2;
+        QTest::newRow("right, 0.2 mm") << true << 0.2;
+        QTest::newRow("right, 0.1 mm") << true << 0.1;
+    }
+    void lesionMapGeometry()
+    {
+        QFETCH(bool, breastOnRight);
+        QFETCH(double, pixelMm);
+        const int W = 800, H = 1000;
+        Image16 img(W, H, 100);
+        img.bitsStored = 12;
+        for (int y = 0; y < H; ++y)
+            for (int x = 0; x < W; ++x) {
+                const int fromWall = breastOnRight ? W - 1 - x : x;
+                if (fromWall < 500 - std::abs(y - H / 2) / 3)
+                    img.at(x, y) = uint16_t(2000 + (x * 7 + y * 3) % 200);
+            }
+        // a bright lesion, 40 px across, in the breast
+        const int lx = breastOnRight ? 650 : 150, ly = 300;
+        for (int y = ly - 20; y <= ly + 20; ++y)
+            for (int x = lx - 20; x <= lx + 20; ++x)
+                if ((x - lx) * (x - lx) + (y - ly) * (y - ly) <= 400)
+                    img.at(x, y) = 4000;
+        sampling::MapOptions opt;
+        opt.targetMm = 0.8;
+        opt.width = 160;
+        opt.height = 256;
+        sampling::MapGeometry g;
+        const Gray8 s = sampling::mapSample(img, pixelMm, opt, &g);
+        QCOMPARE(s.width, 160);
+        QCOMPARE(s.height, 256);
+        QCOMPARE(g.flipped, breastOnRight);
+        QVERIFY(std::abs(g.scale - pixelMm / 0.8) < 0.01);
+        // the chest wall (breast tissue) is at the canvas's left edge, air at its right
+        QVERIFY(s.at(1, 128) > s.at(s.width - 1 - int(g.scale * 50), 128));
+        double sx = 0, sy = 0;
+        g.toSample(lx, ly, sx, sy);
+        QVERIFY(sx >= 0 && sx < s.width && sy >= 0 && sy < s.height);
+        const int v = s.at(int(sx), int(sy));
+        QVERIFY2(v >= 250, qPrintable(QString("lesion centre maps to (%1, %2) = %3").arg(sx).arg(sy).arg(v)));
+        double bx = 0, by = 0;
+        g.toSource(sx, sy, bx, by);
+        QVERIFY(std::abs(bx - lx) < 1e-6 && std::abs(by - ly) < 1e-6);
+        const auto c = sampling::circleToSample(g, lx, ly, 20, "CIRC", true);
+        QVERIFY(std::abs(c.r - 20 * g.scale) < 1e-4);
+        QVERIFY(sampling::isMassKind(c.kind) && !sampling::isMassKind("CALC"));
+        const auto two = sampling::twoChannels(s, nullptr);
+        QCOMPARE(two.size(), s.pixels.size() * 2);
+        QVERIFY(std::equal(s.pixels.begin(), s.pixels.end(), two.begin() + long(s.pixels.size())));
+    }
+
     void splitsByPatientAreStable()
     {
         QCOMPARE(QString::fromStdString(sampling::splitFor("P_00001", true)), QStringLiteral("test"));

@@ -72,6 +72,58 @@ private slots:
         QCOMPARE(none->size(), size_t(0));
     }
 
+    // Lesion-map records carry their lesions, ground truth and geometry through a shard; absurd circles are refused.
+    void lesionMapMetaRoundTrip()
+    {
+        QTemporaryDir d;
+        const fs::path dir = d.path().toStdString();
+        shards::SampleSet s;
+        s.task = "lesion-map";
+        s.classes = { "normal", "benign", "malignant" };
+        s.width = 4;
+        s.height = 4;
+        std::vector<uint8_t> px(16, 7);
+        shards::SampleMeta m;
+        m.id = "mdb001";
+        m.patient = "mdb001";
+        m.label = 1;
+        m.abnormal = true;
+        m.partner = "mdb002";
+        m.geometry[0] = 0.25;
+        m.geometry[1] = 1;
+        m.geometry[3] = -3.5;
+        m.lesions.push_back({ 1.5f, 2.25f, 12.f, "CIRC", false });
+        m.lesions.push_back({ 3.f, 1.f, 0.5f, "CALC", true });
+        s.add(m, px.data());
+        shards::SampleMeta normal;
+        normal.id = normal.patient = "mdb003";
+        s.add(normal, px.data());
+        auto files = shards::writeShards(dir, "all", s);
+        QVERIFY(files.ok());
+        auto back = shards::readShard(dir / files->front());
+        QVERIFY2(back.ok(), back.ok() ? "" : back.error().toString().c_str());
+        const auto& b = back->meta[0];
+        QVERIFY(b.abnormal);
+        QCOMPARE(QString::fromStdString(b.partner), QStringLiteral("mdb002"));
+        QCOMPARE(b.geometry[0], 0.25);
+        QCOMPARE(b.geometry[1], 1.0);
+        QCOMPARE(b.geometry[3], -3.5);
+        QCOMPARE(b.lesions.size(), size_t(2));
+        QCOMPARE(b.lesions[0].y, 2.25f);
+        QCOMPARE(QString::fromStdString(b.lesions[1].kind), QStringLiteral("CALC"));
+        QVERIFY(b.lesions[1].malignant && !b.lesions[0].malignant);
+        QVERIFY(!back->meta[1].abnormal && back->meta[1].lesions.empty());
+        QCOMPARE(back->meta[1].geometry[0], 1.0);
+
+        shards::SampleSet bad = s;
+        bad.meta[0].lesions[0].r = -4;
+        auto bf = shards::writeShards(dir, "bad", bad);
+        QVERIFY(bf.ok());
+        auto br = shards::readShard(dir / bf->front());
+        QVERIFY(!br.ok());
+        QVERIFY(br.error().message.find("lesion circle with bad coordinates") != std::string::npos);
+    }
+
     void damageIsNamed()
     {
         QTemporaryDir d;

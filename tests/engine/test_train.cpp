@@ -69,6 +69,70 @@ class TestTrain : public QObject
     QTemporaryDir m_tmp;
 
 private slots:
+    // crossval on real mammograms (the 20 mini-MIAS images, tiny U-Net, CPU): folds keep each woman's two breasts
+    // together, every image is held out exactly once, the figures come with intervals, and the final model's card
+    // carries them.
+    void crossvalKeepsWomenTogether()
+    {
+        QTemporaryDir d;
+        const QString shards = d.path() + "/lm", runDir = d.path() + "/cv", model = d.path() + "/model";
+        QProcess prep;
+        prep.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", shards, "--pixel-mm", "3.2",
+                "--canvas", "64x64", "--quiet" });
+        QVERIFY(prep.waitForFinished(120000));
+        QCOMPARE(prep.exitCode(), 0);
+        Run r = run({ "crossval", "--data", shards, "--run-dir", runDir, "--folds", "3", "--epochs", "2", "--batch", "4", "--levels", "3",
+            "--width", "8", "--threads", "2", "--bootstrap", "50", "--final-model", model, "--final-name", "test map" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        QFile f(runDir + "/crossval.json");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject cv = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonObject held = cv["held_out"].toObject();
+        QCOMPARE(held["images"].toInt(), 20);
+        QCOMPARE(held["lesions_with_coordinates"].toInt(), 19);
+        QCOMPARE(held["mass_lesions"].toInt(), 10); // CIRC x6, MISC x2, SPIC x2 with coordinates
+        // women: mdbNNN -> (NNN + 1) / 2; each in exactly one fold
+        QSet<QString> seen;
+        int heldOutImages = 0;
+        for (const auto& v : cv["folds"].toArray()) {
+            const QJsonObject fold = v.toObject();
+            heldOutImages += fold["images_held_out"].toInt();
+            QCOMPARE(fold["images_held_out"].toInt() + fold["images_trained"].toInt(), 20);
+            for (const auto& w : fold["held_out_women"].toArray()) {
+                QVERIFY2(!seen.contains(w.toString()), qPrintable(w.toString()));
+                seen.insert(w.toString());
+            }
+        }
+        QCOMPARE(heldOutImages, 20);
+        QCOMPARE(seen.size(), 18); // 20 images, two pairs
+        const QJsonObject froc = held["froc_masses"].toObject()["1"].toObject();
+        QCOMPARE(froc["ci95"].toArray().size(), 2);
+        QVERIFY(held["auc_abnormal_vs_normal"].toObject().contains("value"));
+        QVERIFY(cv["train"].toObject().contains("froc_masses"));
+        QVERIFY(cv["operating_point"].toObject().contains("threshold_logit"));
+        // the metrics stream has one epoch line per fold and epoch, and one held-out line per fold
+        int epochs = 0, evals = 0;
+        for (const auto& l : readMetrics(runDir)) {
+            epochs += l["type"].toString() == "epoch" && l["phase"].toString() == "fold";
+            evals += l["type"].toString() == "eval";
+        }
+        QCOMPARE(epochs, 3 * 2);
+        QCOMPARE(evals, 3);
+        QFile card(model + "/card.json");
+        QVERIFY(card.open(QIODevice::ReadOnly));
+        const QJsonObject c = QJsonDocument::fromJson(card.readAll()).object();
+        QCOMPARE(c["task"].toString(), QString("lesion-map"));
+        QCOMPARE(c["name"].toString(), QString("test map"));
+        QVERIFY(QFile::exists(model + "/model.safetensors"));
+
+        Run many = run({ "crossval", "--data", shards, "--run-dir", d.path() + "/cv2", "--folds", "19" });
+        QCOMPARE(many.code, 5);
+        QVERIFY2(many.err.contains("18 women cannot make 19 folds"), many.err.constData());
+        Run patches = run({ "crossval", "--data", d.path() + "/nothing", "--run-dir", d.path() + "/cv3" });
+        QCOMPARE(patches.code, 5);
+    }
+
     void trainsAndWritesTheRunFolder()
     {
         const QString dir = m_tmp.path() + "/run1";

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// crossval: k-fold cross-validation of a lesion-map recipe on whole real mammograms, folds by woman (both breasts of
+// one woman in one fold), stratified by her worst finding; every figure from held-out folds only, pooled over the
+// folds, with 95 % bootstrap intervals over women. Optionally a final model trained on every image, shipped with the
+// cross-validated figures in its card.
+#include "core/common/paths.h"
+#include "core/common/sha256.h"
+#include "core/metrics/heatmap.h"
+#include "core/metrics/metrics.h"
+#include "core/sampling/lesionmap.h"
+#include "core/synth/random.h"
+#include "core/training/engine.h"
+#include "core/training/internal.h"
+#include "core/training/runfolder.h"
+#include "models/card.h"
+#include "models/torchcompat.h"
+#include "models/unet.h"
+#include "models/weights.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace ms::training
+{
+
+namespace
+{
+
+constexpr double kPi = 3.14159265358979323846;
+const std::vector<double> kFpRates = { 0.25, 0.5, 1, 2, 4 };
+// Candidates for FROC: every peak whose log-odds reach this (P = 0.0025), split as the app splits them.
+constexpr float kFrocFloorLogit = -6.f;
+
+// The disk targets of a sample: 1 inside any lesion circle (at least 2 sample pixels across), 0 elsewhere.
+std::vector<uint8_t> diskTarget(const shards::SampleMeta& m, int w, int h)
+{
+    std::vector<uint8_t> t(size_t(w) * size_t(h), 0);
+    for (const auto& l : m.lesions) {
+        const double r = std::max(2.0, double(l.r));
+        const int x0 = std::max(0, int(std::floor(l.x - r))), x1 = std::min(w - 1, int(std::ceil(l.x + r)));
+        const int y0 = std::max(0, int(std::floor(l.y - r))), y1 = std::min(h - 1, int(std::ceil(l.y + r)));
+        for (int y = y0; y <= y1; ++y)
+            for (int x = x0; x <= x1; ++x)
+                if ((x + 0.5 - l.x) * (x + 0.5 - l.x) + (y + 0.5 - l.y) * (y + 0.5 - l.y) <= r * r)
+                    t[size_t(y) * size_t(w) + size_t(x)] = 1;
+    }
+    return t;
+}
+
+// Folds by woman, stratified by her worst finding (normal < benign < malignant), seeded.
+std::vector<int> assignFolds(const shards::SampleSet& set, int folds, unsigned long long seed, std::vector<std::vector<std::string>>& women)
+{
+    std::map<std::string, int> worst;
+    for (const auto& m : set.meta)
+        worst[m.patient] = std::max(worst.count(m.patient) ? worst[m.patient] : 0, m.label);
+    std::map<int, std::vector<std::string>> byClass;
+    for (const auto& [w, c] : worst)
+        byClass[c].push_back(w);
+    std::mt19937_64 rng(seed);
+    std::map<std::string, int> foldOf;
+    int next = 0;
+    for (auto& [c, list] : byClass) {
+        std::shuffle(list.begin(), list.end(), rng);
+        for (const auto& w : list) {
+            foldOf[w] = next;
+            next = (next + 1) % folds;
+        }
+    }
+    women.assign(size_t(folds), {});
+    for (const auto& [w, f] : foldOf)
+        women[size_t(f)].push_back(w);
+    std::vector<int> out(set.size());
+    for (size_t i = 0; i < set.size(); ++i)
+        out[i] = foldOf[set.meta[i].patient];
+    return out;
+}
+
+// What a batch is made of: the samples and their disk targets, on the device once (a few tens of MB for a real set),
+// and per sample the row of the other breast (or itself: sampling::twoChannels's rule, no asymmetry to see).
+struct Data {
+    shards::SampleSet set;
+    std::vector<std::vector<uint8_t>> targets;
+    std::vector<size_t> partnerRow;
+    int channels = 2;
+    torch::Tensor images, masks, partners; // N x H x W uint8, N x H x W uint8, N int64 (on the device)
+    void upload(const torch::Device& dev)
+    {
+        const int64_t n = int64_t(set.size()), H = set.height, W = set.width;
+        images = torch::from_blob(set.pixels.data(), { n, H, W }, torch::kUInt8).to(dev);
+        auto m = torch::empty({ n, H, W }, torch::kUInt8);
+        for (int64_t i = 0; i < n; ++i)
+            std::memcpy(static_cast<uint8_t*>(m.data_ptr()) + i * H * W, targets[size_t(i)].data(), size_t(H * W));
+        masks = m.to(dev);
+        std::vector<int64_t> p(partnerRow.begin(), partnerRow.end());
+        partners = torch::from_blob(p.data(), { n }, torch::kInt64).clone().to(dev);
+    }
+};
+
+// A batch on the device: input in [0, 1], N x channels x H x W, and targets N x 1 x H x W.
+void makeBatch(const Data& data, const std::vector<size_t>& idx, const torch::Device& dev, torch::Tensor& x, torch::Tensor& y)
+{
+    std::vector<int64_t> rows(idx.begin(), idx.end());
+    auto r = torch::from_blob(rows.data(), { int64_t(rows.size()) }, torch::kInt64).clone().to(dev);
+    auto img = data.images.index_select(0, r).unsqueeze(1);
+    if (data.channels > 1)
+        img = torch::cat({ img, data.images.index_select(0, data.partners.index_select(0, r)).unsqueeze(1) }, 1);
+    x = img.to(torch::kFloat).div_(255.f);
+    y = data.masks.index_select(0, r).unsqueeze(1).to(torch::kFloat);
+}
+
+torch::Tensor normalise(const torch::Tensor& x01)
+{
+    return (x01 - 0.5f) / 0.25f; // the networks' input convention (models::normaliseInput)
+}
+
+// Flips, rotation, scale and gamma, the same geometry for the image and its target.
+void augment(torch::Tensor& x, torch::Tensor& y, std::mt19937_64& rng, const CrossvalConfig& c)
+{
+    const int64_t n = x.size(0);
+    std::uniform_real_distribution<double> u(-1, 1);
+    std::vector<float> th(static_cast<size_t>(n) * 6), ga(static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) {
+        const double a = u(rng) * c.rotateDegrees * kPi / 180.0;
+        const double s = 1.0 + u(rng) * c.scaleJitter;
+        const double flip = u(rng) < 0 ? -1.0 : 1.0; // up-down: the chest wall stays on the left
+        float* t = th.data() + 6 * k;
+        t[0] = float(std::cos(a) / s);
+        t[1] = float(-std::sin(a) / s * flip);
+        t[2] = float(u(rng) * c.shift);
+        t[3] = float(std::sin(a) / s);
+        t[4] = float(std::cos(a) / s * flip);
+        t[5] = float(u(rng) * c.shift);
+        ga[size_t(k)] = float(std::exp(u(rng) * std::log(1.0 + c.gammaJitter)));
+    }
+    auto theta = torch::from_blob(th.data(), { n, 2, 3 }, torch::kFloat).clone().to(x.device());
+    auto gamma = torch::from_blob(ga.data(), { n, 1, 1, 1 }, torch::kFloat).clone();
+    namespace F = torch::nn::functional;
+    auto grid = F::affine_grid(theta, x.sizes(), false);
+    x = F::grid_sample(x, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    y = F::grid_sample(y, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
+    y = (y > 0.5f).to(torch::kFloat);
+    x = x.clamp(0, 1).pow(gamma.to(x.device()));
+}
+
+torch::Tensor lossOf(const torch::Tensor& logits, const torch::Tensor& y, double posWeight)
+{
+    namespace F = torch::nn::functional;
+    auto pw = torch::full({ 1 }, posWeight, logits.options().dtype(torch::kFloat));
+    auto bce
+        = F::binary_cross_entropy_with_logits(logits.to(torch::kFloat), y, F::BinaryCrossEntropyWithLogitsFuncOptions().pos_weight(pw));
+    auto p = torch::sigmoid(logits.to(torch::kFloat));
+    auto inter = (p * y).sum({ 1, 2, 3 });
+    auto denom = p.sum({ 1, 2, 3 }) + y.sum({ 1, 2, 3 });
+    // soft Dice over the images that have lesions (on a normal image Dice says nothing the BCE does not)
+    auto has = (y.sum({ 1, 2, 3 }) > 0).to(torch::kFloat);
+    auto dice = 1 - (2 * inter + 1) / (denom + 1);
+    auto diceMean = (dice * has).sum() / has.sum().clamp_min(1);
+    return bce + diceMean;
+}
+
+// One-cycle: cosine warm-up from lr/25 over the first 30 % of the steps, then cosine down to lr/1e4.
+double oneCycle(double lr, long step, long total)
+{
+    const double f = total > 0 ? double(step) / double(total) : 1.0;
+    const double warm = 0.3;
+    if (f < warm) {
+        const double t = f / warm;
+        return lr / 25 + (lr - lr / 25) * (1 - std::cos(kPi * t)) / 2;
+    }
+    const double t = (f - warm) / (1 - warm);
+    return lr / 1e4 + (lr - lr / 1e4) * (1 + std::cos(kPi * t)) / 2;
+}
+
+// Held-out maps (log-odds, sample pixels), averaged with the up-down flip.
+std::vector<std::vector<float>> predictMaps(
+    models::UNet& net, const Data& data, const std::vector<size_t>& idx, const torch::Device& dev, bool bf16, int batch)
+{
+    torch::NoGradGuard ng;
+    net->eval();
+    std::vector<std::vector<float>> out(idx.size());
+    for (size_t b = 0; b < idx.size(); b += size_t(batch)) {
+        std::vector<size_t> part(idx.begin() + long(b), idx.begin() + long(std::min(idx.size(), b + size_t(batch))));
+        torch::Tensor x, y;
+        makeBatch(data, part, dev, x, y);
+        torch::Tensor logits;
+        {
+            torchcompat::CudaAutocast ac(bf16);
+            auto xn = normalise(x);
+            logits = net->forward(xn).to(torch::kFloat);
+            logits = (logits + net->forward(xn.flip({ 2 })).to(torch::kFloat).flip({ 2 })) / 2;
+        }
+        logits = logits.to(torch::kCPU).contiguous();
+        for (size_t k = 0; k < part.size(); ++k) {
+            auto t = logits[int64_t(k)][0];
+            out[b + k].assign(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
+        }
+    }
+    return out;
+}
+
+// What the figures need of one image, kept per woman for the bootstrap.
+struct ImageMarks {
+    std::string woman;
+    bool abnormal = false, malignant = false;
+    double score = 0; // the map's maximum (log-odds)
+    int pointing = -1; // 1 / 0, -1 without lesions with coordinates
+    metrics::FrocMarks all, masses;
+    bool hasMassLesion = false;
+};
+
+ImageMarks marksOf(const shards::SampleSet& set, size_t i, const std::vector<float>& map)
+{
+    const auto& m = set.meta[i];
+    ImageMarks r;
+    r.woman = m.patient;
+    r.abnormal = m.abnormal;
+    r.malignant = m.label == 2;
+    metrics::Heatmap h;
+    h.width = set.width;
+    h.height = set.height;
+    h.values = map;
+    r.score = *std::max_element(map.begin(), map.end());
+    std::vector<RleMask> all, masses;
+    std::vector<RleMask> others;
+    for (const auto& l : m.lesions) {
+        const double rad = std::max(2.0, double(l.r));
+        RleMask e = RleMask::ellipse(set.width, set.height, l.x, l.y, rad, rad);
+        all.push_back(e);
+        if (sampling::isMassKind(l.kind))
+            masses.push_back(e);
+        else
+            others.push_back(e);
+    }
+    r.hasMassLesion = !masses.empty();
+    if (!all.empty())
+        r.pointing = metrics::pointingGame(h, all);
+    auto dets = metrics::detectPeaks(h, kFrocFloorLogit, metrics::kPeakProminence);
+    r.all = metrics::frocMarks({ dets, all });
+    // masses: a detection on another kind of lesion is neither a hit nor a false positive
+    std::vector<metrics::Detection> massDets;
+    for (const auto& d : dets) {
+        bool onOther = false;
+        for (const auto& o : others)
+            onOther = onOther || o.contains(d.peakX, d.peakY);
+        if (!onOther)
+            massDets.push_back(d);
+    }
+    r.masses = metrics::frocMarks({ massDets, masses });
+    return r;
+}
+
+struct Figures {
+    std::vector<double> frocAll, frocMasses; // at kFpRates
+    double pointing = NAN, aucAbnormal = NAN, aucMalignant = NAN;
+    long images = 0, lesions = 0, massLesions = 0;
+};
+
+Figures figuresOf(const std::vector<const ImageMarks*>& marks)
+{
+    Figures f;
+    std::vector<metrics::FrocMarks> all, masses;
+    std::vector<double> scores;
+    std::vector<bool> abnormal, malignant;
+    long hits = 0, pointed = 0;
+    for (const auto* m : marks) {
+        all.push_back(m->all);
+        masses.push_back(m->masses);
+        scores.push_back(m->score);
+        abnormal.push_back(m->abnormal);
+        malignant.push_back(m->malignant);
+        if (m->pointing >= 0) {
+            ++pointed;
+            hits += m->pointing;
+        }
+        f.lesions += m->all.lesions;
+        f.massLesions += m->masses.lesions;
+    }
+    f.images = long(marks.size());
+    for (const auto& p : metrics::froc(all, kFpRates))
+        f.frocAll.push_back(p.sensitivity);
+    for (const auto& p : metrics::froc(masses, kFpRates))
+        f.frocMasses.push_back(p.sensitivity);
+    if (pointed > 0)
+        f.pointing = double(hits) / double(pointed);
+    f.aucAbnormal = metrics::rocAuc(scores, abnormal);
+    f.aucMalignant = metrics::rocAuc(scores, malignant);
+    return f;
+}
+
+Json numberOrNull(double v)
+{
+    return std::isfinite(v) ? Json(v) : Json();
+}
+
+Json frocJson(const std::vector<double>& s)
+{
+    Json j = Json::object();
+    for (size_t k = 0; k < kFpRates.size() && k < s.size(); ++k) {
+        char key[16];
+        std::snprintf(key, sizeof key, "%g", kFpRates[k]);
+        j.set(key, numberOrNull(s[k]));
+    }
+    return j;
+}
+
+// Figures with 95 % percentile-bootstrap intervals, resampling women with replacement.
+Json figuresWithIntervals(const std::vector<ImageMarks>& marks, int rounds, unsigned long long seed)
+{
+    std::vector<const ImageMarks*> everyone;
+    std::map<std::string, std::vector<const ImageMarks*>> byWoman;
+    for (const auto& m : marks) {
+        everyone.push_back(&m);
+        byWoman[m.woman].push_back(&m);
+    }
+    const Figures point = figuresOf(everyone);
+    std::vector<std::vector<const ImageMarks*>> women;
+    for (auto& [w, v] : byWoman)
+        women.push_back(v);
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<size_t> pick(0, women.empty() ? 0 : women.size() - 1);
+    std::vector<Figures> boot;
+    for (int r = 0; r < rounds && !women.empty(); ++r) {
+        std::vector<const ImageMarks*> sample;
+        for (size_t k = 0; k < women.size(); ++k) {
+            const auto& w = women[pick(rng)];
+            sample.insert(sample.end(), w.begin(), w.end());
+        }
+        boot.push_back(figuresOf(sample));
+    }
+    auto interval = [&](auto get) {
+        std::vector<double> v;
+        for (const auto& b : boot) {
+            const double x = get(b);
+            if (std::isfinite(x))
+                v.push_back(x);
+        }
+        Json j = Json::array();
+        if (v.size() < 20) {
+            j.push(Json());
+            j.push(Json());
+            return j;
+        }
+        std::sort(v.begin(), v.end());
+        j.push(v[size_t(0.025 * double(v.size() - 1))]);
+        j.push(v[size_t(0.975 * double(v.size() - 1))]);
+        return j;
+    };
+    auto withCi = [&](double value, auto get) {
+        Json j = Json::object();
+        j.set("value", numberOrNull(value));
+        j.set("ci95", interval(get));
+        return j;
+    };
+    Json out = Json::object();
+    out.set("images", point.images);
+    out.set("women", long(women.size()));
+    out.set("lesions_with_coordinates", point.lesions);
+    out.set("mass_lesions", point.massLesions);
+    Json fm = Json::object(), fa = Json::object();
+    for (size_t k = 0; k < kFpRates.size(); ++k) {
+        char key[16];
+        std::snprintf(key, sizeof key, "%g", kFpRates[k]);
+        fm.set(key, withCi(point.frocMasses[k], [k](const Figures& f) { return f.frocMasses[k]; }));
+        fa.set(key, withCi(point.frocAll[k], [k](const Figures& f) { return f.frocAll[k]; }));
+    }
+    out.set("froc_masses", fm);
+    out.set("froc_all", fa);
+    out.set("pointing_game", withCi(point.pointing, [](const Figures& f) { return f.pointing; }));
+    out.set("auc_abnormal_vs_normal", withCi(point.aucAbnormal, [](const Figures& f) { return f.aucAbnormal; }));
+    out.set("auc_malignant_vs_rest", withCi(point.aucMalignant, [](const Figures& f) { return f.aucMalignant; }));
+    return out;
+}
+
+// The operating point for the app: the lowest log-odds threshold at which the held-out normal images show at most
+// `perNormal` candidate regions on average, and the lesion sensitivity there (all lesions, and masses).
+Json operatingPoint(const std::vector<ImageMarks>& marks, double perNormal)
+{
+    std::vector<float> normalScores;
+    long normals = 0;
+    for (const auto& m : marks)
+        if (!m.abnormal) {
+            ++normals;
+            for (const auto& [s, l] : m.all.detections)
+                normalScores.push_back(s);
+        }
+    Json j = Json::object();
+    if (normals == 0)
+        return j;
+    std::sort(normalScores.begin(), normalScores.end(), std::greater<float>());
+    const size_t allowed = size_t(std::floor(perNormal * double(normals)));
+    // threshold: just above the (allowed+1)-th strongest candidate on normal images
+    float threshold = kFrocFloorLogit;
+    if (allowed < normalScores.size())
+        threshold = std::nextafter(normalScores[allowed], std::numeric_limits<float>::infinity());
+    auto sensitivity = [&](bool massesOnly) {
+        long found = 0, total = 0;
+        for (const auto& m : marks) {
+            const auto& fm = massesOnly ? m.masses : m.all;
+            total += fm.lesions;
+            std::set<int> hit;
+            for (const auto& [s, l] : fm.detections)
+                if (s >= threshold && l >= 0)
+                    hit.insert(l);
+            found += long(hit.size());
+        }
+        return total > 0 ? double(found) / double(total) : NAN;
+    };
+    long fp = 0;
+    for (const auto& m : marks)
+        if (!m.abnormal)
+            for (const auto& [s, l] : m.all.detections)
+                fp += s >= threshold;
+    j.set("threshold_logit", double(threshold));
+    j.set("threshold_probability", double(metrics::sigmoid(threshold)));
+    j.set("regions_per_normal_image", double(fp) / double(normals));
+    j.set("sensitivity_all", numberOrNull(sensitivity(false)));
+    j.set("sensitivity_masses", numberOrNull(sensitivity(true)));
+    return j;
+}
+
+struct FoldResult {
+    std::vector<std::vector<float>> heldOutMaps;
+    std::vector<size_t> heldOut;
+    double trainLoss = 0;
+};
+
+// Trains one network on `train` and returns it; emits an epoch line per epoch.
+models::UNet trainOne(const CrossvalConfig& c, const Data& data, const std::vector<size_t>& train, const torch::Device& dev, int fold,
+    RunFolder& run, double& lastLoss, bool& failed)
+{
+    torch::manual_seed(c.seed * 1000003ull + uint64_t(fold + 1));
+    models::UNetSpec spec;
+    spec.inChannels = data.channels;
+    spec.levels = c.levels;
+    spec.width = c.width;
+    models::UNet net(spec);
+    net->to(dev);
+    torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(c.lr).weight_decay(c.weightDecay));
+    const bool bf16 = c.amp == "bf16" && dev.is_cuda();
+    std::mt19937_64 rng(c.seed * 7919ull + uint64_t(fold));
+    const long stepsPerEpoch = long((train.size() + size_t(c.batch) - 1) / size_t(c.batch));
+    const long total = stepsPerEpoch * c.epochs;
+    long step = 0;
+    failed = false;
+    for (int epoch = 1; epoch <= c.epochs; ++epoch) {
+        net->train();
+        std::vector<size_t> order = train;
+        std::shuffle(order.begin(), order.end(), rng);
+        double sum = 0;
+        long n = 0;
+        torch::Tensor lossSum;
+        const double t0 = nowSeconds();
+        for (size_t b = 0; b < order.size(); b += size_t(c.batch)) {
+            std::vector<size_t> part(order.begin() + long(b), order.begin() + long(std::min(order.size(), b + size_t(c.batch))));
+            if (part.size() < 2 && order.size() > 1)
+                continue; // batch norm needs two samples
+            torch::Tensor x, y;
+            makeBatch(data, part, dev, x, y);
+            augment(x, y, rng, c);
+            for (auto& g : opt.param_groups())
+                static_cast<torch::optim::AdamWOptions&>(g.options()).lr(oneCycle(c.lr, step, total));
+            torch::Tensor loss;
+            {
+                torchcompat::CudaAutocast ac(bf16);
+                loss = lossOf(net->forward(normalise(x)), y, c.posWeight);
+            }
+            opt.zero_grad();
+            loss.backward();
+            opt.step();
+            // summed on the device, read once an epoch (a read every step waits for the GPU)
+            lossSum = lossSum.defined() ? lossSum + loss.detach().to(torch::kFloat) * double(part.size())
+                                        : loss.detach().to(torch::kFloat) * double(part.size());
+            n += long(part.size());
+            ++step;
+        }
+        sum = lossSum.defined() ? lossSum.item<double>() : 0;
+        lossSum = torch::Tensor();
+        if (!std::isfinite(sum)) {
+            run.fail("fold " + std::to_string(fold + 1) + ": the loss is not finite at epoch " + std::to_string(epoch), epoch, step);
+            failed = true;
+            return net;
+        }
+        lastLoss = n > 0 ? sum / double(n) : 0;
+        Json e = Json::object();
+        e.set("type", "epoch");
+        e.set("phase", fold >= 0 ? "fold" : "final");
+        e.set("fold", fold + 1);
+        e.set("epoch", epoch);
+        e.set("step", step);
+        e.set("split", "train");
+        e.set("loss", lastLoss);
+        e.set("lr", oneCycle(c.lr, step, total));
+        e.set("seconds", nowSeconds() - t0);
+        run.emit(e);
+        if (epoch == 1 || epoch % 10 == 0 || epoch == c.epochs) {
+            char line[160];
+            std::snprintf(line, sizeof line, "%s %d epoch %d/%d: loss %.4f, %.2f s", fold >= 0 ? "fold" : "final model", fold + 1, epoch,
+                c.epochs, lastLoss, nowSeconds() - t0);
+            run.log(line);
+        }
+    }
+    return net;
+}
+
+} // namespace
+
+namespace
+{
+int crossvalImpl(const CrossvalConfig& cIn);
+}
+
+int crossval(const CrossvalConfig& cfg)
+{
+    // LibTorch reports out-of-memory and shape errors as exceptions: a message and an exit code, never an abort
+    try {
+        return crossvalImpl(cfg);
+    } catch (const std::exception& e) {
+        const std::string what = e.what();
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", what.substr(0, what.find('\n')).c_str());
+        return what.find("out of memory") != std::string::npos ? kOutOfMemory : kError;
+    }
+}
+
+namespace
+{
+
+int crossvalImpl(const CrossvalConfig& cIn)
+{
+    CrossvalConfig c = cIn;
+    std::string why;
+    if (c.folds < 2 || c.folds > 20) {
+        std::fprintf(stderr, "mammoscope-train crossval: --folds takes 2 to 20, got %d\n", c.folds);
+        return kUsage;
+    }
+    if (c.epochs < 1 || c.epochs > 100000 || c.batch < 1 || c.batch > 4096 || !(c.lr > 0 && c.lr < 10) || c.bootstrap < 0
+        || c.bootstrap > 100000 || !(c.posWeight > 0 && c.posWeight < 1e6)) {
+        std::fprintf(stderr, "mammoscope-train crossval: --epochs 1-100000, --batch 1-4096, --lr in (0, 10), --bootstrap 0-100000\n");
+        return kUsage;
+    }
+    models::UNetSpec probe;
+    probe.levels = c.levels;
+    probe.width = c.width;
+    if (!models::validUNetSpec(probe, why)) {
+        std::fprintf(stderr, "mammoscope-train crossval: the U-Net's %s is out of range\n", why.c_str());
+        return kUsage;
+    }
+    if (c.recipe != "unet") {
+        std::fprintf(stderr, "mammoscope-train crossval: unknown recipe '%s' (known: unet)\n", c.recipe.c_str());
+        return kUsage;
+    }
+    std::string msg;
+    if (!checkDevice(c.device, msg)) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", msg.c_str());
+        return kUsage;
+    }
+    setupThreads(c.threads);
+    auto man = shards::readManifest(c.data);
+    if (!man) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", man.error().toString().c_str());
+        return kDataError;
+    }
+    if (man->task != "lesion-map") {
+        std::fprintf(stderr,
+            "mammoscope-train crossval: %s holds '%s' samples; crossval needs whole mammograms with their lesions "
+            "(mammoscope-cli prepare DATASET --task lesion-map --out DIR)\n",
+            c.data.c_str(), man->task.c_str());
+        return kDataError;
+    }
+    auto loaded = shards::loadSplit(c.data, "all");
+    if (!loaded) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", loaded.error().toString().c_str());
+        return kDataError;
+    }
+    Data data;
+    data.set = std::move(*loaded);
+    shards::SampleSet& set = data.set;
+    if (set.channels != 1) {
+        std::fprintf(
+            stderr, "mammoscope-train crossval: %s has %d-channel samples; lesion-map shards have one\n", c.data.c_str(), set.channels);
+        return kDataError;
+    }
+    if (c.limitImages > 0 && set.size() > size_t(c.limitImages)) {
+        set.meta.resize(size_t(c.limitImages));
+        set.pixels.resize(size_t(c.limitImages) * set.sampleBytes());
+    }
+    models::UNet sizeCheck(probe);
+    if (set.width % sizeCheck->sizeMultiple() != 0 || set.height % sizeCheck->sizeMultiple() != 0) {
+        std::fprintf(stderr, "mammoscope-train crossval: samples of %dx%d; a U-Net of %d levels needs sides that are multiples of %d\n",
+            set.width, set.height, c.levels, sizeCheck->sizeMultiple());
+        return kDataError;
+    }
+    std::set<std::string> womenSet;
+    for (const auto& m : set.meta)
+        womenSet.insert(m.patient);
+    if (womenSet.size() < size_t(c.folds)) {
+        std::fprintf(stderr, "mammoscope-train crossval: %zu women cannot make %d folds\n", womenSet.size(), c.folds);
+        return kDataError;
+    }
+    const int channels = c.otherBreast ? 2 : 1;
+    data.channels = channels;
+    {
+        std::map<std::string, size_t> row;
+        for (size_t i = 0; i < set.size(); ++i)
+            row[set.meta[i].id] = i;
+        data.partnerRow.resize(set.size());
+        for (size_t i = 0; i < set.size(); ++i) {
+            auto it = row.find(set.meta[i].partner);
+            data.partnerRow[i] = set.meta[i].partner.empty() || it == row.end() ? i : it->second;
+        }
+    }
+    const torch::Device dev = parseDevice(c.device);
+
+    RunFolder run(c.runDir);
+    if (!run.open(false, msg)) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", msg.c_str());
+        return kError;
+    }
+    Json cfg = Json::object();
+    cfg.set("command", "crossval");
+    cfg.set("data", c.data);
+    cfg.set("recipe", c.recipe);
+    cfg.set("folds", c.folds);
+    cfg.set("epochs", c.epochs);
+    cfg.set("batch", c.batch);
+    cfg.set("lr", c.lr);
+    cfg.set("weight_decay", c.weightDecay);
+    cfg.set("pos_weight", c.posWeight);
+    cfg.set("levels", c.levels);
+    cfg.set("width", c.width);
+    cfg.set("other_breast", c.otherBreast);
+    cfg.set("channels", channels);
+    cfg.set("rotate_degrees", c.rotateDegrees);
+    cfg.set("scale_jitter", c.scaleJitter);
+    cfg.set("gamma_jitter", c.gammaJitter);
+    cfg.set("seed", (unsigned long long)c.seed);
+    cfg.set("device", c.device);
+    cfg.set("amp", c.amp);
+    cfg.set("bootstrap", c.bootstrap);
+    cfg.set("source", man->source);
+    if (auto err = writeFileAtomic(fs::path(c.runDir) / "config.json", cfg.dump(2)); !err.empty()) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", err.c_str());
+        return kError;
+    }
+    run.status("running", 0, 0, "cross-validating");
+    run.log("crossval: " + std::to_string(set.size()) + " images of " + std::to_string(womenSet.size()) + " women, "
+        + std::to_string(c.folds) + " folds, " + std::to_string(channels) + " channel(s), device " + deviceName(dev));
+
+    data.targets.resize(set.size());
+    for (size_t i = 0; i < set.size(); ++i)
+        data.targets[i] = diskTarget(set.meta[i], set.width, set.height);
+    try {
+        data.upload(dev);
+    } catch (const std::exception& e) {
+        run.fail(std::string("cannot put the images on the device: ") + e.what(), 0, 0);
+        return kOutOfMemory;
+    }
+    if (dev.is_cuda())
+        at::globalContext().setBenchmarkCuDNN(true);
+    std::vector<std::vector<std::string>> women;
+    const std::vector<int> fold = assignFolds(set, c.folds, c.seed, women);
+
+    std::vector<ImageMarks> heldOut(set.size()), trainMarksAll;
+    Json folds = Json::array();
+    const bool bf16 = c.amp == "bf16" && dev.is_cuda();
+    const double tStart = nowSeconds();
+    for (int k = 0; k < c.folds; ++k) {
+        std::vector<size_t> tr, te;
+        for (size_t i = 0; i < set.size(); ++i)
+            (fold[i] == k ? te : tr).push_back(i);
+        double loss = 0;
+        bool failed = false;
+        const double t0 = nowSeconds();
+        auto net = trainOne(c, data, tr, dev, k, run, loss, failed);
+        if (failed)
+            return kNotFinite;
+        const auto maps = predictMaps(net, data, te, dev, bf16, c.batch);
+        std::vector<const ImageMarks*> foldMarks;
+        for (size_t j = 0; j < te.size(); ++j) {
+            heldOut[te[j]] = marksOf(set, te[j], maps[j]);
+            foldMarks.push_back(&heldOut[te[j]]);
+        }
+        // the same figures on the fold's own training images: overfitting shows as the gap
+        const auto trainMaps = predictMaps(net, data, tr, dev, bf16, c.batch);
+        std::vector<ImageMarks> trainMarks;
+        for (size_t j = 0; j < tr.size(); ++j)
+            trainMarks.push_back(marksOf(set, tr[j], trainMaps[j]));
+        std::vector<const ImageMarks*> trainPtrs;
+        for (const auto& m : trainMarks)
+            trainPtrs.push_back(&m);
+        trainMarksAll.insert(trainMarksAll.end(), trainMarks.begin(), trainMarks.end());
+        const Figures fh = figuresOf(foldMarks), ft = figuresOf(trainPtrs);
+        Json fj = Json::object();
+        fj.set("fold", k + 1);
+        fj.set("women", long(women[size_t(k)].size()));
+        fj.set("images_held_out", long(te.size()));
+        fj.set("images_trained", long(tr.size()));
+        fj.set("final_train_loss", loss);
+        fj.set("seconds", nowSeconds() - t0);
+        for (auto [name, f] : { std::pair<const char*, const Figures*> { "held_out", &fh }, { "train", &ft } }) {
+            Json x = Json::object();
+            x.set("froc_masses", frocJson(f->frocMasses));
+            x.set("froc_all", frocJson(f->frocAll));
+            x.set("pointing_game", numberOrNull(f->pointing));
+            x.set("auc_abnormal_vs_normal", numberOrNull(f->aucAbnormal));
+            x.set("auc_malignant_vs_rest", numberOrNull(f->aucMalignant));
+            fj.set(name, x);
+        }
+        Json w = Json::array();
+        for (const auto& s : women[size_t(k)])
+            w.push(s);
+        fj.set("held_out_women", w);
+        folds.push(fj);
+        Json e = Json::object();
+        e.set("type", "eval");
+        e.set("phase", "fold");
+        e.set("fold", k + 1);
+        e.set("epoch", c.epochs);
+        e.set("split", "held_out");
+        e.set("froc_masses_1fp", numberOrNull(fh.frocMasses[2]));
+        e.set("froc_all_1fp", numberOrNull(fh.frocAll[2]));
+        e.set("pointing_game", numberOrNull(fh.pointing));
+        e.set("auc", numberOrNull(fh.aucAbnormal));
+        e.set("train_froc_masses_1fp", numberOrNull(ft.frocMasses[2]));
+        e.set("train_auc", numberOrNull(ft.aucAbnormal));
+        run.emit(e);
+        run.status("running", c.epochs, 0, "fold " + std::to_string(k + 1) + " of " + std::to_string(c.folds) + " done");
+    }
+
+    Json result = Json::object();
+    result.set("version", 1);
+    result.set("command", cfg);
+    result.set("held_out", figuresWithIntervals(heldOut, c.bootstrap, c.seed));
+    result.set("train", figuresWithIntervals(trainMarksAll, 0, c.seed));
+    result.set("operating_point", operatingPoint(heldOut, 1.0));
+    result.set("folds", folds);
+    result.set("seconds", nowSeconds() - tStart);
+    result.set("notes",
+        "Every held-out figure is pooled over the folds' held-out images (each image scored by the one network that did "
+        "not see its woman). FROC: a candidate is a peak of the map (log-odds >= -6, prominence 2); it finds a lesion when "
+        "its peak lies in the lesion's circle (at least 2 sample pixels); each lesion counts once. Mass FROC: CIRC, SPIC, "
+        "MISC lesions; candidates on other lesions are neither hits nor false positives. False positives per image over "
+        "all images, normal ones included. Intervals: 95 % percentile bootstrap over women. 'train' pools each fold's "
+        "figures on its own training images (no interval).");
+
+    if (!c.finalModel.empty()) {
+        std::vector<size_t> every(set.size());
+        std::iota(every.begin(), every.end(), size_t(0));
+        double loss = 0;
+        bool failed = false;
+        auto net = trainOne(c, data, every, dev, -1, run, loss, failed);
+        if (failed)
+            return kNotFinite;
+        net->to(torch::kCPU);
+        fs::create_directories(c.finalModel);
+        const fs::path weights = fs::path(c.finalModel) / "model.safetensors";
+        // half precision on disk (a U-Net of width 32 is 7.8 M parameters: 15 MB instead of 31); loading converts back
+        auto tensors = models::stateDict(*net);
+        for (auto& [name, t] : tensors)
+            if (t.is_floating_point())
+                t = t.to(torch::kHalf);
+        if (auto st = models::saveSafetensors(weights, tensors); !st) {
+            run.fail(st.error().toString(), c.epochs, 0);
+            return kError;
+        }
+        models::ModelCard card;
+        card.name = c.finalName.empty() ? "lesion-map U-Net" : c.finalName;
+        card.architecture = "unet";
+        card.task = "lesion-map";
+        card.classes = { "lesion" };
+        card.inputChannels = channels;
+        card.inputWidth = set.width;
+        card.inputHeight = set.height;
+        card.weightsFile = "model.safetensors";
+        card.weightsSha256 = sha256File(weights);
+        Json tj = Json::object();
+        tj.set("data", man->source);
+        tj.set("images", long(set.size()));
+        tj.set("women", long(womenSet.size()));
+        tj.set("spacing_mm", man->source["spacing_mm"].number(0.8));
+        tj.set("levels", c.levels);
+        tj.set("width", c.width);
+        tj.set("recipe", cfg);
+        card.training = tj;
+        Json mj = Json::object();
+        mj.set("crossval", result["held_out"]);
+        mj.set("operating_point", result["operating_point"]);
+        card.metrics = mj;
+        card.notes = c.finalNotes;
+        if (auto st = models::writeCard(fs::path(c.finalModel) / "card.json", card); !st) {
+            run.fail(st.error().toString(), c.epochs, 0);
+            return kError;
+        }
+        result.set("final_model", c.finalModel);
+    }
+    if (auto err = writeFileAtomic(fs::path(c.runDir) / "crossval.json", result.dump(2)); !err.empty()) {
+        run.fail(err, c.epochs, 0);
+        return kError;
+    }
+    Json done = Json::object();
+    done.set("type", "event");
+    done.set("event", "crossval");
+    done.set("held_out", result["held_out"]);
+    done.set("operating_point", result["operating_point"]);
+    run.emit(done);
+    run.status("done", c.epochs, 0, "cross-validation finished");
+    return kOk;
+}
+
+} // namespace
+
+} // namespace ms::training

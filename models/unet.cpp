@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/unet.h"
+
+namespace ms::models
+{
+
+namespace nn = torch::nn;
+
+DoubleConvImpl::DoubleConvImpl(int in, int out)
+{
+    m_seq = register_module("seq",
+        nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out), nn::ReLU(true),
+            nn::Conv2d(nn::Conv2dOptions(out, out, 3).padding(1).bias(false)), nn::BatchNorm2d(out), nn::ReLU(true)));
+}
+
+torch::Tensor DoubleConvImpl::forward(const torch::Tensor& x)
+{
+    return m_seq->forward(x);
+}
+
+UNetImpl::UNetImpl(const UNetSpec& spec) : m_spec(spec)
+{
+    m_down = register_module("down", nn::ModuleList());
+    m_up = register_module("up", nn::ModuleList());
+    m_upConv = register_module("up_conv", nn::ModuleList());
+    int in = spec.inChannels;
+    for (int l = 0; l < spec.levels; ++l) {
+        const int c = spec.width << l;
+        m_down->push_back(DoubleConv(in, c));
+        in = c;
+    }
+    for (int l = spec.levels - 2; l >= 0; --l) {
+        const int c = spec.width << l;
+        m_up->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c * 2, c, 2).stride(2)));
+        m_upConv->push_back(DoubleConv(c * 2, c));
+    }
+    m_out = register_module("out", nn::Conv2d(nn::Conv2dOptions(spec.width, 1, 1)));
+    // A prior on the output: lesions cover ~1 % of a mammogram, so start near that (Lin et al.'s focal-loss prior)
+    // instead of 0.5, which would spend the first epochs painting everything.
+    torch::NoGradGuard ng;
+    m_out->bias.fill_(-4.6);
+}
+
+torch::Tensor UNetImpl::forward(torch::Tensor x)
+{
+    std::vector<torch::Tensor> skips;
+    for (size_t l = 0; l < m_down->size(); ++l) {
+        if (l > 0)
+            x = torch::max_pool2d(x, 2);
+        x = m_down[l]->as<DoubleConv>()->forward(x);
+        skips.push_back(x);
+    }
+    for (size_t k = 0; k < m_up->size(); ++k) {
+        x = m_up[k]->as<nn::ConvTranspose2d>()->forward(x);
+        x = torch::cat({ x, skips[skips.size() - 2 - k] }, 1);
+        x = m_upConv[k]->as<DoubleConv>()->forward(x);
+    }
+    return m_out->forward(x);
+}
+
+bool validUNetSpec(const UNetSpec& s, std::string& why)
+{
+    if (s.inChannels < 1 || s.inChannels > 4)
+        why = "input channels " + std::to_string(s.inChannels) + " (1-4)";
+    else if (s.levels < 2 || s.levels > 7)
+        why = "levels " + std::to_string(s.levels) + " (2-7)";
+    else if (s.width < 4 || s.width > 128)
+        why = "width " + std::to_string(s.width) + " (4-128)";
+    else
+        return true;
+    return false;
+}
+
+} // namespace ms::models

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Engine-internal (includes LibTorch). A U-Net that paints where lesions are on a whole mammogram (Ronneberger et al.
+// 2015, with batch norm): `levels` resolutions, `width` channels at the first, doubled at each next; 3x3 convolutions
+// (batch norm, ReLU) twice per level, max pooling down, transposed convolutions up, skip connections; one logit per
+// pixel at the input's resolution. Input N x channels x H x W with H and W multiples of 2^(levels-1).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+
+namespace ms::models
+{
+
+struct UNetSpec {
+    int inChannels = 2; // the mammogram, the other breast mirrored onto it
+    int levels = 5;
+    int width = 32;
+};
+
+class DoubleConvImpl : public torch::nn::Module
+{
+public:
+    DoubleConvImpl(int in, int out);
+    torch::Tensor forward(const torch::Tensor& x);
+
+private:
+    torch::nn::Sequential m_seq;
+};
+TORCH_MODULE(DoubleConv);
+
+class UNetImpl : public torch::nn::Module
+{
+public:
+    explicit UNetImpl(const UNetSpec& spec);
+    // Logits N x 1 x H x W.
+    torch::Tensor forward(torch::Tensor x);
+    const UNetSpec& spec() const { return m_spec; }
+    // The factor the input's sides must be a multiple of.
+    int sizeMultiple() const { return 1 << (m_spec.levels - 1); }
+
+private:
+    UNetSpec m_spec;
+    torch::nn::ModuleList m_down, m_up, m_upConv;
+    torch::nn::Conv2d m_out { nullptr };
+};
+TORCH_MODULE(UNet);
+
+// Validates a spec read from a model card or a command line (channels 1-4, levels 2-7, width 4-128).
+bool validUNetSpec(const UNetSpec& s, std::string& why);
+
+} // namespace ms::models
