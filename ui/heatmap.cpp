@@ -20,6 +20,8 @@
 #include <QSlider>
 #include <QVBoxLayout>
 
+#include <limits>
+
 namespace ms::ui
 {
 
@@ -87,8 +89,11 @@ const std::vector<SuspiciousRegion>& HeatmapStore::regions(int imageIndex) const
     map.height = h->height;
     map.values = channelLogOdds(*h);
     // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
-    const auto dets = metrics::detectPeaks(
-        map, metrics::logit(float(std::max(0.01, m_settings.threshold))), metrics::kPeakProminence, 1, metrics::kPeakProminence);
+    // A lesion map paints the lesion itself: its region is the peak's basin above the threshold; a patch classifier's
+    // basin can be most of a breast, so its box covers the cells within the prominence of the peak.
+    const float extent = h->paintsLesions ? std::numeric_limits<float>::infinity() : metrics::kPeakProminence;
+    const auto dets
+        = metrics::detectPeaks(map, metrics::logit(float(std::max(0.01, m_settings.threshold))), metrics::kPeakProminence, 1, extent);
     std::vector<SuspiciousRegion> out;
     const size_t plane = size_t(h->width) * size_t(h->height);
     for (size_t i = 0; i < dets.size() && i < 50; ++i) {
@@ -277,8 +282,16 @@ void InferenceWorker::load(const QString& dir, const QString& device)
     QStringList classes;
     for (const auto& c : i.classes)
         classes << QString::fromStdString(c);
+    QVariantMap facts;
+    facts[QStringLiteral("domain")] = int(ml::trainingDomain(i));
+    if (ml::OperatingPoint op; ml::operatingPoint(i, op)) {
+        facts[QStringLiteral("threshold")] = op.threshold;
+        facts[QStringLiteral("regions_per_normal")] = op.regionsPerNormalImage;
+        facts[QStringLiteral("sensitivity_masses")] = op.sensitivityMasses;
+        facts[QStringLiteral("sensitivity_all")] = op.sensitivityAll;
+    }
     emit loaded(QString::fromStdString(i.name), QString::fromStdString(m_model->deviceName()), QString::fromStdString(i.notes), classes,
-        notice, id, QString::fromStdString(i.task));
+        notice, id, QString::fromStdString(i.task), facts);
 }
 
 void InferenceWorker::score(ms::ui::ScoreJob job)
@@ -298,7 +311,8 @@ void InferenceWorker::compute(int imageIndex, ms::ImagePtr image, bool gradCam)
         return;
     }
     auto maps = std::make_shared<ImageMaps>();
-    const bool dense = m_model->info().task == "patches"; // whole-image and ROI models have only their Grad-CAM
+    // patch classifiers and lesion-map models give dense maps; whole-image and ROI models have only their Grad-CAM
+    const bool dense = m_model->info().task == "patches" || m_model->isLesionMap();
     if (dense) {
         auto h = m_model->denseMap(*image);
         if (!h) {
@@ -338,8 +352,14 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
     connect(&m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     connect(m_worker, &InferenceWorker::loaded, this,
         [this](const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice,
-            const QString& modelId, const QString& task) {
+            const QString& modelId, const QString& task, const QVariantMap& facts) {
             m_loading = false;
+            m_domain = ml::Domain(facts.value(QStringLiteral("domain")).toInt());
+            m_hasOp = facts.contains(QStringLiteral("threshold"));
+            m_op.threshold = facts.value(QStringLiteral("threshold")).toDouble();
+            m_op.regionsPerNormalImage = facts.value(QStringLiteral("regions_per_normal")).toDouble();
+            m_op.sensitivityMasses = facts.value(QStringLiteral("sensitivity_masses"), -1.0).toDouble();
+            m_op.sensitivityAll = facts.value(QStringLiteral("sensitivity_all"), -1.0).toDouble();
             m_modelName = name;
             m_device = device;
             m_notes = notes;
@@ -396,19 +416,28 @@ InferenceService::~InferenceService()
     m_thread.wait();
 }
 
-QString InferenceService::demoModelDir()
+QString InferenceService::shippedModelDir(const QString& name)
 {
-    const QStringList candidates = { qEnvironmentVariable("MAMMOSCOPE_DEMO_MODEL"),
-        QCoreApplication::applicationDirPath() + QStringLiteral("/../share/mammoscope/models/demo"),
-        QStringLiteral(MS_SOURCE_DIR "/models/demo") };
+    const QStringList candidates
+        = { qEnvironmentVariable(name == QLatin1String("demo") ? "MAMMOSCOPE_DEMO_MODEL" : "MAMMOSCOPE_REAL_MODEL"),
+              QCoreApplication::applicationDirPath() + QStringLiteral("/../share/mammoscope/models/") + name,
+              QStringLiteral(MS_SOURCE_DIR "/models/") + name };
     for (const auto& c : candidates)
         if (!c.isEmpty() && QFileInfo::exists(c + QStringLiteral("/card.json")))
             return QDir(c).absolutePath();
     return {};
 }
 
-void InferenceService::loadModel(const QString& dir, const QString& device)
+QString InferenceService::defaultModelFor(ml::Domain images)
 {
+    const QString real = realModelDir();
+    return images == ml::Domain::Phantoms || real.isEmpty() ? demoModelDir() : real;
+}
+
+void InferenceService::loadModel(const QString& dir, const QString& device, bool chosenByUser)
+{
+    m_dir = dir;
+    m_chosen = chosenByUser;
     m_loading = true;
     m_queue.clear();
     QMetaObject::invokeMethod(m_worker, "load", Qt::QueuedConnection, Q_ARG(QString, dir), Q_ARG(QString, device));
@@ -537,7 +566,17 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     QFont small = m_notice->font();
     small.setPointSizeF(small.pointSizeF() * 0.9);
     m_notice->setFont(small);
-    m_notice->setText(tr("Research software, not a medical device. The demo model has only seen synthetic phantoms."));
+    m_notice->setText(tr("Research software, not a medical device."));
+    m_warning = new QLabel(this);
+    m_warning->setObjectName(QStringLiteral("domainWarning"));
+    m_warning->setWordWrap(true);
+    m_warning->setStyleSheet(QStringLiteral("QLabel { color: #ffb020; font-weight: bold; }"));
+    m_warning->hide();
+    m_operating = new QLabel(this);
+    m_operating->setObjectName(QStringLiteral("operatingPoint"));
+    m_operating->setWordWrap(true);
+    m_operating->setFont(small);
+    m_operating->hide();
     for (const auto& d : ml::devices())
         m_device->addItem(QString::fromStdString(d.id == "cpu" ? std::string("CPU") : d.id + " " + d.name), QString::fromStdString(d.id));
     m_colormap->addItem(QStringLiteral("inferno"), int(Colormap::Inferno));
@@ -561,8 +600,10 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     m_regionsBox->setToolTip(tr("Draw the five strongest regions of each view (and the one picked in the list) over the images"));
     form->addRow(QString(), m_regionsBox);
     auto* lay = new QVBoxLayout(this);
+    lay->addWidget(m_warning);
     lay->addLayout(form);
     lay->addWidget(m_legend);
+    lay->addWidget(m_operating);
     lay->addWidget(m_score);
     lay->addWidget(new QLabel(tr("Suspicious regions"), this));
     lay->addWidget(m_detections, 1);
@@ -616,14 +657,14 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     connect(m_service, &InferenceService::modelChanged, this, &HeatmapPanel::updateModel);
     connect(m_device, &QComboBox::activated, this, [this] {
         if (m_service->hasModel())
-            m_service->loadModel(m_model->property("dir").toString(), m_device->currentData().toString());
+            m_service->loadModel(m_service->modelDir(), m_device->currentData().toString(), m_service->modelChosenByUser());
     });
     connect(m_choose, &QPushButton::clicked, this, [this] {
         const QString d = QFileDialog::getExistingDirectory(this, tr("Model folder (card.json) or run folder"));
         if (!d.isEmpty()) {
             m_model->setProperty("dir", d);
             m_model->setText(tr("loading…"));
-            m_service->loadModel(d, m_device->currentData().toString());
+            m_service->loadModel(d, m_device->currentData().toString(), true);
         }
     });
     const QString demo = InferenceService::demoModelDir();
@@ -640,18 +681,48 @@ void HeatmapPanel::updateModel()
     const int cur = m_channel->currentIndex();
     m_channel->blockSignals(true);
     m_channel->clear();
-    if (m_service->task().isEmpty() || m_service->task() == QLatin1String("patches")) {
-        m_channel->addItem(tr("suspicion (1 − background)"), 0);
-        m_channel->addItem(tr("malignancy (malignant classes)"), 1);
-        for (int c = 0; c < m_service->classes().size(); ++c)
-            m_channel->addItem(m_service->classes()[c], 2 + c);
+    const bool lesionMap = m_service->task() == QLatin1String("lesion-map");
+    if (lesionMap) {
+        m_channel->addItem(tr("lesion probability"), 0); // a lesion map is its own answer: no classes, no Grad-CAM
+    } else {
+        if (m_service->task().isEmpty() || m_service->task() == QLatin1String("patches")) {
+            m_channel->addItem(tr("suspicion (1 − background)"), 0);
+            m_channel->addItem(tr("malignancy (malignant classes)"), 1);
+            for (int c = 0; c < m_service->classes().size(); ++c)
+                m_channel->addItem(m_service->classes()[c], 2 + c);
+        }
+        m_channel->addItem(tr("Grad-CAM of the predicted class"), kGradCamChannel);
     }
-    m_channel->addItem(tr("Grad-CAM of the predicted class"), kGradCamChannel);
     m_channel->setCurrentIndex(std::max(0, std::min(cur, m_channel->count() - 1)));
     m_channel->blockSignals(false);
     if (!m_service->modelNotes().isEmpty())
         m_notice->setText(m_service->modelNotes());
+    // A lesion-map model states the threshold chosen on held-out folds and what it had there.
+    ml::OperatingPoint op;
+    if (m_service->hasModel() && m_service->operatingPoint(op)) {
+        m_threshold->setValue(int(std::lround(op.threshold * 100)));
+        QString text = tr("Default %1: on held-out mammograms %2 regions per normal image")
+                           .arg(op.threshold, 0, 'f', 2)
+                           .arg(op.regionsPerNormalImage, 0, 'f', 1);
+        if (op.sensitivityMasses >= 0)
+            text += tr(", %1 % of masses found").arg(std::lround(op.sensitivityMasses * 100));
+        if (op.sensitivityAll >= 0)
+            text += tr(" (%1 % of all located lesions)").arg(std::lround(op.sensitivityAll * 100));
+        m_operating->setText(text + QLatin1Char('.'));
+        m_operating->show();
+    } else {
+        m_operating->hide();
+    }
+    setImagesDomain(m_images);
     updateScore();
+}
+
+void HeatmapPanel::setImagesDomain(ml::Domain images)
+{
+    m_images = images;
+    const std::string w = m_service->hasModel() ? ml::domainWarning(m_service->domain(), images) : std::string();
+    m_warning->setText(QString::fromStdString(w));
+    m_warning->setVisible(!w.empty());
 }
 
 void HeatmapPanel::readControls()
@@ -749,6 +820,16 @@ void HeatmapPanel::updateScore()
         : QString();
     if (h->width == 0) { // a whole-image or ROI model: its Grad-CAM is the map
         m_score->setText(tr("<b>Malignancy score %1</b> (the classifier's P(malignant))").arg(h->score, 0, 'f', 2) + camLine);
+        return;
+    }
+    if (m_service->task() == QLatin1String("lesion-map")) {
+        m_score->setText(tr("<b>Suspicion %1</b> (the map's maximum: P(lesion) over the breast; says nothing of malignancy)<br>%2×%3 "
+                            "map, %4 px cells · %5 ms")
+                             .arg(h->score, 0, 'f', 2)
+                             .arg(h->width)
+                             .arg(h->height)
+                             .arg(h->stride, 0, 'f', 1)
+                             .arg(h->milliseconds, 0, 'f', 0));
         return;
     }
     m_score->setText(

@@ -125,8 +125,10 @@ public slots:
 
 signals:
     void scored(ms::ui::ScoreJob job, ms::ui::ImageScore score);
+    // facts: "domain" (ml::Domain as int) and, for lesion-map models, the card's operating point ("threshold",
+    // "regions_per_normal", "sensitivity_masses", "sensitivity_all")
     void loaded(const QString& name, const QString& device, const QString& notes, const QStringList& classes, const QString& notice,
-        const QString& modelId, const QString& task);
+        const QString& modelId, const QString& task, const QVariantMap& facts);
     void loadFailed(const QString& message);
     void computed(int imageIndex, ms::ui::HeatmapPtr map);
     void failed(int imageIndex, const QString& message);
@@ -141,9 +143,24 @@ class InferenceService : public QObject
 public:
     explicit InferenceService(HeatmapStore* store, QObject* parent = nullptr);
     ~InferenceService() override;
-    // The model shipped with the app (models/demo), or empty when it is not installed.
-    static QString demoModelDir();
-    void loadModel(const QString& dir, const QString& device = QStringLiteral("cpu"));
+    // The models shipped with the app, or empty when not installed: models/demo (phantoms) and models/mias (a lesion
+    // map trained on real mini-MIAS mammograms).
+    static QString shippedModelDir(const QString& name);
+    static QString demoModelDir() { return shippedModelDir(QStringLiteral("demo")); }
+    static QString realModelDir() { return shippedModelDir(QStringLiteral("mias")); }
+    // The shipped model that suits the images: the phantom model for phantoms, the real one otherwise (where installed).
+    static QString defaultModelFor(ml::Domain images);
+    // chosenByUser: a model the user picked (--model, Choose model…) is kept when another dataset opens.
+    void loadModel(const QString& dir, const QString& device = QStringLiteral("cpu"), bool chosenByUser = true);
+    QString modelDir() const { return m_dir; }
+    bool modelChosenByUser() const { return m_chosen; }
+    ml::Domain domain() const { return m_domain; }
+    // A lesion-map model's default threshold from its card (false when it states none).
+    bool operatingPoint(ml::OperatingPoint& op) const
+    {
+        op = m_op;
+        return m_hasOp;
+    }
     bool hasModel() const { return !m_modelName.isEmpty(); }
     QString modelName() const { return m_modelName; }
     QString deviceName() const { return m_device; }
@@ -179,7 +196,10 @@ private:
     QStringList m_classes;
     std::deque<QPair<int, ms::ImagePtr>> m_queue;
     int m_inFlight = -1;
-    QString m_modelId, m_task;
+    QString m_modelId, m_task, m_dir;
+    bool m_chosen = false, m_hasOp = false;
+    ml::Domain m_domain = ml::Domain::Unknown;
+    ml::OperatingPoint m_op;
     std::deque<ScoreJob> m_batch;
     int m_batchTotal = 0, m_batchDone = 0;
     bool m_scoringInFlight = false, m_cancelled = false;
@@ -207,6 +227,11 @@ class HeatmapPanel : public QWidget
 public:
     HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidget* parent = nullptr);
     void setCurrentImage(int imageIndex);
+    // What the open dataset's images are (phantoms or real mammograms): a model of the other kind gets a warning.
+    void setImagesDomain(ml::Domain images);
+    QLabel* domainWarningLabel() const { return m_warning; }
+    QLabel* operatingPointLabel() const { return m_operating; }
+    QSlider* thresholdSlider() const { return m_threshold; }
     QCheckBox* enableBox() const { return m_enable; }
     QCheckBox* regionsBox() const { return m_regionsBox; }
     QComboBox* channelCombo() const { return m_channel; }
@@ -249,6 +274,8 @@ private:
     QPushButton *m_scoreButton = nullptr, *m_scoreCancel = nullptr;
     QProgressBar* m_scoreProgress = nullptr;
     QLabel* m_agreement = nullptr;
+    QLabel *m_warning = nullptr, *m_operating = nullptr;
+    ml::Domain m_images = ml::Domain::Unknown;
     int m_current = -1;
 };
 

@@ -203,7 +203,7 @@ void MainWindow::buildBrowser()
     fl->setHorizontalSpacing(4);
     fl->setVerticalSpacing(2);
     m_fSplit = filterCombo(filters, tr("Any split"), { "train", "test" }, QStringLiteral("fSplit"));
-    m_fType = filterCombo(filters, tr("Any type"), { "mass", "calcification", "normal" }, QStringLiteral("fType"));
+    m_fType = filterCombo(filters, tr("Any type"), { "mass", "calcification", "normal", "no ground truth" }, QStringLiteral("fType"));
     m_fPath = filterCombo(filters, tr("Any pathology"), { "MALIGNANT", "BENIGN", "BENIGN_WITHOUT_CALLBACK" }, QStringLiteral("fPathology"));
     m_fBirads = filterCombo(filters, tr("Any BI-RADS"), { "0", "1", "2", "3", "4", "5" }, QStringLiteral("fBirads"));
     m_fDensity = filterCombo(filters, tr("Any density"), { "1", "2", "3", "4" }, QStringLiteral("fDensity"));
@@ -540,6 +540,16 @@ void MainWindow::showDataset(DatasetPtr ds)
     m_selecting = false;
     m_area->setDataset(ds);
     m_case->setDataset(ds);
+#ifdef MS_WITH_ML
+    // The heatmap model that suits these images, unless the user chose one; a mismatch is said in the panel.
+    m_imagesDomain = dataset::isPhantomDataset(ds->root) ? ml::Domain::Phantoms : ml::Domain::Real;
+    if (m_heatPanel) {
+        m_heatPanel->setImagesDomain(m_imagesDomain);
+        const QString dir = InferenceService::defaultModelFor(m_imagesDomain);
+        if (!m_infer->modelDir().isEmpty() && !m_infer->modelChosenByUser() && !dir.isEmpty() && dir != m_infer->modelDir())
+            m_infer->loadModel(dir, QStringLiteral("cpu"), false);
+    }
+#endif
     m_problems->setDataset(ds);
     if (!ds->problems.empty())
         m_problemsDock->show();
@@ -587,8 +597,9 @@ void MainWindow::buildHeatmaps()
         if (on) {
             dock->show();
             dock->raise();
-            if (!m_infer->hasModel() && !InferenceService::demoModelDir().isEmpty())
-                m_infer->loadModel(InferenceService::demoModelDir());
+            const QString dir = InferenceService::defaultModelFor(m_imagesDomain);
+            if (m_infer->modelDir().isEmpty() && !dir.isEmpty()) // none loaded or loading
+                m_infer->loadModel(dir, QStringLiteral("cpu"), false);
         }
         requestHeatmaps();
     });

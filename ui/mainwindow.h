@@ -4,6 +4,9 @@
 // remembered with QSettings.
 #pragma once
 
+#ifdef MS_WITH_ML
+#include "core/ml/inference.h"
+#endif
 #include "ui/datasetcontroller.h"
 #include "ui/datasetmodels.h"
 #include "ui/readingarea.h"
@@ -156,6 +159,9 @@ private:
     bool m_fullReset = false;
     struct Scoring;
     std::shared_ptr<Scoring> m_scoring; // batch scores (with the heatmaps only)
+#ifdef MS_WITH_ML
+    ml::Domain m_imagesDomain = ml::Domain::Unknown; // of the open dataset: phantoms or real mammograms
+#endif
 };
 
 } // namespace ms::ui

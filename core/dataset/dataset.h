@@ -70,6 +70,10 @@ struct Image {
     std::string studyUid, seriesUid;
     int density = -1;
     std::vector<int> abnormalities;
+    // Whether the dataset says what this image shows (normal, or its lesions): true for images its description files
+    // list (CBIS-DDSM CSVs, mini-MIAS Info.txt), false for a plain image folder. An image without ground truth is never
+    // "normal": it is left out of every agreement figure.
+    bool groundTruth = true;
 
     // Curation: "unreviewed", "reviewed", "corrected", "flagged" (core/annotations), and the reviewer's comment.
     std::string review = "unreviewed";
@@ -108,6 +112,10 @@ struct OpenOptions {
     bool useCache = true;
     std::filesystem::path cacheFile; // default: appCacheDir()/index.sqlite
 };
+
+// Whether a folder holds phantoms of MammoScope's generator (it writes SYNTHETIC-README.txt at the top), not real
+// mammograms.
+bool isPhantomDataset(const std::filesystem::path& root);
 
 // Detects the layout and indexes it. Fails (with a message) only when `root` is not a dataset at all.
 Result<Dataset> open(const std::filesystem::path& root, const OpenOptions& opt = {}, Progress& progress = nullProgress());

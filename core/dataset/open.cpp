@@ -42,7 +42,7 @@ std::string fingerprint(const fs::path& root)
     std::sort(entries.begin(), entries.end());
     for (const auto& e : entries)
         mix(e.data(), e.size() + 1);
-    const char* version = "index-v1";
+    const char* version = "index-v2"; // v2: images say whether they have ground truth
     mix(version, 8);
     char buf[20];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -98,6 +98,12 @@ void confineToRoot(Dataset& ds, const fs::path& root)
 }
 
 } // namespace
+
+bool isPhantomDataset(const fs::path& root)
+{
+    std::error_code ec;
+    return fs::is_regular_file(root / "SYNTHETIC-README.txt", ec);
+}
 
 Result<Dataset> open(const fs::path& rootIn, const OpenOptions& opt, Progress& progress)
 {

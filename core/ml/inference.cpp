@@ -4,10 +4,13 @@
 #include "core/common/sha256.h"
 #include "core/image/resample.h"
 #include "core/image/window.h"
+#include "core/metrics/heatmap.h"
+#include "core/sampling/lesionmap.h"
 #include "core/sampling/sampling.h"
 #include "models/card.h"
 #include "models/nets.h"
 #include "models/torchcompat.h"
+#include "models/unet.h"
 #include "models/weights.h"
 
 #include <torch/script.h>
@@ -20,7 +23,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -103,9 +108,64 @@ std::vector<DeviceInfo> devices()
     return out;
 }
 
+namespace
+{
+// Debian's LibTorch 1.13 starts with one intra-op thread whatever the machine has: inference would use one core.
+void useAllCores()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        const unsigned hw = std::thread::hardware_concurrency();
+        if (hw > 1 && at::get_num_threads() < int(hw))
+            at::set_num_threads(int(hw));
+    });
+}
+} // namespace
+
+Domain trainingDomain(const ModelInfo& info)
+{
+    const Json& data = info.card["training"]["data"];
+    if (data.isString())
+        return data.string().rfind("synth:", 0) == 0 ? Domain::Phantoms : Domain::Real; // a shards folder made by prepare
+    if (data.isObject()) {
+        const std::string f = data["format"].string();
+        if (f == "synth" || f == "phantoms")
+            return Domain::Phantoms;
+        if (!f.empty())
+            return Domain::Real;
+    }
+    return Domain::Unknown;
+}
+
+std::string domainWarning(Domain model, Domain images)
+{
+    if (model == Domain::Phantoms && images == Domain::Real)
+        return "This model has only seen synthetic phantoms: on real mammograms its map is not meaningful.";
+    if (model == Domain::Real && images == Domain::Phantoms)
+        return "This model was trained on real mammograms; these images are synthetic phantoms.";
+    return {};
+}
+
+bool operatingPoint(const ModelInfo& info, OperatingPoint& out)
+{
+    const Json& op = info.card["metrics"]["operating_point"];
+    if (!op.isObject() || !op["threshold_probability"].isNumber())
+        return false;
+    const double t = op["threshold_probability"].number();
+    if (!(t > 0 && t < 1))
+        return false;
+    out.threshold = t;
+    out.regionsPerNormalImage = op["regions_per_normal_image"].number(0);
+    out.sensitivityMasses = op["sensitivity_masses"].number(-1);
+    out.sensitivityAll = op["sensitivity_all"].number(-1);
+    return true;
+}
+
 struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<models::Net> net;
+    models::UNet unet { nullptr }; // a lesion-map model instead of a classifier
+    sampling::MapOptions mapOptions;
     std::unique_ptr<torch::jit::Module> script; // a TorchScript model instead of one of ours (inference only)
     // The network's class logits for a batch of normalised inputs, whichever kind of model it is.
     torch::Tensor forward(const torch::Tensor& x)
@@ -145,6 +205,7 @@ Result<torch::Device> parseDevice(const std::string& device)
 
 Result<std::unique_ptr<Model>> Model::untrained(const std::string& arch, int sampleSize, const std::string& device)
 {
+    useAllCores();
     if (!models::isArchitecture(arch))
         return Error("unknown architecture '" + arch + "'");
     auto dev = parseDevice(device);
@@ -245,15 +306,19 @@ Result<std::unique_ptr<Model>> Model::loadTorchScript(
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::string& device)
 {
+    useAllCores();
     fs::path dir = dirIn;
     // A run folder: its best checkpoint.
     if (!fs::exists(dir / "card.json") && fs::exists(dir / "checkpoints" / "best" / "card.json"))
         dir = dir / "checkpoints" / "best";
     auto card = models::readCard(dir / "card.json");
     if (!card)
-        return Error("not a model folder (no readable card.json): " + card.error().message, dir.string());
+        return Error("not a usable model folder (card.json): " + card.error().message,
+            card.error().file.empty() ? dir.string() : card.error().file, card.error().where);
     if (card->architecture == "torchscript")
         return loadTorchScript(dir, *card, device);
+    if (card->task == "lesion-map")
+        return loadLesionMap(dir, *card, device);
     if (!models::isArchitecture(card->architecture))
         return Error("unknown architecture '" + card->architecture + "' in the model card", (dir / "card.json").string());
     if (card->task != "patches" && card->task != "roi" && card->task != "whole")
@@ -262,39 +327,45 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
     if (!devr)
         return devr.error();
     const torch::Device dev = *devr;
-    auto net = models::create({ card->architecture, int(card->classes.size()), card->inputChannels });
-    const fs::path wfile = dir / (card->weightsFile.empty() ? std::string("model.safetensors") : card->weightsFile);
-    if (!card->weightsSha256.empty() && sha256File(wfile) != card->weightsSha256)
-        return Error("the weights do not match the model card's sha256 (changed or corrupt)", wfile.string());
-    auto w = models::loadSafetensors(wfile);
-    if (!w)
-        return Error(w.error().message, wfile.string());
-    if (auto rep = models::loadInto(*net, *w, true); !rep)
-        return Error(rep.error().message, wfile.string());
-    net->to(dev);
-    net->eval();
-    for (auto& p : net->parameters()) // inference only: Grad-CAM's graph starts at the feature map, never in the weights
-        p.set_requires_grad(false);
-    std::unique_ptr<Model> m(new Model());
-    m->d->net = net;
-    m->d->device = dev;
-    ModelInfo& i = m->d->info;
-    i.dir = dir.string();
-    i.name = card->name;
-    i.arch = card->architecture;
-    i.task = card->task;
-    i.classes = card->classes;
-    i.sampleSize = card->inputWidth;
-    i.inputWidth = card->inputWidth;
-    i.inputHeight = card->inputHeight;
-    i.spacingMm = card->training["sample_spacing_mm"].number(0);
-    i.outputStride = net->outputStride();
-    i.poolMargin = int(card->training["pool_margin"].integer(0));
-    net->poolMargin = i.poolMargin;
-    i.notes = card->notes;
-    i.weightsSha256 = card->weightsSha256;
-    i.card = card->toJson();
-    return m;
+    try {
+        auto net = models::create({ card->architecture, int(card->classes.size()), card->inputChannels });
+        const fs::path wfile = dir / (card->weightsFile.empty() ? std::string("model.safetensors") : card->weightsFile);
+        if (!card->weightsSha256.empty() && sha256File(wfile) != card->weightsSha256)
+            return Error("the weights do not match the model card's sha256 (changed or corrupt)", wfile.string());
+        auto w = models::loadSafetensors(wfile);
+        if (!w)
+            return Error(w.error().message, wfile.string());
+        if (auto rep = models::loadInto(*net, *w, true); !rep)
+            return Error(rep.error().message, wfile.string());
+        net->to(dev);
+        net->eval();
+        for (auto& p : net->parameters()) // inference only: Grad-CAM's graph starts at the feature map, never in the weights
+            p.set_requires_grad(false);
+        std::unique_ptr<Model> m(new Model());
+        m->d->net = net;
+        m->d->device = dev;
+        ModelInfo& i = m->d->info;
+        i.dir = dir.string();
+        i.name = card->name;
+        i.arch = card->architecture;
+        i.task = card->task;
+        i.classes = card->classes;
+        i.sampleSize = card->inputWidth;
+        i.inputWidth = card->inputWidth;
+        i.inputHeight = card->inputHeight;
+        i.spacingMm = card->training["sample_spacing_mm"].number(0);
+        i.outputStride = net->outputStride();
+        i.poolMargin = int(card->training["pool_margin"].integer(0));
+        net->poolMargin = i.poolMargin;
+        i.notes = card->notes;
+        i.weightsSha256 = card->weightsSha256;
+        i.card = card->toJson();
+        return m;
+    } catch (const std::exception& e) {
+        // LibTorch's own checks (a shape the weights and the network disagree on, ...): a message, never an abort
+        const std::string what = e.what();
+        return Error("cannot build the model from its card and weights: " + what.substr(0, what.find('\n')), dir.string());
+    }
 }
 
 namespace
@@ -340,11 +411,171 @@ void finishMap(Heatmap& h, const Image16& imageIn, const Image16& img, int cellP
 
 } // namespace
 
+Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const models::ModelCard& card, const std::string& device)
+{
+    const std::string cardFile = (dir / "card.json").string();
+    if (card.architecture != "unet")
+        return Error("a lesion-map model must be a 'unet', this card says '" + card.architecture + "'", cardFile);
+    models::UNetSpec spec;
+    spec.inChannels = card.inputChannels;
+    spec.levels = int(card.training["levels"].integer(5));
+    spec.width = int(card.training["width"].integer(32));
+    std::string why;
+    if (!models::validUNetSpec(spec, why))
+        return Error("the model card's " + why + " is out of range", cardFile);
+    const int mult = 1 << (spec.levels - 1);
+    if (card.inputWidth < mult || card.inputHeight < mult || card.inputWidth > 4096 || card.inputHeight > 4096
+        || card.inputWidth % mult != 0 || card.inputHeight % mult != 0)
+        return Error("the model card's input size " + std::to_string(card.inputWidth) + "x" + std::to_string(card.inputHeight)
+                + " is not a multiple of " + std::to_string(mult) + " up to 4096",
+            cardFile);
+    const double mm = card.training["spacing_mm"].number(0);
+    if (!(mm >= 0.05 && mm <= 5))
+        return Error("the model card's spacing_mm must be 0.05-5", cardFile);
+    auto devr = parseDevice(device);
+    if (!devr)
+        return devr.error();
+    const fs::path wfile = dir / (card.weightsFile.empty() ? std::string("model.safetensors") : card.weightsFile);
+    if (!card.weightsSha256.empty() && sha256File(wfile) != card.weightsSha256)
+        return Error("the weights do not match the model card's sha256 (changed or corrupt)", wfile.string());
+    auto w = models::loadSafetensors(wfile);
+    if (!w)
+        return Error(w.error().message, wfile.string());
+    try {
+        models::UNet net(spec);
+        auto rep = models::loadInto(*net, *w, true);
+        if (!rep)
+            return Error(rep.error().message, wfile.string());
+        if (!rep->missing.empty())
+            return Error("the weights lack " + std::to_string(rep->missing.size()) + " tensor(s) of the network, e.g. " + rep->missing[0],
+                wfile.string());
+        net->to(*devr);
+        net->eval();
+        for (auto& p : net->parameters())
+            p.set_requires_grad(false);
+        std::unique_ptr<Model> m(new Model());
+        m->d->unet = net;
+        m->d->device = *devr;
+        m->d->mapOptions.targetMm = mm;
+        m->d->mapOptions.width = card.inputWidth;
+        m->d->mapOptions.height = card.inputHeight;
+        ModelInfo& i = m->d->info;
+        i.dir = dir.string();
+        i.name = card.name;
+        i.arch = card.architecture;
+        i.task = card.task;
+        i.classes = { "BACKGROUND", "LESION" };
+        i.inputWidth = card.inputWidth;
+        i.inputHeight = card.inputHeight;
+        i.spacingMm = mm;
+        i.notes = card.notes;
+        i.weightsSha256 = card.weightsSha256;
+        i.card = card.toJson();
+        return m;
+    } catch (const std::exception& e) {
+        return Error(std::string("cannot build the lesion-map network: ") + e.what(), wfile.string());
+    }
+}
+
+bool Model::isLesionMap() const
+{
+    return bool(d->unet);
+}
+
+Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreast)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!d->unet)
+        return Error("this model does not paint lesion maps (task '" + d->info.task + "')");
+    if (image.empty())
+        return Error("empty image");
+    // An image without a pixel size fills the canvas's height (a mammogram's height is about the 20 cm the canvas holds).
+    const double mm = sampling::pixelSizeMm(image, 0);
+    sampling::MapGeometry g;
+    const Gray8 s = sampling::mapSample(image, mm, d->mapOptions, &g);
+    Gray8 partner;
+    if (otherBreast && !otherBreast->empty())
+        partner = sampling::mapSample(*otherBreast, sampling::pixelSizeMm(*otherBreast, 0), d->mapOptions);
+    const int channels = d->unet->spec().inChannels;
+    std::vector<uint8_t> px = channels >= 2 ? sampling::twoChannels(s, partner.empty() ? nullptr : &partner) : s.pixels;
+    const auto tPre = std::chrono::steady_clock::now();
+    try {
+        torch::NoGradGuard ng;
+        auto x = models::normaliseInput(
+            torch::from_blob(px.data(), { 1, int64_t(std::min(channels, 2)), s.height, s.width }, torch::kUInt8).to(d->device));
+        if (channels > 2)
+            return Error("lesion-map models take 1 or 2 channels");
+        torch::Tensor logits;
+        {
+            torchcompat::CudaAutocast ac(d->bf16);
+            logits = d->unet->forward(x).to(torch::kFloat32);
+            logits = (logits + d->unet->forward(x.flip({ 2 })).to(torch::kFloat32).flip({ 2 })) / 2; // as cross-validated
+        }
+        logits = logits.to(torch::kCPU).contiguous();
+        const auto tNet = std::chrono::steady_clock::now();
+        const float* L = logits.data_ptr<float>();
+        // Back on the image: a grid of the model's pixel size aligned with the image; each cell takes the canvas's
+        // log-odds at its centre (bilinear), cells off the canvas or outside the breast say background.
+        Heatmap h;
+        h.classes = 2;
+        h.paintsLesions = true;
+        h.classNames = d->info.classes;
+        const double stride = 1.0 / g.scale; // image pixels per cell
+        h.width = std::max(1, int(std::ceil(image.width / stride)));
+        h.height = std::max(1, int(std::ceil(image.height / stride)));
+        h.stride = stride;
+        h.window = stride;
+        h.imageWidth = image.width;
+        h.imageHeight = image.height;
+        h.imageSpacingMm = image.spacingY;
+        const size_t plane = size_t(h.width) * size_t(h.height);
+        h.prob.assign(2 * plane, 0.f);
+        const uint16_t otsu = otsuThreshold(image);
+        const bool mono1 = image.photometric == Photometric::Monochrome1;
+        auto canvasAt = [&](double cx, double cy) {
+            // bilinear on pixel centres; off the canvas: strongly background
+            const double fx = cx - 0.5, fy = cy - 0.5;
+            if (fx < 0 || fy < 0 || fx > s.width - 1 || fy > s.height - 1)
+                return -20.f;
+            const int x0 = int(fx), y0 = int(fy), x1 = std::min(s.width - 1, x0 + 1), y1 = std::min(s.height - 1, y0 + 1);
+            const double ax = fx - x0, ay = fy - y0;
+            auto at = [&](int u, int v) { return double(L[size_t(v) * size_t(s.width) + size_t(u)]); };
+            return float((1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x1, y0)) + ay * ((1 - ax) * at(x0, y1) + ax * at(x1, y1)));
+        };
+        for (int cy = 0; cy < h.height; ++cy)
+            for (int cx = 0; cx < h.width; ++cx) {
+                const double ix = (cx + 0.5) * stride, iy = (cy + 0.5) * stride;
+                const int px0 = std::min(image.width - 1, int(ix)), py0 = std::min(image.height - 1, int(iy));
+                float logit = -20.f; // outside the breast: background
+                if ((image.at(px0, py0) > otsu) != mono1) {
+                    double sx = 0, sy = 0;
+                    g.toSample(ix, iy, sx, sy);
+                    logit = canvasAt(sx, sy);
+                }
+                // both sides from the logit itself: 1 - p saturates to 0 in float where the logit is still ordered, and
+                // the maps' peaks are found on log-odds taken from the two (Heatmap::logOdds)
+                const size_t k = size_t(cy) * size_t(h.width) + size_t(cx);
+                h.prob[k] = metrics::sigmoid(-logit);
+                h.prob[plane + k] = metrics::sigmoid(logit);
+                h.score = std::max(h.score, double(h.prob[plane + k]));
+            }
+        const auto t1 = std::chrono::steady_clock::now();
+        h.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        h.preprocessMs = std::chrono::duration<double, std::milli>(tPre - t0).count();
+        h.networkMs = std::chrono::duration<double, std::milli>(tNet - tPre).count();
+        return h;
+    } catch (const std::exception& e) {
+        return Error(std::string("inference failed: ") + e.what());
+    }
+}
+
 Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
 {
     const auto t0 = std::chrono::steady_clock::now();
     if (imageIn.empty())
         return Error("empty image");
+    if (d->unet)
+        return lesionMap(imageIn, nullptr);
     if (d->info.task != "patches")
         return Error(
             "dense heatmaps need a patch classifier (task 'patches'); this model's task is '" + d->info.task + "': use its Grad-CAM");
@@ -516,6 +747,8 @@ Result<Heatmap> Model::slidingMap(const Image16& imageIn, const Image16& img, co
 
 Result<std::vector<float>> Model::predict(const Image16& image)
 {
+    if (d->unet)
+        return Error("a lesion-map model paints its map directly (lesionMap); it has no class answer or Grad-CAM");
     if (image.empty())
         return Error("empty image");
     double sx = 1, sy = 1;
@@ -536,6 +769,8 @@ Result<std::vector<float>> Model::predict(const Image16& image)
 
 Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
 {
+    if (d->unet)
+        return Error("a lesion-map model paints its map directly (lesionMap); it has no class answer or Grad-CAM");
     const auto t0 = std::chrono::steady_clock::now();
     if (image.empty())
         return Error("empty image");
@@ -598,6 +833,8 @@ Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
 
 Result<std::vector<float>> Model::classify(const std::vector<const uint8_t*>& patches)
 {
+    if (d->unet)
+        return Error("a lesion-map model paints its map directly (lesionMap); it has no class answer or Grad-CAM");
     const int n = d->info.sampleSize;
     if (patches.empty())
         return std::vector<float> {};

@@ -45,6 +45,7 @@ struct ModelInfo {
 struct Heatmap {
     int width = 0, height = 0, classes = 0;
     double stride = 0; // image pixels per cell
+    bool paintsLesions = false; // a lesion-map model's map (it outlines lesions) rather than a patch classifier's
     double window = 0; // image pixels a cell's patch covers
     int imageWidth = 0, imageHeight = 0;
     double imageSpacingMm = 0; // of the image given (0: unknown)
@@ -91,6 +92,21 @@ struct DeviceInfo {
 };
 std::vector<DeviceInfo> devices();
 
+// What a model learned from, as its card says: phantoms of our generator (synth: data) or real mammograms.
+enum class Domain { Unknown, Phantoms, Real };
+Domain trainingDomain(const ModelInfo& info);
+// A plain warning when a model meets images of the other kind (empty when they match or either is unknown).
+std::string domainWarning(Domain model, Domain images);
+
+// The default threshold a lesion-map model's card gives (chosen on held-out folds: about one region per normal
+// mammogram) and what it had there.
+struct OperatingPoint {
+    double threshold = 0; // probability
+    double regionsPerNormalImage = 0;
+    double sensitivityMasses = -1, sensitivityAll = -1; // -1: not stated
+};
+bool operatingPoint(const ModelInfo& info, OperatingPoint& out);
+
 class Model
 {
 public:
@@ -113,6 +129,14 @@ public:
     // The dense map of one image (resampled to the model's pixel size when both are known). Thread-compatible: one
     // thread at a time (the app's inference thread owns the model).
     Result<Heatmap> denseMap(const Image16& image, double cellStridePx = 0);
+    // A lesion-map model's map of one mammogram (task 'lesion-map', a U-Net over the whole image): classes BACKGROUND and
+    // LESION on a grid of the model's pixel size aligned with the image. otherBreast: the same woman's other breast in
+    // the same view, the model's second channel (without it the image itself stands in: no asymmetry to see). An
+    // image without a pixel size is scaled to fill the model's canvas height (for mini-MIAS's 1024-pixel PGMs the same as
+    // their 0.2 mm). denseMap calls this for such models.
+    Result<Heatmap> lesionMap(const Image16& image, const Image16* otherBreast = nullptr);
+    // Whether the model paints lesions itself (task 'lesion-map') rather than classifying patches.
+    bool isLesionMap() const;
     // Grad-CAM for a whole-image, ROI or patch classifier (the input: the mammogram for 'whole', resized to the network's
     // input; a crop for 'roi'; any image for 'patches', at the model's pixel size). targetClass -1: the predicted one.
     // Lean: the parameters are frozen and the backbone runs without a graph; the graph starts at the last feature map,
@@ -127,6 +151,8 @@ public:
 
 private:
     Model();
+    static Result<std::unique_ptr<Model>> loadLesionMap(
+        const std::filesystem::path& dir, const models::ModelCard& card, const std::string& device);
     static Result<std::unique_ptr<Model>> loadTorchScript(
         const std::filesystem::path& dir, const models::ModelCard& card, const std::string& device);
     Result<Heatmap> slidingMap(const Image16& imageIn, const Image16& img, const Gray8& g, double scale, double cellStridePx,

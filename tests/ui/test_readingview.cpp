@@ -533,6 +533,48 @@ private slots:
             if (!line.isEmpty())
                 QVERIFY(Json::parse(std::string_view(line.constData(), size_t(line.size()))).ok());
     }
+    // A real dataset gets the real-image model (the demo model was the app's own choice, not the user's), with the
+    // threshold its card chose on held-out folds and no warning; a phantom model the user picks for real images is
+    // warned about; the user's choice stays when another dataset opens.
+    void realImagesGetTheRealModel()
+    {
+        if (InferenceService::realModelDir().isEmpty())
+            QSKIP("models/mias is not installed");
+        auto* infer = m_window->inference();
+        auto* panel = m_window->heatmapPanel();
+        panel->enableBox()->setChecked(true);
+        QTRY_VERIFY_WITH_TIMEOUT(infer->hasModel(), 60000);
+        QCOMPARE(infer->modelDir(), InferenceService::demoModelDir());
+        QVERIFY(panel->domainWarningLabel()->isHidden());
+        QSignalSpy shown(m_window, &MainWindow::datasetShown);
+        m_controller->open(QStringLiteral(MS_REALDATA_DIR) + QStringLiteral("/mias"));
+        QVERIFY(shown.wait(60000));
+        QCOMPARE(infer->modelDir(), InferenceService::realModelDir());
+        QTRY_VERIFY_WITH_TIMEOUT(infer->hasModel() && infer->task() == QLatin1String("lesion-map"), 60000);
+        ml::OperatingPoint op;
+        QVERIFY(infer->operatingPoint(op));
+        QCOMPARE(panel->thresholdSlider()->value(), int(std::lround(op.threshold * 100)));
+        QVERIFY(panel->operatingPointLabel()->isVisibleTo(panel));
+        QVERIFY(panel->operatingPointLabel()->text().contains(QStringLiteral("regions per normal image")));
+        QVERIFY(panel->domainWarningLabel()->isHidden());
+        QCOMPARE(panel->channelCombo()->count(), 1); // the lesion probability; no classes, no Grad-CAM
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->readingArea()->allLoaded(), 20000);
+        ImageView* v = m_window->readingArea()->views().front();
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->heatmaps()->get(v->view()->imageIndex) != nullptr, 60000);
+        QVERIFY(panel->scoreLabel()->text().contains(QStringLiteral("Suspicion")));
+
+        QSignalSpy changed(infer, &InferenceService::modelChanged);
+        infer->loadModel(InferenceService::demoModelDir(), QStringLiteral("cpu"), true);
+        QVERIFY(changed.wait(60000));
+        QVERIFY(panel->domainWarningLabel()->isVisibleTo(panel));
+        QVERIFY(panel->domainWarningLabel()->text().contains(QStringLiteral("synthetic phantoms")));
+        QVERIFY(panel->operatingPointLabel()->isHidden());
+        // the user's choice is kept for the next dataset, and phantoms with the phantom model need no warning
+        m_controller->open(m_root);
+        QVERIFY(shown.wait(60000));
+        QCOMPARE(infer->modelDir(), InferenceService::demoModelDir());
+        QVERIFY(panel->domainWarningLabel()->isHidden());
+    }
 #endif
     void vanishedDatasetIsReported()
     {
