@@ -150,7 +150,9 @@ void CasePanel::showImage(int imageIndex, LoadedViewPtr view)
         top->setExpanded(true);
     }
     if (im.abnormalities.empty())
-        m_findings->addTopLevelItem(new QTreeWidgetItem({ tr("No abnormality recorded for this image") }));
+        m_findings->addTopLevelItem(new QTreeWidgetItem(
+            { im.groundTruth ? tr("No abnormality recorded for this image")
+                             : tr("No ground truth: the dataset does not say what this image shows (not the same as normal)") }));
     m_findings->resizeColumnToContents(0);
 
     QString info = tr("<b>File</b><br>%1<br>").arg(im.path.empty() ? tr("<i>missing: %1</i>").arg(q(im.csvPath)) : q(im.path));

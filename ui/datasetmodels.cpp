@@ -44,7 +44,7 @@ ImageSummary summarize(const dataset::Dataset& ds, const dataset::Image& im)
         s.malignant += a.pathology == "MALIGNANT";
     }
     s.abnormalities = int(im.abnormalities.size());
-    s.types = types.isEmpty() ? QStringLiteral("normal") : joinSet(types);
+    s.types = !types.isEmpty() ? joinSet(types) : im.groundTruth ? QStringLiteral("normal") : QStringLiteral("no ground truth");
     s.pathology = joinSet(path);
     s.assessment = joinSet(assess);
     s.subtlety = joinSet(subtle);
@@ -104,6 +104,9 @@ QVariant DatasetTreeModel::data(const QModelIndex& index, int role) const
     if (index.internalId() == 0) {
         const auto& p = m_ds->patients[size_t(index.row())];
         int abn = 0, mal = 0;
+        bool truth = true;
+        for (int ii : p.images)
+            truth = truth && m_ds->images[size_t(ii)].groundTruth;
         for (int ii : p.images)
             for (int ai : m_ds->images[size_t(ii)].abnormalities) {
                 ++abn;
@@ -115,7 +118,7 @@ QVariant DatasetTreeModel::data(const QModelIndex& index, int role) const
             if (index.column() == 1)
                 return tr("%n image(s)", nullptr, int(p.images.size()));
             if (index.column() == 2)
-                return abn ? tr("%1 abnormalities, %2 malignant").arg(abn).arg(mal) : tr("normal");
+                return abn ? tr("%1 abnormalities, %2 malignant").arg(abn).arg(mal) : truth ? tr("normal") : tr("no ground truth");
         }
         if (role == PatientRole)
             return q(p.id);
@@ -359,7 +362,9 @@ bool ImageFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) const
     const bool needAbn = !f.type.isEmpty() || !f.pathology.isEmpty() || f.assessment >= 0 || f.subtlety >= 0;
     if (needAbn) {
         if (f.type == QLatin1String("normal"))
-            return im.abnormalities.empty();
+            return im.abnormalities.empty() && im.groundTruth;
+        if (f.type == QLatin1String("no ground truth"))
+            return !im.groundTruth;
         bool any = false;
         for (int ai : im.abnormalities) {
             const auto& a = ds.abnormalities[size_t(ai)];

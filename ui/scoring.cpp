@@ -38,7 +38,8 @@ ScoreJob makeJob(const dataset::Dataset& ds, int imageIndex)
     const auto& im = ds.images[size_t(imageIndex)];
     j.imageIndex = imageIndex;
     j.path = QString::fromStdString(im.path);
-    j.truth = truthKey(ds, imageIndex);
+    j.truth = truthKey(ds, imageIndex) + (im.groundTruth ? QString() : QStringLiteral("-none"));
+    j.hasTruth = im.groundTruth;
     for (int ai : im.abnormalities) {
         j.lesions.push_back(ds.abnormalities[size_t(ai)]);
         j.malignant = j.malignant || ds.abnormalities[size_t(ai)].pathology == "MALIGNANT";
@@ -52,6 +53,7 @@ ImageScore scoreImage(ml::Model& model, const ScoreJob& job)
     t.start();
     ImageScore s;
     s.malignant = job.malignant;
+    s.hasTruth = job.hasTruth;
     auto li = dataset::loadImage(job.path.toStdString());
     if (!li) {
         s.error = QString::fromStdString(li.error().toString());
@@ -102,6 +104,7 @@ ScoreCache::ScoreCache(const QString& modelId)
         s.suspicionMax = float((*j)["suspicion_max"].number(-1));
         s.pointing = int((*j)["pointing"].integer(-1));
         s.malignant = (*j)["malignant"].boolean();
+        s.hasTruth = (*j)["has_truth"].boolean(true);
         s.ms = (*j)["ms"].number();
         s.marks.lesions = int((*j)["lesions"].integer());
         const auto& d = (*j)["detections"].elements();
@@ -136,6 +139,7 @@ void ScoreCache::append(const ScoreJob& job, const ImageScore& s)
     j.set("suspicion_max", double(s.suspicionMax));
     j.set("pointing", s.pointing);
     j.set("malignant", s.malignant);
+    j.set("has_truth", s.hasTruth);
     j.set("ms", s.ms);
     j.set("lesions", s.marks.lesions);
     Json d = Json::array();
@@ -165,6 +169,10 @@ Agreement agreement(const QHash<int, ImageScore>& scores)
             continue;
         }
         ++a.images;
+        if (!s.hasTruth) {
+            ++a.withoutTruth;
+            continue;
+        }
         if (s.pointing >= 0) {
             ++a.withLesions;
             pointed += s.pointing;
@@ -187,6 +195,8 @@ QString Agreement::summary() const
     QString s = QObject::tr("%1 images scored").arg(images);
     if (failed)
         s += QObject::tr(" (%1 could not be)").arg(failed);
+    if (withoutTruth)
+        s += QObject::tr("; %1 without ground truth, left out of the figures").arg(withoutTruth);
     s += QStringLiteral("\n");
     s += pointing >= 0 ? QObject::tr("Pointing game %1 (%2 images with lesions)").arg(pointing, 0, 'f', 2).arg(withLesions)
                        : QObject::tr("Pointing game: no image with a lesion");

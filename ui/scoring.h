@@ -28,6 +28,7 @@ struct ScoreJob {
     QString truth; // hash of the image's ground truth (see truthKey)
     std::vector<dataset::Abnormality> lesions; // the image's abnormalities in the effective dataset
     bool malignant = false;
+    bool hasTruth = true; // false: the dataset says nothing of this image (scored, but in no agreement figure)
 };
 
 struct ImageScore {
@@ -36,6 +37,7 @@ struct ImageScore {
     int pointing = -1; // 1: the suspicion maximum inside a lesion, 0: outside, -1: no lesion
     metrics::FrocMarks marks;
     bool malignant = false; // ground truth: any malignant abnormality
+    bool hasTruth = true; // the image has ground truth (else it counts in no agreement figure)
     QString error; // the image could not be scored, and why
     double ms = 0;
 };
@@ -66,7 +68,7 @@ private:
 };
 
 struct Agreement {
-    int images = 0, withLesions = 0, failed = 0;
+    int images = 0, withLesions = 0, failed = 0, withoutTruth = 0;
     double pointing = -1;
     std::vector<metrics::FrocPoint> froc;
     double auc = -1; // NaN/-1 when one class only

@@ -164,7 +164,8 @@ int cmdInfer(int argc, char** argv)
         float maxSus = 0;
         for (float v : sus)
             maxSus = std::max(maxSus, v);
-        std::string label = "normal";
+        // an image the dataset says nothing of is not "normal": it is scored but left out of the agreement figures
+        std::string label = im.groundTruth ? "normal" : "unknown";
         Json lesions = Json::array();
         for (int ai : im.abnormalities) {
             const auto& ab = ds->abnormalities[size_t(ai)];
@@ -263,7 +264,7 @@ int cmdScore(int argc, char** argv)
     const float candidateLogit = metrics::logit(float(*candidate)), prominence = float(*prom);
     const fs::path dir = a.positional[0];
     std::vector<metrics::FrocCase> cases;
-    long pointed = 0, pointable = 0, images = 0;
+    long pointed = 0, pointable = 0, images = 0, withoutTruth = 0;
     std::vector<double> scores;
     std::vector<bool> malignant;
     std::error_code ec;
@@ -297,6 +298,10 @@ int cmdScore(int argc, char** argv)
         if (map.values.size() != size_t(map.width) * size_t(map.height)) {
             std::fprintf(stderr, "mammoscope-cli score: %s: map size does not match its values\n", f.c_str());
             return 1;
+        }
+        if ((*j)["truth"].string() == "unknown") {
+            ++withoutTruth;
+            continue;
         }
         const double stride = (*j)["stride"].number();
         const int iw = int((*j)["image_width"].integer()), ih = int((*j)["image_height"].integer());
@@ -337,6 +342,7 @@ int cmdScore(int argc, char** argv)
     const double auc = metrics::rocAuc(scores, malignant);
     Json out = Json::object();
     out.set("images", images);
+    out.set("images_without_ground_truth", withoutTruth);
     out.set("images_with_lesions", pointable);
     out.set("pointing_game", pointable ? double(pointed) / double(pointable) : 0.0);
     Json f = Json::array();

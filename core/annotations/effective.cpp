@@ -125,6 +125,9 @@ Dataset effective(const Dataset& original, const Snapshot& s)
             im.review = *r;
         if (auto c = s.get(im.key, "review_comment"))
             im.reviewComment = *c;
+        // A curator who reviewed or corrected an image (or adds a lesion to it, below) has said what it shows.
+        if (im.review == "reviewed" || im.review == "corrected")
+            im.groundTruth = true;
     }
     std::vector<Abnormality> out;
     out.reserve(ds.abnormalities.size());
@@ -158,7 +161,8 @@ Dataset effective(const Dataset& original, const Snapshot& s)
                 "annotation store", item, "added abnormality refers to image '" + addedIt->second + "', which is not in the dataset");
             continue;
         }
-        const auto& image = ds.images[size_t(im->second)];
+        auto& image = ds.images[size_t(im->second)];
+        image.groundTruth = true;
         Abnormality a;
         a.key = item;
         a.added = true;

@@ -96,6 +96,8 @@ Json summaryJson(const Dataset& ds)
     j.set("patients", ds.patients.size());
     j.set("images", ds.images.size());
     j.set("abnormalities", ds.abnormalities.size());
+    j.set("images_without_ground_truth",
+        long(std::count_if(ds.images.begin(), ds.images.end(), [](const Image& im) { return !im.groundTruth; })));
     std::map<std::string, long> splits { { "train", 0 }, { "test", 0 } }, types,
         pathology { { "MALIGNANT", 0 }, { "BENIGN", 0 }, { "BENIGN_WITHOUT_CALLBACK", 0 } };
     for (const auto& a : ds.abnormalities) {
@@ -160,6 +162,7 @@ Json toJson(const Dataset& ds)
         o.set("study", im.studyUid);
         o.set("series", im.seriesUid);
         o.set("density", im.density);
+        o.set("ground_truth", im.groundTruth);
         imgs.push(std::move(o));
     }
     j.set("images", imgs);
@@ -238,6 +241,7 @@ Result<Dataset> fromJson(const Json& j)
         im.studyUid = o["study"].string();
         im.seriesUid = o["series"].string();
         im.density = int(o["density"].integer(-1));
+        im.groundTruth = o["ground_truth"].boolean(true);
         ds.images.push_back(std::move(im));
     }
     for (const auto& o : j["abnormalities"].elements()) {

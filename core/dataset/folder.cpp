@@ -71,6 +71,7 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             progress.report(double(i) / double(files.size()), "scanning images");
         const fs::path& p = files[i];
         Image im;
+        im.groundTruth = false; // a folder of images says nothing of what they show
         im.path = p.string();
         im.key = fs::relative(p, root, ec).string();
         im.csvPath = im.key;

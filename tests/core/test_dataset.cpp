@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 using namespace ms;
 namespace fs = std::filesystem;
@@ -322,6 +323,40 @@ private slots:
         for (const auto& ab : ds->abnormalities)
             if (ds->images[size_t(ab.image)].key == "mdb216")
                 QVERIFY(ab.radius < 0); // NOTE 3: no coordinates
+        for (const auto& im : ds->images)
+            QVERIFY(im.groundTruth); // Info.txt lists each, normal ones too
+    }
+
+    // The ground truth as re-releases ship it: the bare table of Info.txt's rows, without the preamble (here with a
+    // header line), read the same as the original.
+    void miasBareTable()
+    {
+        const fs::path dir = fs::path(m_tmp.path().toStdString()) / "mias-bare";
+        fs::create_directories(dir);
+        std::string original;
+        QVERIFY(readFile(kData / "mias" / "Info.txt", original));
+        std::string bare = "REFNUM BG CLASS SEVERITY X Y RADIUS\n";
+        size_t rows = 0;
+        std::istringstream in(original);
+        for (std::string line; std::getline(in, line);)
+            if (line.rfind("mdb", 0) == 0) {
+                bare += line + "\n";
+                ++rows;
+            }
+        QCOMPARE(rows, size_t(330));
+        QVERIFY(writeFileAtomic(dir / "Info.txt", bare).empty());
+        for (const char* img : { "mdb001.pgm", "mdb005.pgm" })
+            fs::copy_file(kData / "mias" / img, dir / img);
+        auto a = dataset::open(kData / "mias", noCache());
+        auto b = dataset::open(dir, noCache());
+        QVERIFY(a.ok() && b.ok());
+        QCOMPARE(b->format, dataset::Format::MiniMias);
+        QCOMPARE(b->images.size(), a->images.size());
+        QCOMPARE(b->abnormalities.size(), a->abnormalities.size());
+        for (size_t k = 0; k < a->abnormalities.size(); ++k) {
+            QCOMPARE(b->abnormalities[k].centerY, a->abnormalities[k].centerY);
+            QCOMPARE(b->abnormalities[k].pathology, a->abnormalities[k].pathology);
+        }
     }
 
     void plainFolder()
@@ -334,7 +369,12 @@ private slots:
         for (const auto& im : ds->images) {
             QCOMPARE(QString::fromStdString(im.side), QStringLiteral("RIGHT"));
             QCOMPARE(QString::fromStdString(im.view), QStringLiteral("MLO"));
+            QVERIFY(!im.groundTruth); // a folder says nothing of what its images show: never "normal"
         }
+        QCOMPARE(dataset::summaryJson(*ds)["images_without_ground_truth"].integer(), 8LL);
+        // the cache keeps it
+        const auto again = dataset::fromJson(dataset::toJson(*ds));
+        QVERIFY(again.ok() && !again->images.front().groundTruth);
         auto dcm = dataset::open(kData / "dicom", noCache());
         QVERIFY(dcm.ok());
         QVERIFY(!dcm->images.empty());

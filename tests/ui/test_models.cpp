@@ -138,6 +138,34 @@ private slots:
                 QCOMPARE(QString::fromStdString(im.view), view);
         }
     }
+
+    // A plain folder of real images: no ground truth, so the browser says so instead of "normal", the "normal" filter
+    // finds none of them and the "no ground truth" filter all.
+    void imagesWithoutGroundTruthAreNotNormal()
+    {
+        DatasetController c;
+        QSignalSpy opened(&c, &DatasetController::opened);
+        c.open(QStringLiteral(MS_REALDATA_DIR) + QStringLiteral("/ddsm-png"));
+        QVERIFY(opened.wait(60000));
+        DatasetPtr ds = c.dataset();
+        QVERIFY(ds && !ds->images.empty());
+        ImageTableModel table;
+        ImageFilterProxy proxy;
+        proxy.setSourceModel(&table);
+        table.setDataset(ds);
+        for (int r = 0; r < table.rowCount(); ++r)
+            QCOMPARE(table.index(r, ImageTableModel::Type).data().toString(), QStringLiteral("no ground truth"));
+        BrowserFilter f;
+        f.type = QStringLiteral("normal");
+        proxy.setFilter(f);
+        QCOMPARE(proxy.rowCount(), 0);
+        f.type = QStringLiteral("no ground truth");
+        proxy.setFilter(f);
+        QCOMPARE(proxy.rowCount(), int(ds->images.size()));
+        DatasetTreeModel tree;
+        tree.setDataset(ds);
+        QCOMPARE(tree.index(0, 2).data().toString(), QStringLiteral("no ground truth"));
+    }
 };
 
 QTEST_MAIN(TestModels)
