@@ -3,6 +3,8 @@
 
 #include "core/common/paths.h"
 
+#include <cmath>
+
 namespace ms::models
 {
 
@@ -53,6 +55,18 @@ Result<ModelCard> ModelCard::fromJson(const Json& j)
     c.training = j["training"];
     c.metrics = j["metrics"];
     c.notes = j["notes"].string();
+    // Values a network is built from: absurd ones are refused here, with the field, before LibTorch sees them.
+    if (c.inputChannels < 1 || c.inputChannels > 4)
+        return Error("input channels " + std::to_string(j["input"]["channels"].integer(1)) + " (1-4)", {}, "input.channels");
+    if (c.inputWidth < 8 || c.inputWidth > 8192 || c.inputHeight < 8 || c.inputHeight > 8192)
+        return Error("input size " + std::to_string(c.inputWidth) + "x" + std::to_string(c.inputHeight) + " (8-8192 each)", {}, "input");
+    if (c.classes.size() > 1000)
+        return Error(std::to_string(c.classes.size()) + " classes (at most 1000)", {}, "classes");
+    if (!std::isfinite(c.normMean) || !std::isfinite(c.normStd) || c.normStd <= 0)
+        return Error("input mean/std must be finite with std > 0", {}, "input.std");
+    if (!c.weightsFile.empty())
+        if (auto why = relativePathProblem(c.weightsFile); !why.empty())
+            return Error("weights file '" + c.weightsFile + "': " + why + " (it must lie beside the card)", {}, "weights");
     return c;
 }
 
@@ -73,7 +87,7 @@ Result<ModelCard> readCard(const std::filesystem::path& file)
         return Error(j.error().message, file.string());
     auto c = ModelCard::fromJson(*j);
     if (!c)
-        return Error(c.error().message, file.string());
+        return Error(c.error().message, file.string(), c.error().where);
     return c;
 }
 

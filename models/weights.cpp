@@ -4,6 +4,7 @@
 #include "core/common/json.h"
 #include "core/common/paths.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace fs = std::filesystem;
@@ -119,15 +120,24 @@ Result<TensorMap> loadSafetensors(const fs::path& file)
         if (!dtypeFrom(e["dtype"].string(), dt))
             return Error("tensor " + name + ": unsupported dtype " + e["dtype"].string(), file.string());
         std::vector<int64_t> shape;
-        for (const auto& d : e["shape"].elements())
+        if (e["shape"].size() > 8)
+            return Error("tensor " + name + ": " + std::to_string(e["shape"].size()) + " dimensions (at most 8)", file.string());
+        for (const auto& d : e["shape"].elements()) {
+            // a negative or absurd extent (a shape of [-1, -4] has 4 elements) must not reach torch::empty
+            if (!d.isNumber() || d.number() < 0 || d.number() > 2147483647.0 || d.number() != std::floor(d.number()))
+                return Error("tensor " + name + ": a shape extent is not a whole number 0-2^31", file.string());
             shape.push_back(d.integer());
+        }
         const auto& off = e["data_offsets"].elements();
         if (off.size() != 2)
             return Error("tensor " + name + ": bad data_offsets", file.string());
         const size_t b = size_t(off[0].integer()), en = size_t(off[1].integer());
         int64_t numel = 1;
-        for (auto d : shape)
+        for (auto d : shape) {
+            if (d > 0 && numel > (int64_t(1) << 40) / d)
+                return Error("tensor " + name + ": its shape has more elements than a weights file can hold", file.string());
             numel *= d;
+        }
         const size_t elem = size_t(torch::elementSize(dt));
         if (en < b || base + en > s.size() || en - b != size_t(numel) * elem)
             return Error("tensor " + name + ": its bytes run past the file or do not match its shape", file.string());

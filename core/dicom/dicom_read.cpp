@@ -438,6 +438,22 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
     if (ds->findAndGetElement(DCM_PixelData, pe).bad() || !pe)
         return fileError(path, "pixel data missing", "tag (7fe0,0010)");
 
+    // Nothing is allocated for more pixels than the file can hold (a 582-byte header claiming 65535 x 65535 pixels
+    // made 8-17 GB of allocations): native data needs its bytes in the file; compressed data expands at most ~1000:1
+    // (RLE 128:1, lossless JPEG 16:1, a flat lossy JPEG or deflated data somewhat over 500:1); one frame at most 2 GiB.
+    {
+        std::error_code sizeError;
+        const uintmax_t fileBytes = fs::file_size(path, sizeError);
+        const bool compressed = h.encapsulated || ds->getOriginalXfer() == EXS_DeflatedLittleEndianExplicit;
+        const long double need = (long double)n * (long double)bytesPerPixel;
+        const long double can = sizeError ? 0.0L : (long double)fileBytes * (compressed ? 1100.0L : 1.0L);
+        if (need > 2147483648.0L || (!sizeError && need > can))
+            return fileError(path,
+                "Rows x Columns (" + std::to_string(h.rows) + " x " + std::to_string(h.columns) + ") need "
+                    + std::to_string((unsigned long long)need) + " bytes for one frame, more than this " + std::to_string(fileBytes)
+                    + "-byte file can hold; the header is wrong or the file is cut",
+                "tag (0028,0010)");
+    }
     Image16 img(static_cast<int>(w), static_cast<int>(hh));
     img.spacingX = h.spacingX;
     img.spacingY = h.spacingY;

@@ -30,6 +30,20 @@ struct HuffTable {
 
     bool build(const uint8_t counts[16], const uint8_t* vals, int nvals)
     {
+        // Validated before anything is written: the lookups are indexed by codes, and a table whose counts do not fit
+        // their lengths (3 one-bit codes, 255 of them) made codes past the tables' ends; a symbol is a difference
+        // category, 0-16, and sizes shifts.
+        if (nvals < 0 || nvals > 256)
+            return false;
+        for (int i = 0; i < nvals; ++i)
+            if (vals[i] > 16)
+                return false;
+        for (int len = 1, code = 0; len <= 16; ++len) {
+            code += counts[len - 1];
+            if (code > (1 << len))
+                return false;
+            code <<= 1;
+        }
         std::memcpy(values, vals, size_t(nvals));
         fastLength.fill(0);
         fullLength.fill(0);

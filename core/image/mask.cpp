@@ -4,6 +4,7 @@
 #include "core/image/resample.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -224,22 +225,44 @@ std::string RleMask::toString() const
 
 Result<RleMask> RleMask::fromString(const std::string& s)
 {
-    std::istringstream in(s);
-    long long w = -1, h = -1;
-    if (!(in >> w >> h) || w < 0 || h < 0 || w > 100000 || h > 100000)
+    // Strict: every field a run of decimal digits (no sign: ">>" into an unsigned type takes "-1" as 2^64 - 1, and the
+    // wrapped sum then matched the image's size), the runs at most the image's pixels each and exactly them in all.
+    size_t pos = 0;
+    auto field = [&](unsigned long long& v) -> int { // 1: a number, 0: the end, -1: not a number
+        while (pos < s.size() && std::isspace(static_cast<unsigned char>(s[pos])))
+            ++pos;
+        if (pos == s.size())
+            return 0;
+        const size_t start = pos;
+        v = 0;
+        while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
+            if (pos - start >= 12)
+                return -1;
+            v = v * 10 + unsigned(s[pos] - '0');
+            ++pos;
+        }
+        if (pos == start || (pos < s.size() && !std::isspace(static_cast<unsigned char>(s[pos]))))
+            return -1;
+        return 1;
+    };
+    unsigned long long w = 0, h = 0;
+    if (field(w) != 1 || field(h) != 1 || w > 100000 || h > 100000)
         return Error("invalid RLE mask: bad size");
     RleMask m;
     m.m_w = int(w);
     m.m_h = int(h);
-    unsigned long long c, total = 0;
-    while (in >> c) {
+    const unsigned long long pixels = w * h;
+    unsigned long long c = 0, total = 0;
+    for (int r; (r = field(c)) != 0;) {
+        if (r < 0)
+            return Error("invalid RLE mask: a run is not a non-negative whole number");
+        if (c > pixels - total)
+            return Error("invalid RLE mask: the runs cover more than the " + std::to_string(pixels) + " pixels of the image");
         m.m_counts.push_back(uint32_t(c));
         total += c;
     }
-    if (!in.eof())
-        return Error("invalid RLE mask: non-numeric run");
-    if (total != (unsigned long long)(w * h))
-        return Error("invalid RLE mask: runs cover " + std::to_string(total) + " pixels, expected " + std::to_string(w * h));
+    if (total != pixels)
+        return Error("invalid RLE mask: runs cover " + std::to_string(total) + " pixels, expected " + std::to_string(pixels));
     return m;
 }
 

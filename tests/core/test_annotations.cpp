@@ -138,6 +138,10 @@ private slots:
                                 << "flagged" << true << "";
         QTest::newRow("review done") << "review"
                                      << "done" << false << "review status 'done'";
+        QTest::newRow("roi with a negative run") << "roi"
+                                                 << "4 4 0 -1 17" << false << "invalid RLE mask";
+        QTest::newRow("roi ok") << "roi"
+                                << "4 4 0 5 11" << true << "";
         QTest::newRow("roi empty") << "roi"
                                    << "4 4 16" << false << "at least one pixel";
         QTest::newRow("roi bad") << "roi"

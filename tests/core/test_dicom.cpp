@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Every DICOM file in ../shared/realdata decodes to an image or fails with a message naming the file and the reason.
+#include "core/common/paths.h"
 #include "core/dicom/dicom.h"
 #include "core/dicom/jpegll.h"
 #include "core/image/window.h"
@@ -272,6 +273,61 @@ private slots:
         std::vector<uint16_t> small(10);
         QVERIFY(!dicom::decodeJpegLossless(reinterpret_cast<const uint8_t*>(jpeg.data()), jpeg.size(), small.data(), small.size()).empty());
     }
+
+    // Crafted Huffman tables (#18 item 2): counts that do not fit their code lengths wrote past the decoder's lookup
+    // tables before they were refused; a symbol above 16 sized a shift. Each is refused before anything is written
+    // (run under ASan/UBSan to see the difference).
+    void jpegLosslessCraftedHuffmanTables_data()
+    {
+        QTest::addColumn<int>("oneBitCodes");
+        QTest::addColumn<int>("symbol");
+        QTest::newRow("3 one-bit codes") << 3 << 0;
+        QTest::newRow("255 one-bit codes") << 255 << 0;
+        QTest::newRow("symbol 200") << 1 << 200;
+    }
+    void jpegLosslessCraftedHuffmanTables()
+    {
+        QFETCH(int, oneBitCodes);
+        QFETCH(int, symbol);
+        std::string s = "\xFF\xD8"; // SOI
+        const int len = 2 + 17 + oneBitCodes;
+        s += "\xFF\xC4";
+        s += char(len >> 8);
+        s += char(len & 255);
+        s += char(0); // class 0 (DC), table 0
+        s += char(oneBitCodes);
+        s += std::string(15, '\0');
+        s += std::string(size_t(oneBitCodes), char(symbol));
+        s += "\xFF\xD9";
+        std::vector<uint16_t> out(16);
+        const std::string r = dicom::decodeJpegLossless(reinterpret_cast<const uint8_t*>(s.data()), s.size(), out.data(), out.size());
+        QVERIFY2(r.find("Huffman") != std::string::npos, r.c_str());
+    }
+    // A small file whose header claims 65535 x 65535 pixels (#18 item 2): refused before anything of that size is
+    // allocated, naming the file and the tags.
+    void lyingSizeIsRefusedBeforeAllocating()
+    {
+        QTemporaryDir dir;
+        const fs::path f = fs::path(dir.path().toStdString()) / "lying.dcm";
+        Image16 img(4, 4, 100);
+        dicom::WriteInfo wi;
+        wi.studyUid = wi.seriesUid = wi.sopInstanceUid = "2.25.6";
+        QVERIFY(dicom::write(f, img, wi).ok());
+        std::string bytes;
+        QVERIFY(readFile(f, bytes));
+        for (const char* tag : { "\x28\x00\x10\x00US\x02\x00", "\x28\x00\x11\x00US\x02\x00" }) {
+            const size_t at = bytes.find(std::string(tag, 8));
+            QVERIFY(at != std::string::npos);
+            bytes[at + 8] = bytes[at + 9] = char(0xFF);
+        }
+        QVERIFY(writeFileAtomic(f, bytes).empty());
+        QVERIFY(bytes.size() < 2000);
+        auto r = dicom::read(f);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().message.find("more than this") != std::string::npos, r.error().message.c_str());
+        QCOMPARE(QString::fromStdString(r.error().file), QString::fromStdString(f.string()));
+    }
+
     void uidsAreValid()
     {
         std::string u = dicom::uidFromHash(~0ull, ~0ull);

@@ -175,11 +175,27 @@ private slots:
         QTest::newRow("runs do not cover") << "4 4 3 2";
         QTest::newRow("letters") << "4 4 x";
         QTest::newRow("negative size") << "-1 4 4";
+        // a negative run wraps to 2^64 - 1 when read as unsigned, and the wrapped sum equals 16 (#18 item 3)
+        QTest::newRow("negative run") << "4 4 0 -1 17";
+        QTest::newRow("plus sign") << "4 4 +16";
+        QTest::newRow("run longer than the image") << "4 4 0 18446744073709551615 17";
+        QTest::newRow("huge digits") << "4 4 000000000000000016";
+        QTest::newRow("decimal") << "4 4 15.5 0.5";
+        QTest::newRow("glued letters") << "4 4 16x";
+        QTest::newRow("empty") << "";
     }
     void rleParseErrors()
     {
         QFETCH(QString, text);
         QVERIFY(!RleMask::fromString(text.toStdString()).ok());
+    }
+    void rleParsesItsOwnForm()
+    {
+        auto m = RleMask::fromString(" 4 4\t0 5 11 ");
+        QVERIFY(m.ok());
+        QCOMPARE(m->area(), uint64_t(5));
+        auto e = RleMask::fromString("0 0");
+        QVERIFY(e.ok() && e->empty());
     }
     void cropAndFlip()
     {

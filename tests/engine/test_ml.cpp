@@ -2,7 +2,10 @@
 // core/ml's dense heatmaps on a toy model with a known answer: a compact CNN whose weights make "malignant mass" the
 // bright pixels of the patch. A bright square at a known place must light up at that place, after the resampling to
 // the model's pixel size and with the image mirrored; shapes and ranges hold; bad model folders say what is wrong.
+#include "core/common/json.h"
+#include "core/common/paths.h"
 #include "core/common/sha256.h"
+#include "core/dataset/loader.h"
 #include "core/ml/inference.h"
 #include "core/sampling/sampling.h"
 #include "models/card.h"
@@ -376,6 +379,68 @@ def forward(self, x):
         QVERIFY(!d.ok());
     }
 
+    // Cards and weights with absurd values (#18 item 4): a message naming the file and the field, never an abort.
+    void absurdCardsAndWeights_data()
+    {
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("channels -1") << "channels"
+                                     << "-1"
+                                     << "input channels -1";
+        QTest::newRow("channels 1e9") << "channels"
+                                      << "1000000000"
+                                      << "input channels";
+        QTest::newRow("width 0") << "width"
+                                 << "0"
+                                 << "input size";
+        QTest::newRow("weights outside") << "weights"
+                                         << "../../etc/passwd"
+                                         << "steps out";
+        QTest::newRow("weights absolute") << "weights"
+                                          << "/etc/passwd"
+                                          << "absolute";
+    }
+    void absurdCardsAndWeights()
+    {
+        QFETCH(QString, field);
+        QFETCH(QString, value);
+        QFETCH(QString, message);
+        const fs::path dir = fs::path(m_tmp.path().toStdString()) / ("absurd-" + field.toStdString() + value.toStdString().substr(0, 3));
+        writeToyModel(dir, 0.3);
+        std::string text;
+        QVERIFY(readFile(dir / "card.json", text));
+        auto j = Json::parse(text);
+        QVERIFY(j.ok());
+        Json input = (*j)["input"];
+        if (field == QLatin1String("weights"))
+            j->set("weights", value.toStdString());
+        else {
+            input.set(field.toStdString(), Json((long long)value.toLongLong()));
+            j->set("input", input);
+        }
+        QVERIFY(writeFileAtomic(dir / "card.json", j->dump(2)).empty());
+        auto m = ml::Model::load(dir.string());
+        QVERIFY(!m.ok());
+        QVERIFY2(m.error().message.find(message.toStdString()) != std::string::npos, m.error().toString().c_str());
+        QCOMPARE(QString::fromStdString(m.error().file), QString::fromStdString((dir / "card.json").string()));
+    }
+    void negativeTensorShape()
+    {
+        const fs::path dir = fs::path(m_tmp.path().toStdString()) / "negative-shape";
+        fs::create_directories(dir);
+        // a header whose shape [-1, -4] has "4 elements", matching its 16 bytes of F32
+        const std::string header = R"({"w":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}})";
+        std::string file(8, '\0');
+        for (int i = 0; i < 8; ++i)
+            file[size_t(i)] = char((header.size() >> (8 * i)) & 255);
+        file += header + std::string(16, '\0');
+        QVERIFY(writeFileAtomic(dir / "w.safetensors", file).empty());
+        auto w = models::loadSafetensors(dir / "w.safetensors");
+        QVERIFY(!w.ok());
+        QVERIFY2(w.error().message.find("shape extent") != std::string::npos, w.error().message.c_str());
+    }
+
     // The shipped demo model loads, says it is synthetic, and makes a map of a demo-sized phantom.
     void demoModel()
     {
@@ -387,6 +452,89 @@ def forward(self, x):
         auto h = (*m)->denseMap(phantom(512, 832, 200, 400, 40));
         QVERIFY(h.ok());
         QVERIFY(h->score >= 0 && h->score <= 1);
+    }
+
+    // The shipped real-image model (models/mias): a lesion map that lands on the image where the network saw it. These
+    // two mammograms were in its training set, so this checks loading, orientation and geometry, not accuracy (that is
+    // crossval's held-out figure in its card): mdb001 is a right breast (turned for the network), mdb028 a left one.
+    void realLesionMapModel_data()
+    {
+        QTest::addColumn<QString>("image");
+        QTest::addColumn<double>("cx");
+        QTest::addColumn<double>("cy");
+        QTest::addColumn<double>("r");
+        // Info.txt: origin bottom-left, 1024 rows
+        QTest::newRow("mdb001 right, CIRC B") << "mdb001" << 535.0 << 1024.0 - 425 << 197.0;
+        QTest::newRow("mdb028 left, CIRC M") << "mdb028" << 338.0 << 1024.0 - 314 << 56.0;
+    }
+    void realLesionMapModel()
+    {
+        QFETCH(QString, image);
+        QFETCH(double, cx);
+        QFETCH(double, cy);
+        QFETCH(double, r);
+        const fs::path dir = fs::path(MS_SOURCE_DIR) / "models" / "mias";
+        auto m = ml::Model::load(dir.string());
+        QVERIFY2(m.ok(), m.ok() ? "" : m.error().toString().c_str());
+        const auto& info = (*m)->info();
+        QCOMPARE(QString::fromStdString(info.task), QStringLiteral("lesion-map"));
+        QVERIFY((*m)->isLesionMap());
+        QCOMPARE(ml::trainingDomain(info), ml::Domain::Real);
+        ml::OperatingPoint op;
+        QVERIFY(ml::operatingPoint(info, op));
+        QVERIFY(op.threshold > 0 && op.threshold < 1 && op.regionsPerNormalImage <= 1.0);
+        auto li = dataset::loadImage(fs::path(MS_REALDATA_DIR) / "mias" / (image.toStdString() + ".pgm"));
+        QVERIFY(li.ok());
+        auto peakOf = [](const ml::Heatmap& h, double& px, double& py) {
+            // on log-odds, as the app finds peaks: probabilities saturate at 1 over a confident blob
+            const auto lo = h.suspicionLogOdds();
+            const size_t best = size_t(std::max_element(lo.begin(), lo.end()) - lo.begin());
+            px = (double(best % size_t(h.width)) + 0.5) * h.stride;
+            py = (double(best / size_t(h.width)) + 0.5) * h.stride;
+        };
+        auto h = (*m)->denseMap(li->image);
+        QVERIFY2(h.ok(), h.ok() ? "" : h.error().toString().c_str());
+        QCOMPARE(h->width, 256); // 0.8 mm cells over 1024 pixels of 0.2 mm
+        QCOMPARE(h->classes, 2);
+        double px = 0, py = 0;
+        peakOf(*h, px, py);
+        QVERIFY2(std::hypot(px - cx, py - cy) <= r, qPrintable(QStringLiteral("peak at (%1, %2)").arg(px).arg(py)));
+        // the same breast mirrored: the peak mirrors with it
+        Image16 mirrored = li->image;
+        mirrored.flipHorizontal();
+        auto hm = (*m)->lesionMap(mirrored);
+        QVERIFY(hm.ok());
+        double mx = 0, my = 0;
+        peakOf(*hm, mx, my);
+        QVERIFY2(std::hypot(mx - (1024 - cx), my - cy) <= r, qPrintable(QStringLiteral("mirrored peak at (%1, %2)").arg(mx).arg(my)));
+        // a lesion-map model has no class answer
+        QVERIFY(!(*m)->gradCam(li->image).ok());
+    }
+
+    void badLesionMapCards()
+    {
+        const fs::path src = fs::path(MS_SOURCE_DIR) / "models" / "mias";
+        const fs::path dir = fs::path(m_tmp.path().toStdString()) / "bad-unet";
+        fs::create_directories(dir);
+        auto card = models::readCard(src / "card.json");
+        QVERIFY(card.ok());
+        fs::copy_file(src / "model.safetensors", dir / "model.safetensors", fs::copy_options::overwrite_existing);
+        card->training.set("levels", 99);
+        QVERIFY(models::writeCard(dir / "card.json", *card).ok());
+        auto a = ml::Model::load(dir.string());
+        QVERIFY(!a.ok());
+        QVERIFY2(QString::fromStdString(a.error().toString()).contains(QStringLiteral("levels 99")), a.error().toString().c_str());
+        card->training.set("levels", 5);
+        card->inputWidth = 250;
+        QVERIFY(models::writeCard(dir / "card.json", *card).ok());
+        auto b = ml::Model::load(dir.string());
+        QVERIFY(!b.ok());
+        QVERIFY(QString::fromStdString(b.error().toString()).contains(QStringLiteral("multiple of 16")));
+        card->inputWidth = 256;
+        card->training.set("width", 16); // the weights are of width 32
+        QVERIFY(models::writeCard(dir / "card.json", *card).ok());
+        auto c = ml::Model::load(dir.string());
+        QVERIFY(!c.ok());
     }
 };
 
