@@ -131,6 +131,9 @@ Result<TensorMap> loadSafetensors(const fs::path& file)
         const auto& off = e["data_offsets"].elements();
         if (off.size() != 2)
             return Error("tensor " + name + ": bad data_offsets", file.string());
+        for (const auto& o : off) // negative offsets wrapped as size_t and pointed before the buffer
+            if (!o.isNumber() || o.number() < 0 || o.number() > double(s.size()) || o.number() != std::floor(o.number()))
+                return Error("tensor " + name + ": data_offsets are not byte positions inside the file", file.string());
         const size_t b = size_t(off[0].integer()), en = size_t(off[1].integer());
         int64_t numel = 1;
         for (auto d : shape) {
@@ -139,7 +142,7 @@ Result<TensorMap> loadSafetensors(const fs::path& file)
             numel *= d;
         }
         const size_t elem = size_t(torch::elementSize(dt));
-        if (en < b || base + en > s.size() || en - b != size_t(numel) * elem)
+        if (en < b || en > s.size() - base || en - b != size_t(numel) * elem)
             return Error("tensor " + name + ": its bytes run past the file or do not match its shape", file.string());
         torch::Tensor t = torch::empty(shape, torch::TensorOptions().dtype(dt));
         std::memcpy(t.data_ptr(), s.data() + base + b, en - b);

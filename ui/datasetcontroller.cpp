@@ -7,6 +7,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QPointer>
+#include <QSettings>
 #include <QtConcurrent>
 
 #include <atomic>
@@ -86,6 +87,7 @@ void DatasetController::start(std::function<Result<dataset::Dataset>(Progress&)>
     auto job = std::make_shared<Job>();
     m_job = job;
     m_busy = true;
+    QSettings().setValue(QStringLiteral("dataset/opening"), root);
     emit busyChanged(true);
     connect(&job->watcher, &QFutureWatcherBase::finished, this, [this, job, root] {
         if (m_job != job)
@@ -95,6 +97,7 @@ void DatasetController::start(std::function<Result<dataset::Dataset>(Progress&)>
         m_busy = false;
         emit busyChanged(false);
         if (!result.ok()) {
+            openFinished(); // a clean failure is a finished open
             emit failed(QString::fromStdString(result.error().toString()));
             return;
         }
@@ -142,6 +145,41 @@ void DatasetController::openDemo(int patients)
             return dataset::open(p, {}, pr);
         },
         root);
+}
+
+QString DatasetController::unfinishedOpen()
+{
+    return QSettings().value(QStringLiteral("dataset/opening")).toString();
+}
+
+void DatasetController::openFinished()
+{
+    QSettings().remove(QStringLiteral("dataset/opening"));
+}
+
+QString DatasetController::startupDataset(const QString& argument, const QString& last, bool wantDemo, bool* demo, QString* notice)
+{
+    *demo = false;
+    notice->clear();
+    const QString unfinished = unfinishedOpen();
+    if (!argument.isEmpty()) // asked for by name: opened, the guard or not
+        return QFileInfo(argument).absoluteFilePath();
+    if (wantDemo) {
+        *demo = true;
+        return {};
+    }
+    if (!unfinished.isEmpty() && (unfinished == last || (last.isEmpty() && unfinished == demoPath()))) {
+        openFinished(); // once: the next start tries again
+        *notice = tr("MammoScope did not finish opening %1 last time (it stopped while indexing or showing it), so it was "
+                     "not opened again now. Open it from File ▸ Open dataset folder… to try again.")
+                      .arg(unfinished);
+        return {};
+    }
+    if (last.isEmpty() || !QFileInfo(last).isDir()) {
+        *demo = true;
+        return {};
+    }
+    return last;
 }
 
 void DatasetController::cancel()

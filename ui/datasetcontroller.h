@@ -31,6 +31,16 @@ public:
     static QString demoPath();
     static bool demoExists();
 
+    // Crash-loop guard. Opening a dataset is remembered (QSettings) until it is shown (openFinished) or fails
+    // cleanly; a dataset whose opening never finished (the app died indexing or showing it) is not reopened at the
+    // next start by itself.
+    static QString unfinishedOpen();
+    static void openFinished();
+    // What to open at start: the argument given, else the last dataset, else the demo (an empty string with *demo
+    // set). When the last dataset's opening did not finish last time, nothing is opened and *notice says why (once:
+    // the next start opens it again).
+    static QString startupDataset(const QString& argument, const QString& last, bool wantDemo, bool* demo, QString* notice);
+
 public slots:
     void open(const QString& path);
     // Generates the demo dataset (if absent) and opens it.

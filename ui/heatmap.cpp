@@ -379,6 +379,8 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
         });
     connect(m_worker, &InferenceWorker::loadFailed, this, [this](const QString& m) {
         m_loading = false;
+        m_dir = m_previousDir;
+        m_chosen = m_previousChosen;
         emit message(tr("The model could not be loaded: %1").arg(m));
         emit modelChanged();
     });
@@ -436,6 +438,8 @@ QString InferenceService::defaultModelFor(ml::Domain images)
 
 void InferenceService::loadModel(const QString& dir, const QString& device, bool chosenByUser)
 {
+    m_previousDir = m_dir; // kept when this load fails: the model in use stays, and so does whose choice it was
+    m_previousChosen = m_chosen;
     m_dir = dir;
     m_chosen = chosenByUser;
     m_loading = true;

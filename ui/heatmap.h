@@ -196,8 +196,8 @@ private:
     QStringList m_classes;
     std::deque<QPair<int, ms::ImagePtr>> m_queue;
     int m_inFlight = -1;
-    QString m_modelId, m_task, m_dir;
-    bool m_chosen = false, m_hasOp = false;
+    QString m_modelId, m_task, m_dir, m_previousDir;
+    bool m_chosen = false, m_previousChosen = false, m_hasOp = false;
     ml::Domain m_domain = ml::Domain::Unknown;
     ml::OperatingPoint m_op;
     std::deque<ScoreJob> m_batch;

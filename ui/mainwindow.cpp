@@ -140,6 +140,8 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
             m_progress->setValue(0);
     });
     connect(m_controller, &DatasetController::opened, this, &MainWindow::onDatasetOpened);
+    // the views of a freshly opened dataset are on screen: its opening finished (the crash-loop guard is cleared)
+    connect(m_area, &ReadingArea::allViewsLoaded, this, [] { DatasetController::openFinished(); });
     connect(m_controller, &DatasetController::failed, this, [this](const QString& msg) {
         statusBar()->showMessage(tr("Could not open the dataset: %1").arg(msg), 15000);
         m_banner->setText(tr("Could not open the dataset: %1").arg(msg));
@@ -529,6 +531,13 @@ void MainWindow::onDatasetOpened(DatasetPtr ds)
     m_curation->setDataset(ds);
 }
 
+void MainWindow::showNotice(const QString& text)
+{
+    m_banner->setText(text);
+    m_banner->setWordWrap(true);
+    m_banner->setVisible(!text.isEmpty());
+}
+
 void MainWindow::showDataset(DatasetPtr ds)
 {
     m_ds = ds;
@@ -547,7 +556,7 @@ void MainWindow::showDataset(DatasetPtr ds)
         m_heatPanel->setImagesDomain(m_imagesDomain);
         const QString dir = InferenceService::defaultModelFor(m_imagesDomain);
         if (!m_infer->modelDir().isEmpty() && !m_infer->modelChosenByUser() && !dir.isEmpty() && dir != m_infer->modelDir())
-            m_infer->loadModel(dir, QStringLiteral("cpu"), false);
+            m_infer->loadModel(dir, m_infer->hasModel() ? m_infer->deviceName() : QStringLiteral("cpu"), false);
     }
 #endif
     m_problems->setDataset(ds);
@@ -564,6 +573,8 @@ void MainWindow::showDataset(DatasetPtr ds)
                                 .arg(ds->fromCache ? tr(" (cached index)") : QString()));
     setWindowTitle(tr("MammoScope — %1").arg(m_controller->root()));
     QSettings().setValue(QStringLiteral("dataset/last"), m_controller->root());
+    if (m_proxy->rowCount() == 0)
+        DatasetController::openFinished(); // nothing to show: the open is done
     updateCount();
     if (m_proxy->rowCount() > 0)
         selectImage(m_proxy->index(0, 0).data(ImageIndexRole).toInt());

@@ -88,6 +88,10 @@ public:
 signals:
     void datasetShown(ms::ui::DatasetPtr ds);
 
+public:
+    // A message in the banner above the views (not modal).
+    void showNotice(const QString& text);
+
 protected:
     void closeEvent(QCloseEvent*) override;
     void dragEnterEvent(QDragEnterEvent*) override;

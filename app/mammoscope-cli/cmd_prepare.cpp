@@ -84,7 +84,7 @@ int cmdPrepare(int argc, char** argv)
     std::map<std::string, shards::SampleSet> sets;
     for (const char* s : { "train", "val", "test" })
         sets.emplace(s, sampling::makeSet(opt));
-    long skipped = 0, problems = 0;
+    long skipped = 0, problems = 0, noTruth = 0;
     std::vector<double> spacings; // mm per pixel of the images as sampled, for inference to match
     const bool quiet = a.flag("quiet");
     for (size_t i = 0; i < ds->images.size(); ++i) {
@@ -93,6 +93,10 @@ int cmdPrepare(int argc, char** argv)
             std::fprintf(stderr, "\r%3d%% preparing %zu images", int(100 * i / std::max<size_t>(1, ds->images.size())), ds->images.size());
         if (im.path.empty()) {
             ++skipped;
+            continue;
+        }
+        if (!im.groundTruth) { // nothing says whether it is normal: no background or lesion samples from it
+            ++noTruth;
             continue;
         }
         auto li = dataset::loadImage(im.path);
@@ -168,6 +172,7 @@ int cmdPrepare(int argc, char** argv)
     src.set("val_fraction", valFraction);
     src.set("images_skipped_missing", skipped);
     src.set("images_skipped_problems", problems);
+    src.set("images_skipped_no_ground_truth", noTruth);
     m.source = src;
     Json counts = Json::object();
     for (auto& [name, set] : sets) {
@@ -194,6 +199,7 @@ int cmdPrepare(int argc, char** argv)
     out.set("per_class", counts);
     out.set("images_missing", skipped);
     out.set("images_with_problems", problems);
+    out.set("images_without_ground_truth", noTruth);
     std::printf("%s\n", out.dump().c_str());
     return 0;
 }

@@ -48,10 +48,10 @@ int prepareLesionMap(const dataset::Dataset& ds, const std::string& out, const A
         std::fprintf(stderr, "mammoscope-cli prepare: --pixel-mm takes 0.05-5, --canvas WxH 32-2048 on each side, --source-mm 0-5\n");
         return 2;
     }
-    if (ds.format == dataset::Format::Folder) {
+    if (std::none_of(ds.images.begin(), ds.images.end(), [](const dataset::Image& im) { return im.groundTruth; })) {
         std::fprintf(stderr,
-            "mammoscope-cli prepare: %s is a plain image folder: it has no ground truth (which images are normal, where the "
-            "lesions are), so it cannot make lesion-map samples\n",
+            "mammoscope-cli prepare: %s: no ground truth (no image says whether it is normal or where its lesions are; a "
+            "plain image folder has none until a curator reviews its images), so it cannot make lesion-map samples\n",
             ds.root.c_str());
         return 1;
     }
@@ -66,7 +66,7 @@ int prepareLesionMap(const dataset::Dataset& ds, const std::string& out, const A
         const auto& im = ds.images[i];
         if (!quiet && i % 10 == 0)
             std::fprintf(stderr, "\r%3d%% reading %zu images", int(100 * i / std::max<size_t>(1, ds.images.size())), ds.images.size());
-        if (im.path.empty())
+        if (im.path.empty() || !im.groundTruth) // an image nothing is known of is no sample (normal or not)
             continue;
         auto li = dataset::loadImage(im.path);
         if (!li) {
@@ -74,6 +74,10 @@ int prepareLesionMap(const dataset::Dataset& ds, const std::string& out, const A
             continue;
         }
         const double mm = sampling::pixelSizeMm(li->image, fallbackMm);
+        if (mm > 0 && !sampling::plausiblePixelMm(mm)) {
+            problems.push_back(im.path + ": pixel size " + std::to_string(mm) + " mm is not plausible (0.01-2 mm); image skipped");
+            continue;
+        }
         if (mm <= 0) {
             problems.push_back(im.path + ": the pixel size is unknown (give --source-mm)");
             continue;

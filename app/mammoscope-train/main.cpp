@@ -35,7 +35,7 @@ void usage(FILE* f)
         "        [--lr 2e-3] [--weight-decay X] [--pos-weight 10] [--levels 5] [--width 32] [--no-other-breast]\n"
         "        [--seed N] [--amp bf16] [--bootstrap 1000] [--final-model DIR [--final-name NAME] [--final-notes TEXT]]\n"
         "        cross-validate a lesion-map model on whole mammograms (mammoscope-cli prepare --task lesion-map), folds\n"
-        "        by woman; crossval.json: FROC, pointing game, AUCs from held-out folds with 95 % bootstrap intervals\n"
+        "        by woman; crossval.json: FROC, pointing game, AUCs from held-out folds with 95 %% bootstrap intervals\n"
         "  devices [--json]\n"
         "  heatmap-bench [--arch A | --model DIR] [--size 3000x5000] [--device D] [--amp bf16] [--channels-last] [--json]\n"
         "        time the app's dense heatmap (core/ml) on a full-size synthetic mammogram\n"

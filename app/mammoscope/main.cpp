@@ -241,11 +241,15 @@ int main(int argc, char** argv)
     }
 #endif
 
-    QString dataset = cli.positionalArguments().value(0);
-    if (cli.isSet(demoOpt) || (dataset.isEmpty() && !QFileInfo(settings.value(QStringLiteral("dataset/last")).toString()).isDir()))
+    bool demo = false;
+    QString notice;
+    const QString dataset = DatasetController::startupDataset(
+        cli.positionalArguments().value(0), settings.value(QStringLiteral("dataset/last")).toString(), cli.isSet(demoOpt), &demo, &notice);
+    if (demo)
         controller.openDemo();
+    else if (!dataset.isEmpty())
+        controller.open(dataset);
     else
-        controller.open(
-            dataset.isEmpty() ? settings.value(QStringLiteral("dataset/last")).toString() : QFileInfo(dataset).absoluteFilePath());
+        window.showNotice(notice);
     return app.exec();
 }

@@ -114,6 +114,10 @@ struct Context {
             problem(dst.string(), where, "resolves outside the export folder " + out.string() + " (a symbolic link?); not exported");
             return std::nullopt;
         }
+        // a link sitting at the file's own name (an earlier export's, or planted) is removed, never written through
+        std::error_code ec;
+        if (fs::is_symlink(fs::symlink_status(dst, ec)))
+            fs::remove(dst, ec);
         return dst;
     }
 

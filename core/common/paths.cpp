@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/paths.h"
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <fcntl.h>
 #include <fstream>
 #include <ftw.h>
 #include <sys/stat.h>
 #include <system_error>
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -58,11 +61,25 @@ std::string writeFileAtomic(const fs::path& p, const std::string& data)
     fs::path tmp = p;
     tmp += ".tmp";
     {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f)
+        // Never through a symbolic link planted at the temporary's name: remove what is there, then create it anew
+        // without following links (O_EXCL | O_NOFOLLOW); the rename replaces a link at p itself, not its target.
+        std::error_code rec;
+        fs::remove(tmp, rec);
+        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0)
             return "cannot open " + tmp.string() + " for writing";
-        f.write(data.data(), std::streamsize(data.size()));
-        if (!f)
+        size_t done = 0;
+        while (done < data.size()) {
+            const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0) {
+                ::close(fd);
+                return "cannot write " + tmp.string();
+            }
+            done += size_t(n);
+        }
+        if (::close(fd) != 0)
             return "cannot write " + tmp.string();
     }
     std::error_code ec;

@@ -246,8 +246,8 @@ Result<RleMask> RleMask::fromString(const std::string& s)
         return 1;
     };
     unsigned long long w = 0, h = 0;
-    if (field(w) != 1 || field(h) != 1 || w > 100000 || h > 100000)
-        return Error("invalid RLE mask: bad size");
+    if (field(w) != 1 || field(h) != 1 || w > 100000 || h > 100000 || w * h > (1ull << 31))
+        return Error("invalid RLE mask: bad size (at most 100000 on a side, 2^31 pixels)");
     RleMask m;
     m.m_w = int(w);
     m.m_h = int(h);

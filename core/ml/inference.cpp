@@ -491,6 +491,8 @@ Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreas
         return Error("empty image");
     // An image without a pixel size fills the canvas's height (a mammogram's height is about the 20 cm the canvas holds).
     const double mm = sampling::pixelSizeMm(image, 0);
+    if (mm > 0 && !sampling::plausiblePixelMm(mm))
+        return Error("the image's pixel size (" + std::to_string(mm) + " mm) is not one a mammogram has (0.01-2 mm): the header is wrong");
     sampling::MapGeometry g;
     const Gray8 s = sampling::mapSample(image, mm, d->mapOptions, &g);
     Gray8 partner;

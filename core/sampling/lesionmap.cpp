@@ -23,6 +23,11 @@ void MapGeometry::toSource(double sx, double sy, double& x, double& y) const
     y = (sy - offsetY) / scale;
 }
 
+bool plausiblePixelMm(double mm)
+{
+    return mm >= 0.01 && mm <= 2.0;
+}
+
 double pixelSizeMm(const Image16& img, double fallbackMm)
 {
     if (img.spacingY > 0)
@@ -39,7 +44,7 @@ Gray8 mapSample(const Image16& img, double pixelMm, const MapOptions& opt, MapGe
     g.sourceHeight = img.height;
     g.width = opt.width;
     g.height = opt.height;
-    g.scale = pixelMm > 0 ? pixelMm / opt.targetMm : double(opt.height) / std::max(1, img.height);
+    g.scale = plausiblePixelMm(pixelMm) ? pixelMm / opt.targetMm : double(opt.height) / std::max(1, img.height);
     Gray8 canvas(opt.width, opt.height, 0);
     if (img.empty()) {
         if (geometry)

@@ -32,11 +32,14 @@ struct MapGeometry {
     void toSource(double sx, double sy, double& x, double& y) const;
 };
 
+// Whether a pixel size is one a mammogram can have (0.01-2 mm): a header saying 10 mm would make a resample of gigabytes.
+bool plausiblePixelMm(double mm);
+
 // The source's pixel size in mm: its own spacing when it has one, else `fallbackMm` (mini-MIAS: 0.2), else 0 (unknown).
 double pixelSizeMm(const Image16& img, double fallbackMm);
 
-// The 8-bit sample of one mammogram (the training's intensity path, toModelInput8) and its geometry. pixelMm <= 0:
-// the image is scaled to fill the canvas's height instead (its size unknown).
+// The 8-bit sample of one mammogram (the training's intensity path, toModelInput8) and its geometry. pixelMm <= 0 (or
+// not plausible; callers report that first): the image is scaled to fill the canvas's height instead.
 Gray8 mapSample(const Image16& img, double pixelMm, const MapOptions& opt, MapGeometry* geometry = nullptr);
 
 // Planar 2-channel pixels: the image's sample, then its partner's (or the image's own when there is none: no asymmetry).

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/json.h"
+#include "core/common/paths.h"
 #include "core/common/result.h"
 #include "core/common/strings.h"
 
 #include <QtTest>
+
+#include <filesystem>
 
 using namespace ms;
 
@@ -11,6 +14,25 @@ class TestCommon : public QObject
 {
     Q_OBJECT
 private slots:
+    // A symbolic link planted at the temporary's name (x.json.tmp) or at the file itself is never written through.
+    void atomicWriteNeverFollowsLinks()
+    {
+        QTemporaryDir d;
+        const std::filesystem::path dir = d.path().toStdString();
+        const auto victim = dir / "victim.txt";
+        QVERIFY(ms::writeFileAtomic(victim, "precious").empty());
+        std::filesystem::create_symlink(victim, dir / "x.json.tmp");
+        std::filesystem::create_symlink(victim, dir / "y.json");
+        QVERIFY(ms::writeFileAtomic(dir / "x.json", "{}").empty());
+        QVERIFY(ms::writeFileAtomic(dir / "y.json", "[]").empty());
+        std::string v, x, y;
+        QVERIFY(ms::readFile(victim, v) && ms::readFile(dir / "x.json", x) && ms::readFile(dir / "y.json", y));
+        QCOMPARE(v, std::string("precious"));
+        QCOMPARE(x, std::string("{}"));
+        QCOMPARE(y, std::string("[]"));
+        QVERIFY(!std::filesystem::is_symlink(dir / "y.json"));
+    }
+
     void jsonRoundTrip()
     {
         Json j = Json::object();

@@ -183,6 +183,7 @@ private slots:
         QTest::newRow("decimal") << "4 4 15.5 0.5";
         QTest::newRow("glued letters") << "4 4 16x";
         QTest::newRow("empty") << "";
+        QTest::newRow("10^10 pixels") << "100000 100000 0 1 9999999999";
     }
     void rleParseErrors()
     {

@@ -439,6 +439,16 @@ def forward(self, x):
         auto w = models::loadSafetensors(dir / "w.safetensors");
         QVERIFY(!w.ok());
         QVERIFY2(w.error().message.find("shape extent") != std::string::npos, w.error().message.c_str());
+        // negative offsets wrapped as unsigned and pointed before the file's bytes (a read out of bounds)
+        const std::string h2 = R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[-100,-84]}})";
+        std::string f2(8, '\0');
+        for (int i = 0; i < 8; ++i)
+            f2[size_t(i)] = char((h2.size() >> (8 * i)) & 255);
+        f2 += h2 + std::string(16, '\0');
+        QVERIFY(writeFileAtomic(dir / "w2.safetensors", f2).empty());
+        auto w2 = models::loadSafetensors(dir / "w2.safetensors");
+        QVERIFY(!w2.ok());
+        QVERIFY2(w2.error().message.find("data_offsets") != std::string::npos, w2.error().message.c_str());
     }
 
     // The shipped demo model loads, says it is synthetic, and makes a map of a demo-sized phantom.

@@ -19,6 +19,7 @@
 #include <QLabel>
 #include <QListWidget>
 #include <QPushButton>
+#include <QSettings>
 #include <QSlider>
 #include <QTableView>
 #include <QTreeWidget>
@@ -576,6 +577,41 @@ private slots:
         QVERIFY(panel->domainWarningLabel()->isHidden());
     }
 #endif
+    // #18 item 5: a dataset whose opening never finished (the app died indexing or showing it) is not reopened at
+    // the next start by itself; a finished or cleanly failed open clears the mark; a dataset named on the command line
+    // is opened anyway.
+    void crashLoopGuard()
+    {
+        QSignalSpy shown(m_window, &MainWindow::datasetShown);
+        m_controller->open(m_root);
+        QCOMPARE(DatasetController::unfinishedOpen(), QDir::cleanPath(m_root));
+        QVERIFY(shown.wait(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(DatasetController::unfinishedOpen().isEmpty(), 20000);
+
+        QSignalSpy failed(m_controller, &DatasetController::failed);
+        m_controller->open(m_tmp.path() + QStringLiteral("/no-such-folder"));
+        QVERIFY(failed.wait(20000));
+        QVERIFY(DatasetController::unfinishedOpen().isEmpty());
+
+        // as the app would find it after a crash while opening m_root
+        QSettings().setValue(QStringLiteral("dataset/opening"), m_root);
+        bool demo = true;
+        QString notice;
+        QCOMPARE(DatasetController::startupDataset(QString(), m_root, false, &demo, &notice), QString());
+        QVERIFY(!demo);
+        QVERIFY(notice.contains(QStringLiteral("did not finish opening")) && notice.contains(m_root));
+        m_window->showNotice(notice);
+        QVERIFY(m_window->findChild<QLabel*>(QStringLiteral("banner"))->isVisibleTo(m_window));
+        // once: the next start opens it again
+        QCOMPARE(DatasetController::startupDataset(QString(), m_root, false, &demo, &notice), m_root);
+        QVERIFY(notice.isEmpty());
+        // named on the command line: opened whatever the mark says
+        QSettings().setValue(QStringLiteral("dataset/opening"), m_root);
+        QCOMPARE(DatasetController::startupDataset(m_root, m_root, false, &demo, &notice), QFileInfo(m_root).absoluteFilePath());
+        DatasetController::openFinished();
+        m_window->showNotice(QString());
+    }
+
     void vanishedDatasetIsReported()
     {
         QTemporaryDir d;
