@@ -22,6 +22,10 @@ namespace ms::training
 int evaluate(const EvalConfig& cfg)
 {
     const fs::path run = cfg.runDir;
+    if (cfg.batch < 1 || cfg.batch > 65536) {
+        std::fprintf(stderr, "mammoscope-train eval: --batch takes 1-65536, got %d\n", cfg.batch);
+        return kUsage;
+    }
     std::string text, error;
     if (!readFile(run / "config.json", text)) {
         std::fprintf(stderr, "mammoscope-train eval: %s is not a run folder (no config.json)\n", run.string().c_str());

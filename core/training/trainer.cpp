@@ -344,10 +344,25 @@ int train(TrainConfig cfg, bool resume)
         cfg.runDir = runDir.string();
         if (!dev.empty() && dev != "keep")
             cfg.device = dev;
-        std::string s;
-        if (readFile(runDir / "checkpoints" / "last" / "state.json", s)) {
-            if (auto sj = Json::parse(s))
-                st = State::from(*sj);
+        // A run stopped before its first checkpoint starts again from scratch; a checkpoint that is there but damaged
+        // is an error, never a silent restart.
+        std::error_code ec;
+        if (fs::is_directory(runDir / "checkpoints" / "last", ec)) {
+            std::string s;
+            const fs::path sf = runDir / "checkpoints" / "last" / "state.json";
+            auto sj = readFile(sf, s) ? Json::parse(s) : Result<Json>(Error("cannot read it"));
+            if (!sj || !sj->isObject()) {
+                std::fprintf(stderr, "mammoscope-train: %s is damaged (%s): the run cannot resume from it\n", sf.string().c_str(),
+                    sj ? "not a JSON object" : sj.error().message.c_str());
+                return kDataError;
+            }
+            const double e = (*sj)["epoch"].number(-1), stp = (*sj)["step"].number(-1), b = (*sj)["batch_in_epoch"].number(-1);
+            st = State::from(*sj);
+            if (!(e >= 0 && e <= 1e6) || !(stp >= 0 && stp <= 1e12) || !(b >= 0 && b <= 1e9)) {
+                std::fprintf(stderr, "mammoscope-train: %s is damaged (epoch %d, step %ld): the run cannot resume from it\n",
+                    sf.string().c_str(), st.epoch, st.step);
+                return kDataError;
+            }
         }
     }
     if (!models::isArchitecture(cfg.arch)) {
@@ -377,8 +392,12 @@ int train(TrainConfig cfg, bool resume)
         std::fprintf(stderr, "mammoscope-train: --amp must be none or bf16, got '%s'\n", cfg.amp.c_str());
         return kUsage;
     }
-    if (cfg.epochs < 1 || cfg.batch < 1 || !(cfg.lr > 0)) {
-        std::fprintf(stderr, "mammoscope-train: --epochs and --batch must be >= 1 and --lr > 0\n");
+    if (cfg.epochs < 1 || cfg.epochs > 1000000 || cfg.batch < 1 || cfg.batch > 65536 || !(cfg.lr > 0 && std::isfinite(cfg.lr))) {
+        std::fprintf(stderr, "mammoscope-train: --epochs takes 1-1000000, --batch 1-65536, --lr a finite number > 0\n");
+        return kUsage;
+    }
+    if (cfg.size < 16 || cfg.size > 4096) {
+        std::fprintf(stderr, "mammoscope-train: --size takes 16-4096 pixels, got %d\n", cfg.size);
         return kUsage;
     }
     const Augment aug = parseAugment(cfg.augment, error);
@@ -439,8 +458,13 @@ int train(TrainConfig cfg, bool resume)
     }
     if (resume) {
         auto w = models::loadSafetensors(runDir / "checkpoints" / "last" / "model.safetensors");
+        std::error_code ec;
+        if (!w && fs::is_directory(runDir / "checkpoints" / "last", ec)) {
+            run.fail("resume: the last checkpoint's weights are damaged: " + w.error().toString(), st.epoch, st.step);
+            return kDataError;
+        }
         if (!w) {
-            run.log("resume: " + w.error().toString() + "; starting from scratch");
+            run.log("resume: no checkpoint yet; starting from scratch");
             st = State();
         } else if (auto rep = models::loadInto(*net, *w, true); !rep) {
             run.fail("resume: " + rep.error().toString(), 0, 0);

@@ -290,6 +290,44 @@ private slots:
         QCOMPARE(readStatus(dir)["state"].toString(), QStringLiteral("finished"));
     }
 
+    // A checkpoint that is there but damaged stops --resume with a message naming it (it restarted from scratch
+    // silently before); a state.json claiming epoch 1e18 does not hang.
+    void damagedCheckpointIsNotASilentRestart()
+    {
+        const QString dir = m_tmp.path() + "/run-damaged";
+        Run r = run(kTiny + QStringList { "--run-dir", dir, "--epochs", "1" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QString state = dir + "/checkpoints/last/state.json";
+        QFile f(state);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        QJsonObject st = QJsonDocument::fromJson(f.readAll()).object();
+        f.close();
+        st["epoch"] = 1e18;
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(st).toJson());
+        f.close();
+        Run e = run({ "train", "--resume", dir }, 60000);
+        QCOMPARE(e.code, 5);
+        QVERIFY2(e.err.contains("state.json is damaged"), e.err.constData());
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write("{ not json");
+        f.close();
+        Run j = run({ "train", "--resume", dir }, 60000);
+        QCOMPARE(j.code, 5);
+        QVERIFY(j.err.contains("state.json is damaged"));
+        st["epoch"] = 1;
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(QJsonDocument(st).toJson());
+        f.close();
+        QFile w(dir + "/checkpoints/last/model.safetensors");
+        QVERIFY(w.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        w.write("damaged");
+        w.close();
+        Run m = run({ "train", "--resume", dir }, 60000);
+        QCOMPARE(m.code, 5);
+        QVERIFY2(readStatus(dir)["message"].toString().contains("weights are damaged"), qPrintable(readStatus(dir)["message"].toString()));
+    }
+
     void stopCommandCheckpointsAndExits()
     {
         const QString dir = m_tmp.path() + "/run3";
@@ -333,6 +371,13 @@ private slots:
         Run s = run({ "train", "--data", "synth:zero:1", "--run-dir", m_tmp.path() + "/z", "--arch", "compact" });
         QCOMPARE(s.code, 5);
         QVERIFY(readStatus(m_tmp.path() + "/z")["message"].toString().contains("PATIENTS"));
+        // #18 item 4: absurd numbers are refused, not an abort or a hang
+        Run neg = run({ "train", "--data", "synth:2:1", "--run-dir", m_tmp.path() + "/neg", "--size", "-64" });
+        QCOMPARE(neg.code, 2);
+        QVERIFY2(neg.err.contains("--size takes 16-4096"), neg.err.constData());
+        Run zero = run({ "eval", "--run", m_tmp.path() + "/run1", "--batch", "0" });
+        QCOMPARE(zero.code, 2);
+        QVERIFY(zero.err.contains("--batch takes 1-65536"));
         Run v = run({ "devices", "--json" });
         QCOMPARE(v.code, 0);
         auto dev = QJsonDocument::fromJson(v.out).object()["devices"].toArray();
