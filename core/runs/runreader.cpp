@@ -3,6 +3,7 @@
 
 #include "core/common/paths.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sys/stat.h>
 
@@ -57,7 +58,11 @@ int RunReader::poll()
 
     const fs::path metrics = m_dir / "metrics.jsonl";
     std::error_code ec;
-    const uint64_t size = fs::exists(metrics, ec) ? fs::file_size(metrics, ec) : 0;
+    // Not a regular file (a folder of that name, a socket): nothing to read. file_size on a folder returned
+    // (uintmax_t)-1 and the read below asked for that many bytes (#18 item 4).
+    uint64_t size = fs::is_regular_file(metrics, ec) ? fs::file_size(metrics, ec) : 0;
+    if (ec)
+        size = 0;
     struct stat st {
     };
     const uint64_t inode = ::stat(metrics.c_str(), &st) == 0 ? uint64_t(st.st_ino) : 0;
@@ -70,7 +75,8 @@ int RunReader::poll()
     if (!f)
         return 0;
     f.seekg(std::streamoff(m_offset));
-    std::string chunk(size_t(size - m_offset), '\0');
+    // at most 64 MiB a poll: a huge file is read over several polls, never in one allocation
+    std::string chunk(size_t(std::min<uint64_t>(size - m_offset, uint64_t(64) << 20)), '\0');
     f.read(chunk.data(), std::streamsize(chunk.size()));
     chunk.resize(size_t(f.gcount()));
     m_offset += chunk.size();

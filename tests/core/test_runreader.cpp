@@ -65,6 +65,19 @@ private slots:
         r.poll();
         QCOMPARE(QString::fromStdString(r.state()), QStringLiteral("running"));
     }
+    // A run folder whose metrics.jsonl is a folder (#18 item 4: --open-run aborted asking for 2^64 bytes): nothing is
+    // read, the status still is.
+    void metricsThatIsAFolder()
+    {
+        QTemporaryDir d;
+        const std::string dir = d.path().toStdString();
+        QVERIFY(QDir().mkpath(QString::fromStdString(dir + "/metrics.jsonl")));
+        append(dir + "/status.json", R"({"v":1,"state":"running","epoch":1,"step":20})");
+        runs::RunReader r(dir);
+        QCOMPARE(r.poll(), 0);
+        QCOMPARE(r.steps().size(), size_t(0));
+        QCOMPARE(QString::fromStdString(r.state()), QStringLiteral("running"));
+    }
     void rewrittenFileIsReadAgain()
     {
         QTemporaryDir d;
