@@ -34,11 +34,11 @@ UNetImpl::UNetImpl(const UNetSpec& spec) : m_spec(spec)
         m_up->push_back(nn::ConvTranspose2d(nn::ConvTranspose2dOptions(c * 2, c, 2).stride(2)));
         m_upConv->push_back(DoubleConv(c * 2, c));
     }
-    m_out = register_module("out", nn::Conv2d(nn::Conv2dOptions(spec.width, 1, 1)));
-    // A prior on the output: lesions cover ~1 % of a mammogram, so start near that (Lin et al.'s focal-loss prior)
-    // instead of 0.5, which would spend the first epochs painting everything.
+    m_out = register_module("out", nn::Conv2d(nn::Conv2dOptions(spec.width, spec.outChannels, 1)));
+    // A prior on a lesion output: lesions cover ~1 % of a mammogram, so start near that (Lin et al.'s focal-loss prior)
+    // instead of 0.5, which would spend the first epochs painting everything. Class outputs start even.
     torch::NoGradGuard ng;
-    m_out->bias.fill_(-4.6);
+    m_out->bias.fill_(spec.outChannels == 1 ? -4.6 : 0.0);
 }
 
 torch::Tensor UNetImpl::forward(torch::Tensor x)
@@ -58,6 +58,16 @@ torch::Tensor UNetImpl::forward(torch::Tensor x)
     return m_out->forward(x);
 }
 
+std::vector<torch::Tensor> UNetImpl::encoderParameters()
+{
+    return m_down->parameters();
+}
+
+void UNetImpl::encoderEval()
+{
+    m_down->eval();
+}
+
 bool validUNetSpec(const UNetSpec& s, std::string& why)
 {
     if (s.inChannels < 1 || s.inChannels > 4)
@@ -66,6 +76,8 @@ bool validUNetSpec(const UNetSpec& s, std::string& why)
         why = "levels " + std::to_string(s.levels) + " (2-7)";
     else if (s.width < 4 || s.width > 128)
         why = "width " + std::to_string(s.width) + " (4-128)";
+    else if (s.outChannels < 1 || s.outChannels > 16)
+        why = "outputs " + std::to_string(s.outChannels) + " (1-16)";
     else
         return true;
     return false;

@@ -2,7 +2,7 @@
 // Engine-internal (includes LibTorch). A U-Net that paints where lesions are on a whole mammogram (Ronneberger et al.
 // 2015, with batch norm): `levels` resolutions, `width` channels at the first, doubled at each next; 3x3 convolutions
 // (batch norm, ReLU) twice per level, max pooling down, transposed convolutions up, skip connections; one logit per
-// pixel at the input's resolution. Input N x channels x H x W with H and W multiples of 2^(levels-1).
+// pixel at the input's resolution (or one per class). Input N x channels x H x W with H and W multiples of 2^(levels-1).
 #pragma once
 
 #include <torch/torch.h>
@@ -16,6 +16,7 @@ struct UNetSpec {
     int inChannels = 2; // the mammogram, the other breast mirrored onto it
     int levels = 5;
     int width = 32;
+    int outChannels = 1; // 1: a lesion logit per pixel; more: one logit per class (tissue segmentation)
 };
 
 class DoubleConvImpl : public torch::nn::Module
@@ -33,9 +34,13 @@ class UNetImpl : public torch::nn::Module
 {
 public:
     explicit UNetImpl(const UNetSpec& spec);
-    // Logits N x 1 x H x W.
+    // Logits N x outChannels x H x W.
     torch::Tensor forward(torch::Tensor x);
     const UNetSpec& spec() const { return m_spec; }
+    // The contracting path (what feature extraction keeps frozen): its parameters, and batch norm in inference mode
+    // there (call after train(): frozen statistics stay those of the pretraining).
+    std::vector<torch::Tensor> encoderParameters();
+    void encoderEval();
     // The factor the input's sides must be a multiple of.
     int sizeMultiple() const { return 1 << (m_spec.levels - 1); }
 
@@ -46,7 +51,7 @@ private:
 };
 TORCH_MODULE(UNet);
 
-// Validates a spec read from a model card or a command line (channels 1-4, levels 2-7, width 4-128).
+// Validates a spec read from a model card or a command line (channels 1-4, levels 2-7, width 4-128, outputs 1-16).
 bool validUNetSpec(const UNetSpec& s, std::string& why);
 
 } // namespace ms::models

@@ -11,8 +11,11 @@
 #                                     SCRATCH_ONLY=1: the first run)
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 #   tools/gpu_session.sh real SHARDS.tar.xz RUN [crossval options]
-#                                     cross-validation on real mammograms: lesion-map shards made on the dev machine
-#                                     (mammoscope-cli prepare DATASET --task lesion-map), carried packed, unpacked here
+#                                     cross-validation on real mammograms: lesion-map or tissue shards made on the dev
+#                                     machine (mammoscope-cli prepare DATASET --task lesion-map|tissue), carried packed
+#   tools/gpu_session.sh transfer REAL.tar.xz PHANTOM.tar.xz [crossval options]
+#                                     the seed report's question on real images, same folds: (a) phantoms only,
+#                                     (b) from scratch, (c) phantom-pretrained feature extraction, (d) fine-tuning
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${BUILD:-/tmp/ms-engine}"
@@ -98,7 +101,7 @@ real)
   # a model trained on every image with the same recipe.
   pack="$2"; run="$3"; shift 3
   mkdir -p /tmp/ms-real /tmp/ms-real-runs && tar -xJf "$pack" -C /tmp/ms-real
-  data="/tmp/ms-real/$(tar -tJf "$pack" | head -1 | cut -d/ -f1)"
+  data="/tmp/ms-real/$(tar -tJf "$pack" | awk -F/ 'NR==1{print $1}')"
   final=(); [ -n "${FINAL:-}" ] && final=(--final-model "/tmp/ms-real-runs/$run-model" --final-name "${FINAL_NAME:-lesion-map U-Net}" --final-notes "${FINAL_NOTES:-}")
   t0=$(date +%s)
   "$T" crossval --data "$data" --run-dir "/tmp/ms-real-runs/$run" --device cuda --amp bf16 --threads 16 "${final[@]}" "$@" >/dev/null 2>"$OUT/$run.log" || { tail -20 "$OUT/$run.log"; exit 1; }
@@ -108,15 +111,64 @@ real)
   python3 - "$OUT/$run.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-h, t = j["held_out"], j["train"]
 def f(x): return "n/a" if x is None else f"{x:.3f}"
 def ci(o): return f"{f(o['value'])} [{f(o['ci95'][0])}-{f(o['ci95'][1])}]"
+if j.get("task") == "tissue":
+    for part in ["held_out", "train", "test"]:
+        if part in j:
+            h = j[part]
+            print(part, h["images"], "images: Dice breast", ci(h["dice_breast"]), "fatty", ci(h["dice_fatty"]), "fibroglandular",
+                  ci(h["dice_fibroglandular"]), "pectoral", ci(h["dice_pectoral"]), "dense-fraction r", ci(h["dense_fraction_correlation"]))
+    sys.exit(0)
+h, t = j["held_out"], j["train"]
 print("held-out mass FROC @0.25/0.5/1/2/4 FP:", " ".join(ci(h["froc_masses"][k]) for k in ["0.25", "0.5", "1", "2", "4"]))
 print("held-out all FROC @1 FP:", ci(h["froc_all"]["1"]), " pointing", ci(h["pointing_game"]))
 print("held-out AUC abnormal", ci(h["auc_abnormal_vs_normal"]), " malignant", ci(h["auc_malignant_vs_rest"]))
 print("train mass FROC @1 FP:", f(t["froc_masses"]["1"]["value"]), " train AUC", f(t["auc_abnormal_vs_normal"]["value"]))
 print("operating point:", j["operating_point"])
 PY
+  ;;
+transfer)
+  # Both packs unpacked; the phantom pretraining (a U-Net on every phantom, no folds), then four crossvals on the real
+  # set with the same seed (so the same folds). Back: transfer.txt, each run's crossval.json, and the four run folders
+  # (config, metrics, status: they open in the Training workspace) as runs.tar.xz.
+  real="$2"; phantom="$3"; shift 3
+  mkdir -p /tmp/ms-real /tmp/ms-phantom /tmp/ms-tr && tar -xJf "$real" -C /tmp/ms-real && tar -xJf "$phantom" -C /tmp/ms-phantom
+  # RUNS: which of the four (all by default); the pretrained model is reused while the machine stays warm
+  rdata="/tmp/ms-real/$(tar -tJf "$real" | awk -F/ 'NR==1{print $1}')"; pdata="/tmp/ms-phantom/$(tar -tJf "$phantom" | awk -F/ 'NR==1{print $1}')"
+  common=(--device cuda --amp bf16 --threads 16 --no-other-breast "$@")
+  init=/tmp/ms-tr/phantom-model/model.safetensors
+  if [ ! -f "$init" ]; then # kept from an earlier call while the machine stays warm
+    t0=$(date +%s)
+    "$T" crossval --data "$pdata" --run-dir /tmp/ms-tr/pretrain --folds 0 --final-model /tmp/ms-tr/phantom-model --final-name "phantom lesion-map U-Net" "${common[@]}" >/dev/null 2>"$OUT/pretrain.log" || { tail -20 "$OUT/pretrain.log"; exit 1; }
+    echo "pretrained on phantoms in $(( $(date +%s) - t0 )) s" | tee -a "$OUT/transfer.txt"
+  fi
+  # the runs side by side on the one GPU (a 256-pixel U-Net leaves most of it idle), then their figures
+  runs=(${RUNS:-a-phantoms-only b-scratch c-feature-extraction d-fine-tuning})
+  t0=$(date +%s)
+  for r in "${runs[@]}"; do
+    case $r in
+      a-*) extra=(--init "$init" --epochs 0) ;;
+      b-*) extra=() ;;
+      c-*) extra=(--init "$init" --freeze-encoder) ;;
+      d-*) extra=(--init "$init") ;;
+    esac
+    "$T" crossval --data "$rdata" --run-dir "/tmp/ms-tr/$r" "${common[@]}" "${extra[@]}" >/dev/null 2>"$OUT/$r.log" &
+  done
+  wait
+  for r in "${runs[@]}"; do
+    [ -f "/tmp/ms-tr/$r/crossval.json" ] || { echo "$r failed:"; tail -5 "$OUT/$r.log"; continue; }
+    cp "/tmp/ms-tr/$r/crossval.json" "$OUT/$r.json"
+    python3 - "$OUT/$r.json" "$r" "$(( $(date +%s) - t0 ))" <<'PY' | tee -a "$OUT/transfer.txt"
+import json, sys
+j = json.load(open(sys.argv[1])); h, t = j["held_out"], j["train"]
+def f(x): return "n/a" if x is None else f"{x:.3f}"
+def ci(o): return f"{f(o['value'])} [{f(o['ci95'][0])}-{f(o['ci95'][1])}]"
+print(f"{sys.argv[2]} ({sys.argv[3]} s for all): held-out mass FROC@1 {ci(h['froc_masses']['1'])}, all {ci(h['froc_all']['1'])}, pointing {ci(h['pointing_game'])}, "
+      f"AUC {ci(h['auc_abnormal_vs_normal'])} | train mass FROC@1 {f(t['froc_masses']['1']['value'])}, AUC {f(t['auc_abnormal_vs_normal']['value'])}")
+PY
+  done
+  tar -cJf "$OUT/runs.tar.xz" -C /tmp/ms-tr --exclude='*.safetensors' --exclude='checkpoints' pretrain a-phantoms-only b-scratch c-feature-extraction d-fine-tuning 2>/dev/null || true
   ;;
 profile)
   # Where the time goes: 10 training steps of the engine and of PyTorch eager, kernel by kernel.

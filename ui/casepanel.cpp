@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/casepanel.h"
 
+#ifdef MS_WITH_ML
+#include "ui/heatmap.h"
+#endif
+
 #include "core/annotations/vocabulary.h"
 #include "core/dataset/csv.h"
 
@@ -33,6 +37,14 @@ CasePanel::CasePanel(QWidget* parent) : QWidget(parent)
     m_header->setWordWrap(true);
     m_header->setTextFormat(Qt::RichText);
     lay->addWidget(m_header);
+    m_density = new QLabel(this);
+    m_density->setObjectName(QStringLiteral("densityEstimate"));
+    m_density->setWordWrap(true);
+    m_density->setToolTip(tr("From the tissue model (models/tissue), computed with the heatmap: fibroglandular share of the "
+                             "breast tissue by area. BI-RADS 5th edition rates density by how much it could mask a lesion, "
+                             "which an area fraction does not measure."));
+    m_density->hide();
+    lay->addWidget(m_density);
     m_tabs = new QTabWidget(this);
     lay->addWidget(m_tabs, 1);
 
@@ -92,12 +104,40 @@ void CasePanel::setDataset(DatasetPtr ds)
     m_header->setText(tr("<i>No image selected</i>"));
 }
 
+void CasePanel::setHeatmapStore(const HeatmapStore* store)
+{
+    m_heat = store;
+#ifdef MS_WITH_ML
+    if (store)
+        connect(store, &HeatmapStore::changed, this, &CasePanel::updateDensity);
+#endif
+    updateDensity();
+}
+
+QString CasePanel::densityText() const
+{
+    return m_density->text();
+}
+
+void CasePanel::updateDensity()
+{
+#ifdef MS_WITH_ML
+    const HeatmapPtr h = m_heat && m_image >= 0 ? m_heat->get(m_image) : nullptr;
+    const QString t = h && h->tissue ? ui::densityText(*h->tissue) : QString();
+#else
+    const QString t;
+#endif
+    m_density->setText(t.isEmpty() ? QString() : tr("Density estimate: %1").arg(t));
+    m_density->setVisible(!t.isEmpty());
+}
+
 void CasePanel::showImage(int imageIndex, LoadedViewPtr view)
 {
     if (!m_ds || imageIndex < 0 || imageIndex >= int(m_ds->images.size()))
         return;
     m_image = imageIndex;
     m_view = std::move(view);
+    updateDensity();
     const auto& im = m_ds->images[size_t(imageIndex)];
     m_header->setText(tr("<b>%1</b> &nbsp; %2 %3 &nbsp; <span style='color:gray'>%4 · density %5</span>")
                           .arg(q(im.patientId), q(im.side), q(im.view), q(dataset::splitName(im.split)),

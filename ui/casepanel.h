@@ -30,18 +30,24 @@ public:
     QTreeWidget* findings() const { return m_findings; }
     void setTagFilter(const QString& text);
     void setShowIdentifying(bool on);
+    // Where the breast density estimate comes from: the tissue map that the heatmap's inference made for the image.
+    void setHeatmapStore(const class HeatmapStore* store);
+    QString densityText() const;
 
 signals:
     void abnormalityActivated(int abnormalityIndex);
 
 private:
     void fillTags();
+    void updateDensity();
 
     DatasetPtr m_ds;
     LoadedViewPtr m_view;
     int m_image = -1;
     QTabWidget* m_tabs = nullptr;
     QLabel* m_header = nullptr;
+    QLabel* m_density = nullptr;
+    const class HeatmapStore* m_heat = nullptr;
     QTreeWidget* m_findings = nullptr;
     QLabel* m_imageInfo = nullptr;
     QTreeWidget* m_tags = nullptr;

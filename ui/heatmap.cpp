@@ -47,6 +47,7 @@ void HeatmapStore::put(int imageIndex, HeatmapPtr map)
 {
     m_maps.insert(imageIndex, std::move(map));
     m_images.remove(imageIndex);
+    m_tissueImages.remove(imageIndex);
     m_regions.remove(imageIndex);
     if (imageIndex == m_selectedImage)
         m_selectedRegion = -1;
@@ -57,6 +58,7 @@ void HeatmapStore::clear()
 {
     m_maps.clear();
     m_images.clear();
+    m_tissueImages.clear();
     m_regions.clear();
     m_selectedRegion = -1;
     emit changed();
@@ -73,7 +75,31 @@ void HeatmapStore::setSelectedRegion(int imageIndex, int region)
 
 QString SuspiciousRegion::label() const
 {
-    return QString(className).replace(QLatin1Char('_'), QLatin1Char(' ')).toLower();
+    const QString l = QString(className).replace(QLatin1Char('_'), QLatin1Char(' ')).toLower();
+    return overPectoral ? QObject::tr("%1 (over the pectoral muscle)").arg(l) : l;
+}
+
+QImage HeatmapStore::tissueImage(int imageIndex) const
+{
+    if (auto it = m_tissueImages.constFind(imageIndex); it != m_tissueImages.constEnd())
+        return *it;
+    const HeatmapPtr h = get(imageIndex);
+    if (!h || !h->tissue || h->tissue->classes.empty())
+        return {};
+    // at most 1024 pixels on the long side: a tint needs no more
+    const Gray8& c = h->tissue->classes;
+    const int step = std::max(1, (std::max(c.width, c.height) + 1023) / 1024);
+    QImage img((c.width + step - 1) / step, (c.height + step - 1) / step, QImage::Format_ARGB32_Premultiplied);
+    for (int y = 0; y < img.height(); ++y) {
+        auto* line = reinterpret_cast<QRgb*>(img.scanLine(y));
+        for (int x = 0; x < img.width(); ++x) {
+            const uint8_t v = c.at(std::min(c.width - 1, x * step), std::min(c.height - 1, y * step));
+            line[x] = v == sampling::TissuePectoral ? qPremultiply(qRgba(70, 130, 255, 90))
+                : v == sampling::TissueDense        ? qPremultiply(qRgba(90, 230, 120, 70))
+                                                    : 0u;
+        }
+    }
+    return *m_tissueImages.insert(imageIndex, img);
 }
 
 const std::vector<SuspiciousRegion>& HeatmapStore::regions(int imageIndex) const
@@ -115,6 +141,11 @@ const std::vector<SuspiciousRegion>& HeatmapStore::regions(int imageIndex) const
         r.peak = QPointF((d.peakX + 0.5) * h->stride, (d.peakY + 0.5) * h->stride);
         r.score = metrics::sigmoid(d.score);
         r.className = best >= 0 ? QString::fromStdString(h->classNames[size_t(best)]) : QString();
+        if (h->tissue && !h->tissue->classes.empty()) {
+            const Gray8& t = h->tissue->classes;
+            const int px = std::clamp(int(r.peak.x()), 0, t.width - 1), py = std::clamp(int(r.peak.y()), 0, t.height - 1);
+            r.overPectoral = t.at(px, py) == sampling::TissuePectoral;
+        }
         out.push_back(r);
     }
     return *m_regions.insert(imageIndex, std::move(out));
@@ -187,6 +218,19 @@ void HeatmapOverlay::paint(QPainter& p, const ViewGeometry& g, const LoadedView&
     const HeatmapPtr h = m_store->get(view.imageIndex);
     if (!h)
         return;
+    if (m_store->settings().tissue && h->tissue) {
+        // the tint covers the image exactly, under the heatmap
+        QImage t = m_store->tissueImage(view.imageIndex);
+        if (!t.isNull()) {
+            const QPointF a = g.toWidget({ 0, 0 }), b = g.toWidget({ double(h->tissue->classes.width), double(h->tissue->classes.height) });
+            if (g.mirror)
+                t = t.mirrored(true, false);
+            p.save();
+            p.setClipRect(g.imageRectOnWidget());
+            p.drawImage(QRectF(QPointF(std::min(a.x(), b.x()), a.y()), QPointF(std::max(a.x(), b.x()), b.y())), t);
+            p.restore();
+        }
+    }
     QImage img = m_store->image(view.imageIndex);
     if (img.isNull())
         return;
@@ -273,6 +317,7 @@ void InferenceWorker::load(const QString& dir, const QString& device)
         return;
     }
     m_model = std::move(*m);
+    m_device = device;
     const auto& i = m_model->info();
     QString id = QString::fromStdString(i.name + "-" + i.weightsSha256.substr(0, 16));
     for (QChar& ch : id)
@@ -313,8 +358,24 @@ void InferenceWorker::compute(int imageIndex, ms::ImagePtr image, bool gradCam)
     auto maps = std::make_shared<ImageMaps>();
     // patch classifiers and lesion-map models give dense maps; whole-image and ROI models have only their Grad-CAM
     const bool dense = m_model->info().task == "patches" || m_model->isLesionMap();
+    if (dense && !m_tissueTried) {
+        m_tissueTried = true;
+        const std::string dir = ml::shippedModelDir("tissue");
+        auto t = dir.empty() ? Result<std::unique_ptr<ml::Model>>(Error("no tissue model shipped"))
+                             : ml::Model::load(dir, m_device.toStdString());
+        if (!t && !dir.empty() && m_device != QLatin1String("cpu"))
+            t = ml::Model::load(dir, "cpu");
+        if (t && (*t)->isTissue())
+            m_tissue = std::move(*t);
+    }
+    if (dense && m_tissue) {
+        // a tissue map that fails leaves the heatmap as it was (breast by Otsu's threshold)
+        if (auto t = m_tissue->tissueMap(*image))
+            maps->tissue = std::make_shared<const ml::TissueMap>(std::move(*t));
+    }
     if (dense) {
-        auto h = m_model->denseMap(*image);
+        auto h = m_model->isLesionMap() ? m_model->lesionMap(*image, nullptr, maps->tissue ? &maps->tissue->classes : nullptr)
+                                        : m_model->denseMap(*image);
         if (!h) {
             emit failed(imageIndex, QString::fromStdString(h.error().toString()));
             return;
@@ -420,14 +481,7 @@ InferenceService::~InferenceService()
 
 QString InferenceService::shippedModelDir(const QString& name)
 {
-    const QStringList candidates
-        = { qEnvironmentVariable(name == QLatin1String("demo") ? "MAMMOSCOPE_DEMO_MODEL" : "MAMMOSCOPE_REAL_MODEL"),
-              QCoreApplication::applicationDirPath() + QStringLiteral("/../share/mammoscope/models/") + name,
-              QStringLiteral(MS_SOURCE_DIR "/models/") + name };
-    for (const auto& c : candidates)
-        if (!c.isEmpty() && QFileInfo::exists(c + QStringLiteral("/card.json")))
-            return QDir(c).absolutePath();
-    return {};
+    return QString::fromStdString(ml::shippedModelDir(name.toStdString()));
 }
 
 QString InferenceService::defaultModelFor(ml::Domain images)
@@ -548,6 +602,7 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
       m_service(service),
       m_enable(new QCheckBox(tr("Show heatmap (H)"), this)),
       m_regionsBox(new QCheckBox(tr("Boxes of the suspicious regions"), this)),
+      m_tissueBox(new QCheckBox(tr("Tissue: pectoral muscle, dense tissue"), this)),
       m_model(new QLabel(this)),
       m_score(new QLabel(this)),
       m_notice(new QLabel(this)),
@@ -603,6 +658,10 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     m_regionsBox->setChecked(true);
     m_regionsBox->setToolTip(tr("Draw the five strongest regions of each view (and the one picked in the list) over the images"));
     form->addRow(QString(), m_regionsBox);
+    m_tissueBox->setObjectName(QStringLiteral("tissueTint"));
+    m_tissueBox->setToolTip(tr("Tint what the tissue model finds: the pectoral muscle blue, fibroglandular (dense) tissue green. "
+                               "The lesion map is limited to the breast it finds."));
+    form->addRow(QString(), m_tissueBox);
     auto* lay = new QVBoxLayout(this);
     lay->addWidget(m_warning);
     lay->addLayout(form);
@@ -657,6 +716,7 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
         connect(s, &QSlider::valueChanged, this, &HeatmapPanel::readControls);
     connect(m_enable, &QCheckBox::toggled, this, &HeatmapPanel::readControls);
     connect(m_regionsBox, &QCheckBox::toggled, this, &HeatmapPanel::readControls);
+    connect(m_tissueBox, &QCheckBox::toggled, this, &HeatmapPanel::readControls);
     connect(m_store, &HeatmapStore::changed, this, &HeatmapPanel::updateScore);
     connect(m_service, &InferenceService::modelChanged, this, &HeatmapPanel::updateModel);
     connect(m_device, &QComboBox::activated, this, [this] {
@@ -738,6 +798,7 @@ void HeatmapPanel::readControls()
     s.opacity = m_opacity->value() / 100.0;
     s.threshold = m_threshold->value() / 100.0;
     s.regions = m_regionsBox->isChecked();
+    s.tissue = m_tissueBox->isChecked();
     m_store->setSettings(s);
     m_legend->setSettings(s);
 }
@@ -826,6 +887,9 @@ void HeatmapPanel::updateScore()
         m_score->setText(tr("<b>Malignancy score %1</b> (the classifier's P(malignant))").arg(h->score, 0, 'f', 2) + camLine);
         return;
     }
+    const QString tissueLine = h->tissue
+        ? tr("<br>Density: %1 · tissue map %2 ms").arg(densityText(*h->tissue)).arg(h->tissue->milliseconds, 0, 'f', 0)
+        : QString();
     if (m_service->task() == QLatin1String("lesion-map")) {
         m_score->setText(tr("<b>Suspicion %1</b> (the map's maximum: P(lesion) over the breast; says nothing of malignancy)<br>%2×%3 "
                             "map, %4 px cells · %5 ms")
@@ -833,7 +897,8 @@ void HeatmapPanel::updateScore()
                              .arg(h->width)
                              .arg(h->height)
                              .arg(h->stride, 0, 'f', 1)
-                             .arg(h->milliseconds, 0, 'f', 0));
+                             .arg(h->milliseconds, 0, 'f', 0)
+            + tissueLine);
         return;
     }
     m_score->setText(
@@ -844,7 +909,18 @@ void HeatmapPanel::updateScore()
             .arg(h->height)
             .arg(h->stride, 0, 'f', 0)
             .arg(h->milliseconds, 0, 'f', 0)
-        + camLine);
+        + camLine + tissueLine);
+}
+
+QString densityText(const ml::TissueMap& t)
+{
+    const double f = t.stats.denseFraction();
+    if (f < 0)
+        return {};
+    return QObject::tr("%1 % fibroglandular tissue by area (quartile %2 of BI-RADS 4th ed.; a model's area estimate, not a "
+                       "radiologist's rating)")
+        .arg(100 * f, 0, 'f', 0)
+        .arg(QString::fromStdString(sampling::densityQuartile(f)));
 }
 
 } // namespace ms::ui

@@ -37,6 +37,9 @@ namespace ms::ui
 struct ImageMaps : ml::Heatmap {
     bool hasCam = false;
     ml::GradCam cam;
+    // The tissue model's map of the same image (the breast it masked the lesion map with, the pectoral muscle, the
+    // dense tissue, the density estimate); null without a tissue model.
+    std::shared_ptr<const ml::TissueMap> tissue;
 };
 using HeatmapPtr = std::shared_ptr<const ImageMaps>;
 
@@ -51,6 +54,7 @@ struct HeatmapSettings {
     double opacity = 0.5;
     double threshold = 0.3; // cells below are not drawn
     bool regions = true; // the suspicious regions' boxes over the images
+    bool tissue = false; // the tissue model's pectoral muscle and dense tissue, tinted
 };
 
 // A suspicious region of a map: one peak of the chosen channel's log-odds above the threshold (metrics::detectPeaks),
@@ -60,8 +64,13 @@ struct SuspiciousRegion {
     QPointF peak; // image pixels, the centre of the peak's cell
     float score = 0; // probability at the peak
     QString className; // the most probable lesion class at the peak, as the model names it ("MALIGNANT_MASS")
-    QString label() const; // "malignant mass"
+    bool overPectoral = false; // the peak lies on the pectoral muscle (tissue model): often not a breast finding
+    QString label() const; // "malignant mass", "lesion (over the pectoral muscle)"
 };
+
+// The breast density estimate of a tissue map, for a person: "31 % fibroglandular tissue by area (quartile b of BI-RADS
+// 4th edition; an area estimate, not a radiologist's rating)"; empty when the map has no breast tissue.
+QString densityText(const ml::TissueMap& t);
 
 // Heatmaps of the loaded model by image index, and how to draw them.
 class HeatmapStore : public QObject
@@ -82,6 +91,9 @@ public:
     std::vector<float> channelLogOdds(const ml::Heatmap& h) const;
     // The coloured map of an image for the current settings (cached), transparent below the threshold.
     QImage image(int imageIndex) const;
+    // The tissue tint of an image (pectoral muscle blue, dense tissue green; transparent elsewhere), cached; null
+    // without a tissue map.
+    QImage tissueImage(int imageIndex) const;
     // The image's suspicious regions for the current settings, strongest first (cached; empty without a map).
     const std::vector<SuspiciousRegion>& regions(int imageIndex) const;
     // The region picked in the panel's list (drawn highlighted); -1: none.
@@ -96,7 +108,7 @@ private:
     HeatmapSettings m_settings;
     QHash<int, HeatmapPtr> m_maps;
     std::vector<int> m_malignant;
-    mutable QHash<int, QImage> m_images;
+    mutable QHash<int, QImage> m_images, m_tissueImages;
     mutable QHash<int, std::vector<SuspiciousRegion>> m_regions;
     int m_selectedImage = -1, m_selectedRegion = -1;
 };
@@ -135,6 +147,11 @@ signals:
 
 private:
     std::unique_ptr<ml::Model> m_model;
+    // The shipped tissue model (models/tissue), loaded with the first map: masks the lesion map to the breast and
+    // gives the pectoral muscle and the density estimate.
+    std::unique_ptr<ml::Model> m_tissue;
+    bool m_tissueTried = false;
+    QString m_device;
 };
 
 class InferenceService : public QObject
@@ -234,6 +251,7 @@ public:
     QSlider* thresholdSlider() const { return m_threshold; }
     QCheckBox* enableBox() const { return m_enable; }
     QCheckBox* regionsBox() const { return m_regionsBox; }
+    QCheckBox* tissueBox() const { return m_tissueBox; }
     QComboBox* channelCombo() const { return m_channel; }
     QLabel* scoreLabel() const { return m_score; }
     // Suspicious regions of the current image's map above the threshold, strongest first; a click zooms to one.
@@ -262,7 +280,7 @@ private:
 
     HeatmapStore* m_store;
     InferenceService* m_service;
-    QCheckBox *m_enable, *m_regionsBox;
+    QCheckBox *m_enable, *m_regionsBox, *m_tissueBox;
     QLabel *m_model, *m_score, *m_notice;
     QComboBox *m_device, *m_channel, *m_colormap;
     QSlider *m_opacity, *m_threshold;

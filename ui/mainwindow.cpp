@@ -589,6 +589,7 @@ void MainWindow::buildHeatmaps()
     m_heatStore = new HeatmapStore(this);
     m_infer = new InferenceService(m_heatStore, this);
     const HeatmapStore* store = m_heatStore;
+    m_case->setHeatmapStore(m_heatStore);
     m_area->addOverlayFactory([store] { return std::make_shared<HeatmapOverlay>(store); });
     connect(m_heatStore, &HeatmapStore::changed, m_area, &ReadingArea::updateViews);
     connect(m_heatStore, &HeatmapStore::selectionChanged, m_area, &ReadingArea::updateViews);

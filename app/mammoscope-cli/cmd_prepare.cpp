@@ -2,6 +2,9 @@
 // prepare: decode a dataset once into shards for the engine (patches, roi or whole-image samples), with a
 // patient-level train/val split and the official test split kept apart.
 #include "commands.h"
+#ifdef MS_WITH_ML
+#include "core/ml/inference.h"
+#endif
 #include "core/annotations/effective.h"
 #include "core/annotations/store.h"
 #include "core/common/cliargs.h"
@@ -27,18 +30,22 @@ int cmdPrepare(int argc, char** argv)
         = "usage: mammoscope-cli prepare DATASET --task patches|roi|whole --out SHARDS [--size N] [--whole-size WxH]\n"
           "       [--scale S] [--lesion-patches N] [--background-patches N] [--edge-patches N] [--val-fraction F] [--seed S]\n"
           "       [--annotations STORE]   apply a curator's corrections (labels, ROIs, added/deleted abnormalities)\n"
+          "       [--tissue-model DIR]    the breast from a tissue model (models/tissue) instead of Otsu's threshold\n"
           "       mammoscope-cli prepare DATASET --task lesion-map --out SHARDS [--pixel-mm 0.8] [--canvas 256x256]\n"
-          "       [--source-mm MM]        whole mammograms with the other breast and the lesion circles, for crossval\n";
+          "       [--source-mm MM]        whole mammograms with the other breast and the lesion circles, for crossval\n"
+          "       mammoscope-cli prepare DATASET --task tissue --labels DIR --out SHARDS [--canvas 384] [--split-csv CSV]\n"
+          "                               images and their tissue label maps (64/128/192/255), for crossval\n";
     if (auto u = a.unknown({ "task", "out", "size", "whole-size", "scale", "lesion-patches", "background-patches", "edge-patches",
-            "val-fraction", "seed", "quiet", "annotations", "pixel-mm", "canvas", "source-mm" });
+            "val-fraction", "seed", "quiet", "annotations", "pixel-mm", "canvas", "source-mm", "labels", "split-csv", "tissue-model" });
         !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
     sampling::Options opt;
-    const bool lesionMap = a.get("task", "patches") == "lesion-map";
+    const bool tissue = a.get("task", "patches") == "tissue";
+    const bool lesionMap = a.get("task", "patches") == "lesion-map" || tissue;
     if (!lesionMap && !sampling::parseTask(a.get("task", "patches"), opt.task)) {
-        std::fprintf(stderr, "mammoscope-cli prepare: --task must be patches, roi, whole or lesion-map\n");
+        std::fprintf(stderr, "mammoscope-cli prepare: --task must be patches, roi, whole, lesion-map or tissue\n");
         return 2;
     }
     opt.size = int(parseInt(a.get("size", "224")).value_or(0));
@@ -79,11 +86,32 @@ int cmdPrepare(int argc, char** argv)
         if (!a.flag("quiet"))
             std::fprintf(stderr, "applying %zu corrected item(s) from %s\n", snap.items.size(), store->c_str());
     }
+    if (tissue)
+        return prepareTissue(*ds, *a.get("out"), a);
     if (lesionMap)
         return prepareLesionMap(*ds, *a.get("out"), a);
     std::map<std::string, shards::SampleSet> sets;
     for (const char* s : { "train", "val", "test" })
         sets.emplace(s, sampling::makeSet(opt));
+        // The breast that background and edge patches come from: a tissue model's (not its background: the label tag and
+        // scanner marks are not breast), else Otsu's threshold.
+#ifdef MS_WITH_ML
+    std::unique_ptr<ml::Model> tissueModel;
+    if (auto dir = a.get("tissue-model")) {
+        auto m = ml::Model::load(*dir, "cpu");
+        if (!m || !(*m)->isTissue()) {
+            std::fprintf(stderr, "mammoscope-cli prepare: --tissue-model %s: %s\n", dir->c_str(),
+                m ? "not a tissue model" : m.error().toString().c_str());
+            return 1;
+        }
+        tissueModel = std::move(*m);
+    }
+#else
+    if (a.get("tissue-model")) {
+        std::fprintf(stderr, "mammoscope-cli prepare: --tissue-model needs a build with LibTorch\n");
+        return 2;
+    }
+#endif
     long skipped = 0, problems = 0, noTruth = 0;
     std::vector<double> spacings; // mm per pixel of the images as sampled, for inference to match
     const bool quiet = a.flag("quiet");
@@ -109,6 +137,17 @@ int cmdPrepare(int argc, char** argv)
             spacings.push_back(li->image.spacingY / opt.scale);
         sampling::ImageInput in;
         in.image = &li->image;
+#ifdef MS_WITH_ML
+        if (tissueModel) {
+            auto t = tissueModel->tissueMap(li->image);
+            if (!t) {
+                std::fprintf(stderr, "\n%s: tissue model: %s\n", im.key.c_str(), t.error().toString().c_str());
+                ++problems;
+                continue;
+            }
+            in.breast = RleMask::fromGray(t->classes); // every class but background (0)
+        }
+#endif
         in.patient = im.patientId;
         in.imageKey = im.key;
         bool usable = true;
@@ -170,6 +209,7 @@ int cmdPrepare(int argc, char** argv)
     }
     src.set("seed", (unsigned long long)seed);
     src.set("val_fraction", valFraction);
+    src.set("breast", a.get("tissue-model") ? "tissue model " + *a.get("tissue-model") : std::string("Otsu's threshold"));
     src.set("images_skipped_missing", skipped);
     src.set("images_skipped_problems", problems);
     src.set("images_skipped_no_ground_truth", noTruth);

@@ -40,6 +40,10 @@ int cmdBench(int argc, char** argv);
 int cmdPrepare(int argc, char** argv);
 // prepare --task lesion-map (cmd_prepare_map.cpp), after the dataset and its corrections are read
 int prepareLesionMap(const dataset::Dataset& ds, const std::string& out, const Args& a);
+// prepare --task tissue (cmd_tissue.cpp): images and their tissue label maps
+int prepareTissue(const dataset::Dataset& ds, const std::string& out, const Args& a);
+int cmdSegment(int argc, char** argv);
+int cmdSegmentEval(int argc, char** argv);
 int cmdInfer(int argc, char** argv);
 int cmdScore(int argc, char** argv);
 int cmdExport(int argc, char** argv);

@@ -17,7 +17,7 @@ static void usage(FILE* f)
         "                                        render an image (and an ROI mask outline) to PNG\n"
         "  synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size]\n"
         "                                        generate a synthetic CBIS-DDSM lookalike\n"
-        "  prepare DATASET --task patches|roi|whole --out SHARDS [--size N]\n"
+        "  prepare DATASET --task patches|roi|whole|lesion-map|tissue --out SHARDS [--size N]\n"
         "                                        decode once into training shards (docs/shards.md)\n"
         "  annotate DATASET [--set ITEM FIELD VALUE]... [--unset ITEM FIELD]... [--audit] [--verify] [--store FILE]\n"
         "                                        corrections in the annotation store (as the GUI's curation tools make)\n"
@@ -26,7 +26,12 @@ static void usage(FILE* f)
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
         "  infer DATASET --model DIR --out DIR [--device cpu|cuda:N] [--heatmaps] [--split all|train|test] [--limit N]\n"
         "                                        scores CSV and a suspicion map per image (PNG overlays with --heatmaps)\n"
-        "  score DIR [--json] [--lesions CSV]    pointing game, FROC and image AUC of infer's maps against the ROIs\n\n"
+        "  score DIR [--json] [--lesions CSV]    pointing game, FROC and image AUC of infer's maps against the ROIs\n"
+        "  segment IMAGE --out LABELS.png [--model DIR] [--json]\n"
+        "                                        breast, fatty, fibroglandular tissue and pectoral muscle (8-bit labels\n"
+        "                                        64/128/192/255) and the breast density estimate\n"
+        "  segment-eval DATASET --labels DIR [--model DIR] [--split-csv CSV --split test] [--json]\n"
+        "                                        Dice per tissue class against label maps\n\n"
         "MammoScope is a research tool, not a medical device.\n");
 }
 
@@ -58,6 +63,10 @@ int main(int argc, char** argv)
         return ms::cli::cmdInfer(argc, argv);
     if (cmd == "score")
         return ms::cli::cmdScore(argc, argv);
+    if (cmd == "segment")
+        return ms::cli::cmdSegment(argc, argv);
+    if (cmd == "segment-eval")
+        return ms::cli::cmdSegmentEval(argc, argv);
 #endif
     std::fprintf(stderr, "mammoscope-cli: unknown command '%s'\n\n", cmd.c_str());
     usage(stderr);

@@ -34,8 +34,11 @@ void usage(FILE* f)
         "  crossval --data SHARDS --run-dir RUN [--folds 5] [--recipe unet] [--device D] [--epochs 60] [--batch 16]\n"
         "        [--lr 2e-3] [--weight-decay X] [--pos-weight 10] [--levels 5] [--width 32] [--no-other-breast]\n"
         "        [--seed N] [--amp bf16] [--bootstrap 1000] [--final-model DIR [--final-name NAME] [--final-notes TEXT]]\n"
+        "        [--init WEIGHTS [--freeze-encoder]]  start from pretrained U-Net weights (fine-tuning; frozen encoder:\n"
+        "        feature extraction; --epochs 0: the weights scored as they are); --folds 0: only the final model\n"
         "        cross-validate a lesion-map model on whole mammograms (mammoscope-cli prepare --task lesion-map), folds\n"
-        "        by woman; crossval.json: FROC, pointing game, AUCs from held-out folds with 95 %% bootstrap intervals\n"
+        "        by woman; crossval.json: FROC, pointing game, AUCs from held-out folds with 95 %% bootstrap intervals;\n"
+        "        on tissue samples (prepare --task tissue): Dice per tissue class and the dense fraction's correlation\n"
         "  devices [--json]\n"
         "  heatmap-bench [--arch A | --model DIR] [--size 3000x5000] [--device D] [--amp bf16] [--channels-last] [--json]\n"
         "        time the app's dense heatmap (core/ml) on a full-size synthetic mammogram\n"
@@ -132,10 +135,10 @@ int cmdTrain(int argc, char** argv)
 
 int cmdCrossval(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, { "no-other-breast" });
+    Args a = Args::parse(argc, argv, 2, { "no-other-breast", "freeze-encoder" });
     const std::vector<std::string> known = { "data", "run-dir", "folds", "recipe", "device", "epochs", "batch", "lr", "weight-decay",
         "pos-weight", "levels", "width", "no-other-breast", "seed", "amp", "threads", "bootstrap", "limit-images", "final-model",
-        "final-name", "final-notes", "rotate", "scale-jitter", "gamma-jitter" };
+        "final-name", "final-notes", "rotate", "scale-jitter", "gamma-jitter", "init", "freeze-encoder" };
     if (auto u = a.unknown(known); !u.empty()) {
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", u.c_str());
         return training::kUsage;
@@ -154,6 +157,8 @@ int cmdCrossval(int argc, char** argv)
     c.finalModel = a.get("final-model", "");
     c.finalName = a.get("final-name", "");
     c.finalNotes = a.get("final-notes", "");
+    c.init = a.get("init", "");
+    c.freezeEncoder = a.flag("freeze-encoder");
     int seed = int(c.seed);
     if (!integer(a, "folds", c.folds) || !integer(a, "epochs", c.epochs) || !integer(a, "batch", c.batch) || !num(a, "lr", c.lr)
         || !num(a, "weight-decay", c.weightDecay) || !num(a, "pos-weight", c.posWeight) || !integer(a, "levels", c.levels)

@@ -73,7 +73,9 @@ int main(int argc, char** argv)
         QStringLiteral("tool"), QStringLiteral("Start with an ROI tool: brush, eraser, polygon or ellipse."), QStringLiteral("tool"));
     QCommandLineOption scoreOpt(
         QStringLiteral("score"), QStringLiteral("With --heatmap: score every image of the dataset in the background."));
-    cli.addOptions({ curationOpt, toolOpt, scoreOpt });
+    QCommandLineOption tissueOpt(
+        QStringLiteral("tissue"), QStringLiteral("With --heatmap: tint the tissue model's pectoral muscle and dense tissue."));
+    cli.addOptions({ curationOpt, toolOpt, scoreOpt, tissueOpt });
     cli.addOptions({ layoutOpt, shotOpt, patientOpt, imageOpt, sizeOpt, themeOpt, demoOpt, loupeOpt, tabOpt, runOpt, compareOpt, pageOpt,
         heatOpt, modelOpt });
     cli.process(app);
@@ -228,6 +230,8 @@ int main(int argc, char** argv)
         window.inference()->loadModel(QFileInfo(cli.value(modelOpt)).absoluteFilePath());
     if (cli.isSet(heatOpt))
         window.heatmapPanel()->enableBox()->setChecked(true);
+    if (cli.isSet(tissueOpt))
+        window.heatmapPanel()->tissueBox()->setChecked(true);
     if (cli.isSet(scoreOpt)) {
         // Once the dataset is shown and the model loaded.
         auto* wait = new QTimer(&window);

@@ -153,4 +153,23 @@ Json Report::toJson() const
     return j;
 }
 
+double pearson(const std::vector<double>& a, const std::vector<double>& b)
+{
+    if (a.size() != b.size() || a.size() < 3)
+        return std::nan("");
+    const double n = double(a.size());
+    double ma = 0, mb = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+        ma += a[k] / n;
+        mb += b[k] / n;
+    }
+    double sab = 0, saa = 0, sbb = 0;
+    for (size_t k = 0; k < a.size(); ++k) {
+        sab += (a[k] - ma) * (b[k] - mb);
+        saa += (a[k] - ma) * (a[k] - ma);
+        sbb += (b[k] - mb) * (b[k] - mb);
+    }
+    return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : std::nan("");
+}
+
 } // namespace ms::metrics

@@ -15,6 +15,8 @@ namespace ms::metrics
 // Area under the ROC curve of `scores` for the positives in `positive` (ties count one half). NaN when a class is
 // missing.
 double rocAuc(const std::vector<double>& scores, const std::vector<bool>& positive);
+// Pearson's correlation of two equally long series; NaN with fewer than 3 pairs or a constant series.
+double pearson(const std::vector<double>& a, const std::vector<double>& b);
 
 struct RocPoint {
     double fpr = 0, tpr = 0, threshold = 0;

@@ -161,10 +161,33 @@ bool operatingPoint(const ModelInfo& info, OperatingPoint& out)
     return true;
 }
 
+std::string shippedModelDir(const std::string& name)
+{
+    std::string env = "MAMMOSCOPE_" + name + "_MODEL";
+    std::transform(env.begin(), env.end(), env.begin(), [](unsigned char c) { return char(std::toupper(c)); });
+    std::vector<fs::path> candidates;
+    if (const char* e = std::getenv(env.c_str()); e && *e)
+        candidates.emplace_back(e);
+    if (const char* e = std::getenv("MAMMOSCOPE_REAL_MODEL"); name == "mias" && e && *e) // its earlier name
+        candidates.emplace_back(e);
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec)
+        candidates.push_back(exe.parent_path() / ".." / "share" / "mammoscope" / "models" / name);
+#ifdef MS_SOURCE_DIR
+    candidates.push_back(fs::path(MS_SOURCE_DIR) / "models" / name);
+#endif
+    for (const auto& c : candidates)
+        if (fs::is_regular_file(c / "card.json", ec))
+            return fs::weakly_canonical(c, ec).string();
+    return {};
+}
+
 struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<models::Net> net;
     models::UNet unet { nullptr }; // a lesion-map model instead of a classifier
+    bool tissue = false; // the U-Net paints tissue classes (task 'tissue'), not lesions
     sampling::MapOptions mapOptions;
     std::unique_ptr<torch::jit::Module> script; // a TorchScript model instead of one of ours (inference only)
     // The network's class logits for a batch of normalised inputs, whichever kind of model it is.
@@ -317,7 +340,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
             card.error().file.empty() ? dir.string() : card.error().file, card.error().where);
     if (card->architecture == "torchscript")
         return loadTorchScript(dir, *card, device);
-    if (card->task == "lesion-map")
+    if (card->task == "lesion-map" || card->task == "tissue")
         return loadLesionMap(dir, *card, device);
     if (!models::isArchitecture(card->architecture))
         return Error("unknown architecture '" + card->architecture + "' in the model card", (dir / "card.json").string());
@@ -414,10 +437,14 @@ void finishMap(Heatmap& h, const Image16& imageIn, const Image16& img, int cellP
 Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const models::ModelCard& card, const std::string& device)
 {
     const std::string cardFile = (dir / "card.json").string();
+    const bool tissue = card.task == "tissue";
     if (card.architecture != "unet")
-        return Error("a lesion-map model must be a 'unet', this card says '" + card.architecture + "'", cardFile);
+        return Error("a " + card.task + " model must be a 'unet', this card says '" + card.architecture + "'", cardFile);
+    if (tissue && (card.classes.size() != size_t(sampling::kTissueClasses) || card.inputChannels != 1))
+        return Error("a tissue model has one input channel and the classes background, fatty, fibroglandular, pectoral", cardFile);
     models::UNetSpec spec;
     spec.inChannels = card.inputChannels;
+    spec.outChannels = tissue ? sampling::kTissueClasses : 1;
     spec.levels = int(card.training["levels"].integer(5));
     spec.width = int(card.training["width"].integer(32));
     std::string why;
@@ -429,8 +456,9 @@ Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const m
         return Error("the model card's input size " + std::to_string(card.inputWidth) + "x" + std::to_string(card.inputHeight)
                 + " is not a multiple of " + std::to_string(mult) + " up to 4096",
             cardFile);
-    const double mm = card.training["spacing_mm"].number(0);
-    if (!(mm >= 0.05 && mm <= 5))
+    // tissue models see the image scaled to fill their canvas, whatever its pixel size
+    const double mm = tissue ? 0 : card.training["spacing_mm"].number(0);
+    if (!tissue && !(mm >= 0.05 && mm <= 5))
         return Error("the model card's spacing_mm must be 0.05-5", cardFile);
     auto devr = parseDevice(device);
     if (!devr)
@@ -455,6 +483,7 @@ Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const m
             p.set_requires_grad(false);
         std::unique_ptr<Model> m(new Model());
         m->d->unet = net;
+        m->d->tissue = tissue;
         m->d->device = *devr;
         m->d->mapOptions.targetMm = mm;
         m->d->mapOptions.width = card.inputWidth;
@@ -464,7 +493,7 @@ Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const m
         i.name = card.name;
         i.arch = card.architecture;
         i.task = card.task;
-        i.classes = { "BACKGROUND", "LESION" };
+        i.classes = tissue ? card.classes : std::vector<std::string> { "BACKGROUND", "LESION" };
         i.inputWidth = card.inputWidth;
         i.inputHeight = card.inputHeight;
         i.spacingMm = mm;
@@ -473,19 +502,84 @@ Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const m
         i.card = card.toJson();
         return m;
     } catch (const std::exception& e) {
-        return Error(std::string("cannot build the lesion-map network: ") + e.what(), wfile.string());
+        return Error(std::string("cannot build the ") + card.task + " network: " + e.what(), wfile.string());
     }
 }
 
 bool Model::isLesionMap() const
 {
-    return bool(d->unet);
+    return bool(d->unet) && !d->tissue;
 }
 
-Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreast)
+bool Model::isTissue() const
+{
+    return bool(d->unet) && d->tissue;
+}
+
+Result<TissueMap> Model::tissueMap(const Image16& image)
 {
     const auto t0 = std::chrono::steady_clock::now();
-    if (!d->unet)
+    if (!isTissue())
+        return Error("this model does not paint tissue maps (task '" + d->info.task + "')");
+    if (image.empty())
+        return Error("empty image");
+    sampling::MapGeometry g;
+    const Gray8 s = sampling::mapSample(image, 0, d->mapOptions, &g);
+    try {
+        torch::Tensor logits;
+        {
+            torch::NoGradGuard ng;
+            torchcompat::CudaAutocast ac(d->bf16);
+            logits = d->unet->forward(d->input(s)).to(torch::kFloat32).to(torch::kCPU).contiguous();
+        }
+        const auto tNet = std::chrono::steady_clock::now();
+        const float* L = logits.data_ptr<float>();
+        const size_t plane = size_t(s.width) * size_t(s.height);
+        constexpr int C = sampling::kTissueClasses;
+        TissueMap t;
+        t.classes = Gray8(image.width, image.height, sampling::TissueBackground);
+        // each image pixel: the class whose logit, bilinear on the canvas's pixel centres, is the highest (off the
+        // canvas: background)
+        at::parallel_for(0, image.height, 16, [&](int64_t y0, int64_t y1) {
+            for (int64_t y = y0; y < y1; ++y)
+                for (int x = 0; x < image.width; ++x) {
+                    double sx = 0, sy = 0;
+                    g.toSample(x + 0.5, double(y) + 0.5, sx, sy);
+                    const double fx = std::clamp(sx - 0.5, 0.0, double(s.width - 1)), fy = std::clamp(sy - 0.5, 0.0, double(s.height - 1));
+                    if (sx < 0 || sy < 0 || sx > s.width || sy > s.height)
+                        continue;
+                    const int x0 = int(fx), yy0 = int(fy), x1 = std::min(s.width - 1, x0 + 1), yy1 = std::min(s.height - 1, yy0 + 1);
+                    const double ax = fx - x0, ay = fy - yy0;
+                    int best = 0;
+                    double bestV = -1e30;
+                    for (int c = 0; c < C; ++c) {
+                        const float* P = L + size_t(c) * plane;
+                        auto at = [&](int u, int v) { return double(P[size_t(v) * size_t(s.width) + size_t(u)]); };
+                        const double v
+                            = (1 - ay) * ((1 - ax) * at(x0, yy0) + ax * at(x1, yy0)) + ay * ((1 - ax) * at(x0, yy1) + ax * at(x1, yy1));
+                        if (v > bestV) {
+                            bestV = v;
+                            best = c;
+                        }
+                    }
+                    t.classes.at(x, int(y)) = uint8_t(best);
+                }
+        });
+        sampling::keepLargestBreast(t.classes);
+        t.stats = sampling::tissueStats(t.classes);
+        const auto t1 = std::chrono::steady_clock::now();
+        t.milliseconds = std::chrono::duration<double, std::milli>(t1 - t0).count();
+        t.networkMs = std::chrono::duration<double, std::milli>(tNet - t0).count();
+        return t;
+    } catch (const std::exception& e) {
+        return Error(std::string("inference failed: ") + e.what());
+    }
+}
+
+Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreast, const Gray8* tissue)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!isLesionMap())
         return Error("this model does not paint lesion maps (task '" + d->info.task + "')");
     if (image.empty())
         return Error("empty image");
@@ -532,7 +626,9 @@ Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreas
         h.imageSpacingMm = image.spacingY;
         const size_t plane = size_t(h.width) * size_t(h.height);
         h.prob.assign(2 * plane, 0.f);
-        const uint16_t otsu = otsuThreshold(image);
+        // the breast: the tissue map's when one of this image is given, else Otsu's threshold
+        const bool useTissue = tissue && tissue->width == image.width && tissue->height == image.height;
+        const uint16_t otsu = useTissue ? 0 : otsuThreshold(image);
         const bool mono1 = image.photometric == Photometric::Monochrome1;
         auto canvasAt = [&](double cx, double cy) {
             // bilinear on pixel centres; off the canvas: strongly background
@@ -549,7 +645,8 @@ Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreas
                 const double ix = (cx + 0.5) * stride, iy = (cy + 0.5) * stride;
                 const int px0 = std::min(image.width - 1, int(ix)), py0 = std::min(image.height - 1, int(iy));
                 float logit = -20.f; // outside the breast: background
-                if ((image.at(px0, py0) > otsu) != mono1) {
+                const bool inBreast = useTissue ? tissue->at(px0, py0) != sampling::TissueBackground : (image.at(px0, py0) > otsu) != mono1;
+                if (inBreast) {
                     double sx = 0, sy = 0;
                     g.toSample(ix, iy, sx, sy);
                     logit = canvasAt(sx, sy);
@@ -576,6 +673,8 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
     const auto t0 = std::chrono::steady_clock::now();
     if (imageIn.empty())
         return Error("empty image");
+    if (d->unet && d->tissue)
+        return Error("a tissue model paints tissue classes (tissueMap), not suspicion");
     if (d->unet)
         return lesionMap(imageIn, nullptr);
     if (d->info.task != "patches")
@@ -750,7 +849,7 @@ Result<Heatmap> Model::slidingMap(const Image16& imageIn, const Image16& img, co
 Result<std::vector<float>> Model::predict(const Image16& image)
 {
     if (d->unet)
-        return Error("a lesion-map model paints its map directly (lesionMap); it has no class answer or Grad-CAM");
+        return Error("a " + d->info.task + " model paints its map directly; it has no class answer or Grad-CAM");
     if (image.empty())
         return Error("empty image");
     double sx = 1, sy = 1;
@@ -772,7 +871,7 @@ Result<std::vector<float>> Model::predict(const Image16& image)
 Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
 {
     if (d->unet)
-        return Error("a lesion-map model paints its map directly (lesionMap); it has no class answer or Grad-CAM");
+        return Error("a " + d->info.task + " model paints its map directly; it has no class answer or Grad-CAM");
     const auto t0 = std::chrono::steady_clock::now();
     if (image.empty())
         return Error("empty image");
@@ -836,7 +935,7 @@ Result<GradCam> Model::gradCam(const Image16& image, int targetClass)
 Result<std::vector<float>> Model::classify(const std::vector<const uint8_t*>& patches)
 {
     if (d->unet)
-        return Error("a lesion-map model paints its map directly (lesionMap); it has no class answer or Grad-CAM");
+        return Error("a " + d->info.task + " model paints its map directly; it has no class answer or Grad-CAM");
     const int n = d->info.sampleSize;
     if (patches.empty())
         return std::vector<float> {};

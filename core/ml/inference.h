@@ -9,6 +9,7 @@
 #include "core/common/json.h"
 #include "core/common/result.h"
 #include "core/image/image.h"
+#include "core/sampling/tissue.h"
 
 #include <chrono>
 #include <filesystem>
@@ -107,6 +108,19 @@ struct OperatingPoint {
 };
 bool operatingPoint(const ModelInfo& info, OperatingPoint& out);
 
+// A tissue model's answer for one mammogram: the class of every image pixel (sampling::TissueClass: background, fatty,
+// fibroglandular, pectoral muscle; the largest breast kept, its holes filled) and what it says about the breast.
+struct TissueMap {
+    Gray8 classes;
+    sampling::TissueStats stats;
+    double milliseconds = 0, networkMs = 0;
+};
+
+// The folder of a model that ships with MammoScope ("demo", "mias", "tissue"): $MAMMOSCOPE_<NAME>_MODEL, then
+// share/mammoscope/models/<name> beside the executable's bin/, then the source tree's models/<name>; empty when none
+// has a card.json.
+std::string shippedModelDir(const std::string& name);
+
 class Model
 {
 public:
@@ -134,9 +148,15 @@ public:
     // the same view, the model's second channel (without it the image itself stands in: no asymmetry to see). An
     // image without a pixel size is scaled to fill the model's canvas height (for mini-MIAS's 1024-pixel PGMs the same as
     // their 0.2 mm). denseMap calls this for such models.
-    Result<Heatmap> lesionMap(const Image16& image, const Image16* otherBreast = nullptr);
+    // tissue: the image's tissue classes (TissueMap::classes, image-sized): cells on its background say background (without
+    // it, Otsu's threshold decides what is breast).
+    Result<Heatmap> lesionMap(const Image16& image, const Image16* otherBreast = nullptr, const Gray8* tissue = nullptr);
     // Whether the model paints lesions itself (task 'lesion-map') rather than classifying patches.
     bool isLesionMap() const;
+    // A tissue model (task 'tissue', a U-Net over the whole image scaled to fill its square canvas, chest wall left):
+    // background, fatty, fibroglandular tissue and pectoral muscle for every pixel of the image.
+    bool isTissue() const;
+    Result<TissueMap> tissueMap(const Image16& image);
     // Grad-CAM for a whole-image, ROI or patch classifier (the input: the mammogram for 'whole', resized to the network's
     // input; a crop for 'roi'; any image for 'patches', at the model's pixel size). targetClass -1: the predicted one.
     // Lean: the parameters are frozen and the backbone runs without a graph; the graph starts at the last feature map,

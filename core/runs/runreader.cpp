@@ -34,6 +34,11 @@ Json readConfig(const fs::path& dir)
     return readJsonFile(dir / "config.json");
 }
 
+Json readCrossval(const fs::path& dir)
+{
+    return readJsonFile(dir / "crossval.json");
+}
+
 RunReader::RunReader(fs::path dir) : m_dir(std::move(dir))
 {
 }
@@ -117,7 +122,9 @@ void RunReader::parseLine(const std::string& line)
         EpochPoint e;
         e.step = long((*j)["step"].integer());
         e.epoch = int((*j)["epoch"].integer());
-        e.trainLoss = (*j)["train_loss"].number();
+        e.fold = int((*j)["fold"].integer(0));
+        // crossval runs written before 2026-12 named it "loss"
+        e.trainLoss = (*j)["train_loss"].number((*j)["loss"].number());
         e.trainAccuracy = (*j)["train_accuracy"].number();
         e.valLoss = (*j)["val_loss"].number(-1);
         e.valAccuracy = (*j)["val_accuracy"].number(-1);

@@ -22,6 +22,7 @@ struct StepPoint {
 struct EpochPoint {
     long step = 0;
     int epoch = 0;
+    int fold = 0; // crossval: the fold (1..K) whose network trained, 0 for the final model and for plain runs
     double trainLoss = 0, trainAccuracy = 0;
     double valLoss = -1, valAccuracy = -1, valAuc = -1; // -1: absent
     double lr = 0;
@@ -40,6 +41,8 @@ struct Event {
 // when absent or unreadable.
 Json readStatus(const std::filesystem::path& dir);
 Json readConfig(const std::filesystem::path& dir);
+// crossval.json of a cross-validation run (mammoscope-train crossval): its pooled figures; null when absent.
+Json readCrossval(const std::filesystem::path& dir);
 
 class RunReader
 {

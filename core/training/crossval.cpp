@@ -12,6 +12,7 @@
 #include "core/training/engine.h"
 #include "core/training/internal.h"
 #include "core/training/runfolder.h"
+#include "core/training/unetcommon.h"
 #include "models/card.h"
 #include "models/torchcompat.h"
 #include "models/unet.h"
@@ -37,7 +38,6 @@ namespace ms::training
 namespace
 {
 
-constexpr double kPi = 3.14159265358979323846;
 const std::vector<double> kFpRates = { 0.25, 0.5, 1, 2, 4 };
 // Candidates for FROC: every peak whose log-odds reach this (P = 0.0025), split as the app splits them.
 constexpr float kFrocFloorLogit = -6.f;
@@ -119,40 +119,6 @@ void makeBatch(const Data& data, const std::vector<size_t>& idx, const torch::De
     y = data.masks.index_select(0, r).unsqueeze(1).to(torch::kFloat);
 }
 
-torch::Tensor normalise(const torch::Tensor& x01)
-{
-    return (x01 - 0.5f) / 0.25f; // the networks' input convention (models::normaliseInput)
-}
-
-// Flips, rotation, scale and gamma, the same geometry for the image and its target.
-void augment(torch::Tensor& x, torch::Tensor& y, std::mt19937_64& rng, const CrossvalConfig& c)
-{
-    const int64_t n = x.size(0);
-    std::uniform_real_distribution<double> u(-1, 1);
-    std::vector<float> th(static_cast<size_t>(n) * 6), ga(static_cast<size_t>(n));
-    for (int64_t k = 0; k < n; ++k) {
-        const double a = u(rng) * c.rotateDegrees * kPi / 180.0;
-        const double s = 1.0 + u(rng) * c.scaleJitter;
-        const double flip = u(rng) < 0 ? -1.0 : 1.0; // up-down: the chest wall stays on the left
-        float* t = th.data() + 6 * k;
-        t[0] = float(std::cos(a) / s);
-        t[1] = float(-std::sin(a) / s * flip);
-        t[2] = float(u(rng) * c.shift);
-        t[3] = float(std::sin(a) / s);
-        t[4] = float(std::cos(a) / s * flip);
-        t[5] = float(u(rng) * c.shift);
-        ga[size_t(k)] = float(std::exp(u(rng) * std::log(1.0 + c.gammaJitter)));
-    }
-    auto theta = torch::from_blob(th.data(), { n, 2, 3 }, torch::kFloat).clone().to(x.device());
-    auto gamma = torch::from_blob(ga.data(), { n, 1, 1, 1 }, torch::kFloat).clone();
-    namespace F = torch::nn::functional;
-    auto grid = F::affine_grid(theta, x.sizes(), false);
-    x = F::grid_sample(x, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
-    y = F::grid_sample(y, grid, F::GridSampleFuncOptions().mode(torch::kBilinear).padding_mode(torch::kZeros).align_corners(false));
-    y = (y > 0.5f).to(torch::kFloat);
-    x = x.clamp(0, 1).pow(gamma.to(x.device()));
-}
-
 torch::Tensor lossOf(const torch::Tensor& logits, const torch::Tensor& y, double posWeight)
 {
     namespace F = torch::nn::functional;
@@ -169,19 +135,6 @@ torch::Tensor lossOf(const torch::Tensor& logits, const torch::Tensor& y, double
     return bce + diceMean;
 }
 
-// One-cycle: cosine warm-up from lr/25 over the first 30 % of the steps, then cosine down to lr/1e4.
-double oneCycle(double lr, long step, long total)
-{
-    const double f = total > 0 ? double(step) / double(total) : 1.0;
-    const double warm = 0.3;
-    if (f < warm) {
-        const double t = f / warm;
-        return lr / 25 + (lr - lr / 25) * (1 - std::cos(kPi * t)) / 2;
-    }
-    const double t = (f - warm) / (1 - warm);
-    return lr / 1e4 + (lr - lr / 1e4) * (1 + std::cos(kPi * t)) / 2;
-}
-
 // Held-out maps (log-odds, sample pixels), averaged with the up-down flip.
 std::vector<std::vector<float>> predictMaps(
     models::UNet& net, const Data& data, const std::vector<size_t>& idx, const torch::Device& dev, bool bf16, int batch)
@@ -196,7 +149,7 @@ std::vector<std::vector<float>> predictMaps(
         torch::Tensor logits;
         {
             torchcompat::CudaAutocast ac(bf16);
-            auto xn = normalise(x);
+            auto xn = normaliseUnit(x);
             logits = net->forward(xn).to(torch::kFloat);
             logits = (logits + net->forward(xn.flip({ 2 })).to(torch::kFloat).flip({ 2 })) / 2;
         }
@@ -435,6 +388,25 @@ struct FoldResult {
     double trainLoss = 0;
 };
 
+// Pretrained weights for a U-Net: every tensor of the network, each of its shape (a network of other levels, width or
+// channels is refused, not half-loaded).
+bool loadUNetInit(models::UNet& net, const std::string& file, std::string& why)
+{
+    auto w = models::loadSafetensors(file);
+    if (!w) {
+        why = file + ": " + w.error().message;
+        return false;
+    }
+    auto rep = models::loadInto(*net, *w, true);
+    if (!rep)
+        why = file + ": " + rep.error().message;
+    else if (!rep->missing.empty())
+        why = file + ": the weights lack " + rep->missing[0] + " of this U-Net (other levels or width?)";
+    else if (!rep->skipped.empty())
+        why = file + ": " + rep->skipped[0] + " does not fit this U-Net (other levels, width or channels?)";
+    return why.empty();
+}
+
 // Trains one network on `train` and returns it; emits an epoch line per epoch.
 models::UNet trainOne(const CrossvalConfig& c, const Data& data, const std::vector<size_t>& train, const torch::Device& dev, int fold,
     RunFolder& run, double& lastLoss, bool& failed)
@@ -445,16 +417,38 @@ models::UNet trainOne(const CrossvalConfig& c, const Data& data, const std::vect
     spec.levels = c.levels;
     spec.width = c.width;
     models::UNet net(spec);
+    failed = false;
+    if (!c.init.empty()) {
+        std::string why;
+        if (!loadUNetInit(net, c.init, why)) {
+            run.fail(why, 0, 0);
+            failed = true;
+            return net;
+        }
+    }
     net->to(dev);
-    torch::optim::AdamW opt(net->parameters(), torch::optim::AdamWOptions(c.lr).weight_decay(c.weightDecay));
+    if (c.freezeEncoder)
+        for (auto& p : net->encoderParameters())
+            p.set_requires_grad(false);
+    std::vector<torch::Tensor> trainable;
+    for (auto& p : net->parameters())
+        if (p.requires_grad())
+            trainable.push_back(p);
+    torch::optim::AdamW opt(trainable, torch::optim::AdamWOptions(c.lr).weight_decay(c.weightDecay));
     const bool bf16 = c.amp == "bf16" && dev.is_cuda();
     std::mt19937_64 rng(c.seed * 7919ull + uint64_t(fold));
+    PairAugment aug;
+    aug.rotateDegrees = c.rotateDegrees;
+    aug.scaleJitter = c.scaleJitter;
+    aug.gammaJitter = c.gammaJitter;
+    aug.shift = c.shift;
     const long stepsPerEpoch = long((train.size() + size_t(c.batch) - 1) / size_t(c.batch));
     const long total = stepsPerEpoch * c.epochs;
     long step = 0;
-    failed = false;
     for (int epoch = 1; epoch <= c.epochs; ++epoch) {
         net->train();
+        if (c.freezeEncoder)
+            net->encoderEval();
         std::vector<size_t> order = train;
         std::shuffle(order.begin(), order.end(), rng);
         double sum = 0;
@@ -467,13 +461,13 @@ models::UNet trainOne(const CrossvalConfig& c, const Data& data, const std::vect
                 continue; // batch norm needs two samples
             torch::Tensor x, y;
             makeBatch(data, part, dev, x, y);
-            augment(x, y, rng, c);
+            augmentPair(x, y, rng, aug);
             for (auto& g : opt.param_groups())
                 static_cast<torch::optim::AdamWOptions&>(g.options()).lr(oneCycle(c.lr, step, total));
             torch::Tensor loss;
             {
                 torchcompat::CudaAutocast ac(bf16);
-                loss = lossOf(net->forward(normalise(x)), y, c.posWeight);
+                loss = lossOf(net->forward(normaliseUnit(x)), y, c.posWeight);
             }
             opt.zero_grad();
             loss.backward();
@@ -492,23 +486,7 @@ models::UNet trainOne(const CrossvalConfig& c, const Data& data, const std::vect
             return net;
         }
         lastLoss = n > 0 ? sum / double(n) : 0;
-        Json e = Json::object();
-        e.set("type", "epoch");
-        e.set("phase", fold >= 0 ? "fold" : "final");
-        e.set("fold", fold + 1);
-        e.set("epoch", epoch);
-        e.set("step", step);
-        e.set("split", "train");
-        e.set("loss", lastLoss);
-        e.set("lr", oneCycle(c.lr, step, total));
-        e.set("seconds", nowSeconds() - t0);
-        run.emit(e);
-        if (epoch == 1 || epoch % 10 == 0 || epoch == c.epochs) {
-            char line[160];
-            std::snprintf(line, sizeof line, "%s %d epoch %d/%d: loss %.4f, %.2f s", fold >= 0 ? "fold" : "final model", fold + 1, epoch,
-                c.epochs, lastLoss, nowSeconds() - t0);
-            run.log(line);
-        }
+        emitFoldEpoch(run, fold, epoch, c.epochs, step, lastLoss, oneCycle(c.lr, step, total), nowSeconds() - t0, 10);
     }
     return net;
 }
@@ -539,13 +517,19 @@ int crossvalImpl(const CrossvalConfig& cIn)
 {
     CrossvalConfig c = cIn;
     std::string why;
-    if (c.folds < 2 || c.folds > 20) {
-        std::fprintf(stderr, "mammoscope-train crossval: --folds takes 2 to 20, got %d\n", c.folds);
+    if ((c.folds < 2 || c.folds > 20) && !(c.folds == 0 && !c.finalModel.empty())) {
+        std::fprintf(stderr, "mammoscope-train crossval: --folds takes 2 to 20 (0: only the --final-model), got %d\n", c.folds);
         return kUsage;
     }
-    if (c.epochs < 1 || c.epochs > 100000 || c.batch < 1 || c.batch > 4096 || !(c.lr > 0 && c.lr < 10) || c.bootstrap < 0
-        || c.bootstrap > 100000 || !(c.posWeight > 0 && c.posWeight < 1e6)) {
-        std::fprintf(stderr, "mammoscope-train crossval: --epochs 1-100000, --batch 1-4096, --lr in (0, 10), --bootstrap 0-100000\n");
+    if (c.freezeEncoder && c.init.empty()) {
+        std::fprintf(stderr, "mammoscope-train crossval: --freeze-encoder needs --init (the weights it keeps)\n");
+        return kUsage;
+    }
+    if ((c.epochs < 1 && !(c.epochs == 0 && !c.init.empty())) || c.epochs > 100000 || c.batch < 1 || c.batch > 4096
+        || !(c.lr > 0 && c.lr < 10) || c.bootstrap < 0 || c.bootstrap > 100000 || !(c.posWeight > 0 && c.posWeight < 1e6)) {
+        std::fprintf(stderr,
+            "mammoscope-train crossval: --epochs 1-100000 (0 with --init: score the weights as they are), --batch 1-4096, --lr in (0, 10), "
+            "--bootstrap 0-100000\n");
         return kUsage;
     }
     models::UNetSpec probe;
@@ -570,10 +554,12 @@ int crossvalImpl(const CrossvalConfig& cIn)
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", man.error().toString().c_str());
         return kDataError;
     }
+    if (man->task == "tissue")
+        return crossvalTissue(c, *man);
     if (man->task != "lesion-map") {
         std::fprintf(stderr,
             "mammoscope-train crossval: %s holds '%s' samples; crossval needs whole mammograms with their lesions "
-            "(mammoscope-cli prepare DATASET --task lesion-map --out DIR)\n",
+            "(mammoscope-cli prepare DATASET --task lesion-map --out DIR) or tissue maps (--task tissue)\n",
             c.data.c_str(), man->task.c_str());
         return kDataError;
     }
@@ -609,6 +595,15 @@ int crossvalImpl(const CrossvalConfig& cIn)
     }
     const int channels = c.otherBreast ? 2 : 1;
     data.channels = channels;
+    if (!c.init.empty()) {
+        models::UNetSpec spec = probe;
+        spec.inChannels = channels;
+        models::UNet check(spec);
+        if (!loadUNetInit(check, c.init, why)) {
+            std::fprintf(stderr, "mammoscope-train crossval: %s\n", why.c_str());
+            return kDataError;
+        }
+    }
     {
         std::map<std::string, size_t> row;
         for (size_t i = 0; i < set.size(); ++i)
@@ -647,6 +642,8 @@ int crossvalImpl(const CrossvalConfig& cIn)
     cfg.set("device", c.device);
     cfg.set("amp", c.amp);
     cfg.set("bootstrap", c.bootstrap);
+    cfg.set("init", c.init);
+    cfg.set("freeze_encoder", c.freezeEncoder);
     cfg.set("source", man->source);
     if (auto err = writeFileAtomic(fs::path(c.runDir) / "config.json", cfg.dump(2)); !err.empty()) {
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", err.c_str());
@@ -668,7 +665,7 @@ int crossvalImpl(const CrossvalConfig& cIn)
     if (dev.is_cuda())
         at::globalContext().setBenchmarkCuDNN(true);
     std::vector<std::vector<std::string>> women;
-    const std::vector<int> fold = assignFolds(set, c.folds, c.seed, women);
+    const std::vector<int> fold = c.folds > 0 ? assignFolds(set, c.folds, c.seed, women) : std::vector<int>(set.size(), -1);
 
     std::vector<ImageMarks> heldOut(set.size()), trainMarksAll;
     Json folds = Json::array();
@@ -740,9 +737,11 @@ int crossvalImpl(const CrossvalConfig& cIn)
     Json result = Json::object();
     result.set("version", 1);
     result.set("command", cfg);
-    result.set("held_out", figuresWithIntervals(heldOut, c.bootstrap, c.seed));
-    result.set("train", figuresWithIntervals(trainMarksAll, 0, c.seed));
-    result.set("operating_point", operatingPoint(heldOut, 1.0));
+    if (c.folds > 0) {
+        result.set("held_out", figuresWithIntervals(heldOut, c.bootstrap, c.seed));
+        result.set("train", figuresWithIntervals(trainMarksAll, 0, c.seed));
+        result.set("operating_point", operatingPoint(heldOut, 1.0));
+    }
     result.set("folds", folds);
     result.set("seconds", nowSeconds() - tStart);
     result.set("notes",
@@ -761,28 +760,13 @@ int crossvalImpl(const CrossvalConfig& cIn)
         auto net = trainOne(c, data, every, dev, -1, run, loss, failed);
         if (failed)
             return kNotFinite;
-        net->to(torch::kCPU);
-        fs::create_directories(c.finalModel);
-        const fs::path weights = fs::path(c.finalModel) / "model.safetensors";
-        // half precision on disk (a U-Net of width 32 is 7.8 M parameters: 15 MB instead of 31); loading converts back
-        auto tensors = models::stateDict(*net);
-        for (auto& [name, t] : tensors)
-            if (t.is_floating_point())
-                t = t.to(torch::kHalf);
-        if (auto st = models::saveSafetensors(weights, tensors); !st) {
-            run.fail(st.error().toString(), c.epochs, 0);
-            return kError;
-        }
         models::ModelCard card;
         card.name = c.finalName.empty() ? "lesion-map U-Net" : c.finalName;
-        card.architecture = "unet";
         card.task = "lesion-map";
         card.classes = { "lesion" };
         card.inputChannels = channels;
         card.inputWidth = set.width;
         card.inputHeight = set.height;
-        card.weightsFile = "model.safetensors";
-        card.weightsSha256 = sha256File(weights);
         Json tj = Json::object();
         tj.set("data", man->source);
         tj.set("images", long(set.size()));
@@ -797,8 +781,8 @@ int crossvalImpl(const CrossvalConfig& cIn)
         mj.set("operating_point", result["operating_point"]);
         card.metrics = mj;
         card.notes = c.finalNotes;
-        if (auto st = models::writeCard(fs::path(c.finalModel) / "card.json", card); !st) {
-            run.fail(st.error().toString(), c.epochs, 0);
+        if (auto err = writeUNetModel(c.finalModel, net, card, true); !err.empty()) {
+            run.fail(err, c.epochs, 0);
             return kError;
         }
         result.set("final_model", c.finalModel);

@@ -97,6 +97,12 @@ struct CrossvalConfig {
     int limitImages = 0; // for tests: the first N images only
     std::string finalModel; // folder for a model trained on every image (empty: none)
     std::string finalName, finalNotes; // its card's name and notes
+    // Transfer (the seed report's question on real images): start every network from these U-Net weights (a model
+    // folder's model.safetensors, e.g. trained on phantoms), the contracting path frozen with freezeEncoder (feature
+    // extraction) or not (fine-tuning). epochs 0 with init: no training, the weights themselves scored on every fold
+    // (sim-to-real). folds 0: no cross-validation, only the final model (pretraining).
+    std::string init;
+    bool freezeEncoder = false;
 };
 int crossval(const CrossvalConfig& cfg);
 

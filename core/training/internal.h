@@ -83,4 +83,8 @@ struct LoadedData {
 bool loadData(
     const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error, int lesionPatches = 4);
 
+struct CrossvalConfig;
+// crossval on tissue samples (tissuecv.cpp): called by crossval once the manifest says task 'tissue'.
+int crossvalTissue(const CrossvalConfig& c, const shards::Manifest& man);
+
 } // namespace ms::training

@@ -45,6 +45,16 @@ private slots:
         QCOMPARE(curve.back().fpr, 1.0);
     }
     void aucUndefinedWithOneClass() { QVERIFY(std::isnan(metrics::rocAuc({ 0.1, 0.2 }, { true, true }))); }
+    void pearson()
+    {
+        QCOMPARE(metrics::pearson({ 1, 2, 3, 4 }, { 2, 4, 6, 8 }), 1.0);
+        QCOMPARE(metrics::pearson({ 1, 2, 3, 4 }, { 8, 6, 4, 2 }), -1.0);
+        // x = 1..4, y = 1, 3, 2, 4: cov 1.25 / (1.25)
+        QCOMPARE(metrics::pearson({ 1, 2, 3, 4 }, { 1, 3, 2, 4 }), 0.8);
+        QVERIFY(std::isnan(metrics::pearson({ 1, 2 }, { 1, 2 })));
+        QVERIFY(std::isnan(metrics::pearson({ 1, 2, 3 }, { 5, 5, 5 })));
+        QVERIFY(std::isnan(metrics::pearson({ 1, 2, 3 }, { 1, 2 })));
+    }
     void report()
     {
         // Three classes; truth 0,0,1,1,2,2; predictions 0,1,1,1,2,0.

@@ -2,6 +2,7 @@
 #include "core/sampling/lesionmap.h"
 #include "core/sampling/sampling.h"
 #include "core/sampling/synthsource.h"
+#include "core/sampling/tissue.h"
 
 #include <QtTest>
 
@@ -155,6 +156,121 @@ private slots:
         const auto two = sampling::twoChannels(s, nullptr);
         QCOMPARE(two.size(), s.pixels.size() * 2);
         QVERIFY(std::equal(s.pixels.begin(), s.pixels.end(), two.begin() + long(s.pixels.size())));
+    }
+
+    // Tissue label maps: the DDSM convention's values and what lies between them, Dice, the density figures, the
+    // breast kept whole, and a label map taken onto the model's canvas with the image.
+    void tissueValues_data()
+    {
+        QTest::addColumn<int>("value");
+        QTest::addColumn<int>("cls");
+        QTest::newRow("0 outside the image") << 0 << 0;
+        QTest::newRow("64") << 64 << 0;
+        QTest::newRow("95 rounds down") << 95 << 0;
+        QTest::newRow("97 rounds up") << 97 << 1;
+        QTest::newRow("128") << 128 << 1;
+        QTest::newRow("189 (JPEG)") << 189 << 2;
+        QTest::newRow("192") << 192 << 2;
+        QTest::newRow("230") << 230 << 3;
+        QTest::newRow("255") << 255 << 3;
+    }
+    void tissueValues()
+    {
+        QFETCH(int, value);
+        QFETCH(int, cls);
+        QCOMPARE(sampling::tissueClassOfValue(value), cls);
+        Gray8 g(1, 1, uint8_t(value));
+        QCOMPARE(int(sampling::tissueClasses(g).pixels[0]), cls);
+        QCOMPARE(int(sampling::tissueLabels(sampling::tissueClasses(g)).pixels[0]), int(sampling::tissueValue(cls)));
+    }
+    void tissueFigures()
+    {
+        // truth: 10x10, left 4 columns pectoral (rows 0-3) / fatty, middle dense, right 3 columns background
+        Gray8 truth(10, 10, sampling::TissueFatty);
+        for (int y = 0; y < 10; ++y)
+            for (int x = 0; x < 10; ++x) {
+                if (x >= 7)
+                    truth.at(x, y) = sampling::TissueBackground;
+                else if (x >= 4)
+                    truth.at(x, y) = sampling::TissueDense;
+                else if (y < 4)
+                    truth.at(x, y) = sampling::TissuePectoral;
+            }
+        auto d = sampling::tissueDice(truth, truth);
+        for (int c = 0; c < sampling::kTissueClasses; ++c)
+            QCOMPARE(d.perClass[c], 1.0);
+        QCOMPARE(d.breast, 1.0);
+        // predicted: the pectoral muscle called fatty, one background column called dense
+        Gray8 pred = truth;
+        for (int y = 0; y < 4; ++y)
+            for (int x = 0; x < 4; ++x)
+                pred.at(x, y) = sampling::TissueFatty;
+        for (int y = 0; y < 10; ++y)
+            pred.at(7, y) = sampling::TissueDense;
+        d = sampling::tissueDice(pred, truth);
+        QCOMPARE(d.perClass[sampling::TissuePectoral], 0.0);
+        QCOMPARE(d.perClass[sampling::TissueFatty], 2.0 * 24 / (40 + 24)); // truth fatty 24 px, predicted 40
+        QCOMPARE(d.perClass[sampling::TissueDense], 2.0 * 30 / (40 + 30));
+        QCOMPARE(d.perClass[sampling::TissueBackground], 2.0 * 20 / (20 + 30));
+        QCOMPARE(d.breast, 2.0 * 70 / (80 + 70));
+        // a class in neither map has no Dice; maps of different sizes have none at all
+        Gray8 allFat(10, 10, sampling::TissueFatty);
+        QCOMPARE(sampling::tissueDice(allFat, allFat).perClass[sampling::TissuePectoral], -1.0);
+        QCOMPARE(sampling::tissueDice(allFat, Gray8(5, 5, 1)).breast, -1.0);
+        // density: dense over fatty + dense, the pectoral muscle left out
+        const auto st = sampling::tissueStats(truth);
+        QCOMPARE(st.breastPixels(), 70LL);
+        QCOMPARE(st.denseFraction(), 30.0 / 54.0);
+        QCOMPARE(QString::fromStdString(sampling::densityQuartile(st.denseFraction())), QString("c"));
+        QCOMPARE(QString::fromStdString(sampling::densityQuartile(0.249)), QString("a"));
+        QCOMPARE(QString::fromStdString(sampling::densityQuartile(0.25)), QString("b"));
+        QCOMPARE(QString::fromStdString(sampling::densityQuartile(0.75)), QString("d"));
+        QCOMPARE(QString::fromStdString(sampling::densityQuartile(-1)), QString());
+        QCOMPARE(sampling::tissueStats(Gray8(4, 4, 0)).denseFraction(), -1.0);
+    }
+    void keepLargestBreast()
+    {
+        Gray8 c(20, 20, sampling::TissueBackground);
+        for (int y = 2; y < 18; ++y)
+            for (int x = 0; x < 12; ++x)
+                c.at(x, y) = sampling::TissueFatty;
+        c.at(5, 9) = sampling::TissueBackground; // a hole in the breast
+        c.at(6, 9) = sampling::TissueBackground;
+        c.at(17, 1) = sampling::TissueDense; // the label tag: an island
+        c.at(18, 1) = sampling::TissueDense;
+        sampling::keepLargestBreast(c);
+        QCOMPARE(int(c.at(5, 9)), int(sampling::TissueFatty));
+        QCOMPARE(int(c.at(6, 9)), int(sampling::TissueFatty));
+        QCOMPARE(int(c.at(17, 1)), int(sampling::TissueBackground));
+        QCOMPARE(int(c.at(18, 1)), int(sampling::TissueBackground));
+        QCOMPARE(sampling::tissueStats(c).breastPixels(), 16LL * 12);
+        // the background touching the border stays background
+        QCOMPARE(int(c.at(15, 10)), int(sampling::TissueBackground));
+    }
+    void tissueOnTheCanvas()
+    {
+        // a right breast (chest wall right), the pectoral muscle in its top-right corner
+        const int W = 300, H = 600;
+        Image16 img(W, H, 10);
+        img.bitsStored = 12;
+        Gray8 labels(W, H, sampling::TissueBackground);
+        for (int y = 0; y < H; ++y)
+            for (int x = 120; x < W; ++x) {
+                img.at(x, y) = uint16_t(2000 + (x * 7 + y * 3) % 200);
+                labels.at(x, y) = x > 240 && y < 100 ? sampling::TissuePectoral : sampling::TissueFatty;
+            }
+        sampling::MapGeometry g;
+        const Gray8 s = sampling::mapSample(img, 0, sampling::tissueCanvas(128), &g);
+        QCOMPARE(s.width, 128);
+        QVERIFY(g.flipped);
+        QCOMPARE(g.scale, 128.0 / 600.0);
+        const Gray8 c = sampling::classesToSample(labels, g);
+        QCOMPARE(c.width, 128);
+        // the pectoral muscle lands top-left, beside the chest wall; the canvas past the image is background
+        QCOMPARE(int(c.at(3, 3)), int(sampling::TissuePectoral));
+        QCOMPARE(int(c.at(3, 100)), int(sampling::TissueFatty));
+        QCOMPARE(int(c.at(127, 64)), int(sampling::TissueBackground));
+        QCOMPARE(int(c.at(60, 64)), int(sampling::TissueBackground)); // the air beside the breast, mirrored
     }
 
     void splitsByPatientAreStable()

@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <cstring>
 
 namespace
 {
@@ -51,6 +52,33 @@ QList<QJsonObject> readMetrics(const QString& run)
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return jsonLines(f.readAll());
+}
+
+// The tensors of a safetensors file by name, as raw bytes (the header is 8 bytes of length, then JSON with offsets).
+QMap<QString, QByteArray> safetensorBytes(const QString& file)
+{
+    QFile f(file);
+    QMap<QString, QByteArray> out;
+    if (!f.open(QIODevice::ReadOnly))
+        return out;
+    const QByteArray all = f.readAll();
+    if (all.size() < 8)
+        return out;
+    quint64 n = 0;
+    std::memcpy(&n, all.constData(), 8);
+    const QJsonObject h = QJsonDocument::fromJson(all.mid(8, qsizetype(n))).object();
+    for (auto it = h.begin(); it != h.end(); ++it) {
+        const QJsonArray off = it.value().toObject()["data_offsets"].toArray();
+        if (off.size() == 2)
+            out[it.key()] = all.mid(qsizetype(8 + n + quint64(off[0].toDouble())), qsizetype(off[1].toDouble() - off[0].toDouble()));
+    }
+    return out;
+}
+
+QJsonObject readJsonFile(const QString& file)
+{
+    QFile f(file);
+    return f.open(QIODevice::ReadOnly) ? QJsonDocument::fromJson(f.readAll()).object() : QJsonObject();
 }
 
 QJsonObject readStatus(const QString& run)
@@ -131,6 +159,104 @@ private slots:
         QVERIFY2(many.err.contains("18 women cannot make 19 folds"), many.err.constData());
         Run patches = run({ "crossval", "--data", d.path() + "/nothing", "--run-dir", d.path() + "/cv3" });
         QCOMPARE(patches.code, 5);
+    }
+
+    // Transfer on real images: a network pretrained elsewhere (here: the final model of a first run, --folds 0), then
+    // feature extraction keeps its contracting path exactly as it was while the rest learns; --epochs 0 scores the
+    // pretrained weights on every fold as they are (sim-to-real); options that need --init say so.
+    void crossvalTransfer()
+    {
+        QTemporaryDir d;
+        const QString shards = d.path() + "/lm", pre = d.path() + "/pre", fe = d.path() + "/fe";
+        QProcess prep;
+        prep.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", shards, "--pixel-mm", "3.2",
+                "--canvas", "64x64", "--quiet" });
+        QVERIFY(prep.waitForFinished(120000));
+        QCOMPARE(prep.exitCode(), 0);
+        const QStringList tiny = { "--epochs", "2", "--batch", "4", "--levels", "3", "--width", "8", "--threads", "2", "--bootstrap", "20",
+            "--no-other-breast" };
+        Run p = run(
+            QStringList { "crossval", "--data", shards, "--run-dir", d.path() + "/cv-pre", "--folds", "0", "--final-model", pre } + tiny);
+        QVERIFY2(p.code == 0, p.err.constData());
+        QVERIFY(!readJsonFile(d.path() + "/cv-pre/crossval.json").contains("held_out")); // no folds: nothing held out
+        Run f = run(QStringList { "crossval", "--data", shards, "--run-dir", d.path() + "/cv-fe", "--folds", "3", "--init",
+                        pre + "/model.safetensors", "--freeze-encoder", "--final-model", fe }
+            + tiny);
+        QVERIFY2(f.code == 0, f.err.constData());
+        const auto a = safetensorBytes(pre + "/model.safetensors"), b = safetensorBytes(fe + "/model.safetensors");
+        QVERIFY(a.size() > 20);
+        QCOMPARE(a.keys(), b.keys());
+        int frozen = 0, changed = 0;
+        for (const auto& k : a.keys()) {
+            if (k.startsWith("down.")) {
+                QVERIFY2(a[k] == b[k], qPrintable(k + " changed under --freeze-encoder"));
+                ++frozen;
+            } else if (a[k] != b[k])
+                ++changed;
+        }
+        QVERIFY(frozen > 0);
+        QVERIFY2(changed > 0, "the decoder did not learn");
+        const QJsonObject cfg = readJsonFile(d.path() + "/cv-fe/crossval.json")["command"].toObject();
+        QCOMPARE(cfg["freeze_encoder"].toBool(), true);
+        QVERIFY(cfg["init"].toString().endsWith("model.safetensors"));
+        // --epochs 0: the pretrained weights themselves, on held-out folds
+        Run z = run({ "crossval", "--data", shards, "--run-dir", d.path() + "/cv-zero", "--folds", "3", "--init",
+            pre + "/model.safetensors", "--epochs", "0", "--levels", "3", "--width", "8", "--no-other-breast", "--bootstrap", "20" });
+        QVERIFY2(z.code == 0, z.err.constData());
+        QCOMPARE(readJsonFile(d.path() + "/cv-zero/crossval.json")["held_out"].toObject()["images"].toInt(), 20);
+        // what does not fit
+        QCOMPARE(run({ "crossval", "--data", shards, "--run-dir", d.path() + "/x1", "--freeze-encoder" }).code, 2);
+        QCOMPARE(run({ "crossval", "--data", shards, "--run-dir", d.path() + "/x2", "--epochs", "0" }).code, 2);
+        QCOMPARE(run({ "crossval", "--data", shards, "--run-dir", d.path() + "/x3", "--folds", "0" }).code, 2);
+        Run wrong = run(QStringList { "crossval", "--data", shards, "--run-dir", d.path() + "/x4", "--init", pre + "/model.safetensors",
+            "--folds", "2", "--epochs", "1", "--levels", "4", "--width", "8", "--no-other-breast" });
+        QVERIFY(wrong.code != 0);
+        QVERIFY2(wrong.err.contains("model.safetensors"), wrong.err.constData());
+    }
+
+    // Tissue segmentation (the DDSM tissue label maps): prepare keeps the source's test rows apart, crossval scores Dice
+    // per class on held-out folds and the final model on the test rows, and writes a tissue model card.
+    void crossvalTissue()
+    {
+        const QString src = QStringLiteral(MS_REALDATA_DIR) + "/ddsm-tissue";
+        if (!QFileInfo::exists(src + "/images"))
+            QSKIP("realdata/ddsm-tissue is not here");
+        QTemporaryDir d;
+        const QString shards = d.path() + "/t", model = d.path() + "/tissue";
+        QProcess prep;
+        prep.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", src + "/images", "--task", "tissue", "--labels", src + "/labels", "--split-csv", src + "/split.csv", "--canvas",
+                "64", "--out", shards, "--quiet" });
+        QVERIFY(prep.waitForFinished(120000));
+        QVERIFY2(prep.exitCode() == 0, prep.readAllStandardError().constData());
+        const QJsonObject summary = QJsonDocument::fromJson(prep.readAllStandardOutput()).object();
+        QCOMPARE(summary["train"].toInt(), 60);
+        QCOMPARE(summary["test"].toInt(), 4);
+        Run r = run({ "crossval", "--data", shards, "--run-dir", d.path() + "/cv", "--folds", "3", "--epochs", "2", "--batch", "8",
+            "--levels", "3", "--width", "8", "--threads", "2", "--bootstrap", "20", "--final-model", model });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject cv = readJsonFile(d.path() + "/cv/crossval.json");
+        QCOMPARE(cv["task"].toString(), QString("tissue"));
+        const QJsonObject held = cv["held_out"].toObject();
+        QCOMPARE(held["images"].toInt(), 60);
+        for (const char* k : { "dice_breast", "dice_background", "dice_fatty", "dice_fibroglandular", "dice_pectoral" }) {
+            const double v = held[k].toObject()["value"].toDouble(-1);
+            QVERIFY2(v >= 0 && v <= 1, k);
+            QCOMPARE(held[k].toObject()["ci95"].toArray().size(), 2);
+        }
+        QVERIFY(held.contains("dense_fraction_correlation"));
+        int sum = 0;
+        for (const auto& f : cv["folds"].toArray())
+            sum += f.toObject()["images"].toInt();
+        QCOMPARE(sum, 60);
+        QCOMPARE(cv["test"].toObject()["images"].toInt(), 4);
+        const QJsonObject card = readJsonFile(model + "/card.json");
+        QCOMPARE(card["task"].toString(), QString("tissue"));
+        QCOMPARE(card["classes"].toArray().size(), 4);
+        QVERIFY(card["metrics"].toObject().contains("test"));
+        // tissue networks start from scratch
+        QCOMPARE(run({ "crossval", "--data", shards, "--run-dir", d.path() + "/cv2", "--init", model + "/model.safetensors" }).code, 2);
     }
 
     void trainsAndWritesTheRunFolder()

@@ -31,8 +31,11 @@ struct RunCharts::Series {
     std::unique_ptr<runs::RunReader> reader;
     QString name;
     QColor color;
-    size_t stepsShown = 0, epochsShown = 0;
+    size_t stepsShown = 0, epochsShown = 0, evalsShown = 0;
     int generation = 0;
+    // a crossval run (mammoscope-train crossval): its epochs restart with each fold, its held-out figures come per fold
+    bool crossval = false;
+    int lastFold = -1;
     double ema = 0, emaWeight = 0;
     QCPGraph *stepRaw = nullptr, *stepSmooth = nullptr, *trainLoss = nullptr, *valLoss = nullptr;
     QCPGraph *trainAcc = nullptr, *valAcc = nullptr, *valAuc = nullptr, *lr = nullptr, *ips = nullptr, *mem = nullptr;
@@ -72,6 +75,7 @@ void RunCharts::buildPlots()
         p->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
         p->plotLayout()->insertRow(0);
         auto* title = new QCPTextElement(p, tr(kTitles[c]), QFont(font().family(), font().pointSize(), QFont::Bold));
+        m_titles[c] = title;
         title->setTextColor(fg);
         p->plotLayout()->addElement(0, 0, title);
         p->xAxis->setLabel(tr("epoch"));
@@ -129,6 +133,7 @@ void RunCharts::setRuns(const QStringList& dirs, const QStringList& names)
         s->reader = std::make_unique<runs::RunReader>(dirs[i].toStdString());
         s->name = i < names.size() ? names[i] : QFileInfo(dirs[i]).fileName();
         s->color = runColor(i);
+        s->crossval = runs::readConfig(dirs[i].toStdString())["command"].string() == "crossval";
         addSeriesGraphs(*s, i, single);
         m_series.push_back(std::move(s));
     }
@@ -140,6 +145,14 @@ void RunCharts::setRuns(const QStringList& dirs, const QStringList& names)
         m_dirty[c] = true;
         m_plots[c]->legend->setVisible(c == Loss || c == Accuracy || (!single && !dirs.isEmpty()));
     }
+    // Cross-validation runs: the accuracy and AUC charts hold each fold's figures, the network's train images against
+    // its held-out ones (the gap is the overfitting).
+    const bool allCrossval = !m_series.empty() && std::all_of(m_series.begin(), m_series.end(), [](const auto& s) { return s->crossval; });
+    m_titles[Accuracy]->setText(allCrossval ? tr("Mass sensitivity at 1 FP/image: train vs held-out, per fold") : tr(kTitles[Accuracy]));
+    m_titles[Auc]->setText(allCrossval ? tr("Held-out AUC, abnormal vs normal, per fold") : tr(kTitles[Auc]));
+    m_plots[Accuracy]->yAxis->setLabel(allCrossval ? tr("sensitivity") : tr(kYLabels[Accuracy]));
+    for (int c : { Accuracy, Auc })
+        m_plots[c]->xAxis->setLabel(allCrossval ? tr("fold") : tr("epoch"));
     m_gapLabel->setText(QString());
     pollNow();
     replotNow();
@@ -203,6 +216,23 @@ void RunCharts::addSeriesGraphs(Series& s, int index, bool single)
         s.valAcc->setBrush(QColor(0xe0, 0x5a, 0x4f, 60));
     }
     s.valAuc = graph(m_plots[Auc], valC, s.name, Qt::SolidLine, 2, true);
+    if (s.crossval) {
+        // one loss curve per fold (broken between folds), no validation loss; per-fold figures as points
+        s.trainLoss->setName(pre + tr("train loss, each fold"));
+        s.trainLoss->setPen(QPen(trainC, 1.5));
+        s.trainLoss->setScatterStyle(QCPScatterStyle::ssNone);
+        s.trainLoss->addToLegend();
+        s.valLoss->removeFromLegend();
+        s.trainAcc->setName(pre + tr("train images"));
+        s.valAcc->setName(pre + tr("held-out images"));
+        s.valAcc->setChannelFillGraph(nullptr);
+        s.valAcc->setBrush(Qt::NoBrush);
+        s.trainAcc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCross, trainC, 8));
+        s.valAcc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, valC, 7));
+        s.valAuc->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, valC, 7));
+        for (QCPGraph* g : { s.trainAcc, s.valAcc, s.valAuc })
+            g->setLineStyle(QCPGraph::lsNone);
+    }
     s.lr = graph(m_plots[LearningRate], trainC, s.name);
     s.ips = graph(m_plots[Throughput], trainC, s.name, Qt::SolidLine, 1.5);
     s.mem = graph(m_plots[Memory], trainC, s.name, Qt::SolidLine, 2, true);
@@ -217,14 +247,16 @@ void RunCharts::feed(Series& s)
         // The folder was rewritten (a resume drops what came after its checkpoint): start over.
         for (QCPGraph* g : { s.stepRaw, s.stepSmooth, s.trainLoss, s.valLoss, s.trainAcc, s.valAcc, s.valAuc, s.lr, s.ips, s.mem })
             g->data()->clear();
-        s.stepsShown = s.epochsShown = 0;
+        s.stepsShown = s.epochsShown = s.evalsShown = 0;
+        s.lastFold = -1;
         s.ema = s.emaWeight = 0;
         // Extents are shared by the runs on a chart: recomputed from what the other runs hold as they are fed again.
         for (auto& e : m_extent)
             e.valid = false;
         for (auto& other : m_series)
             if (other.get() != &s) {
-                other->stepsShown = other->epochsShown = 0;
+                other->stepsShown = other->epochsShown = other->evalsShown = 0;
+                other->lastFold = -1;
                 other->ema = other->emaWeight = 0;
                 for (QCPGraph* g : { other->stepRaw, other->stepSmooth, other->trainLoss, other->valLoss, other->trainAcc, other->valAcc,
                          other->valAuc, other->lr, other->ips, other->mem })
@@ -264,9 +296,40 @@ void RunCharts::feed(Series& s)
         s.stepsShown = steps.size();
         m_dirty[Loss] = m_dirty[LearningRate] = m_dirty[Throughput] = true;
     }
+    const auto& evals = s.reader->evals();
+    for (; s.crossval && s.evalsShown < evals.size(); ++s.evalsShown) {
+        const Json& v = evals[s.evalsShown];
+        if (v["phase"].string() != "fold")
+            continue;
+        const double x = double(v["fold"].integer()); // these charts count folds for a crossval
+        auto put = [&](QCPGraph* g, int c, const char* key) {
+            if (v[key].isNumber()) {
+                g->addData(x, v[key].number());
+                extend(c, x, v[key].number());
+            }
+        };
+        put(s.trainAcc, Accuracy, "train_froc_masses_1fp");
+        put(s.valAcc, Accuracy, "froc_masses_1fp");
+        put(s.valAuc, Auc, "auc");
+        m_dirty[Accuracy] = m_dirty[Auc] = true;
+    }
     for (; s.epochsShown < epochs.size(); ++s.epochsShown) {
         const auto& e = epochs[s.epochsShown];
         const double x = e.epoch;
+        if (s.crossval) {
+            // a new fold (or the final model) starts its curve afresh
+            if (e.fold != s.lastFold && s.lastFold != -1) {
+                s.trainLoss->addData(x, qQNaN());
+                s.lr->addData(x, qQNaN());
+            }
+            s.lastFold = e.fold;
+            s.trainLoss->addData(x, e.trainLoss);
+            extend(Loss, x, e.trainLoss);
+            s.lr->addData(x, e.lr);
+            extend(LearningRate, x, e.lr);
+            m_dirty[Loss] = m_dirty[LearningRate] = true;
+            continue;
+        }
         s.trainLoss->addData(x, e.trainLoss);
         s.trainAcc->addData(x, e.trainAccuracy);
         extend(Loss, x, e.trainLoss);
@@ -294,9 +357,11 @@ void RunCharts::pollNow()
 {
     bool any = false;
     for (auto& s : m_series) {
-        const size_t before = s->reader->steps().size() + s->reader->epochs().size() + s->reader->events().size();
+        const size_t before
+            = s->reader->steps().size() + s->reader->epochs().size() + s->reader->events().size() + s->reader->evals().size();
         const int lines = s->reader->poll();
-        const size_t after = s->reader->steps().size() + s->reader->epochs().size() + s->reader->events().size();
+        const size_t after
+            = s->reader->steps().size() + s->reader->epochs().size() + s->reader->events().size() + s->reader->evals().size();
         if (lines > 0 || before != after || s->stepsShown != s->reader->steps().size() || s->epochsShown != s->reader->epochs().size()) {
             feed(*s);
             any = true;

@@ -16,6 +16,7 @@
 class QCustomPlot;
 class QCPGraph;
 class QCPItemText;
+class QCPTextElement;
 class QTimer;
 class QLabel;
 
@@ -77,6 +78,7 @@ private:
     void showHover(int chart, const QPoint& pos);
 
     QCustomPlot* m_plots[ChartCount] = {};
+    QCPTextElement* m_titles[ChartCount] = {};
     bool m_userZoomed[ChartCount] = {};
     bool m_dirty[ChartCount] = {};
     std::vector<std::unique_ptr<Series>> m_series;

@@ -646,7 +646,21 @@ void TrainingPanel::onChartsUpdated()
     } else if (m_job == Job::None && !state.isEmpty() && m_status->text().isEmpty()) {
         const QString msg = QString::fromStdString(r->status()["message"].string());
         QString text = msg.isEmpty() || msg == state ? state : tr("%1: %2").arg(state, msg);
-        if (!r->epochs().empty()) {
+        if (r->config()["command"].string() == "crossval") {
+            // a cross-validation: its pooled held-out figures, when it has them
+            const Json cv = runs::readCrossval(r->dir());
+            const Json& h = cv["held_out"];
+            if (h["froc_masses"].isObject())
+                text += tr(" · held-out mass sensitivity at 1 FP/image %1, AUC %2 (train %3)")
+                            .arg(h["froc_masses"]["1"]["value"].number(-1), 0, 'f', 2)
+                            .arg(h["auc_abnormal_vs_normal"]["value"].number(-1), 0, 'f', 2)
+                            .arg(cv["train"]["froc_masses"]["1"]["value"].number(-1), 0, 'f', 2);
+            else if (h["dice_breast"].isObject())
+                text += tr(" · held-out Dice: breast %1, pectoral %2, fibroglandular %3")
+                            .arg(h["dice_breast"]["value"].number(-1), 0, 'f', 2)
+                            .arg(h["dice_pectoral"]["value"].number(-1), 0, 'f', 2)
+                            .arg(h["dice_fibroglandular"]["value"].number(-1), 0, 'f', 2);
+        } else if (!r->epochs().empty()) {
             double bestAcc = -1;
             for (const auto& e : r->epochs())
                 bestAcc = std::max(bestAcc, e.valAccuracy);
