@@ -16,6 +16,8 @@ std::string formatName(Format f)
         return "kaggle-jpeg";
     case Format::MiniMias:
         return "mini-mias";
+    case Format::ImagesMasks:
+        return "images-masks";
     case Format::Folder:
         return "folder";
     }
@@ -52,6 +54,8 @@ static Format formatFromName(const std::string& s)
         return Format::KaggleJpeg;
     if (s == "mini-mias")
         return Format::MiniMias;
+    if (s == "images-masks")
+        return Format::ImagesMasks;
     return Format::Folder;
 }
 

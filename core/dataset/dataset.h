@@ -16,10 +16,10 @@
 namespace ms::dataset
 {
 
-enum class Format { CbisDdsm, KaggleJpeg, MiniMias, Folder };
+enum class Format { CbisDdsm, KaggleJpeg, MiniMias, ImagesMasks, Folder };
 enum class Split { Train, Test, Unknown };
 
-std::string formatName(Format f); // "cbis-ddsm", "kaggle-jpeg", "mini-mias", "folder"
+std::string formatName(Format f); // "cbis-ddsm", "kaggle-jpeg", "mini-mias", "images-masks", "folder"
 std::string splitName(Split s); // "train", "test", "unknown"
 
 struct Problem {
@@ -124,6 +124,9 @@ Result<Dataset> open(const std::filesystem::path& root, const OpenOptions& opt =
 Result<Dataset> readCbis(const std::filesystem::path& root, class HeaderCache* cache, Progress& progress);
 Result<Dataset> readMias(const std::filesystem::path& root, Progress& progress);
 Result<Dataset> readFolder(const std::filesystem::path& root, class HeaderCache* cache, Progress& progress);
+// images/ and masks/ side by side (core/dataset/imagesmasks.cpp), with an optional per-image CSV.
+bool hasImagesAndMasks(const std::filesystem::path& root);
+Result<Dataset> readImagesMasks(const std::filesystem::path& root, Progress& progress);
 
 // Parses side and view out of a CBIS-DDSM folder name such as "Calc-Test_P_00038_LEFT_CC_1".
 void parseCbisName(const std::string& name, std::string& patientId, std::string& side, std::string& view);

@@ -42,7 +42,7 @@ std::string fingerprint(const fs::path& root)
     std::sort(entries.begin(), entries.end());
     for (const auto& e : entries)
         mix(e.data(), e.size() + 1);
-    const char* version = "index-v2"; // v2: images say whether they have ground truth
+    const char* version = "index-v3"; // v2: images say whether they have ground truth; v3: images + masks folders
     mix(version, 8);
     char buf[20];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
@@ -141,6 +141,8 @@ Result<Dataset> open(const fs::path& rootIn, const OpenOptions& opt, Progress& p
         ds = readCbis(root, cache.get(), progress);
     else if (hasMiasInfo(root))
         ds = readMias(root, progress);
+    else if (hasImagesAndMasks(root))
+        ds = readImagesMasks(root, progress);
     else
         ds = readFolder(root, cache.get(), progress);
     if (!ds)

@@ -381,6 +381,55 @@ private slots:
         QVERIFY(!dcm->problems.empty()); // the malformed files are listed, not fatal
     }
 
+    // images/ and masks/ side by side (the CDD-CESM release): every masked image is abnormal with its mask as ROI, the
+    // CSV's row gives patient, side, view, pathology, BI-RADS and ACR density; a stray mask is a problem.
+    void imagesAndMasks()
+    {
+        auto ds = dataset::open(kData / "cdd-cesm", noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("images-masks"));
+        QCOMPARE(ds->images.size(), size_t(292));
+        QCOMPARE(ds->abnormalities.size(), size_t(292));
+        QCOMPARE(ds->patients.size(), size_t(161));
+        QVERIFY(ds->problems.empty());
+        const auto* im = &ds->images.front();
+        for (const auto& i : ds->images)
+            if (i.key == "P102_R_DM_CC")
+                im = &i;
+        QCOMPARE(QString::fromStdString(im->key), QStringLiteral("P102_R_DM_CC"));
+        QCOMPARE(QString::fromStdString(im->patientId), QStringLiteral("P102"));
+        QCOMPARE(QString::fromStdString(im->side), QStringLiteral("RIGHT"));
+        QCOMPARE(QString::fromStdString(im->view), QStringLiteral("CC"));
+        QVERIFY(im->groundTruth);
+        QCOMPARE(im->abnormalities.size(), size_t(1));
+        const auto& a = ds->abnormalities[size_t(im->abnormalities[0])];
+        QCOMPARE(QString::fromStdString(a.pathology), QStringLiteral("MALIGNANT"));
+        QVERIFY(a.assessment >= 0);
+        QVERIFY(QString::fromStdString(a.maskPath).endsWith("masks/P102_R_DM_CC.jpg"));
+        auto mask = dataset::loadMask(a.maskPath);
+        QVERIFY(mask.ok());
+        QVERIFY(RleMask::fromGray(*mask).area() > 0);
+        // a small copy: one image without a row or mask (no ground truth), one mask without an image
+        const fs::path d = fs::path(m_tmp.path().toStdString()) / "im";
+        fs::create_directories(d / "images");
+        fs::create_directories(d / "masks");
+        fs::copy_file(kData / "cdd-cesm" / "images" / "P102_R_DM_CC.jpg", d / "images" / "P102_R_DM_CC.jpg");
+        fs::copy_file(kData / "cdd-cesm" / "masks" / "P102_R_DM_CC.jpg", d / "masks" / "P102_R_DM_CC_mask.jpg");
+        fs::copy_file(kData / "cdd-cesm" / "images" / "P102_R_DM_MLO.jpg", d / "images" / "other.jpg");
+        fs::copy_file(kData / "cdd-cesm" / "masks" / "P102_R_DM_MLO.jpg", d / "masks" / "stray.jpg");
+        auto small = dataset::open(d, noCache());
+        QVERIFY(small.ok());
+        QCOMPARE(small->images.size(), size_t(2));
+        QCOMPARE(small->abnormalities.size(), size_t(1)); // NAME_mask.jpg belongs to NAME
+        for (const auto& i : small->images)
+            QCOMPARE(i.groundTruth, i.key == "P102_R_DM_CC");
+        QCOMPARE(small->problems.size(), size_t(1));
+        QVERIFY(QString::fromStdString(small->problems[0].file).endsWith("stray.jpg"));
+        // the cache keeps the format
+        const auto again = dataset::fromJson(dataset::toJson(*small));
+        QVERIFY(again.ok() && again->format == dataset::Format::ImagesMasks);
+    }
+
     void masksFromJpegIgnoreCompressionNoise()
     {
         // A lossy JPEG mask (the Kaggle re-release's) has ringing near 0 around the edge; only the lesion counts.
