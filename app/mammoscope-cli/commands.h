@@ -43,6 +43,7 @@ int prepareLesionMap(const dataset::Dataset& ds, const std::string& out, const A
 // prepare --task tissue (cmd_tissue.cpp): images and their tissue label maps
 int prepareTissue(const dataset::Dataset& ds, const std::string& out, const Args& a);
 int cmdSegment(int argc, char** argv);
+int cmdRealism(int argc, char** argv);
 int cmdSegmentEval(int argc, char** argv);
 int cmdInfer(int argc, char** argv);
 int cmdScore(int argc, char** argv);

@@ -24,6 +24,8 @@ static void usage(FILE* f)
         "  export DATASET --format cbis|coco|masks --out DIR [--store FILE] [--files link|copy|symlink]\n"
         "                                        the corrected dataset (original + annotation store) and its audit CSV\n"
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
+        "  realism REAL PHANTOMS [--json]        phantoms against real mammograms as a network sees them: features and\n"
+        "                                        a real-vs-phantom classifier's held-out accuracy (the realism gap)\n"
         "  infer DATASET --model DIR --out DIR [--device cpu|cuda:N] [--heatmaps] [--split all|train|test] [--limit N]\n"
         "                                        scores CSV and a suspicion map per image (PNG overlays with --heatmaps)\n"
         "  score DIR [--json] [--lesions CSV]    pointing game, FROC and image AUC of infer's maps against the ROIs\n"
@@ -58,6 +60,8 @@ int main(int argc, char** argv)
         return ms::cli::cmdAnnotate(argc, argv);
     if (cmd == "bench")
         return ms::cli::cmdBench(argc, argv);
+    if (cmd == "realism")
+        return ms::cli::cmdRealism(argc, argv);
 #ifdef MS_WITH_ML
     if (cmd == "infer")
         return ms::cli::cmdInfer(argc, argv);

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/metrics/heatmap.h"
 #include "core/metrics/metrics.h"
+#include "core/metrics/realism.h"
 
 #include <QtTest>
+
+#include <random>
 
 #include <cmath>
 #include <limits>
@@ -45,6 +48,58 @@ private slots:
         QCOMPARE(curve.back().fpr, 1.0);
     }
     void aucUndefinedWithOneClass() { QVERIFY(std::isnan(metrics::rocAuc({ 0.1, 0.2 }, { true, true }))); }
+    // The realism measures: the power spectrum's slope (white noise is flat, smoothed noise steep), the breast's area
+    // and histogram, and a classifier that separates what differs and cannot separate what does not.
+    void realismMeasures()
+    {
+        std::mt19937_64 rng(3);
+        std::normal_distribution<double> nd(0, 1);
+        const int n = 64;
+        std::vector<double> white(size_t(n) * n), smooth(size_t(n) * n, 0.0);
+        for (auto& v : white)
+            v = nd(rng);
+        for (int y = 0; y < n; ++y)
+            for (int x = 0; x < n; ++x) {
+                double s = 0; // a 7x7 box average: power falls with frequency
+                for (int dy = -3; dy <= 3; ++dy)
+                    for (int dx = -3; dx <= 3; ++dx)
+                        s += white[size_t((y + dy + n) % n) * n + size_t((x + dx + n) % n)];
+                smooth[size_t(y) * n + size_t(x)] = s;
+            }
+        const double bw = metrics::spectrumSlope(white, n), bs = metrics::spectrumSlope(smooth, n);
+        QVERIFY2(std::abs(bw) < 0.5, qPrintable(QString::number(bw)));
+        QVERIFY2(bs > 2, qPrintable(QString::number(bs)));
+        QVERIFY(std::isnan(metrics::spectrumSlope(white, 60))); // not a power of two
+        // a half-disc breast of radius 100 px at 0.5 mm, textured, on black
+        Gray8 g(300, 300, 0);
+        for (int y = 0; y < 300; ++y)
+            for (int x = 0; x < 300; ++x)
+                if (std::hypot(x, y - 150) <= 100)
+                    g.at(x, y) = uint8_t(100 + (x * 7 + y * 13) % 50);
+        const auto f = metrics::realismFeatures(g, 0.5);
+        QVERIFY(f.ok);
+        QVERIFY(std::abs(f.areaMm2 - 3.14159265 * 100 * 100 / 2 * 0.25) < 0.02 * f.areaMm2);
+        QVERIFY(std::abs(f.heightMm - 201 * 0.5) < 1.0);
+        QVERIFY(f.p10 >= 100 && f.p90 < 150);
+        QCOMPARE(int(metrics::RealismFeatures::names().size()), int(f.vector().size()));
+        QVERIFY(!metrics::realismFeatures(Gray8(50, 50, 0), 0.5).ok);
+        // separable classes: found; the same distribution twice: chance
+        std::vector<std::vector<double>> x;
+        std::vector<int> y;
+        std::vector<std::string> groups;
+        for (int i = 0; i < 200; ++i) {
+            x.push_back({ nd(rng) + (i % 2 ? 3.0 : 0.0), nd(rng) });
+            y.push_back(i % 2);
+            groups.push_back(std::to_string(i / 2));
+        }
+        const auto sep = metrics::logisticCrossValidated(x, y, groups, 5, 1);
+        QVERIFY2(sep.accuracy > 0.9 && sep.auc > 0.95, qPrintable(QString::number(sep.accuracy)));
+        for (auto& v : x)
+            v[0] = nd(rng);
+        const auto same = metrics::logisticCrossValidated(x, y, groups, 5, 1);
+        QVERIFY2(same.accuracy > 0.35 && same.accuracy < 0.65, qPrintable(QString::number(same.accuracy)));
+        QCOMPARE(metrics::logisticCrossValidated({}, {}, {}, 5, 1).accuracy, -1.0);
+    }
     void pearson()
     {
         QCOMPARE(metrics::pearson({ 1, 2, 3, 4 }, { 2, 4, 6, 8 }), 1.0);
