@@ -14,8 +14,8 @@ int cmdSynth(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "full-size", "quiet" });
     const char* usage = "usage: mammoscope-cli synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size] "
-                        "[--threads N]\n";
-    if (auto u = a.unknown({ "out", "patients", "seed", "size", "layout", "full-size", "threads", "quiet" });
+                        "[--threads N] [--anatomy 1|2]\n";
+    if (auto u = a.unknown({ "out", "patients", "seed", "size", "layout", "full-size", "threads", "quiet", "anatomy" });
         !u.empty() || !a.get("out") || !a.positional.empty()) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
@@ -30,6 +30,12 @@ int cmdSynth(int argc, char** argv)
     }
     o.patients = int(*patients);
     o.synth.seed = uint64_t(*seed);
+    const auto anatomy = parseInt(a.get("anatomy", "1"));
+    if (!anatomy || *anatomy < 1 || *anatomy > 2) {
+        std::fprintf(stderr, "mammoscope-cli synth: --anatomy takes 1 (the original phantoms) or 2 (closer to real mammograms)\n");
+        return 2;
+    }
+    o.synth.anatomy = int(*anatomy);
     o.threads = int(*threads);
     if (a.flag("full-size")) {
         o.synth.width = 3000;

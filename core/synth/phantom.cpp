@@ -204,7 +204,14 @@ PatientCase generatePatient(const Options& opt, int index)
 
     const int W = opt.width, H = opt.height;
     const double spacing = opt.pixelSpacingMm();
-    const double breastDepth = rng.uniform(0.62, 0.84), breastWidth = rng.uniform(0.30, 0.37);
+    double breastDepth = rng.uniform(0.62, 0.84), breastWidth = rng.uniform(0.30, 0.37);
+    if (opt.anatomy >= 2) {
+        // a size of its own (a separate stream: every other draw stays as it was)
+        const double size = Rng(hashMix({ pseed, 0x53495a45ull })).uniform(0.62, 1.04);
+        breastDepth *= size;
+        breastWidth *= size;
+    }
+    const double skinRamp = opt.anatomy >= 2 ? 0.05 : 0.14, fineBeta = opt.anatomy >= 2 ? 2.3 : 2.0;
     const double fdense[] = { 0.12, 0.3, 0.55, 0.78 };
     const double tauTable[] = { 1.175, 0.524, -0.126, -0.772 };
     const double tau = tauTable[pc.density - 1];
@@ -241,7 +248,7 @@ PatientCase generatePatient(const Options& opt, int index)
             const size_t gw = nextPow2(size_t(std::max(8, W / 2))), gh = nextPow2(size_t(std::max(8, H / 2)));
             std::vector<float> nGland, nTex, nFine, nFine2;
             powerLawNoise(vr, gw, gh, 3.0, nGland, nTex);
-            powerLawNoise(vr, gw, gh, 2.0, nFine, nFine2); // finer fibrous detail
+            powerLawNoise(vr, gw, gh, fineBeta, nFine, nFine2); // finer fibrous detail
             const double scale = 0.5; // grid pixels per image pixel
             for (int y = 0; y < H; ++y)
                 for (int x = 0; x < W; ++x) {
@@ -252,7 +259,7 @@ PatientCase generatePatient(const Options& opt, int index)
                         rr = 0.99; // the muscle runs up into the axilla, beyond the breast outline
                     if (rr < 1.0) {
                         breast.at(x, y) = 1;
-                        double t = smoothstep(0.0, 0.14, 1.0 - rr); // thinner near the skin
+                        double t = smoothstep(0.0, skinRamp, 1.0 - rr); // thinner near the skin
                         double prior = std::pow(std::max(0.0, 1.0 - rr * rr), 0.6);
                         double n = sampleBilinear(nGland, gw, gh, x * scale, y * scale);
                         double fine = sampleBilinear(nFine, gw, gh, x * scale, y * scale);

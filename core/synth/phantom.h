@@ -62,6 +62,11 @@ struct Options {
     double testFraction = 0.2;
     double normalPatientFraction = 0.15; // patients with no lesion at all
     bool renderImages = true; // false: lesion specs and masks only (fast)
+    // 1: the original phantoms (the demo model's); 2: closer to real mammograms where `mammoscope-cli realism` found
+    // the largest gaps against mini-MIAS: breasts of varied size (smaller on average), a thin skin ramp instead of a
+    // broad dark rim, less fine texture (the tissue's power spectrum steeper). The same lesions (kind, pathology, place
+    // relative to the breast).
+    int anatomy = 1;
     double pixelSpacingMm() const { return 250.0 / height; } // a 24x30-ish cm detector, as DDSM's scans
 };
 

@@ -48,6 +48,34 @@ class TestSynth : public QObject
 {
     Q_OBJECT
 private slots:
+    // anatomy 2 (closer to real mammograms): the same patients' lesions, breasts of varied and on average smaller size.
+    void anatomyTwoKeepsTheLesions()
+    {
+        synth::Options a1, a2;
+        a1.width = a2.width = 128;
+        a1.height = a2.height = 208;
+        a2.anatomy = 2;
+        double area1 = 0, area2 = 0, minRatio = 10, maxRatio = 0;
+        for (int i = 0; i < 12; ++i) {
+            const auto p1 = synth::generatePatient(a1, i), p2 = synth::generatePatient(a2, i);
+            QCOMPARE(p1.density, p2.density);
+            QCOMPARE(p1.views.size(), p2.views.size());
+            for (size_t v = 0; v < p1.views.size(); ++v) {
+                QCOMPARE(p1.views[v].lesions.size(), p2.views[v].lesions.size());
+                for (size_t l = 0; l < p1.views[v].lesions.size(); ++l)
+                    QCOMPARE(QString::fromStdString(p1.views[v].lesions[l].spec.pathology),
+                        QString::fromStdString(p2.views[v].lesions[l].spec.pathology));
+            }
+            const double r = double(p2.views[0].breast.area()) / double(p1.views[0].breast.area());
+            minRatio = std::min(minRatio, r);
+            maxRatio = std::max(maxRatio, r);
+            area1 += double(p1.views[0].breast.area());
+            area2 += double(p2.views[0].breast.area());
+            QVERIFY(p1.views[0].image.pixels != p2.views[0].image.pixels);
+        }
+        QVERIFY(area2 < area1);
+        QVERIFY2(maxRatio - minRatio > 0.2, qPrintable(QString("%1-%2").arg(minRatio).arg(maxRatio))); // sizes vary
+    }
     void sameSeedSameBytes()
     {
         QTemporaryDir d;
