@@ -399,6 +399,19 @@ private slots:
         const auto map = m_window->heatmaps()->get(image);
         QCOMPARE(map->imageWidth, v->view()->image->width);
         QVERIFY(m_window->heatmapPanel()->scoreLabel()->text().contains(QStringLiteral("Malignancy score")));
+        // The shipped tissue model's map comes with it: the density estimate in the case panel, the tint when asked.
+        QVERIFY(map->tissue != nullptr);
+        QCOMPARE(map->tissue->classes.width, v->view()->image->width);
+        QCOMPARE(map->tissue->classes.height, v->view()->image->height);
+        QVERIFY(map->tissue->stats.breastPixels() > 0);
+        QTRY_VERIFY(m_window->casePanel()->densityText().contains(QStringLiteral("fibroglandular")));
+        v->renderNow();
+        const QImage noTint = v->grab().toImage();
+        m_window->heatmapPanel()->tissueBox()->setChecked(true);
+        QVERIFY(m_window->heatmaps()->settings().tissue);
+        v->renderNow();
+        QTRY_VERIFY(v->grab().toImage() != noTint);
+        m_window->heatmapPanel()->tissueBox()->setChecked(false);
         // Threshold 0: every breast cell is drawn, so the view must change.
         m_window->heatmapPanel()->findChildren<QSlider*>().last()->setValue(0);
         v->renderNow();

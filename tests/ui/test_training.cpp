@@ -227,6 +227,49 @@ private slots:
         QVERIFY(QFileInfo(m_tmp.filePath(QStringLiteral("handmade.pdf"))).size() > 1000);
     }
 
+    // A cross-validation's folder (mammoscope-train crossval): each fold's loss curve apart (a gap between folds, not a
+    // line back to epoch 1), the per-fold train and held-out figures on the accuracy and AUC charts by fold, the titles
+    // saying what they show.
+    void chartsCrossval()
+    {
+        const QString dir = m_tmp.filePath(QStringLiteral("cv"));
+        QDir().mkpath(dir);
+        appendText(dir + QStringLiteral("/config.json"), "{\"command\": \"crossval\", \"folds\": 2}");
+        QByteArray lines;
+        for (int fold = 1; fold <= 2; ++fold) {
+            for (int e = 1; e <= 3; ++e)
+                lines += QByteArray("{\"v\":1,\"type\":\"epoch\",\"phase\":\"fold\",\"fold\":") + QByteArray::number(fold)
+                    + ",\"epoch\":" + QByteArray::number(e) + ",\"step\":" + QByteArray::number(e)
+                    + ",\"train_loss\":" + QByteArray::number(1.0 / e, 'g', 17) + ",\"lr\":0.001}\n";
+            lines += QByteArray("{\"v\":1,\"type\":\"eval\",\"phase\":\"fold\",\"fold\":") + QByteArray::number(fold)
+                + ",\"epoch\":3,\"froc_masses_1fp\":0." + QByteArray::number(5 + fold) + ",\"train_froc_masses_1fp\":0.9,\"auc\":0.7}\n";
+        }
+        appendText(dir + QStringLiteral("/metrics.jsonl"), lines);
+        RunCharts charts;
+        charts.setRuns({ dir });
+        charts.replotNow();
+        auto* loss = charts.plot(RunCharts::Loss);
+        QCPGraph* trainLoss = nullptr;
+        for (int g = 0; g < loss->graphCount(); ++g)
+            if (loss->graph(g)->dataCount() == 7) // 2 folds x 3 epochs and the break between them
+                trainLoss = loss->graph(g);
+        QVERIFY(trainLoss);
+        int breaks = 0;
+        for (auto it = trainLoss->data()->constBegin(); it != trainLoss->data()->constEnd(); ++it)
+            breaks += std::isnan(it->value);
+        QCOMPARE(breaks, 1);
+        auto* acc = charts.plot(RunCharts::Accuracy);
+        QCOMPARE(acc->graph(0)->dataCount(), 2); // train, one point per fold
+        QCOMPARE(acc->graph(1)->dataCount(), 2); // held out
+        QCOMPARE(acc->graph(1)->data()->at(0)->key, 1.0);
+        QCOMPARE(acc->graph(1)->data()->at(1)->value, 0.7);
+        QCOMPARE(acc->graph(0)->data()->at(0)->value, 0.9);
+        QCOMPARE(charts.plot(RunCharts::Auc)->graph(0)->dataCount(), 2);
+        QCOMPARE(acc->xAxis->label(), QStringLiteral("fold"));
+        QCOMPARE(charts.reader()->epochs().back().fold, 2);
+        QCOMPARE(charts.reader()->epochs().back().trainLoss, 1.0 / 3);
+    }
+
     // A folder written by an engine elsewhere, attached and followed live as it grows.
     void attachGrowingFolder()
     {
