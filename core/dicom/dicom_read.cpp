@@ -318,6 +318,42 @@ std::string describeLoadError(const OFCondition& c)
     return "not a readable DICOM file (" + t + ")";
 }
 
+// RLE Lossless (PS3.5 annex G): each frame is one fragment that starts with a 64-byte header, the number of segments
+// (1-15) and their offsets into the fragment. DCMTK's decoder reads past the fragment when an offset points beyond it
+// (a segmentation fault on a crafted file): the header is checked first. Returns why not, or an empty string.
+std::string rleHeaderProblem(DcmPixelData* pd)
+{
+    DcmPixelSequence* seq = nullptr;
+    if (pd->getEncapsulatedRepresentation(EXS_RLELossless, nullptr, seq).bad() || !seq)
+        return "";
+    for (unsigned long i = 1; i < seq->card(); ++i) {
+        DcmPixelItem* item = nullptr;
+        Uint8* bytes = nullptr;
+        if (seq->getItem(item, i).bad() || !item)
+            return "fragment " + std::to_string(i) + " cannot be read";
+        const size_t len = item->getLength();
+        if (len == 0)
+            continue;
+        if (item->getUint8Array(bytes).bad() || !bytes || len < 64)
+            return "fragment " + std::to_string(i) + " is shorter than an RLE header (64 bytes)";
+        auto u32 = [&](size_t k) {
+            return uint32_t(bytes[k]) | uint32_t(bytes[k + 1]) << 8 | uint32_t(bytes[k + 2]) << 16 | uint32_t(bytes[k + 3]) << 24;
+        };
+        const uint32_t segments = u32(0);
+        if (segments < 1 || segments > 15)
+            return "fragment " + std::to_string(i) + " says " + std::to_string(segments) + " RLE segments (1-15)";
+        uint32_t previous = 64;
+        for (uint32_t sgm = 0; sgm < segments; ++sgm) {
+            const uint32_t off = u32(4 + 4 * size_t(sgm));
+            if (off < previous || off >= len)
+                return "fragment " + std::to_string(i) + ": RLE segment " + std::to_string(sgm + 1) + " starts at byte "
+                    + std::to_string(off) + ", outside the fragment's " + std::to_string(len) + " bytes (or before the previous segment)";
+            previous = off;
+        }
+    }
+    return "";
+}
+
 // The first frame's compressed bytes, decoded by our lossless JPEG decoder. False: leave it to DCMTK.
 bool tryBuiltinJpegLossless(DcmPixelData* pd, E_TransferSyntax xfer, int frames, std::vector<uint16_t>& out)
 {
@@ -478,6 +514,9 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
         if (tryBuiltinJpegLossless(static_cast<DcmPixelData*>(pe), origXfer, h.frames, img.pixels))
             f.decoder = "builtin-jpeg-lossless";
     }
+    if (origXfer == EXS_RLELossless && h.encapsulated)
+        if (const std::string why = rleHeaderProblem(static_cast<DcmPixelData*>(pe)); !why.empty())
+            return fileError(path, why + "; the pixel data is damaged or crafted", "tag (7fe0,0010)");
     const bool decoded = f.decoder == "builtin-jpeg-lossless";
     Uint32 frameSize = 0;
     OFCondition fc = decoded ? EC_Normal : pe->getUncompressedFrameSize(ds, frameSize);

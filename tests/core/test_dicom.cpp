@@ -7,6 +7,7 @@
 
 #include <QtTest>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -325,6 +326,47 @@ private slots:
         auto r = dicom::read(f);
         QVERIFY(!r.ok());
         QVERIFY2(r.error().message.find("more than this") != std::string::npos, r.error().message.c_str());
+        QCOMPARE(QString::fromStdString(r.error().file), QString::fromStdString(f.string()));
+    }
+
+    // RLE headers that point outside their fragment (#18 item 2): DCMTK's decoder read past it and crashed (exit 139 in
+    // `mammoscope-cli render`); now the file is refused with the segment and the fragment named.
+    void rleSegmentOffsetsAreChecked_data()
+    {
+        QTest::addColumn<int>("field"); // byte in the first fragment's RLE header
+        QTest::addColumn<quint32>("value");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("second segment beyond the fragment") << 8 << quint32(0x7ffffff0) << "RLE segment 2 starts at byte";
+        QTest::newRow("first segment inside the header") << 4 << quint32(8) << "RLE segment 1 starts at byte";
+        QTest::newRow("200 segments") << 0 << quint32(200) << "says 200 RLE segments";
+        QTest::newRow("no segment") << 0 << quint32(0) << "says 0 RLE segments";
+    }
+    void rleSegmentOffsetsAreChecked()
+    {
+        QFETCH(int, field);
+        QFETCH(quint32, value);
+        QFETCH(QString, message);
+        const fs::path src = kData / "dicom/robustness/MR_small_RLE.dcm";
+        QVERIFY(dicom::read(src).ok());
+        std::string bytes;
+        QVERIFY(readFile(src, bytes));
+        // the first fragment: the item after the (empty) basic offset table
+        const size_t pixel = bytes.find(std::string("\xe0\x7f\x10\x00", 4));
+        QVERIFY(pixel != std::string::npos);
+        const std::string item("\xfe\xff\x00\xe0", 4);
+        const size_t bot = bytes.find(item, pixel);
+        QVERIFY(bot != std::string::npos);
+        uint32_t botLen = 0;
+        std::memcpy(&botLen, bytes.data() + bot + 4, 4);
+        const size_t frag = bot + 8 + botLen;
+        QCOMPARE(bytes.substr(frag, 4), item);
+        std::memcpy(bytes.data() + frag + 8 + size_t(field), &value, 4);
+        QTemporaryDir dir;
+        const fs::path f = fs::path(dir.path().toStdString()) / "crafted-rle.dcm";
+        QVERIFY(writeFileAtomic(f, bytes).empty());
+        auto r = dicom::read(f);
+        QVERIFY(!r.ok());
+        QVERIFY2(QString::fromStdString(r.error().message).contains(message), r.error().message.c_str());
         QCOMPARE(QString::fromStdString(r.error().file), QString::fromStdString(f.string()));
     }
 
