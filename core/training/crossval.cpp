@@ -621,30 +621,14 @@ int crossvalImpl(const CrossvalConfig& cIn)
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", msg.c_str());
         return kError;
     }
-    Json cfg = Json::object();
-    cfg.set("command", "crossval");
-    cfg.set("data", c.data);
+    Json cfg = crossvalConfigJson(c, man->source);
+    cfg.set("task", "lesion-map");
     cfg.set("recipe", c.recipe);
-    cfg.set("folds", c.folds);
-    cfg.set("epochs", c.epochs);
-    cfg.set("batch", c.batch);
-    cfg.set("lr", c.lr);
-    cfg.set("weight_decay", c.weightDecay);
     cfg.set("pos_weight", c.posWeight);
-    cfg.set("levels", c.levels);
-    cfg.set("width", c.width);
     cfg.set("other_breast", c.otherBreast);
     cfg.set("channels", channels);
-    cfg.set("rotate_degrees", c.rotateDegrees);
-    cfg.set("scale_jitter", c.scaleJitter);
-    cfg.set("gamma_jitter", c.gammaJitter);
-    cfg.set("seed", (unsigned long long)c.seed);
-    cfg.set("device", c.device);
-    cfg.set("amp", c.amp);
-    cfg.set("bootstrap", c.bootstrap);
     cfg.set("init", c.init);
     cfg.set("freeze_encoder", c.freezeEncoder);
-    cfg.set("source", man->source);
     if (auto err = writeFileAtomic(fs::path(c.runDir) / "config.json", cfg.dump(2)); !err.empty()) {
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", err.c_str());
         return kError;

@@ -2,6 +2,7 @@
 #include "core/training/unetcommon.h"
 
 #include "core/common/sha256.h"
+#include "core/training/engine.h"
 #include "core/training/runfolder.h"
 #include "models/weights.h"
 
@@ -64,6 +65,29 @@ void augmentPair(torch::Tensor& x, torch::Tensor& y, std::mt19937_64& rng, const
         y = (y > 0.5f).to(torch::kFloat);
     }
     x = x.clamp(0, 1).pow(gamma.to(x.device()));
+}
+
+Json crossvalConfigJson(const CrossvalConfig& c, const Json& source)
+{
+    Json cfg = Json::object();
+    cfg.set("command", "crossval");
+    cfg.set("data", c.data);
+    cfg.set("folds", c.folds);
+    cfg.set("epochs", c.epochs);
+    cfg.set("batch", c.batch);
+    cfg.set("lr", c.lr);
+    cfg.set("weight_decay", c.weightDecay);
+    cfg.set("levels", c.levels);
+    cfg.set("width", c.width);
+    cfg.set("rotate_degrees", c.rotateDegrees);
+    cfg.set("scale_jitter", c.scaleJitter);
+    cfg.set("gamma_jitter", c.gammaJitter);
+    cfg.set("seed", (unsigned long long)c.seed);
+    cfg.set("device", c.device);
+    cfg.set("amp", c.amp);
+    cfg.set("bootstrap", c.bootstrap);
+    cfg.set("source", source);
+    return cfg;
 }
 
 void emitFoldEpoch(RunFolder& run, int fold, int epoch, int epochs, long step, double loss, double lr, double seconds, int logEvery)

@@ -36,6 +36,11 @@ struct PairAugment {
 void augmentPair(torch::Tensor& x, torch::Tensor& y, std::mt19937_64& rng, const PairAugment& a);
 
 class RunFolder;
+struct CrossvalConfig;
+// config.json of a cross-validation: what every crossval records (command, data, folds, schedule, augmentation, seed,
+// device, the shards' source); the caller adds what its task has of its own.
+Json crossvalConfigJson(const CrossvalConfig& c, const Json& source);
+
 // One fold's (fold >= 0) or the final model's (fold -1) epoch: the metrics line (type epoch, phase, fold 1..K or 0,
 // train_loss, lr) and, every `logEvery` epochs and at the first and last, a line in the log.
 void emitFoldEpoch(RunFolder& run, int fold, int epoch, int epochs, long step, double loss, double lr, double seconds, int logEvery);
