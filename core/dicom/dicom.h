@@ -2,7 +2,7 @@
 // DICOM reading and writing (DCMTK behind this header). Reads 8/16-bit grayscale images in every transfer
 // syntax DCMTK decodes (uncompressed little/big endian, deflate, RLE, JPEG baseline/extended/lossless, JPEG-LS),
 // MONOCHROME1/2, signed or unsigned, with rescale, Modality LUT, window presets and VOI LUTs. Multi-frame files
-// give their first frame. JPEG 2000 is refused with a message naming the transfer syntax.
+// give their first frame. JPEG 2000 is decoded with OpenJPEG (DCMTK has no decoder for it).
 #pragma once
 
 #include "core/common/result.h"
@@ -42,7 +42,7 @@ struct Header {
 
 struct File {
     Header header;
-    std::string decoder; // which decoder produced the pixels: "native", "builtin-jpeg-lossless", "dcmtk"
+    std::string decoder; // which decoder produced the pixels: "native", "builtin-jpeg-lossless", "openjpeg", "dcmtk"
 
     Image16 image; // first frame
     std::vector<Tag> tags;
@@ -60,7 +60,8 @@ Result<Header> readHeader(const std::filesystem::path& path);
 // The transfer syntaxes this build decodes, for the README and --help.
 std::vector<std::string> supportedTransferSyntaxes();
 
-enum class Compression { None, JpegLossless, Rle };
+// Jpeg2000: lossy (irreversible 9/7, about 10:1), marked as lossy in the header.
+enum class Compression { None, JpegLossless, Rle, Jpeg2000Lossless, Jpeg2000 };
 
 struct WriteInfo {
     std::string patientId, patientName, studyUid, seriesUid, sopInstanceUid;

@@ -3,6 +3,7 @@
 
 #include "core/common/strings.h"
 #include "core/dicom/dicom_common.h"
+#include "core/dicom/j2k.h"
 #include "core/dicom/jpegll.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -354,15 +355,16 @@ std::string rleHeaderProblem(DcmPixelData* pd)
     return "";
 }
 
-// The first frame's compressed bytes, decoded by our lossless JPEG decoder. False: leave it to DCMTK.
-bool tryBuiltinJpegLossless(DcmPixelData* pd, E_TransferSyntax xfer, int frames, std::vector<uint16_t>& out)
+// The first frame's compressed bytes: its fragment, or its fragments joined (a frame may span several; in multi-frame
+// data the first frame ends at the fragment that ends with an EOI / EOC marker, FF D9 in JPEG and JPEG 2000 alike).
+// `joined` holds the bytes when they had to be copied. False: no encapsulated data.
+bool firstFrameBytes(DcmPixelData* pd, E_TransferSyntax xfer, int frames, std::vector<uint8_t>& joined, const uint8_t*& data, size_t& size)
 {
     DcmPixelSequence* seq = nullptr;
+    data = nullptr;
+    size = 0;
     if (pd->getEncapsulatedRepresentation(xfer, nullptr, seq).bad() || !seq || seq->card() < 2)
         return false;
-    std::vector<uint8_t> joined;
-    const uint8_t* data = nullptr;
-    size_t size = 0;
     for (unsigned long i = 1; i < seq->card(); ++i) {
         DcmPixelItem* item = nullptr;
         Uint8* bytes = nullptr;
@@ -388,6 +390,17 @@ bool tryBuiltinJpegLossless(DcmPixelData* pd, E_TransferSyntax xfer, int frames,
         data = joined.data();
         size = joined.size();
     }
+    return data && size > 0;
+}
+
+// The first frame decoded by our lossless JPEG decoder. False: leave it to DCMTK.
+bool tryBuiltinJpegLossless(DcmPixelData* pd, E_TransferSyntax xfer, int frames, std::vector<uint16_t>& out)
+{
+    std::vector<uint8_t> joined;
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    if (!firstFrameBytes(pd, xfer, frames, joined, data, size))
+        return false;
     JpegLosslessInfo info;
     std::string err = decodeJpegLossless(data, size, out.data(), out.size(), &info);
     return err.empty() && size_t(info.width) * size_t(info.height) == out.size();
@@ -399,7 +412,8 @@ std::vector<std::string> supportedTransferSyntaxes()
 {
     return { "Implicit VR Little Endian", "Explicit VR Little Endian", "Explicit VR Big Endian", "Deflated Explicit VR Little Endian",
         "RLE Lossless", "JPEG Baseline (Process 1)", "JPEG Extended (Process 2 & 4)", "JPEG Spectral Selection / Progressive",
-        "JPEG Lossless (Process 14, SV1)", "JPEG Lossless (Process 14)", "JPEG-LS Lossless", "JPEG-LS Near-lossless" };
+        "JPEG Lossless (Process 14, SV1)", "JPEG Lossless (Process 14)", "JPEG-LS Lossless", "JPEG-LS Near-lossless", "JPEG 2000 Lossless",
+        "JPEG 2000" };
 }
 
 Result<Header> readHeader(const fs::path& path)
@@ -440,10 +454,8 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
             "contains no image (no Pixel Data; SOP Class " + (h.sopClassUid.empty() ? std::string("unknown") : h.sopClassUid)
                 + (h.modality.empty() ? "" : ", modality " + h.modality) + ")");
     E_TransferSyntax x = ds->getOriginalXfer();
-    if (isJpeg2000(x))
-        return fileError(path,
-            "transfer syntax " + h.transferSyntaxName + " (" + h.transferSyntaxUid
-                + ") is not supported: DCMTK has no JPEG 2000 decoder. Convert the file (e.g. with gdcmconv --raw) first.");
+    if (isJpeg2000(x) && !h.encapsulated)
+        return fileError(path, "transfer syntax " + h.transferSyntaxName + " but the pixel data is not encapsulated", "tag (7fe0,0010)");
     if (h.samplesPerPixel != 1)
         return fileError(
             path, "colour images are not supported (Samples per Pixel " + std::to_string(h.samplesPerPixel) + ")", "tag (0028,0002)");
@@ -517,7 +529,18 @@ Result<File> read(const fs::path& path, const ReadOptions& opt)
     if (origXfer == EXS_RLELossless && h.encapsulated)
         if (const std::string why = rleHeaderProblem(static_cast<DcmPixelData*>(pe)); !why.empty())
             return fileError(path, why + "; the pixel data is damaged or crafted", "tag (7fe0,0010)");
-    const bool decoded = f.decoder == "builtin-jpeg-lossless";
+    if (isJpeg2000(origXfer)) {
+        // DCMTK has no JPEG 2000 decoder: OpenJPEG decodes the first frame straight into our buffer.
+        std::vector<uint8_t> joined;
+        const uint8_t* data = nullptr;
+        size_t size = 0;
+        if (!firstFrameBytes(static_cast<DcmPixelData*>(pe), origXfer, h.frames, joined, data, size))
+            return fileError(path, "JPEG 2000 pixel data has no fragment to decode", "tag (7fe0,0010)");
+        if (const std::string why = decodeJpeg2000(data, size, int(w), int(hh), int(bytesPerPixel), target); !why.empty())
+            return fileError(path, why, "tag (7fe0,0010)");
+        f.decoder = "openjpeg";
+    }
+    const bool decoded = f.decoder == "builtin-jpeg-lossless" || f.decoder == "openjpeg";
     Uint32 frameSize = 0;
     OFCondition fc = decoded ? EC_Normal : pe->getUncompressedFrameSize(ds, frameSize);
     if (!decoded && fc.good() && frameSize < n * bytesPerPixel)

@@ -2,8 +2,11 @@
 #include "core/dicom/dicom.h"
 
 #include "core/dicom/dicom_common.h"
+#include "core/dicom/j2k.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrlerp.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmjpeg/djrplol.h>
@@ -125,6 +128,29 @@ Status write(const fs::path& path, const Image16& img, const WriteInfo& info, Co
         DcmRLERepresentationParameter params;
         xfer = EXS_RLELossless;
         st = ds->chooseRepresentation(xfer, &params);
+    } else if (compression == Compression::Jpeg2000Lossless || compression == Compression::Jpeg2000) {
+        // DCMTK has no JPEG 2000 codec: OpenJPEG encodes, the codestream goes in as one fragment after an empty offset table.
+        const bool lossless = compression == Compression::Jpeg2000Lossless;
+        xfer = lossless ? EXS_JPEG2000LosslessOnly : EXS_JPEG2000;
+        std::vector<uint8_t> code;
+        if (const std::string why = encodeJpeg2000(
+                img.pixels.data(), img.width, img.height, eight ? 8 : std::clamp(img.bitsStored, 9, 16), lossless, 10.0f, code);
+            !why.empty())
+            return Error("cannot encode pixel data: " + why, path.string());
+        if (code.size() & 1)
+            code.push_back(0); // fragments have an even length
+        auto* seq = new DcmPixelSequence(DCM_PixelSequenceTag);
+        seq->insert(new DcmPixelItem(DCM_PixelItemTag)); // the (empty) basic offset table
+        auto* item = new DcmPixelItem(DCM_PixelItemTag);
+        item->putUint8Array(code.data(), Uint32(code.size()));
+        seq->insert(item);
+        auto* pd = new DcmPixelData(DCM_PixelData);
+        pd->putOriginalRepresentation(xfer, nullptr, seq);
+        st = ds->insert(pd, true);
+        if (st.good() && !lossless) {
+            put(DCM_LossyImageCompression, "01");
+            put(DCM_LossyImageCompressionMethod, "ISO_15444_1");
+        }
     }
     if (st.bad() || !ds->canWriteXfer(xfer))
         return Error(std::string("cannot encode pixel data: ") + (st.bad() ? st.text() : "no encoder"), path.string());

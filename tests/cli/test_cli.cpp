@@ -103,10 +103,16 @@ private slots:
     }
     void infoOnBrokenFileNamesIt()
     {
-        Run r = run({ "info", QStringLiteral(MS_REALDATA_DIR "/dicom/robustness/RG3_J2KR.dcm") });
+        // a JPEG 2000 codestream whose tile count was overwritten by a sequence delimiter
+        Run r = run({ "info", QStringLiteral(MS_REALDATA_DIR "/dicom/robustness/JPEG2000-embedded-sequence-delimiter.dcm") });
         QCOMPARE(r.code, 1);
-        QVERIFY(r.err.contains("RG3_J2KR.dcm"));
-        QVERIFY(r.err.contains("JPEG 2000"));
+        QVERIFY(r.err.contains("JPEG2000-embedded-sequence-delimiter.dcm"));
+        QVERIFY(r.err.contains("JPEG 2000 header cannot be read"));
+        // a truncated file
+        Run cut = run({ "info", QStringLiteral(MS_REALDATA_DIR "/dicom/robustness/MR_truncated.dcm") });
+        QCOMPARE(cut.code, 1);
+        QVERIFY(cut.err.contains("MR_truncated.dcm"));
+        QVERIFY(cut.err.contains("truncated"));
     }
 #ifdef MS_SOURCE_DIR
     // The demo model over a small synthetic set: a score per image, a map and an overlay each, and scores that are
