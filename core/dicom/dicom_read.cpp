@@ -5,6 +5,7 @@
 #include "core/dicom/dicom_common.h"
 #include "core/dicom/j2k.h"
 #include "core/dicom/jpegll.h"
+#include "core/dicom/nesting.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
@@ -292,6 +293,12 @@ bool hasPreamble(const fs::path& p)
 // Little Endian data set, explicit then implicit VR (files written without the Part 10 header).
 OFCondition load(DcmFileFormat& ff, const fs::path& path, bool headerOnly)
 {
+    // DCMTK recurses once per sequence level: a file nested thousands deep overflows the stack. Walked first.
+    if (const NestingScan n = scanNesting(path, kMaxSequenceDepth); n.maxDepth > kMaxSequenceDepth)
+        return makeOFCondition(0, 2, OF_error,
+            ("sequences nested more than " + std::to_string(kMaxSequenceDepth) + " levels deep (at byte " + std::to_string(n.at)
+                + "); the file is damaged or crafted")
+                .c_str());
     auto once = [&](E_TransferSyntax x, E_FileReadMode mode) {
         ff.clear();
         return headerOnly ? ff.loadFileUntilTag(path.c_str(), x, EGL_noChange, DCM_MaxReadLength, mode, DCM_PixelData)

@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QStandardPaths>
 #include <QtTest>
 
 #include <cmath>
@@ -100,6 +101,66 @@ private slots:
         Run bad = run({ "render", mlo, "--out", png, "--window", "abc" });
         QCOMPARE(bad.code, 2);
         QVERIFY(bad.err.contains("--window"));
+    }
+    // A 600-byte header claiming 65535 x 65535 16-bit pixels, read under a 4 GiB address-space cap (prlimit --as):
+    // an error naming the file, not an abort from a failed allocation. Skipped where prlimit is missing.
+    void lyingHeaderUnderMemoryCap()
+    {
+        const QString prlimit = QStandardPaths::findExecutable(QStringLiteral("prlimit"));
+        if (prlimit.isEmpty())
+            QSKIP("prlimit (util-linux) not found");
+        auto le16 = [](QByteArray& o, quint16 v) { o.append(char(v & 0xFF)).append(char(v >> 8)); };
+        auto le32 = [&](QByteArray& o, quint32 v) { le16(o, quint16(v & 0xFFFF)), le16(o, quint16(v >> 16)); };
+        auto el = [&](QByteArray& o, quint16 g, quint16 e, const char* vr, const QByteArray& v) {
+            le16(o, g), le16(o, e), o.append(vr, 2);
+            if (QByteArray(vr) == "OW")
+                le16(o, 0), le32(o, quint32(v.size()));
+            else
+                le16(o, quint16(v.size()));
+            o.append(v);
+        };
+        auto us = [&](quint16 v) {
+            QByteArray b;
+            le16(b, v);
+            return b;
+        };
+        QByteArray meta;
+        el(meta, 0x0002, 0x0010, "UI", QByteArray("1.2.840.10008.1.2.1", 19).append('\0'));
+        QByteArray file(128, '\0');
+        file.append("DICM");
+        QByteArray len;
+        le32(len, quint32(meta.size()));
+        el(file, 0x0002, 0x0000, "UL", len);
+        file.append(meta);
+        el(file, 0x0008, 0x0016, "UI", QByteArray("1.2.840.10008.5.1.4.1.1.7").append('\0'));
+        el(file, 0x0008, 0x0060, "CS", "MG");
+        el(file, 0x0028, 0x0002, "US", us(1));
+        el(file, 0x0028, 0x0004, "CS", "MONOCHROME2 ");
+        el(file, 0x0028, 0x0010, "US", us(65535));
+        el(file, 0x0028, 0x0011, "US", us(65535));
+        el(file, 0x0028, 0x0100, "US", us(16));
+        el(file, 0x0028, 0x0101, "US", us(16));
+        el(file, 0x0028, 0x0102, "US", us(15));
+        el(file, 0x0028, 0x0103, "US", us(0));
+        el(file, 0x7FE0, 0x0010, "OW", QByteArray(8, '\x7f'));
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("liar.dcm"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(file);
+        f.close();
+        for (const char* cmd : { "info", "render" }) {
+            QProcess p;
+            QStringList args { QStringLiteral("--as=4294967296"), QStringLiteral(MS_CLI_PATH), cmd, path };
+            if (QByteArray(cmd) == "render")
+                args << QStringLiteral("--out") << dir.filePath(QStringLiteral("liar.png"));
+            p.start(prlimit, args);
+            QVERIFY(p.waitForFinished(60000));
+            const QByteArray err = p.readAllStandardError();
+            QCOMPARE(p.exitStatus(), QProcess::NormalExit); // not killed by a signal (abort)
+            QCOMPARE(p.exitCode(), 1);
+            QVERIFY2(err.contains("liar.dcm") && err.contains("more than this"), err.constData());
+        }
     }
     void infoOnBrokenFileNamesIt()
     {

@@ -4,9 +4,12 @@
 #include "core/dicom/dicom.h"
 #include "core/dicom/j2k.h"
 #include "core/dicom/jpegll.h"
+#include "core/dicom/nesting.h"
 #include "core/image/window.h"
 
 #include <QtTest>
+
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
@@ -65,6 +68,55 @@ const std::map<std::string, Expect>& expectations()
     return m;
 }
 
+// A data set whose sequences nest `depth` levels deep (each level one item holding the next sequence), with a SOP Class
+// UID first: explicit or implicit VR Little Endian, undefined or (implicit VR, a dictionary SQ tag) defined lengths.
+std::string nestedDataSet(int depth, bool explicitVr, bool definedLengths)
+{
+    auto le16 = [](std::string& o, uint16_t v) { o.push_back(char(v & 0xFF)), o.push_back(char(v >> 8)); };
+    auto le32 = [&](std::string& o, uint32_t v) { le16(o, uint16_t(v & 0xFFFF)), le16(o, uint16_t(v >> 16)); };
+    std::string ds;
+    const std::string sop = "1.2.840.10008.5.1.4.1.1.7"; // 26 bytes with the padding NUL
+    le16(ds, 0x0008), le16(ds, 0x0016);
+    if (explicitVr)
+        ds += "UI", le16(ds, 26);
+    else
+        le32(ds, 26);
+    ds += sop + std::string(1, '\0');
+    // (0008,1115) Referenced Series Sequence, an SQ in the dictionary; headers top-down (lengths known in advance),
+    // then the delimiters of undefined lengths bottom-up
+    const uint32_t seqHeader = explicitVr ? 12 : 8, itemHeader = 8;
+    auto seqSize = [&](int levels) { return uint32_t(levels) * (seqHeader + itemHeader); }; // defined lengths
+    for (int d = depth; d >= 1; --d) {
+        le16(ds, 0x0008), le16(ds, 0x1115);
+        if (explicitVr)
+            ds += "SQ", le16(ds, 0);
+        le32(ds, definedLengths ? itemHeader + seqSize(d - 1) : 0xFFFFFFFFu);
+        le16(ds, 0xFFFE), le16(ds, 0xE000), le32(ds, definedLengths ? seqSize(d - 1) : 0xFFFFFFFFu);
+    }
+    if (!definedLengths)
+        for (int d = 0; d < depth; ++d) {
+            le16(ds, 0xFFFE), le16(ds, 0xE00D), le32(ds, 0);
+            le16(ds, 0xFFFE), le16(ds, 0xE0DD), le32(ds, 0);
+        }
+    return ds;
+}
+
+// With a Part 10 header naming the transfer syntax (explicit VR Little Endian, or deflated explicit VR).
+std::string withMetaHeader(const std::string& dataSet, const std::string& ts)
+{
+    auto le16 = [](std::string& o, uint16_t v) { o.push_back(char(v & 0xFF)), o.push_back(char(v >> 8)); };
+    std::string tsv = ts;
+    if (tsv.size() & 1)
+        tsv.push_back('\0');
+    std::string meta;
+    le16(meta, 0x0002), le16(meta, 0x0010), meta += "UI", le16(meta, uint16_t(tsv.size())), meta += tsv;
+    std::string group;
+    le16(group, 0x0002), le16(group, 0x0000), group += "UL", le16(group, 4);
+    const uint32_t n = uint32_t(meta.size());
+    group.push_back(char(n & 0xFF)), group.push_back(char(n >> 8 & 0xFF)), group.push_back(char(n >> 16 & 0xFF)),
+        group.push_back(char(n >> 24));
+    return std::string(128, '\0') + "DICM" + group + meta + dataSet;
+}
 } // namespace
 
 class TestDicom : public QObject
@@ -438,6 +490,75 @@ private slots:
             }
             (void)dicom::decodeJpeg2000(bad.data(), bad.size(), 64, 48, 2, out.data());
         }
+    }
+    // Sequences nested thousands deep overflowed DCMTK's recursive parser (the index and the GUI died on a folder
+    // holding one): refused before DCMTK parses, in each encoding a crafted file can use; real depths still read.
+    void deepSequenceNesting_data()
+    {
+        QTest::addColumn<int>("depth");
+        QTest::addColumn<QString>("encoding");
+        QTest::addColumn<bool>("refused");
+        for (const char* e : { "explicit", "implicit-raw", "implicit-defined", "deflated" }) {
+            QTest::newRow((std::string(e) + " 20000").c_str()) << 20000 << QString(e) << true;
+            QTest::newRow((std::string(e) + " 40").c_str()) << 40 << QString(e) << false;
+        }
+    }
+    void deepSequenceNesting()
+    {
+        QFETCH(int, depth);
+        QFETCH(QString, encoding);
+        QFETCH(bool, refused);
+        std::string bytes;
+        if (encoding == "explicit") {
+            bytes = withMetaHeader(nestedDataSet(depth, true, false), "1.2.840.10008.1.2.1");
+        } else if (encoding == "implicit-raw") {
+            bytes = nestedDataSet(depth, false, false); // no Part 10 header
+        } else if (encoding == "implicit-defined") {
+            bytes = withMetaHeader(nestedDataSet(depth, false, true), "1.2.840.10008.1.2");
+        } else {
+            const std::string ds = nestedDataSet(depth, true, false);
+            std::string z(ds.size() + 1024, '\0');
+            z_stream st {};
+            QCOMPARE(deflateInit2(&st, 9, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+            st.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(ds.data()));
+            st.avail_in = uInt(ds.size());
+            st.next_out = reinterpret_cast<Bytef*>(z.data());
+            st.avail_out = uInt(z.size());
+            QCOMPARE(deflate(&st, Z_FINISH), Z_STREAM_END);
+            z.resize(st.total_out);
+            deflateEnd(&st);
+            bytes = withMetaHeader(z, "1.2.840.10008.1.2.1.99");
+        }
+        QTemporaryDir dir;
+        const fs::path f = fs::path(dir.path().toStdString()) / "nested.dcm";
+        std::ofstream(f, std::ios::binary).write(bytes.data(), std::streamsize(bytes.size()));
+        const dicom::NestingScan scan = dicom::scanNesting(f, 1000000);
+        QCOMPARE(scan.maxDepth, depth);
+        auto h = dicom::readHeader(f);
+        auto r = dicom::read(f);
+        QVERIFY(!r.ok()); // no pixels either way
+        if (refused) {
+            QVERIFY(!h.ok());
+            QVERIFY2(h.error().message.find("nested more than 128 levels") != std::string::npos, h.error().message.c_str());
+            QVERIFY2(r.error().message.find("nested more than 128 levels") != std::string::npos, r.error().message.c_str());
+        } else {
+            QVERIFY2(h.ok(), h.ok() ? "" : h.error().toString().c_str());
+            QCOMPARE(QString::fromStdString(h->sopClassUid), QStringLiteral("1.2.840.10008.5.1.4.1.1.7"));
+            QVERIFY2(r.error().message.find("contains no image") != std::string::npos, r.error().message.c_str());
+        }
+    }
+    // The walk follows every real file to its end and finds their (shallow) nesting.
+    void nestingOfRealFiles()
+    {
+        int complete = 0, files = 0;
+        for (const char* sub : { "mg", "robustness" })
+            for (const auto& e : fs::directory_iterator(kData / "dicom" / sub)) {
+                const auto scan = dicom::scanNesting(e.path(), 1000);
+                QVERIFY2(scan.maxDepth <= 8, e.path().filename().c_str());
+                complete += scan.complete;
+                ++files;
+            }
+        QVERIFY2(complete >= files - 8, qPrintable(QString("%1 of %2 walked to the end").arg(complete).arg(files)));
     }
     void rleSegmentOffsetsAreChecked_data()
     {
