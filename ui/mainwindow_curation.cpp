@@ -195,6 +195,15 @@ bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool
     annotations::ExportOptions opt;
     if (!annotations::parseExportFormat(format.toStdString(), opt.format) || !m_ds)
         return false;
+    if (m_curation->storeDamaged()) {
+        // Exporting now would write the dataset as if no correction had been made.
+        const QString m = tr("Export refused: %1").arg(m_curation->storeProblem());
+        if (message)
+            *message = m;
+        if (!wait)
+            QMessageBox::warning(this, tr("Export"), m);
+        return false;
+    }
     auto ds = m_ds;
     auto* store = m_curation->store();
     auto cancel = std::make_shared<CancelFlag>();

@@ -73,7 +73,12 @@ int cmdExport(int argc, char** argv)
         std::fprintf(stderr, "mammoscope-cli export: %s\n", both.error().toString().c_str());
         return 1;
     }
-    dataset::Dataset eff = annotations::effective(both->original, both->store->snapshot());
+    auto snap = both->store->readSnapshot(); // a damaged store is an error, not an export without its corrections
+    if (!snap) {
+        std::fprintf(stderr, "mammoscope-cli export: %s\n", snap.error().toString().c_str());
+        return 1;
+    }
+    dataset::Dataset eff = annotations::effective(both->original, *snap);
     StderrProgress progress(!a.flag("json") && !a.flag("quiet"));
     auto r = annotations::exportDataset(eff, both->store.get(), *a.get("out"), opt, progress);
     if (!r) {
@@ -157,9 +162,14 @@ int cmdAnnotate(int argc, char** argv)
     auto& store = *both->store;
     if (user)
         store.setUser(*user);
+    auto snap = store.readSnapshot();
+    if (!snap && !verify) { // --verify says what is wrong in its own words
+        std::fprintf(stderr, "mammoscope-cli annotate: %s\n", snap.error().toString().c_str());
+        return 1;
+    }
     if (!changes.empty()) {
         // The dataset's own values go to the audit; items must exist (or be added by this very change).
-        dataset::Dataset eff = annotations::effective(both->original, store.snapshot());
+        dataset::Dataset eff = annotations::effective(both->original, *snap);
         for (auto& c : changes) {
             bool found = false;
             for (const auto& ab : eff.abnormalities)
@@ -201,7 +211,7 @@ int cmdAnnotate(int argc, char** argv)
         std::printf("store %s: integrity ok, %lld audit rows account for every stored value\n", store.path().c_str(), store.auditCount());
     }
     if (changes.empty() && !audit && !verify) {
-        dataset::Dataset eff = annotations::effective(both->original, store.snapshot());
+        dataset::Dataset eff = annotations::effective(both->original, *snap);
         auto p = annotations::reviewProgress(eff);
         std::printf("store %s (schema %d)\n  reviewed %d of %d images (corrected %d, flagged %d)\n  audit rows %lld\n",
             store.path().c_str(), store.schemaVersion(), p.done(), p.total, p.corrected, p.flagged, store.auditCount());

@@ -81,7 +81,12 @@ int cmdPrepare(int argc, char** argv)
             std::fprintf(stderr, "mammoscope-cli prepare: %s\n", st.error().toString().c_str());
             return 1;
         }
-        auto snap = (*st)->snapshot();
+        auto read = (*st)->readSnapshot(); // a damaged store stops here rather than training without its corrections
+        if (!read) {
+            std::fprintf(stderr, "mammoscope-cli prepare: %s\n", read.error().toString().c_str());
+            return 1;
+        }
+        const auto& snap = *read;
         *ds = annotations::effective(*ds, snap);
         if (!a.flag("quiet"))
             std::fprintf(stderr, "applying %zu corrected item(s) from %s\n", snap.items.size(), store->c_str());

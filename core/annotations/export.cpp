@@ -550,6 +550,10 @@ Result<ExportReport> exportDataset(const Dataset& ds, const Store* store, const 
     const auto t0 = std::chrono::steady_clock::now();
     if (out.empty())
         return Error("no output folder given");
+    // A store that cannot be read in full would export the dataset as if its corrections had never been made.
+    if (store)
+        if (auto snap = store->readSnapshot(); !snap)
+            return Error("the annotation store cannot be read, nothing was exported: " + snap.error().message, snap.error().file);
     if (!ds.root.empty() && isInside(out, ds.root))
         return Error(
             "the export folder is inside the dataset folder " + ds.root + "; MammoScope never writes into a dataset", out.string());

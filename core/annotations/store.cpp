@@ -346,7 +346,7 @@ std::optional<std::string> Store::value(const std::string& item, const std::stri
     return std::nullopt;
 }
 
-Snapshot Store::snapshot() const
+Result<Snapshot> Store::readSnapshot() const
 {
     Snapshot s;
     const char* sql = "SELECT item, field, value FROM attributes"
@@ -355,9 +355,24 @@ Snapshot Store::snapshot() const
                       " UNION ALL SELECT item, 'deleted', '1' FROM deleted"
                       " UNION ALL SELECT image, field, value FROM reviews";
     Stmt q(m_db, sql);
-    while (sqlite3_step(q.s) == SQLITE_ROW)
+    if (q.rc != SQLITE_OK)
+        return sqlError("cannot read the annotation store; it is damaged (run curate --verify)");
+    int rc = SQLITE_ROW;
+    while ((rc = sqlite3_step(q.s)) == SQLITE_ROW)
         s.items[q.col(0)][q.col(1)] = q.col(2);
+    if (rc != SQLITE_DONE)
+        return sqlError("cannot read the annotation store; it is damaged (run curate --verify)");
+    for (const auto& [item, fields] : s.items)
+        for (const auto& [field, value] : fields)
+            if (auto v = validate(field, value); !v)
+                return Error("stored value of " + item + " " + field + " is invalid: " + v.error().message, m_path.string());
     return s;
+}
+
+Snapshot Store::snapshot() const
+{
+    auto s = readSnapshot();
+    return s ? std::move(*s) : Snapshot {};
 }
 
 bool Store::changedElsewhere()
@@ -525,12 +540,11 @@ Status Store::verify() const
         if (r != "ok")
             return Error("SQLite integrity check failed: " + r, m_path.string());
     }
-    // Every stored value must be valid for its field.
-    Snapshot s = snapshot();
-    for (const auto& [item, fields] : s.items)
-        for (const auto& [field, value] : fields)
-            if (auto v = validate(field, value); !v)
-                return Error("stored value of " + item + " " + field + " is invalid: " + v.error().message, m_path.string());
+    // Every stored value readable and valid for its field.
+    auto read = readSnapshot();
+    if (!read)
+        return read.error();
+    const Snapshot& s = *read;
     // The audit replayed: the last row of each (item, field) gives its state, and each row's old state is the
     // previous row's new state.
     std::map<std::pair<std::string, std::string>, std::pair<bool, std::string>> last; // -> (isOriginal, value)

@@ -97,6 +97,11 @@ public:
     const std::string& adoptedFrom() const { return m_adoptedFrom; }
 
     std::optional<std::string> value(const std::string& item, const std::string& field) const;
+    // Every override, read and checked: an SQLite error while reading (a damaged file) or a stored value that is not
+    // valid for its field is an error naming the store (export, prepare and curate use this: a damaged store must not
+    // pass for one without corrections).
+    Result<Snapshot> readSnapshot() const;
+    // The same for views that already read it once: what could be read (empty when nothing could).
     Snapshot snapshot() const;
     // True when another connection (another MammoScope) changed the store since the last call.
     bool changedElsewhere();

@@ -18,6 +18,7 @@
 #include <QtTest>
 
 #include <csignal>
+#include <fstream>
 #include <random>
 #include <sqlite3.h>
 #include <sys/wait.h>
@@ -629,6 +630,80 @@ private slots:
         QVERIFY(!fs::exists(m_root / "exported"));
 
         QVERIFY(folderHashes(m_root) == before);
+    }
+
+    // A damaged store (a value written past the checks, or damaged pages) is an error everywhere it is read: verify,
+    // the checked snapshot, export. Never an export that silently lacks the corrections.
+    void damagedStoreIsNeverExportedWithoutItsCorrections_data()
+    {
+        QTest::addColumn<QString>("damage");
+        QTest::newRow("negative run in a stored ROI") << "roi";
+        QTest::newRow("unknown review status") << "review";
+        QTest::newRow("pages overwritten") << "pages";
+    }
+    void damagedStoreIsNeverExportedWithoutItsCorrections()
+    {
+        QFETCH(QString, damage);
+        dataset::Dataset ds = openDataset(m_root);
+        const fs::path file = dir() / ("damaged-" + damage.toStdString() + ".sqlite");
+        const dataset::Dataset keyedDs = effective(ds, {}); // keys are given by the effective view
+        const dataset::Abnormality a = keyedDs.abnormalities[0];
+        const dataset::Image im = keyedDs.images[size_t(a.image)];
+        {
+            auto store = openStore(file, m_root.string());
+            QVERIFY(store);
+            auto full = roiMask(a, 0, 0);
+            QVERIFY(full.ok());
+            std::vector<Change> ch { { a.key, "pathology", std::string(a.pathology == "BENIGN" ? "MALIGNANT" : "BENIGN"), a.pathology },
+                { a.key, "roi", RleMask::ellipse(full->width(), full->height(), 40, 40, 10, 12).toString(), "" },
+                { im.key, "review", std::string("corrected"), "unreviewed" } };
+            for (int i = 0; i < 300; ++i) // enough rows to fill several pages
+                ch.push_back({ a.key, "subtlety", std::to_string(1 + i % 5), fieldValue(a, "subtlety") });
+            for (const auto& c : ch) {
+                auto st = store->set(c);
+                QVERIFY2(st.ok(), st.ok() ? "" : st.error().toString().c_str());
+            }
+            QVERIFY(store->verify().ok());
+            QVERIFY(store->readSnapshot().ok());
+        }
+        if (damage == "pages") {
+            // Every page after the first (schema and header stay) overwritten with noise.
+            std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekg(0, std::ios::end);
+            const long size = long(f.tellg());
+            QVERIFY(size > 4 * 4096);
+            uint64_t x = 0x9E3779B97F4A7C15ull;
+            for (long at = 4096; at < size; ++at) {
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+                f.seekp(at);
+                f.put(char(x));
+            }
+        } else {
+            sqlite3* db = nullptr;
+            QCOMPARE(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+            const char* sql = damage == "roi" ? "UPDATE rois SET rle = '4 4 0 -1 17'" : "UPDATE reviews SET value = 'sort of'";
+            QCOMPARE(sqlite3_exec(db, sql, nullptr, nullptr, nullptr), SQLITE_OK);
+            QCOMPARE(sqlite3_changes(db), 1);
+            sqlite3_close(db);
+        }
+        Store::Options so;
+        so.datasetRoot = m_root.string();
+        so.readOnly = true;
+        auto store = Store::open(file, so);
+        if (!store) { // damaged beyond opening: that is an error too
+            QVERIFY(!store.error().message.empty());
+            qInfo("refused at opening: %s", store.error().toString().c_str());
+            return;
+        }
+        auto snap = (*store)->readSnapshot();
+        QVERIFY(!snap.ok());
+        QCOMPARE(QString::fromStdString(snap.error().file), QString::fromStdString(file.string()));
+        QVERIFY(!(*store)->verify().ok());
+        const fs::path out = dir() / ("export-" + damage.toStdString());
+        auto r = exportDataset(effective(ds, {}), store->get(), out, { ExportFormat::Cbis, FileMode::Link });
+        QVERIFY(!r.ok());
+        QVERIFY2(r.error().message.find("nothing was exported") != std::string::npos, r.error().message.c_str());
+        QVERIFY(!fs::exists(out / "mammoscope-export.json"));
     }
 
     // Paths in the dataset model (from a crafted CSV, or a store's added ROI) that are absolute, step out with "..", or

@@ -57,6 +57,7 @@ void CurationController::setDataset(DatasetPtr original)
     m_original = std::move(original);
     m_store.reset();
     m_storeProblem.clear();
+    m_storeDamaged = false;
     if (!m_original)
         return;
     QString file = qEnvironmentVariable("MAMMOSCOPE_ANNOTATIONS");
@@ -66,6 +67,17 @@ void CurationController::setDataset(DatasetPtr original)
     o.datasetRoot = m_original->root;
     auto st = annotations::Store::open(path, o);
     if (st) {
+        if (auto snap = (*st)->readSnapshot(); !snap) {
+            // A damaged store is neither shown as "no corrections" nor written to.
+            m_storeProblem = tr("Corrections are off: the annotation store is damaged: %1").arg(q(snap.error().toString()));
+            m_storeDamaged = true;
+            emit storeOpened(q(path.string()), false, m_storeProblem);
+            QVector<int> all;
+            for (int i = 0; i < int(m_original->images.size()); ++i)
+                all << i;
+            rebuild(all);
+            return;
+        }
         m_store = std::move(*st);
         if (!m_store->adoptedFrom().empty())
             emit failed(tr("The corrections of %1 (folder gone) now belong to %2.").arg(q(m_store->adoptedFrom()), q(m_original->root)));

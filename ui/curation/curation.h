@@ -37,6 +37,9 @@ public:
     annotations::Store* store() const { return m_store.get(); }
     bool writable() const { return m_store && m_store->writable(); }
     QString storeProblem() const { return m_storeProblem; }
+    // The store exists but cannot be read (damaged): the dataset is shown without its corrections and nothing may be
+    // exported as if it had none.
+    bool storeDamaged() const { return m_storeDamaged; }
 
     QUndoGroup* undoGroup() const { return m_group; }
     QUndoStack* stackFor(int imageIndex);
@@ -80,6 +83,7 @@ private:
     DatasetPtr m_original, m_effective;
     std::unique_ptr<annotations::Store> m_store;
     QString m_storeProblem;
+    bool m_storeDamaged = false;
     QUndoGroup* m_group = nullptr;
     QHash<QString, QUndoStack*> m_stacks; // by image key
     int m_activeImage = -1;
