@@ -669,6 +669,7 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     lay->addWidget(m_operating);
     lay->addWidget(m_score);
     lay->addWidget(new QLabel(tr("Suspicious regions"), this));
+    m_detections->setMinimumHeight(5 * m_detections->fontMetrics().height() + 8);
     lay->addWidget(m_detections, 1);
     // Scoring the dataset in the background, and the agreement with the ground truth.
     lay->addWidget(new QLabel(tr("Dataset"), this));

@@ -33,6 +33,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSlider>
+#include <QScrollArea>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableView>
@@ -598,7 +599,14 @@ void MainWindow::buildHeatmaps()
     auto* dock = new QDockWidget(tr("Heatmap"), this);
     dock->setObjectName(QStringLiteral("heatmapDock"));
     m_heatPanel = new HeatmapPanel(m_heatStore, m_infer, dock);
-    dock->setWidget(m_heatPanel);
+    // Scrolled rather than squeezed: on a short screen the model's notes would crush the controls above them.
+    auto* heatScroll = new QScrollArea(dock);
+    heatScroll->setObjectName(QStringLiteral("heatmapScroll"));
+    heatScroll->setWidgetResizable(true);
+    heatScroll->setFrameShape(QFrame::NoFrame);
+    heatScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    heatScroll->setWidget(m_heatPanel);
+    dock->setWidget(heatScroll);
     addDockWidget(Qt::RightDockWidgetArea, dock);
     if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock")))
         tabifyDockWidget(caseDock, dock);
