@@ -9,6 +9,8 @@
 #                                     unseen-seed figures (RES, EPOCHS, PATIENTS, OTHER, LESION_PATCHES, TRAIN_LIMIT,
 #                                     TRAIN_SEED: the runs' initialisation and order;
 #                                     SCRATCH_ONLY=1: the first run)
+#   tools/gpu_session.sh gputest      the checks of tests/engine/test_gpu.cpp (label gpu) without Qt: CUDA training in
+#                                     bf16 + channels-last, eval on CUDA, bench; "N passed, N failed" at the end
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 #   tools/gpu_session.sh real SHARDS.tar.xz RUN [crossval options]
 #                                     cross-validation on real mammograms: lesion-map or tissue shards made on the dev
@@ -169,6 +171,24 @@ print(f"{sys.argv[2]} ({sys.argv[3]} s for all): held-out mass FROC@1 {ci(h['fro
 PY
   done
   tar -cJf "$OUT/runs.tar.xz" -C /tmp/ms-tr --exclude='*.safetensors' --exclude='checkpoints' pretrain a-phantoms-only b-scratch c-feature-extraction d-fine-tuning 2>/dev/null || true
+  ;;
+gputest)
+  # The same checks as test_gpu (which needs Qt, absent here), each one asserted; exit 1 when one fails.
+  pass=0; fail=0
+  check() { if [ "$1" = ok ]; then pass=$((pass + 1)); echo "PASS $2"; else fail=$((fail + 1)); echo "FAIL $2: $1"; fi; }
+  d=/tmp/ms-gputest; rm -rf "$d"
+  if "$T" train --data synth:20:3:192x320 --task patches --size 64 --arch resnet18 --device cuda --amp bf16 --channels-last \
+      --epochs 2 --batch 32 --run-dir "$d/gpu" >"$d.log" 2>&1; then
+    st=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["state"])' "$d/gpu/status.json" 2>/dev/null || echo none)
+    [ "$st" = finished ] && check ok "trainsOnCudaWithBf16AndChannelsLast" || check "status $st" "trainsOnCudaWithBf16AndChannelsLast"
+  else check "exit $? ($(tail -1 "$d.log"))" "trainsOnCudaWithBf16AndChannelsLast"; fi
+  n=$("$T" eval --run "$d/gpu" --split test --device cuda --json 2>/dev/null | python3 -c 'import json,sys;print(json.load(sys.stdin)["samples"])' 2>/dev/null || echo 0)
+  [ "${n:-0}" -gt 0 ] && check ok "evalOnCuda ($n samples)" || check "no samples" "evalOnCuda"
+  ips=$("$T" bench --device cuda --arch resnet18 --batch 64 --amp bf16 --channels-last --steps 5 --warmup 2 --json 2>/dev/null \
+      | python3 -c 'import json,sys;j=json.load(sys.stdin);print(j["train_images_per_s"] if j["amp"]=="bf16" else 0)' 2>/dev/null || echo 0)
+  python3 -c "import sys;sys.exit(0 if float('$ips')>0 else 1)" && check ok "benchReportsThroughput ($ips img/s)" || check "no throughput" "benchReportsThroughput"
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
   ;;
 profile)
   # Where the time goes: 10 training steps of the engine and of PyTorch eager, kernel by kernel.

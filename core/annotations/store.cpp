@@ -458,6 +458,8 @@ Status Store::apply(const std::vector<Change>& changes, Source source)
             if (q.rc != SQLITE_OK || sqlite3_step(q.s) != SQLITE_DONE)
                 return fail("cannot save the change to " + c.item + " " + c.field);
         }
+        if (crashPointForTest)
+            crashPointForTest();
         Stmt a(m_db,
             "INSERT INTO audit(time, user, session, item, field, old_value, new_value, old_is_original, new_is_original, source)"
             " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
@@ -480,18 +482,7 @@ Status Store::apply(const std::vector<Change>& changes, Source source)
     return {};
 }
 
-void Store::beginUncommittedForTest(const Change& c)
-{
-    sqlite3_exec(m_db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    Stmt q(m_db, "INSERT OR REPLACE INTO attributes(item, field, value) VALUES(?1, ?2, ?3)");
-    q.text(1, c.item);
-    q.text(2, c.field);
-    q.text(3, c.value.value_or(""));
-    sqlite3_step(q.s);
-    Stmt r(m_db, "INSERT OR REPLACE INTO rois(item, rle) VALUES(?1, '4 4 0 16')");
-    r.text(1, c.item);
-    sqlite3_step(r.s);
-}
+void (*Store::crashPointForTest)() = nullptr;
 
 std::vector<AuditEntry> Store::audit(const std::string& item, size_t limit) const
 {

@@ -83,7 +83,7 @@ static void newline(std::string& out, int indent, int level)
     if (indent < 0)
         return;
     out += '\n';
-    out.append(size_t(indent * level), ' ');
+    out.append(size_t(indent) * size_t(level), ' ');
 }
 
 void Json::dumpTo(std::string& out, int indent, int level) const

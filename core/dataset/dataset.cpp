@@ -167,6 +167,8 @@ Json toJson(const Dataset& ds)
         o.set("series", im.seriesUid);
         o.set("density", im.density);
         o.set("ground_truth", im.groundTruth);
+        if (!im.labelMapPath.empty())
+            o.set("label_map", im.labelMapPath);
         imgs.push(std::move(o));
     }
     j.set("images", imgs);
@@ -246,6 +248,7 @@ Result<Dataset> fromJson(const Json& j)
         im.seriesUid = o["series"].string();
         im.density = int(o["density"].integer(-1));
         im.groundTruth = o["ground_truth"].boolean(true);
+        im.labelMapPath = o["label_map"].string();
         ds.images.push_back(std::move(im));
     }
     for (const auto& o : j["abnormalities"].elements()) {

@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // A plain folder of DICOM, PNG, JPEG, PGM or TIFF images: every image is an entry; patient, side and view come
-// from the DICOM header where there is one, else from the file and folder names.
+// from the DICOM header where there is one, else from the file and folder names. Images of one woman are grouped by
+// their names as public sets write them (a patient or exam prefix, then side and view tokens: P1_L_DM_MLO,
+// Mass-Training_P_00001_LEFT_CC, A_0040_1.RIGHT_MLO), so the four-view layout works on a folder of PNGs. Masks and
+// label maps beside their image (NAME_mask.png, NAME_roi.png, NAME_benign/_malignant.png; NAME_LI.png, NAME_label.png)
+// belong to that image: a lesion mask makes it abnormal with that ROI, a label map is kept with it; neither is listed
+// as a mammogram.
 #include "core/common/strings.h"
 #include "core/dataset/cache.h"
 #include "core/dataset/dataset.h"
 #include "core/imageio/imageio.h"
 
 #include <algorithm>
+#include <cstring>
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -37,6 +44,89 @@ void sideViewFromName(const std::string& name, std::string& side, std::string& v
     }
 }
 
+bool isSideOrViewToken(const std::string& t)
+{
+    static const char* kTokens[] = { "L", "R", "LEFT", "RIGHT", "CC", "MLO", "LCC", "RCC", "LMLO", "RMLO", "ML", "LM", "XCCL" };
+    for (const char* k : kTokens)
+        if (t == k)
+            return true;
+    return false;
+}
+
+// The woman a file in the folder's top level belongs to, from its name: the tokens before the first side or view token,
+// without a modality token (MG, DM, CM, CESM) and without CBIS-DDSM's lesion/split prefix. Empty when the name has
+// no side or view token (then each file is its own patient, as before).
+std::string patientFromName(const std::string& stem)
+{
+    std::string u = stem;
+    for (char& c : u)
+        if (c == '.' || c == '-' || c == ' ')
+            c = '_';
+    const auto tokens = split(u, '_');
+    std::vector<std::string> keep;
+    bool found = false;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        const std::string t = toUpper(tokens[i]);
+        if (isSideOrViewToken(t)) {
+            found = true;
+            break;
+        }
+        if (t.empty() || t == "MG" || t == "DM" || t == "CM" || t == "CESM")
+            continue;
+        if (keep.empty() && (t == "MASS" || t == "CALC") && i + 1 < tokens.size()) {
+            const std::string n = toUpper(tokens[i + 1]);
+            if (n == "TRAINING" || n == "TEST") {
+                ++i;
+                continue;
+            }
+        }
+        keep.push_back(tokens[i]);
+    }
+    if (!found || keep.empty())
+        return {};
+    std::string id;
+    for (const auto& k : keep)
+        id += (id.empty() ? "" : "_") + k;
+    return id;
+}
+
+enum class Companion { None, LesionMask, LabelMap };
+
+// Whether a file name says it is a mask or label map of another image: its kind, the image's name (lower case) and,
+// for NAME_benign / NAME_malignant, the pathology.
+Companion companionOf(const std::string& stem, std::string& imageStem, std::string& pathology)
+{
+    const std::string l = toLower(stem);
+    struct Suffix {
+        const char* text;
+        Companion kind;
+        const char* pathology;
+    };
+    static const Suffix kSuffixes[] = { { "_mask", Companion::LesionMask, "" }, { "-mask", Companion::LesionMask, "" },
+        { " mask", Companion::LesionMask, "" }, { "_masks", Companion::LesionMask, "" }, { "_roi", Companion::LesionMask, "" },
+        { "_benign", Companion::LesionMask, "BENIGN" }, { "_malignant", Companion::LesionMask, "MALIGNANT" },
+        { "_li", Companion::LabelMap, "" }, { "_label", Companion::LabelMap, "" }, { "_labels", Companion::LabelMap, "" },
+        { "_seg", Companion::LabelMap, "" }, { "_tissue", Companion::LabelMap, "" } };
+    for (const auto& s : kSuffixes) {
+        const size_t n = std::strlen(s.text);
+        if (l.size() > n && l.compare(l.size() - n, n, s.text) == 0) {
+            imageStem = l.substr(0, l.size() - n);
+            pathology = s.pathology;
+            return s.kind;
+        }
+    }
+    return Companion::None;
+}
+
+std::string stemOf(const fs::path& p)
+{
+    std::string s = p.filename().string();
+    for (const char* ext : { ".nii.gz", ".dcm", ".png", ".jpg", ".jpeg", ".pgm", ".tif", ".tiff", ".bmp" })
+        if (iEndsWith(s, ext))
+            return s.substr(0, s.size() - std::strlen(ext));
+    return p.stem().string();
+}
+
 } // namespace
 
 Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& progress)
@@ -62,6 +152,36 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
     Dataset ds;
     ds.format = Format::Folder;
     ds.root = root.string();
+
+    // Companions first: a file whose name is another file's name plus a mask or label suffix, in the same folder.
+    std::map<std::pair<std::string, std::string>, size_t> byStem; // (folder, lower-case stem) -> file
+    for (size_t i = 0; i < files.size(); ++i)
+        byStem[{ files[i].parent_path().string(), toLower(stemOf(files[i])) }] = i;
+    struct Attached {
+        std::vector<std::pair<std::string, std::string>> masks; // path, pathology
+        std::string labelMap;
+    };
+    std::map<size_t, Attached> attached; // image file -> its companions
+    std::vector<bool> isCompanion(files.size(), false);
+    for (size_t i = 0; i < files.size(); ++i) {
+        std::string imageStem, pathology;
+        const Companion kind = companionOf(stemOf(files[i]), imageStem, pathology);
+        if (kind == Companion::None)
+            continue;
+        auto it = byStem.find({ files[i].parent_path().string(), imageStem });
+        if (it == byStem.end() || it->second == i) {
+            if (kind == Companion::LesionMask) { // a mask by its name, whose image is not here: not a mammogram either
+                isCompanion[i] = true;
+                ds.addProblem(files[i].string(), "", "a mask without its image (no " + imageStem + ".* beside it); skipped");
+            }
+            continue;
+        }
+        isCompanion[i] = true;
+        if (kind == Companion::LesionMask)
+            attached[it->second].masks.emplace_back(files[i].string(), pathology);
+        else
+            attached[it->second].labelMap = files[i].string();
+    }
     if (cache)
         cache->begin();
     for (size_t i = 0; i < files.size(); ++i) {
@@ -70,6 +190,8 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
         if (i % 32 == 0)
             progress.report(double(i) / double(files.size()), "scanning images");
         const fs::path& p = files[i];
+        if (isCompanion[i])
+            continue;
         Image im;
         im.groundTruth = false; // a folder of images says nothing of what they show
         im.path = p.string();
@@ -78,7 +200,11 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
         std::string stem = p.filename().string();
         std::string base = stem.substr(0, stem.find('.'));
         fs::path parent = p.parent_path();
-        im.patientId = fs::equivalent(parent, root, ec) ? base : parent.filename().string();
+        const bool topLevel = fs::equivalent(parent, root, ec);
+        im.patientId = topLevel ? base : parent.filename().string();
+        if (topLevel)
+            if (std::string named = patientFromName(stemOf(p)); !named.empty())
+                im.patientId = named;
         if (iEndsWith(p.string(), ".dcm")) {
             FileFacts f = dicomFacts(p, cache);
             if (!f.ok) {
@@ -97,6 +223,24 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             im.seriesUid = f.seriesUid;
         }
         sideViewFromName(stem, im.side, im.view);
+        if (auto at = attached.find(i); at != attached.end()) {
+            im.labelMapPath = at->second.labelMap;
+            for (const auto& [maskPath, pathology] : at->second.masks) {
+                // A lesion mask says where a lesion is: the image is abnormal there (its type unknown, its pathology
+                // only when the name gives it).
+                Abnormality a;
+                a.image = int(ds.images.size());
+                a.patientId = im.patientId;
+                a.side = im.side;
+                a.view = im.view;
+                a.pathology = pathology;
+                a.maskPath = maskPath;
+                a.maskCsvPath = fs::relative(maskPath, root, ec).string();
+                a.sourceFile = maskPath;
+                ds.abnormalities.push_back(std::move(a));
+                im.groundTruth = true;
+            }
+        }
         ds.images.push_back(std::move(im));
     }
     if (cache)

@@ -136,11 +136,11 @@ void keepLargestBreast(Gray8& classes)
     const int W = classes.width, H = classes.height;
     for (int x = 0; x < W; ++x) {
         touchesBorder[size_t(hole[size_t(x)])] = true;
-        touchesBorder[size_t(hole[size_t((H - 1) * W + x)])] = true;
+        touchesBorder[size_t(hole[size_t(H - 1) * size_t(W) + size_t(x)])] = true;
     }
     for (int y = 0; y < H; ++y) {
-        touchesBorder[size_t(hole[size_t(y * W)])] = true;
-        touchesBorder[size_t(hole[size_t(y * W + W - 1)])] = true;
+        touchesBorder[size_t(hole[size_t(y) * size_t(W)])] = true;
+        touchesBorder[size_t(hole[size_t(y) * size_t(W) + size_t(W - 1)])] = true;
     }
     for (size_t i = 0; i < comp.size(); ++i) {
         if (comp[i] == keep)

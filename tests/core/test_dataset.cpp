@@ -364,21 +364,93 @@ private slots:
         auto ds = dataset::open(kData / "ddsm-png", noCache());
         QVERIFY(ds.ok());
         QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("folder"));
-        QCOMPARE(ds->images.size(), size_t(8));
+        // four mammograms, each with its tissue label map (NAME_LI.png) beside it: the label maps are not mammograms
+        QCOMPARE(ds->images.size(), size_t(4));
         QCOMPARE(ds->patients.size(), size_t(4));
         for (const auto& im : ds->images) {
             QCOMPARE(QString::fromStdString(im.side), QStringLiteral("RIGHT"));
             QCOMPARE(QString::fromStdString(im.view), QStringLiteral("MLO"));
             QVERIFY(!im.groundTruth); // a folder says nothing of what its images show: never "normal"
+            QVERIFY2(
+                QString::fromStdString(im.labelMapPath).endsWith(QString::fromStdString(fs::path(im.path).stem().string() + "_LI.png")),
+                im.key.c_str());
+            QCOMPARE(QString::fromStdString(im.patientId), QString::fromStdString(fs::path(im.path).stem().string()).section('.', 0, 0));
         }
-        QCOMPARE(dataset::summaryJson(*ds)["images_without_ground_truth"].integer(), 8LL);
+        QCOMPARE(dataset::summaryJson(*ds)["images_without_ground_truth"].integer(), 4LL);
         // the cache keeps it
         const auto again = dataset::fromJson(dataset::toJson(*ds));
         QVERIFY(again.ok() && !again->images.front().groundTruth);
+        QCOMPARE(again->images.front().labelMapPath, ds->images.front().labelMapPath);
         auto dcm = dataset::open(kData / "dicom", noCache());
         QVERIFY(dcm.ok());
         QVERIFY(!dcm->images.empty());
         QVERIFY(!dcm->problems.empty()); // the malformed files are listed, not fatal
+    }
+
+    // A folder of PNGs as public sets name them: the images of one woman grouped by name (so the four-view layout
+    // works), masks and label maps attached to their image and not listed as mammograms, a mask without its image a
+    // problem; names without side or view tokens stay one patient each.
+    void plainFolderGroupsAndAttaches()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        Gray8 img(40, 60, 100), mask(40, 60, 0);
+        for (int y = 20; y < 30; ++y)
+            for (int x = 10; x < 20; ++x)
+                mask.at(x, y) = 255;
+        for (const char* n : { "P1_L_DM_MLO", "P1_R_DM_MLO", "P1_L_DM_CC", "P1_R_DM_CC", "P2_L_CC", "Mass-Training_P_00001_LEFT_CC",
+                 "Calc-Training_P_00001_LEFT_MLO", "A_0040_1.RIGHT_MLO", "mdb001" })
+            QVERIFY(imageio::writePng(root / (std::string(n) + ".png"), img).ok());
+        QVERIFY(imageio::writePng(root / "P1_L_DM_MLO_mask.png", mask).ok());
+        QVERIFY(imageio::writePng(root / "P2_L_CC_malignant.png", mask).ok());
+        QVERIFY(imageio::writePng(root / "P1_R_DM_CC_LI.png", img).ok());
+        QVERIFY(imageio::writePng(root / "A_0040_1.RIGHT_MLO_LI.png", img).ok());
+        QVERIFY(imageio::writePng(root / "lost_mask.png", mask).ok());
+        auto ds = dataset::open(root, noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        QCOMPARE(QString::fromStdString(dataset::formatName(ds->format)), QStringLiteral("folder"));
+        QCOMPARE(ds->images.size(), size_t(9));
+        QMap<QString, QStringList> byPatient;
+        for (const auto& p : ds->patients)
+            for (int i : p.images)
+                byPatient[QString::fromStdString(p.id)] << QString::fromStdString(ds->images[size_t(i)].key);
+        QCOMPARE(byPatient.size(), 5);
+        QCOMPARE(byPatient["P1"].size(), 4);
+        QCOMPARE(byPatient["P2"].size(), 1);
+        QCOMPARE(byPatient["P_00001"].size(), 2); // CBIS-DDSM's lesion/split prefix is not the woman
+        QCOMPARE(byPatient["A_0040_1"].size(), 1);
+        QCOMPARE(byPatient["mdb001"].size(), 1);
+        auto find = [&](const char* key) -> const dataset::Image& {
+            for (const auto& im : ds->images)
+                if (im.key == std::string(key) + ".png")
+                    return im;
+            return ds->images.front();
+        };
+        const auto& withMask = find("P1_L_DM_MLO");
+        QVERIFY(withMask.groundTruth);
+        QCOMPARE(withMask.abnormalities.size(), size_t(1));
+        const auto& a = ds->abnormalities[size_t(withMask.abnormalities[0])];
+        QVERIFY(QString::fromStdString(a.maskPath).endsWith("P1_L_DM_MLO_mask.png"));
+        QCOMPARE(QString::fromStdString(a.pathology), QString()); // not invented
+        auto roi = dataset::loadMask(a.maskPath);
+        QVERIFY(roi.ok());
+        QCOMPARE(long(RleMask::fromGray(*roi).area()), 100L);
+        const auto& malignant = find("P2_L_CC");
+        QCOMPARE(malignant.abnormalities.size(), size_t(1));
+        QCOMPARE(QString::fromStdString(ds->abnormalities[size_t(malignant.abnormalities[0])].pathology), QStringLiteral("MALIGNANT"));
+        QVERIFY(QString::fromStdString(find("P1_R_DM_CC").labelMapPath).endsWith("P1_R_DM_CC_LI.png"));
+        QVERIFY(find("P1_R_DM_CC").abnormalities.empty());
+        QVERIFY(!find("P1_R_DM_CC").groundTruth); // a label map of tissue says nothing of lesions
+        QVERIFY(!find("P1_L_DM_CC").groundTruth);
+        QCOMPARE(QString::fromStdString(find("P1_L_DM_CC").side), QStringLiteral("LEFT"));
+        QCOMPARE(QString::fromStdString(find("P1_L_DM_CC").view), QStringLiteral("CC"));
+        bool lostReported = false;
+        for (const auto& pr : ds->problems)
+            lostReported = lostReported
+                || (pr.file.find("lost_mask.png") != std::string::npos && pr.message.find("without its image") != std::string::npos);
+        QVERIFY(lostReported);
+        for (const auto& im : ds->images)
+            QVERIFY2(im.key.find("_mask") == std::string::npos && im.key.find("_LI") == std::string::npos, im.key.c_str());
     }
 
     // images/ and masks/ side by side (the CDD-CESM release): every masked image is abnormal with its mask as ROI, the

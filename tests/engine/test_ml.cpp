@@ -143,6 +143,27 @@ private slots:
         const double px = (bx + 0.5) * g->stride, py = (by + 0.5) * g->strideY;
         QVERIFY2(px >= 300 - g->stride && px <= 340 + g->stride && py >= 200 - g->strideY && py <= 240 + g->strideY,
             qPrintable(QStringLiteral("peak at %1,%2").arg(px).arg(py)));
+        // Values, not only the normalised range: the toy's "malignant mass" evidence is the brightness after the model's
+        // window, where only the square (3000) stands out of the breast (about 1000): the map is 1 on the square and
+        // nothing elsewhere, on the breast as off it (a map smeared over the breast would fail here).
+        double sq = 0, breast = 0, off = 0;
+        int nsq = 0, nbreast = 0, noff = 0;
+        for (int y = 0; y < g->height; ++y)
+            for (int x = 0; x < g->width; ++x) {
+                const double cx = (x + 0.5) * g->stride, cy = (y + 0.5) * g->strideY;
+                const double v = g->at(x, y);
+                if (cx > 300 + 8 && cx < 340 - 8 && cy > 200 + 8 && cy < 240 - 8)
+                    sq += v, ++nsq;
+                else if (cx < 512 * 3 / 4 - 2 * g->stride && cy > 832 / 8 + 2 * g->strideY && cy < 832 * 7 / 8 - 2 * g->strideY
+                    && (cx < 300 - 2 * g->stride || cx > 340 + 2 * g->stride || cy < 200 - 2 * g->strideY || cy > 240 + 2 * g->strideY))
+                    breast += v, ++nbreast;
+                else if (cx > 512 * 3 / 4 + 2 * g->stride)
+                    off += v, ++noff;
+            }
+        QVERIFY(nsq > 0 && nbreast > 0 && noff > 0);
+        sq /= nsq, breast /= nbreast, off /= noff;
+        qInfo("Grad-CAM means: square %.3f, breast %.3f, off the breast %.3f", sq, breast, off);
+        QVERIFY2(sq > 0.9 && breast < 0.05 && off < 0.05, qPrintable(QStringLiteral("%1 %2 %3").arg(sq).arg(breast).arg(off)));
         // The predicted class by default, and a class with no support gives a zero map.
         auto pred = (*m)->gradCam(img);
         QVERIFY(pred.ok());

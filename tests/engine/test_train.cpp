@@ -382,11 +382,21 @@ private slots:
         QCOMPARE(run({ "train", "--data", "synth:2:3:192x320", "--lesion-patches", "99", "--run-dir", dir + "-bad" }).code, 2);
     }
 
+    // Resuming is exact: a run killed with kill -9 after a checkpoint, and a run stopped mid-epoch, each resumed, end
+    // with the same weights, bit for bit, as the same run never interrupted (one thread: CPU kernels then add in a
+    // fixed order). Across the kill, steps strictly increase and every epoch is logged once.
     void killedRunResumesWhereItStopped()
     {
+        const QStringList args = kTiny + QStringList { "--threads", "1", "--epochs", "4" };
+        const QString ref = m_tmp.path() + "/run2-reference";
+        Run whole = run(args + QStringList { "--run-dir", ref });
+        QVERIFY2(whole.code == 0, whole.err.constData());
+        const auto refWeights = safetensorBytes(ref + "/checkpoints/last/model.safetensors");
+        QVERIFY(!refWeights.isEmpty());
+
         const QString dir = m_tmp.path() + "/run2";
         QProcess p;
-        p.start(kTrain, kTiny + QStringList { "--run-dir", dir, "--epochs", "4" });
+        p.start(kTrain, args + QStringList { "--run-dir", dir });
         QVERIFY(p.waitForStarted());
         // Wait for the first epoch's checkpoint, then kill -9 mid-run.
         QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(dir + "/checkpoints/last/state.json"), 180000);
@@ -414,6 +424,33 @@ private slots:
         QVERIFY(resumed);
         QCOMPARE(epochs, (QList<int> { 1, 2, 3, 4 }));
         QCOMPARE(readStatus(dir)["state"].toString(), QStringLiteral("finished"));
+        const auto killed = safetensorBytes(dir + "/checkpoints/last/model.safetensors");
+        QCOMPARE(killed.keys(), refWeights.keys());
+        for (const QString& k : refWeights.keys())
+            QVERIFY2(killed[k] == refWeights[k], qPrintable("after kill -9 and --resume, tensor " + k + " differs"));
+
+        // Stopped in the middle of an epoch (the stop command checkpoints where it is), then resumed.
+        const QString mid = m_tmp.path() + "/run2-stopped";
+        QProcess q;
+        q.start(kTrain, args + QStringList { "--run-dir", mid });
+        QVERIFY(q.waitForStarted());
+        QByteArray seen;
+        auto stepped = [&] {
+            seen += q.readAllStandardOutput();
+            return seen.contains("\"type\":\"step\"");
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(stepped(), 180000);
+        q.write("stop\n");
+        QVERIFY(q.waitForFinished(120000));
+        QCOMPARE(readStatus(mid)["state"].toString(), QStringLiteral("stopped"));
+        const QJsonObject state = readJsonFile(mid + "/checkpoints/last/state.json");
+        QVERIFY2(state["batch_in_epoch"].toInteger() > 0, "the stop did not land mid-epoch");
+        Run rs = run({ "train", "--resume", mid });
+        QVERIFY2(rs.code == 0, rs.err.constData());
+        const auto stopped = safetensorBytes(mid + "/checkpoints/last/model.safetensors");
+        QCOMPARE(stopped.keys(), refWeights.keys());
+        for (const QString& k : refWeights.keys())
+            QVERIFY2(stopped[k] == refWeights[k], qPrintable("after a mid-epoch stop and --resume, tensor " + k + " differs"));
     }
 
     // A checkpoint that is there but damaged stops --resume with a message naming it (it restarted from scratch
