@@ -12,17 +12,33 @@ Json& Json::set(const std::string& key, Json value)
 {
     if (m_type == Type::Null)
         m_type = Type::Object;
-    for (auto& [k, v] : m_obj)
-        if (k == key) {
-            v = std::move(value);
-            return v;
+    if (!m_index.empty()) {
+        if (auto it = m_index.find(key); it != m_index.end()) {
+            m_obj[it->second].second = std::move(value);
+            return m_obj[it->second].second;
         }
+    } else {
+        for (auto& [k, v] : m_obj)
+            if (k == key) {
+                v = std::move(value);
+                return v;
+            }
+    }
     m_obj.emplace_back(key, std::move(value));
+    if (!m_index.empty())
+        m_index.emplace(key, m_obj.size() - 1);
+    else if (m_obj.size() > kIndexFrom)
+        for (size_t i = 0; i < m_obj.size(); ++i)
+            m_index.emplace(m_obj[i].first, i);
     return m_obj.back().second;
 }
 
 const Json* Json::find(std::string_view key) const
 {
+    if (!m_index.empty()) {
+        auto it = m_index.find(std::string(key));
+        return it == m_index.end() ? nullptr : &m_obj[it->second].second;
+    }
     for (const auto& [k, v] : m_obj)
         if (k == key)
             return &v;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace ms
@@ -87,6 +88,10 @@ private:
     std::string m_str;
     Array m_arr;
     Object m_obj;
+    // Key -> position in m_obj, kept once an object has more than kIndexFrom keys (a crafted header with 300,000 keys
+    // made parsing and lookups quadratic); small objects are scanned.
+    static constexpr size_t kIndexFrom = 32;
+    std::unordered_map<std::string, size_t> m_index;
 };
 
 std::string jsonEscape(std::string_view s);

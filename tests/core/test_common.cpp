@@ -56,6 +56,34 @@ private slots:
             QCOMPARE((*back)["list"].size(), size_t(2));
         }
     }
+    // A safetensors header can name 300,000 tensors: parsing and looking each one up stays linear (it was quadratic,
+    // a hang), duplicate keys still keep the last value, and small objects behave as before.
+    void jsonLargeObjects()
+    {
+        std::string text = "{";
+        const int n = 300000;
+        for (int i = 0; i < n; ++i)
+            text += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":" + std::to_string(i);
+        text += ",\"t7\":-7}";
+        auto j = Json::parse(text);
+        QVERIFY(j.ok());
+        QCOMPARE(j->size(), size_t(n));
+        long long sum = 0;
+        for (int i = 0; i < n; i += 1)
+            sum += (*j)["t" + std::to_string(i)].integer(-1000000);
+        QCOMPARE(sum, (long long)n * (n - 1) / 2 - 14); // t7 is -7 now
+        QVERIFY(!j->find("t300000"));
+        QCOMPARE(j->items()[7].first, std::string("t7")); // insertion order kept
+        Json o = Json::object();
+        for (int i = 0; i < 40; ++i) // across the index threshold
+            o.set("k" + std::to_string(i % 35), i);
+        QCOMPARE(o.size(), size_t(35));
+        QCOMPARE(o["k0"].integer(), 35LL);
+        QCOMPARE(o["k4"].integer(), 39LL);
+        QCOMPARE(o["k5"].integer(), 5LL);
+        const Json copy = o; // the index travels with a copy
+        QCOMPARE(copy["k34"].integer(), 34LL);
+    }
     void jsonUnicodeEscape()
     {
         auto j = Json::parse(R"({"s":"caf\u00e9 \ud83d\ude00"})");
