@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/metrics/realism.h"
 
+#include "core/image/components.h"
+#include "core/image/fft.h"
+
 #include "core/metrics/metrics.h"
 
 #include <algorithm>
@@ -17,56 +20,6 @@ namespace
 {
 
 constexpr double kPi = 3.14159265358979323846;
-
-// The largest 4-connected component of mask (1s), as a mask.
-std::vector<uint8_t> largestComponent(const std::vector<uint8_t>& mask, int w, int h)
-{
-    std::vector<int> comp(mask.size(), 0);
-    std::vector<long> sizes(1, 0);
-    std::vector<int> stack;
-    for (int s = 0; s < w * h; ++s) {
-        if (!mask[size_t(s)] || comp[size_t(s)])
-            continue;
-        const int id = int(sizes.size());
-        sizes.push_back(0);
-        stack.assign(1, s);
-        comp[size_t(s)] = id;
-        while (!stack.empty()) {
-            const int p = stack.back();
-            stack.pop_back();
-            ++sizes.back();
-            const int x = p % w, y = p / w;
-            const int nb[4][2] = { { x - 1, y }, { x + 1, y }, { x, y - 1 }, { x, y + 1 } };
-            for (const auto& n : nb)
-                if (n[0] >= 0 && n[1] >= 0 && n[0] < w && n[1] < h) {
-                    const int q = n[1] * w + n[0];
-                    if (mask[size_t(q)] && !comp[size_t(q)]) {
-                        comp[size_t(q)] = id;
-                        stack.push_back(q);
-                    }
-                }
-        }
-    }
-    std::vector<uint8_t> out(mask.size(), 0);
-    if (sizes.size() <= 1)
-        return out;
-    const int keep = int(std::max_element(sizes.begin() + 1, sizes.end()) - sizes.begin());
-    for (size_t i = 0; i < out.size(); ++i)
-        out[i] = comp[i] == keep;
-    return out;
-}
-
-void dft1(std::vector<std::complex<double>>& v, std::vector<std::complex<double>>& tmp, const std::vector<std::complex<double>>& tw)
-{
-    const size_t n = v.size();
-    for (size_t k = 0; k < n; ++k) {
-        std::complex<double> s = 0;
-        for (size_t j = 0; j < n; ++j)
-            s += v[j] * tw[(k * j) % n];
-        tmp[k] = s;
-    }
-    v.swap(tmp);
-}
 
 } // namespace
 
@@ -92,24 +45,7 @@ double spectrumSlope(const std::vector<double>& win, int n)
             const double hann = (0.5 - 0.5 * std::cos(2 * kPi * x / (n - 1))) * (0.5 - 0.5 * std::cos(2 * kPi * y / (n - 1)));
             a[size_t(y) * size_t(n) + size_t(x)] = (win[size_t(y) * size_t(n) + size_t(x)] - m) * hann;
         }
-    const size_t un = static_cast<size_t>(n);
-    std::vector<std::complex<double>> tw(un), row(un), tmp(un);
-    for (int k = 0; k < n; ++k)
-        tw[size_t(k)] = std::polar(1.0, -2 * kPi * k / n);
-    for (int y = 0; y < n; ++y) {
-        for (int x = 0; x < n; ++x)
-            row[size_t(x)] = a[size_t(y) * size_t(n) + size_t(x)];
-        dft1(row, tmp, tw);
-        for (int x = 0; x < n; ++x)
-            a[size_t(y) * size_t(n) + size_t(x)] = row[size_t(x)];
-    }
-    for (int x = 0; x < n; ++x) {
-        for (int y = 0; y < n; ++y)
-            row[size_t(y)] = a[size_t(y) * size_t(n) + size_t(x)];
-        dft1(row, tmp, tw);
-        for (int y = 0; y < n; ++y)
-            a[size_t(y) * size_t(n) + size_t(x)] = row[size_t(y)];
-    }
+    fft2d(a, size_t(n), size_t(n), false); // n is a power of two (checked above)
     // radial average over integer radii 2 .. n/4 (cycles per window), then a line through log P against log f
     std::vector<double> sum(size_t(n), 0.0);
     std::vector<long> cnt(size_t(n), 0);
@@ -147,7 +83,7 @@ RealismFeatures realismFeatures(const Gray8& g, double mm, int thr)
     std::vector<uint8_t> m(g.pixels.size());
     for (size_t i = 0; i < m.size(); ++i)
         m[i] = g.pixels[i] > thr;
-    m = largestComponent(m, W, H);
+    m = largestComponent(m.data(), W, H);
     std::vector<double> v;
     int x0 = W, y0 = H, x1 = -1, y1 = -1;
     double edgeSum = 0;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/sampling/tissue.h"
 
+#include "core/image/components.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -75,45 +77,6 @@ Gray8 classesToSample(const Gray8& classes, const MapGeometry& g)
     return out;
 }
 
-namespace
-{
-
-// Labels the 4-connected components of `inside` (1) in `comp` (1, 2, ...); returns their sizes (index 0 unused).
-std::vector<long long> components(const Gray8& inside, std::vector<int>& comp)
-{
-    const int W = inside.width, H = inside.height;
-    comp.assign(inside.pixels.size(), 0);
-    std::vector<long long> sizes(1, 0);
-    std::vector<int> stack;
-    for (int start = 0; start < W * H; ++start) {
-        if (!inside.pixels[size_t(start)] || comp[size_t(start)])
-            continue;
-        const int id = int(sizes.size());
-        sizes.push_back(0);
-        stack.assign(1, start);
-        comp[size_t(start)] = id;
-        while (!stack.empty()) {
-            const int p = stack.back();
-            stack.pop_back();
-            ++sizes.back();
-            const int x = p % W, y = p / W;
-            const int nb[4][2] = { { x - 1, y }, { x + 1, y }, { x, y - 1 }, { x, y + 1 } };
-            for (const auto& n : nb) {
-                if (n[0] < 0 || n[1] < 0 || n[0] >= W || n[1] >= H)
-                    continue;
-                const int q = n[1] * W + n[0];
-                if (inside.pixels[size_t(q)] && !comp[size_t(q)]) {
-                    comp[size_t(q)] = id;
-                    stack.push_back(q);
-                }
-            }
-        }
-    }
-    return sizes;
-}
-
-} // namespace
-
 void keepLargestBreast(Gray8& classes)
 {
     if (classes.empty())
@@ -122,7 +85,7 @@ void keepLargestBreast(Gray8& classes)
     for (size_t i = 0; i < classes.pixels.size(); ++i)
         inside.pixels[i] = classes.pixels[i] != TissueBackground;
     std::vector<int> comp;
-    const auto sizes = components(inside, comp);
+    const auto sizes = labelComponents(inside.pixels.data(), inside.width, inside.height, comp);
     if (sizes.size() <= 1)
         return;
     const int keep = int(std::max_element(sizes.begin() + 1, sizes.end()) - sizes.begin());
@@ -131,7 +94,7 @@ void keepLargestBreast(Gray8& classes)
     for (size_t i = 0; i < comp.size(); ++i)
         outside.pixels[i] = comp[i] != keep;
     std::vector<int> hole;
-    const auto holeSizes = components(outside, hole);
+    const auto holeSizes = labelComponents(outside.pixels.data(), outside.width, outside.height, hole);
     std::vector<bool> touchesBorder(holeSizes.size(), false);
     const int W = classes.width, H = classes.height;
     for (int x = 0; x < W; ++x) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/synth/phantom.h"
 
-#include "core/synth/fft.h"
+#include "core/image/fft.h"
 #include "core/synth/lesions.h"
 #include "core/synth/random.h"
 

@@ -298,16 +298,7 @@ Json figuresWithIntervals(const std::vector<ImageMarks>& marks, int rounds, unsi
             if (std::isfinite(x))
                 v.push_back(x);
         }
-        Json j = Json::array();
-        if (v.size() < 20) {
-            j.push(Json());
-            j.push(Json());
-            return j;
-        }
-        std::sort(v.begin(), v.end());
-        j.push(v[size_t(0.025 * double(v.size() - 1))]);
-        j.push(v[size_t(0.975 * double(v.size() - 1))]);
-        return j;
+        return percentileCi(std::move(v));
     };
     auto withCi = [&](double value, auto get) {
         Json j = Json::object();

@@ -113,7 +113,6 @@ void emitFoldEpoch(RunFolder& run, int fold, int epoch, int epochs, long step, d
 
 Json percentileInterval(size_t units, int rounds, unsigned long long seed, const std::function<double(const std::vector<size_t>&)>& stat)
 {
-    Json j = Json::array();
     std::vector<double> v;
     if (units > 0) {
         std::mt19937_64 rng(seed);
@@ -127,6 +126,12 @@ Json percentileInterval(size_t units, int rounds, unsigned long long seed, const
                 v.push_back(x);
         }
     }
+    return percentileCi(std::move(v));
+}
+
+Json percentileCi(std::vector<double> v)
+{
+    Json j = Json::array();
     if (v.size() < 20) {
         j.push(Json());
         j.push(Json());

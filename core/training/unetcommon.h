@@ -48,6 +48,9 @@ void emitFoldEpoch(RunFolder& run, int fold, int epoch, int epochs, long step, d
 // 95 % percentile interval of a statistic over `rounds` bootstrap resamples of `units` (indices), seeded. `stat`
 // returns NaN where a resample gives no figure; such resamples are left out.
 Json percentileInterval(size_t units, int rounds, unsigned long long seed, const std::function<double(const std::vector<size_t>&)>& stat);
+// The 2.5th and 97.5th percentiles of bootstrap values (non-finite ones already left out) as [lo, hi]; [null, null]
+// with fewer than 20 values.
+Json percentileCi(std::vector<double> values);
 
 // Writes the network's weights as dir/model.safetensors, in half precision when `half` (loading converts back), and the
 // card with their sha256. Returns the error text, empty on success.

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "core/synth/fft.h"
+#include "core/image/fft.h"
 
 #include <cmath>
 #include <vector>
 
-namespace ms::synth
+namespace ms
 {
 
 size_t nextPow2(size_t n)
@@ -69,4 +69,4 @@ void fft2d(std::vector<std::complex<double>>& g, size_t w, size_t h, bool invers
     }
 }
 
-} // namespace ms::synth
+} // namespace ms

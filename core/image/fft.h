@@ -4,7 +4,7 @@
 #include <complex>
 #include <vector>
 
-namespace ms::synth
+namespace ms
 {
 
 // In-place radix-2 FFT; n must be a power of two. inverse: unscaled inverse transform.
@@ -13,4 +13,4 @@ void fft(std::complex<double>* data, size_t n, bool inverse, size_t stride = 1);
 void fft2d(std::vector<std::complex<double>>& grid, size_t w, size_t h, bool inverse);
 size_t nextPow2(size_t n);
 
-} // namespace ms::synth
+} // namespace ms

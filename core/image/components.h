@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// Connected components of a binary mask (4-connected, iterative: no recursion however large the region).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace ms
+{
+
+// Labels the 4-connected components of the nonzero pixels of `mask` (w x h, row-major) in `labels` (0 outside, then
+// 1, 2, ...); returns their sizes in pixels (index 0 unused).
+std::vector<long long> labelComponents(const uint8_t* mask, int w, int h, std::vector<int>& labels);
+
+// The largest 4-connected component of the nonzero pixels of `mask` as a 0/1 mask of the same size (all 0 when the
+// mask is empty).
+std::vector<uint8_t> largestComponent(const uint8_t* mask, int w, int h);
+
+} // namespace ms
