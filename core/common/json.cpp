@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 
 namespace ms
 {
@@ -43,6 +44,18 @@ const Json* Json::find(std::string_view key) const
         if (k == key)
             return &v;
     return nullptr;
+}
+
+long long Json::integer(long long fallback) const
+{
+    if (m_type != Type::Number || std::isnan(m_num))
+        return fallback;
+    // clamped: casting a double outside long long's range is undefined (values like 1e300 come from outside data)
+    if (m_num >= 9.2233720368547758e18)
+        return std::numeric_limits<long long>::max();
+    if (m_num <= -9.2233720368547758e18)
+        return std::numeric_limits<long long>::min();
+    return (long long)m_num;
 }
 
 const Json& Json::operator[](std::string_view key) const
@@ -387,7 +400,8 @@ struct Parser {
             double d = std::strtod(num.c_str(), &end);
             if (end != num.c_str() + num.size())
                 return fail("bad number");
-            out = isInt ? Json((long long)d) : Json(d);
+            // An integer beyond long long (a crafted 10^26) stays a double: the cast would be undefined.
+            out = isInt && d > -9.2233720368547758e18 && d < 9.2233720368547758e18 ? Json((long long)d) : Json(d);
         } else {
             return fail("unexpected character");
         }

@@ -70,7 +70,8 @@ public:
     size_t size() const { return m_type == Type::Array ? m_arr.size() : m_obj.size(); }
 
     double number(double fallback = 0) const { return m_type == Type::Number ? m_num : fallback; }
-    long long integer(long long fallback = 0) const { return m_type == Type::Number ? (long long)m_num : fallback; }
+    // The number as an integer, clamped to long long's range (NaN or not a number: fallback).
+    long long integer(long long fallback = 0) const;
     bool boolean(bool fallback = false) const { return m_type == Type::Bool ? m_bool : fallback; }
     const std::string& string() const { return m_str; }
 

@@ -6,6 +6,9 @@
 
 #include <QtTest>
 
+#include <cmath>
+#include <limits>
+
 #include <filesystem>
 
 using namespace ms;
@@ -83,6 +86,19 @@ private slots:
         QCOMPARE(o["k5"].integer(), 5LL);
         const Json copy = o; // the index travels with a copy
         QCOMPARE(copy["k34"].integer(), 34LL);
+    }
+    // Numbers beyond long long (libFuzzer with UBSan found a crafted 444444444444444444444444444 cast to long long,
+    // undefined behaviour): they stay doubles, and integer() clamps instead of casting out of range.
+    void jsonHugeNumbers()
+    {
+        auto j = Json::parse("{\"a\": 444444444444444444444444444, \"b\": -1e300, \"c\": 9007199254740993, \"d\": 1e18}");
+        QVERIFY(j.ok());
+        QCOMPARE((*j)["a"].integer(), std::numeric_limits<long long>::max());
+        QCOMPARE((*j)["b"].integer(), std::numeric_limits<long long>::min());
+        QCOMPARE((*j)["a"].number(), 4.44444444444444444e26);
+        QCOMPARE((*j)["d"].integer(), 1000000000000000000LL);
+        QCOMPARE((*j)["missing"].integer(-3), -3LL);
+        QCOMPARE(Json(std::nan("")).integer(7), 7LL);
     }
     void jsonUnicodeEscape()
     {
