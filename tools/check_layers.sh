@@ -15,15 +15,17 @@ inc() { # inc REGEX DIRS...: the source files under DIRS whose #include lines ma
   local re="$1"; shift
   grep -rlE --include='*.cpp' --include='*.h' "^\s*#\s*include\s*[<\"]($re)" "$@" 2>/dev/null | sort
 }
-engine_dirs=(core/training core/ml models app/mammoscope-train)
+engine_dirs=(core/training core/ml core/models app/mammoscope-train)
 rule "core/ never includes Qt" $(inc 'Q[A-Za-z]*[>"/.]|Qt[A-Za-z]*/' core)
-rule "QtWidgets only in ui/, the GUI programs (app/mammoscope, app/mammoscope-bench) and tests" $(inc 'QtWidgets|QWidget|QMainWindow|QDialog|QApplication>' core app/mammoscope-cli app/mammoscope-train models)
-rule "DCMTK only in core/dicom" $(inc 'dcmtk/' core ui app models fuzz | grep -v '^core/dicom/')
-rule "OpenJPEG only in core/dicom" $(inc 'openjpeg' core ui app models fuzz | grep -v '^core/dicom/')
+rule "QtWidgets only in ui/, the GUI programs (app/mammoscope, app/mammoscope-bench) and tests" $(inc 'QtWidgets|QWidget|QMainWindow|QDialog|QApplication>' core app/mammoscope-cli app/mammoscope-train)
+rule "DCMTK only in core/dicom" $(inc 'dcmtk/' core ui app fuzz | grep -v '^core/dicom/')
+rule "OpenJPEG only in core/dicom" $(inc 'openjpeg' core ui app fuzz | grep -v '^core/dicom/')
 rule "the engine includes no Qt" $(inc 'Q[A-Za-z]*[>"/.]|Qt[A-Za-z]*/' "${engine_dirs[@]}")
 rule "the engine includes no OpenCV or DCMTK" $(inc 'opencv2/|dcmtk/' "${engine_dirs[@]}")
-rule "torch headers only in core/ml, core/training and models/" $(inc 'torch/|ATen/|c10/' core ui app fuzz | grep -vE '^(core/ml|core/training)/|^app/mammoscope-train/')
-rule "ui/ never includes engine internals (core/training, models/)" $(inc 'core/training/|models/' ui app/mammoscope)
+rule "torch headers only in core/ml, core/training and core/models" $(inc 'torch/|ATen/|c10/' core ui app fuzz | grep -vE '^(core/ml|core/training|core/models)/|^app/mammoscope-train/')
+rule "ui/ never includes engine internals (core/training, core/models)" $(inc 'core/training/|core/models/' ui app/mammoscope)
+rule "the run folder (core/runs) is standard library only" $(inc 'torch/|Q[A-Za-z]*[>"/.]|opencv2/|dcmtk/|core/(training|models|ml|dicom|dataset|imageio)/' core/runs)
+rule "nothing includes from the models/ data folder" $(inc 'models/' core ui app fuzz tests | xargs -r grep -lE '^\s*#\s*include\s*"models/' 2>/dev/null)
 rule "arrows point down: core/ never includes ui/ or app/" $(inc 'ui/|app/' core)
 rule "arrows point down: ui/ never includes app/" $(inc 'app/' ui)
 if [ -n "$engine" ]; then

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/caseloader.h"
 
+#include "core/annotations/roi.h"
 #include "core/dataset/loader.h"
 #include "core/image/mask.h"
 #include "core/image/window.h"
@@ -63,25 +64,15 @@ QVector<RoiOutline> roiOutlines(const dataset::Dataset& ds, int imageIndex, int 
         roi.label = QStringLiteral("%1 %2 %3").arg(a.number).arg(roi.pathology, QString::fromStdString(a.type));
         if (!a.corrected.empty() || a.added)
             roi.label += QStringLiteral(" ✎");
-        if (!a.roiRle.empty()) {
-            auto m = RleMask::fromString(a.roiRle);
-            if (!m) {
-                roi.problem = QString::fromStdString(m.error().message);
+        if (!a.roiRle.empty() || !a.maskPath.empty()) {
+            // the one rule (core/annotations/roi.h): curated ROI, else mask file; a mask of the same shape scaled
+            // to the image (noted), of another shape refused
+            auto r = annotations::resolveRoi(a, width, height);
+            if (!r) {
+                roi.problem = QString::fromStdString(r.error().toString());
             } else {
-                const double sx = double(width) / std::max(1, m->width()), sy = double(height) / std::max(1, m->height());
-                addContours(roi, m->toGray(255), sx, sy);
-            }
-        } else if (!a.maskPath.empty()) {
-            auto m = dataset::loadMask(a.maskPath);
-            if (!m) {
-                roi.problem = QString::fromStdString(m.error().toString());
-            } else {
-                const Gray8& g = *m;
-                const double sx = double(width) / std::max(1, g.width), sy = double(height) / std::max(1, g.height);
-                if (g.width != width || g.height != height)
-                    roi.problem
-                        = QObject::tr("mask is %1x%2, the image %3x%4: scaled to fit").arg(g.width).arg(g.height).arg(width).arg(height);
-                addContours(roi, g, sx, sy);
+                roi.problem = QString::fromStdString(r->note);
+                addContours(roi, r->mask.toGray(255), 1.0, 1.0);
             }
         } else if (a.radius > 0) {
             QPolygonF p;

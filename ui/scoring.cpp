@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/scoring.h"
 
-#include "core/annotations/effective.h"
+#include "core/annotations/roi.h"
 #include "core/common/json.h"
 #include "core/common/paths.h"
 #include "core/dataset/loader.h"
@@ -71,15 +71,13 @@ ImageScore scoreImage(ml::Model& model, const ScoreJob& job)
     for (float v : h->suspicion())
         s.suspicionMax = std::max(s.suspicionMax, v);
     map.values = h->suspicionLogOdds(); // maxima and peaks on the unsaturated log-odds
-    metrics::FrocCase c;
-    for (const auto& a : job.lesions) {
-        auto m = annotations::roiMask(a, li->image.width, li->image.height);
-        if (m)
-            c.lesions.push_back(metrics::toGrid(*m, map.width, map.height, h->stride));
-    }
-    s.pointing = metrics::pointingGame(map, c.lesions);
-    c.detections = metrics::detectPeaks(map, metrics::logit(metrics::kCandidateThreshold), metrics::kPeakProminence);
-    s.marks = metrics::frocMarks(c);
+    std::vector<RleMask> lesions;
+    for (const auto& a : job.lesions)
+        if (auto r = annotations::resolveRoi(a, li->image.width, li->image.height))
+            lesions.push_back(std::move(r->mask));
+    const auto scored = metrics::scoreAgainstLesions(map, h->stride, lesions);
+    s.pointing = scored.pointing;
+    s.marks = metrics::frocMarks(scored.frocCase);
     s.ms = double(t.nsecsElapsed()) / 1e6;
     return s;
 }

@@ -175,12 +175,12 @@ int trainingBench(const QString& enginePath)
         f.source = QStringLiteral("synthetic");
         f.synthPatients = 40;
         f.synthSeed = 3;
-        f.size = 64;
-        f.arch = QStringLiteral("compact");
-        f.epochs = 2;
-        f.batch = 32;
-        f.logEvery = 1;
-        f.threads = 2;
+        f.train.size = 64;
+        f.train.arch = "compact";
+        f.train.epochs = 2;
+        f.train.batch = 32;
+        f.train.logEvery = 1;
+        f.train.threads = 2;
         f.name = QStringLiteral("followed");
         panel.setForm(f);
         QSignalSpy ended(&panel, &TrainingPanel::runEnded);

@@ -2,6 +2,8 @@
 // mammoscope-cli infer: a model over a dataset (scores CSV, a map per image, optional PNG overlays);
 // mammoscope-cli score: how well those maps agree with the ground-truth lesions (pointing game, FROC, image AUC).
 #include "commands.h"
+
+#include "core/annotations/roi.h"
 #include "core/common/cliargs.h"
 #include "core/common/json.h"
 #include "core/common/paths.h"
@@ -304,33 +306,37 @@ int cmdScore(int argc, char** argv)
             continue;
         }
         const double stride = (*j)["stride"].number();
-        const int iw = int((*j)["image_width"].integer()), ih = int((*j)["image_height"].integer());
-        metrics::FrocCase c;
+        const long long iw = (*j)["image_width"].integer(), ih = (*j)["image_height"].integer();
+        if (iw < 1 || ih < 1 || iw > 65536 || ih > 65536 || !(stride > 0 && stride < 4096)) {
+            std::fprintf(stderr, "mammoscope-cli score: %s: image size %lldx%lld or stride %g out of range\n", f.c_str(), iw, ih, stride);
+            return 1;
+        }
+        std::vector<RleMask> lesions;
         std::vector<const Json*> lesionInfo;
         for (const auto& l : (*j)["lesions"].elements()) {
-            RleMask m;
-            if (!l["mask"].string().empty()) {
-                auto g = dataset::loadMask(l["mask"].string());
-                if (!g || g->width != iw || g->height != ih) {
-                    std::fprintf(stderr, "mammoscope-cli score: %s: ROI mask %s skipped\n", f.c_str(), l["mask"].string().c_str());
-                    continue;
-                }
-                m = RleMask::fromGray(*g);
-            } else if (l["r"].number() > 0) {
-                m = RleMask::ellipse(iw, ih, l["cx"].number(), l["cy"].number(), l["r"].number(), l["r"].number());
-            } else {
+            if (l["mask"].string().empty() && !(l["r"].number() > 0))
+                continue; // a lesion without coordinates (mini-MIAS calcifications): nothing to point at
+            dataset::Abnormality ab;
+            ab.key = (*j)["image"].string();
+            ab.maskPath = l["mask"].string();
+            ab.centerX = l["cx"].number();
+            ab.centerY = l["cy"].number();
+            ab.radius = l["r"].number();
+            auto roi = annotations::resolveRoi(ab, int(iw), int(ih)); // the one rule for masks of another size
+            if (!roi) {
+                std::fprintf(stderr, "mammoscope-cli score: %s: %s; lesion skipped\n", f.c_str(), roi.error().toString().c_str());
                 continue;
             }
-            c.lesions.push_back(metrics::toGrid(m, map.width, map.height, stride));
+            lesions.push_back(std::move(roi->mask));
             lesionInfo.push_back(&l);
         }
-        const int pg = metrics::pointingGame(map, c.lesions);
+        auto scored = metrics::scoreAgainstLesions(map, stride, lesions, candidateLogit, prominence);
+        metrics::FrocCase& c = scored.frocCase;
+        const int pg = scored.pointing;
         if (pg >= 0) {
             ++pointable;
             pointed += pg;
         }
-        // Candidates: one per peak above the threshold (FROC sweeps its cut over their scores).
-        c.detections = metrics::detectPeaks(map, candidateLogit, prominence);
         if (lesionCsv.is_open())
             writeLesionRows(lesionCsv, (*j)["image"].string(), map, c, lesionInfo);
         cases.push_back(std::move(c));

@@ -6,6 +6,7 @@
 #include "core/ml/inference.h"
 #endif
 #include "core/annotations/effective.h"
+#include "core/annotations/roi.h"
 #include "core/annotations/store.h"
 #include "core/common/cliargs.h"
 #include "core/common/strings.h"
@@ -162,30 +163,16 @@ int cmdPrepare(int argc, char** argv)
             l.malignant = ab.pathology == "MALIGNANT";
             l.mass = ab.type != "calcification";
             l.abnormality = ai;
-            if (!ab.roiRle.empty()) {
-                auto m = annotations::roiMask(ab, li->image.width, li->image.height);
-                if (!m) {
-                    std::fprintf(stderr, "\n%s: %s\n", im.key.c_str(), m.error().toString().c_str());
-                    usable = false;
-                    break;
-                }
-                l.mask = std::move(*m);
-            } else if (!ab.maskPath.empty()) {
-                auto m = dataset::loadMask(ab.maskPath);
-                if (!m || m->width != li->image.width || m->height != li->image.height) {
-                    std::fprintf(stderr, "\n%s: ROI mask %s\n", im.key.c_str(),
-                        m ? "does not have the image's size; image skipped" : m.error().toString().c_str());
-                    usable = false;
-                    break;
-                }
-                l.mask = RleMask::fromGray(*m);
-            } else if (ab.radius > 0) {
-                l.mask = RleMask::ellipse(li->image.width, li->image.height, ab.centerX, ab.centerY, ab.radius, ab.radius);
-            } else {
-                // An abnormality without ROI: its image can give neither lesion nor background patches safely.
+            // An abnormality without a usable ROI: its image can give neither lesion nor background patches safely.
+            auto roi = annotations::resolveRoi(ab, li->image.width, li->image.height);
+            if (!roi) {
+                std::fprintf(stderr, "\n%s: %s; image skipped\n", im.key.c_str(), roi.error().toString().c_str());
                 usable = false;
                 break;
             }
+            if (!roi->note.empty() && !quiet)
+                std::fprintf(stderr, "\n%s: %s\n", im.key.c_str(), roi->note.c_str());
+            l.mask = std::move(roi->mask);
             in.lesions.push_back(std::move(l));
         }
         if (!usable) {

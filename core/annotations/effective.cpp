@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/annotations/effective.h"
 
+#include "core/annotations/roi.h"
+
 #include "core/annotations/vocabulary.h"
 #include "core/common/strings.h"
 #include "core/dataset/cbis.h"
@@ -221,26 +223,10 @@ int nextAbnormalityNumber(const Dataset& ds, const Snapshot& s, int imageIndex)
 
 Result<RleMask> roiMask(const Abnormality& a, int w, int h)
 {
-    if (!a.roiRle.empty()) {
-        auto m = RleMask::fromString(a.roiRle);
-        if (!m)
-            return Error("curated ROI of " + a.key + ": " + m.error().message);
-        if (w > 0 && h > 0 && (m->width() != w || m->height() != h))
-            return m->resized(w, h);
-        return m;
-    }
-    if (!a.maskPath.empty()) {
-        auto g = dataset::loadMask(a.maskPath);
-        if (!g)
-            return g.error();
-        RleMask m = RleMask::fromGray(*g);
-        if (w > 0 && h > 0 && (m.width() != w || m.height() != h))
-            return m.resized(w, h);
-        return m;
-    }
-    if (a.radius > 0 && w > 0 && h > 0)
-        return RleMask::ellipse(w, h, a.centerX, a.centerY, a.radius, a.radius);
-    return Error("abnormality " + a.key + " has no ROI (no mask file, no circle)", a.sourceFile);
+    auto r = resolveRoi(a, w, h);
+    if (!r)
+        return r.error();
+    return std::move(r->mask);
 }
 
 ReviewProgress reviewProgress(const Dataset& ds)

@@ -28,8 +28,9 @@ dataset::Dataset effective(const dataset::Dataset& original, const Snapshot& cor
 // The next free abnormality number of an image (existing and added ones counted, deleted ones too).
 int nextAbnormalityNumber(const dataset::Dataset& effectiveDs, const Snapshot& corrections, int imageIndex);
 
-// An abnormality's ROI as a mask of its image's size: the curator's RLE, else the mask file (scaled to the image
-// size when it differs), else the circle. `imageWidth/Height` of 0: the mask file's size.
+// An abnormality's ROI as a mask of its image's size (resolveRoi in roi.h: the curator's RLE, else the mask file,
+// else the circle; a mask of the same shape is scaled, of another shape refused). `imageWidth/Height` of 0: the
+// mask's own size.
 Result<RleMask> roiMask(const dataset::Abnormality& a, int imageWidth, int imageHeight);
 
 // Summary of a review: counts of each status over the images that have abnormalities (or all images when none has).

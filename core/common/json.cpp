@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/json.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -130,11 +131,14 @@ void Json::dumpTo(std::string& out, int indent, int level) const
             break;
         }
         char buf[40];
-        if (m_isInt || (std::fabs(m_num) < 1e15 && m_num == std::floor(m_num)))
+        if (m_isInt || (std::fabs(m_num) < 1e15 && m_num == std::floor(m_num))) {
             std::snprintf(buf, sizeof buf, "%lld", (long long)m_num);
-        else
-            std::snprintf(buf, sizeof buf, "%.10g", m_num);
-        out += buf;
+            out += buf;
+        } else {
+            // the shortest text that reads back as the same double (%.10g lost digits: 0.1 + 0.2 came back as 0.3)
+            const auto r = std::to_chars(buf, buf + sizeof buf, m_num);
+            out.append(buf, r.ptr);
+        }
         break;
     }
     case Type::String:

@@ -116,6 +116,17 @@ float sigmoid(float x)
     return float(1.0 / (1.0 + std::exp(-double(x))));
 }
 
+ImageScoring scoreAgainstLesions(
+    const Heatmap& map, double stride, const std::vector<RleMask>& lesionsAtImageSize, float candidateLogit, float prominence)
+{
+    ImageScoring s;
+    for (const auto& m : lesionsAtImageSize)
+        s.frocCase.lesions.push_back(toGrid(m, map.width, map.height, stride));
+    s.pointing = pointingGame(map, s.frocCase.lesions);
+    s.frocCase.detections = detectPeaks(map, candidateLogit, prominence);
+    return s;
+}
+
 int pointingGame(const Heatmap& map, const std::vector<RleMask>& lesions)
 {
     if (lesions.empty() || map.values.empty())

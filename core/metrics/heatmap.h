@@ -57,6 +57,15 @@ struct FrocCase {
     std::vector<RleMask> lesions;
 };
 
+// One image scored against its lesions, the same way in the app and in `mammoscope-cli score`: the lesions (masks at
+// the image's size) put on the map's grid, the pointing game, and the candidate peaks.
+struct ImageScoring {
+    FrocCase frocCase; // lesions on the grid, detections strongest first
+    int pointing = -1; // pointingGame: 1 hit, 0 miss, -1 no lesion
+};
+ImageScoring scoreAgainstLesions(const Heatmap& map, double stride, const std::vector<RleMask>& lesionsAtImageSize,
+    float candidateLogit = logit(kCandidateThreshold), float prominence = kPeakProminence);
+
 struct FrocPoint {
     double fpPerImage = 0, sensitivity = 0;
 };

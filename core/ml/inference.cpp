@@ -5,13 +5,13 @@
 #include "core/image/resample.h"
 #include "core/image/window.h"
 #include "core/metrics/heatmap.h"
+#include "core/models/card.h"
+#include "core/models/nets.h"
+#include "core/models/torchcompat.h"
+#include "core/models/unet.h"
+#include "core/models/weights.h"
 #include "core/sampling/lesionmap.h"
 #include "core/sampling/sampling.h"
-#include "models/card.h"
-#include "models/nets.h"
-#include "models/torchcompat.h"
-#include "models/unet.h"
-#include "models/weights.h"
 
 #include <torch/script.h>
 #include <torch/torch.h>

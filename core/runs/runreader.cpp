@@ -29,9 +29,21 @@ Json readStatus(const fs::path& dir)
     return readJsonFile(dir / "status.json");
 }
 
-Json readConfig(const fs::path& dir)
+bool readRunConfig(const fs::path& dir, RunConfig& out, std::string* error)
 {
-    return readJsonFile(dir / "config.json");
+    out = RunConfig();
+    std::string text, why;
+    if (!readFile(dir / "config.json", text))
+        why = (dir / "config.json").string() + ": cannot read it";
+    else if (auto j = Json::parse(text); !j)
+        why = (dir / "config.json").string() + ": " + j.error().message;
+    else if (RunConfig::fromJson(*j, out, why))
+        return true;
+    else
+        why = (dir / "config.json").string() + ": " + why;
+    if (error)
+        *error = why;
+    return false;
 }
 
 Json readCrossval(const fs::path& dir)
@@ -58,8 +70,14 @@ int RunReader::poll()
 {
     if (Json st = readStatus(m_dir); !st.isNull())
         m_status = std::move(st);
-    if (m_config.isNull())
-        m_config = readConfig(m_dir);
+    if (m_config.isNull()) {
+        m_config = readJsonFile(m_dir / "config.json");
+        if (!m_config.isNull()) {
+            m_runConfigError.clear();
+            if (!RunConfig::fromJson(m_config, m_runConfig, m_runConfigError))
+                m_runConfig = RunConfig();
+        }
+    }
 
     const fs::path metrics = m_dir / "metrics.jsonl";
     std::error_code ec;
@@ -105,42 +123,18 @@ void RunReader::parseLine(const std::string& line)
         ++m_malformed;
         return;
     }
-    if ((*j)["v"].integer() != 1) {
+    if ((*j)["v"].integer() != kProtocolVersion) {
         ++m_unknownVersion;
         return;
     }
     const std::string type = (*j)["type"].string();
-    if (type == "step") {
-        StepPoint p;
-        p.step = long((*j)["step"].integer());
-        p.epoch = (*j)["epoch"].number();
-        p.loss = (*j)["loss"].number();
-        p.lr = (*j)["lr"].number();
-        p.imagesPerS = (*j)["images_per_s"].number();
-        m_steps.push_back(p);
-    } else if (type == "epoch") {
-        EpochPoint e;
-        e.step = long((*j)["step"].integer());
-        e.epoch = int((*j)["epoch"].integer());
-        e.fold = int((*j)["fold"].integer(0));
-        // crossval runs written before 2026-12 named it "loss"
-        e.trainLoss = (*j)["train_loss"].number((*j)["loss"].number());
-        e.trainAccuracy = (*j)["train_accuracy"].number();
-        e.valLoss = (*j)["val_loss"].number(-1);
-        e.valAccuracy = (*j)["val_accuracy"].number(-1);
-        e.valAuc = (*j)["val_auc"].number(-1);
-        e.lr = (*j)["lr"].number();
-        e.deviceMemory = (*j)["device_memory"].integer();
-        e.val = (*j)["val"];
-        m_epochs.push_back(e);
-    } else if (type == "event") {
-        Event e;
-        e.name = (*j)["event"].string();
-        e.message = (*j)["message"].string();
-        e.step = long((*j)["step"].integer());
-        e.time = (*j)["time"].number();
-        m_events.push_back(e);
-    } else if (type == "eval") {
+    if (type == line::kStep) {
+        m_steps.push_back(stepFromJson(*j));
+    } else if (type == line::kEpoch) {
+        m_epochs.push_back(epochFromJson(*j));
+    } else if (type == line::kEvent) {
+        m_events.push_back(eventFromJson(*j));
+    } else if (type == line::kEval) {
         m_evals.push_back(*j);
     } else {
         ++m_malformed;

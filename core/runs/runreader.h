@@ -5,6 +5,8 @@
 #pragma once
 
 #include "core/common/json.h"
+#include "core/runs/config.h"
+#include "core/runs/protocol.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -14,33 +16,11 @@
 namespace ms::runs
 {
 
-struct StepPoint {
-    long step = 0;
-    double epoch = 0, loss = 0, lr = 0, imagesPerS = 0;
-};
-
-struct EpochPoint {
-    long step = 0;
-    int epoch = 0;
-    int fold = 0; // crossval: the fold (1..K) whose network trained, 0 for the final model and for plain runs
-    double trainLoss = 0, trainAccuracy = 0;
-    double valLoss = -1, valAccuracy = -1, valAuc = -1; // -1: absent
-    double lr = 0;
-    long long deviceMemory = 0;
-    Json val; // full validation report (confusion, per class)
-};
-
-struct Event {
-    std::string name; // started, resumed, checkpoint, stopped, failed, finished
-    std::string message;
-    long step = 0;
-    double time = 0;
-};
-
 // status.json or config.json alone, without reading metrics.jsonl (cheap enough for buttons and menus); null Json
 // when absent or unreadable.
 Json readStatus(const std::filesystem::path& dir);
-Json readConfig(const std::filesystem::path& dir);
+// config.json typed; a default RunConfig (and false) when absent or malformed, `error` saying why.
+bool readRunConfig(const std::filesystem::path& dir, RunConfig& out, std::string* error = nullptr);
 // crossval.json of a cross-validation run (mammoscope-train crossval): its pooled figures; null when absent.
 Json readCrossval(const std::filesystem::path& dir);
 
@@ -58,7 +38,10 @@ public:
     const std::vector<Event>& events() const { return m_events; }
     const std::vector<Json>& evals() const { return m_evals; }
     const Json& status() const { return m_status; }
-    const Json& config() const { return m_config; }
+    // config.json typed (default values until it was read; runConfigError() says why it could not be).
+    const RunConfig& runConfig() const { return m_runConfig; }
+    const std::string& runConfigError() const { return m_runConfigError; }
+    bool hasRunConfig() const { return !m_config.isNull() && m_runConfigError.empty(); }
     std::string state() const { return m_status["state"].string(); }
     int malformedLines() const { return m_malformed; }
     // Incremented each time the file was rewritten and read again from the start (followers must drop what they
@@ -79,6 +62,8 @@ private:
     std::vector<Event> m_events;
     std::vector<Json> m_evals;
     Json m_status, m_config;
+    RunConfig m_runConfig;
+    std::string m_runConfigError;
     int m_malformed = 0, m_unknownVersion = 0;
     int m_generation = 0;
 };

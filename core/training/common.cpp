@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/strings.h"
+#include "core/models/torchcompat.h"
 #include "core/sampling/synthsource.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
-#include "models/torchcompat.h"
 
 #include <cstdlib>
 #include <dlfcn.h>

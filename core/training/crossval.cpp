@@ -7,16 +7,16 @@
 #include "core/common/sha256.h"
 #include "core/metrics/heatmap.h"
 #include "core/metrics/metrics.h"
+#include "core/models/card.h"
+#include "core/models/torchcompat.h"
+#include "core/models/unet.h"
+#include "core/models/weights.h"
+#include "core/runs/runfolder.h"
 #include "core/sampling/lesionmap.h"
 #include "core/synth/random.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
-#include "core/training/runfolder.h"
 #include "core/training/unetcommon.h"
-#include "models/card.h"
-#include "models/torchcompat.h"
-#include "models/unet.h"
-#include "models/weights.h"
 
 #include <algorithm>
 #include <chrono>
@@ -508,6 +508,10 @@ int crossvalImpl(const CrossvalConfig& cIn)
 {
     CrossvalConfig c = cIn;
     std::string why;
+    if (!runs::validate(c, why)) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", why.c_str());
+        return kUsage;
+    }
     if ((c.folds < 2 || c.folds > 20) && !(c.folds == 0 && !c.finalModel.empty())) {
         std::fprintf(stderr, "mammoscope-train crossval: --folds takes 2 to 20 (0: only the --final-model), got %d\n", c.folds);
         return kUsage;
@@ -612,19 +616,13 @@ int crossvalImpl(const CrossvalConfig& cIn)
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", msg.c_str());
         return kError;
     }
-    Json cfg = crossvalConfigJson(c, man->source);
-    cfg.set("task", "lesion-map");
-    cfg.set("recipe", c.recipe);
-    cfg.set("pos_weight", c.posWeight);
-    cfg.set("other_breast", c.otherBreast);
-    cfg.set("channels", channels);
-    cfg.set("init", c.init);
-    cfg.set("freeze_encoder", c.freezeEncoder);
-    if (auto err = writeFileAtomic(fs::path(c.runDir) / "config.json", cfg.dump(2)); !err.empty()) {
-        std::fprintf(stderr, "mammoscope-train crossval: %s\n", err.c_str());
+    const runs::RunConfig runConfig = crossvalRunConfig(c, man->source, "lesion-map", channels, deviceName(dev));
+    const Json cfg = runs::toJson(c); // crossval.json and the card: the options as given
+    if (!run.writeConfig(runConfig)) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", run.error().c_str());
         return kError;
     }
-    run.status("running", 0, 0, "cross-validating");
+    run.status(runs::state::kRunning, 0, 0, "cross-validating");
     run.log("crossval: " + std::to_string(set.size()) + " images of " + std::to_string(womenSet.size()) + " women, "
         + std::to_string(c.folds) + " folds, " + std::to_string(channels) + " channel(s), device " + deviceName(dev));
 
@@ -705,8 +703,8 @@ int crossvalImpl(const CrossvalConfig& cIn)
         e.set("auc", numberOrNull(fh.aucAbnormal));
         e.set("train_froc_masses_1fp", numberOrNull(ft.frocMasses[2]));
         e.set("train_auc", numberOrNull(ft.aucAbnormal));
-        run.emit(e);
-        run.status("running", c.epochs, 0, "fold " + std::to_string(k + 1) + " of " + std::to_string(c.folds) + " done");
+        run.append(e);
+        run.status(runs::state::kRunning, c.epochs, 0, "fold " + std::to_string(k + 1) + " of " + std::to_string(c.folds) + " done");
     }
 
     Json result = Json::object();
@@ -766,13 +764,13 @@ int crossvalImpl(const CrossvalConfig& cIn)
         run.fail(err, c.epochs, 0);
         return kError;
     }
-    Json done = Json::object();
-    done.set("type", "event");
-    done.set("event", "crossval");
-    done.set("held_out", result["held_out"]);
-    done.set("operating_point", result["operating_point"]);
-    run.emit(done);
-    run.status("done", c.epochs, 0, "cross-validation finished");
+    runs::Event done;
+    done.name = runs::event::kFinished;
+    done.epoch = c.epochs;
+    done.extra.set("held_out", result["held_out"]);
+    done.extra.set("operating_point", result["operating_point"]);
+    run.append(done);
+    run.status(runs::state::kFinished, c.epochs, 0, "cross-validation finished");
     return kOk;
 }
 

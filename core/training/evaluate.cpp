@@ -3,11 +3,11 @@
 // devices (what this machine can train on).
 #include "core/common/paths.h"
 #include "core/metrics/metrics.h"
+#include "core/models/torchcompat.h"
+#include "core/models/weights.h"
 #include "core/sampling/sampling.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
-#include "models/torchcompat.h"
-#include "models/weights.h"
 
 #include <chrono>
 #include <cstdio>
@@ -114,8 +114,8 @@ int evaluate(const EvalConfig& cfg)
     // Also a line in the run's metrics, for the GUI.
     {
         Json line = out;
-        line.set("type", "eval");
-        line.set("v", 1);
+        line.set("type", runs::line::kEval);
+        line.set("v", runs::kProtocolVersion);
         std::ofstream m(run / "metrics.jsonl", std::ios::app);
         m << line.dump() << "\n";
     }

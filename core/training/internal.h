@@ -2,8 +2,9 @@
 // Engine-internal helpers shared by train, eval and bench (LibTorch).
 #pragma once
 
+#include "core/models/nets.h"
+#include "core/runs/runfolder.h"
 #include "core/shards/shards.h"
-#include "models/nets.h"
 
 #include <torch/torch.h>
 
@@ -17,6 +18,9 @@
 
 namespace ms::training
 {
+
+using runs::nowSeconds;
+using runs::RunFolder;
 
 torch::Device parseDevice(const std::string& s);
 std::string deviceName(const torch::Device& d);

@@ -6,14 +6,14 @@
 // keeps apart, written as a model folder for the app (core/ml Model::tissueMap).
 #include "core/common/paths.h"
 #include "core/metrics/metrics.h"
+#include "core/models/card.h"
+#include "core/models/torchcompat.h"
+#include "core/models/unet.h"
+#include "core/runs/runfolder.h"
 #include "core/sampling/tissue.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
-#include "core/training/runfolder.h"
 #include "core/training/unetcommon.h"
-#include "models/card.h"
-#include "models/torchcompat.h"
-#include "models/unet.h"
 
 #include <algorithm>
 #include <cmath>
@@ -294,13 +294,13 @@ int crossvalTissue(const CrossvalConfig& c, const shards::Manifest& man)
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", msg.c_str());
         return kError;
     }
-    Json cfg = crossvalConfigJson(c, man.source);
-    cfg.set("task", "tissue");
-    if (auto err = writeFileAtomic(fs::path(c.runDir) / "config.json", cfg.dump(2)); !err.empty()) {
-        std::fprintf(stderr, "mammoscope-train crossval: %s\n", err.c_str());
+    const runs::RunConfig runConfig = crossvalRunConfig(c, man.source, "tissue", 1, deviceName(dev));
+    const Json cfg = runs::toJson(c); // crossval.json and the card: the options as given
+    if (!run.writeConfig(runConfig)) {
+        std::fprintf(stderr, "mammoscope-train crossval: %s\n", run.error().c_str());
         return kError;
     }
-    run.status("running", 0, 0, "cross-validating");
+    run.status(runs::state::kRunning, 0, 0, "cross-validating");
     run.log("crossval (tissue): " + std::to_string(set.size()) + " images of " + std::to_string(women.size()) + " women, "
         + std::to_string(c.folds) + " folds, " + std::to_string(test->size()) + " test images kept apart, device " + deviceName(dev));
     try {
@@ -343,8 +343,8 @@ int crossvalTissue(const CrossvalConfig& c, const shards::Manifest& man)
         e.set("dice_breast", fj["dice_breast"]["value"]);
         e.set("dice_pectoral", fj["dice_pectoral"]["value"]);
         e.set("dice_fibroglandular", fj["dice_fibroglandular"]["value"]);
-        run.emit(e);
-        run.status("running", c.epochs, 0, "fold " + std::to_string(k + 1) + " of " + std::to_string(c.folds) + " done");
+        run.append(e);
+        run.status(runs::state::kRunning, c.epochs, 0, "fold " + std::to_string(k + 1) + " of " + std::to_string(c.folds) + " done");
     }
     Json result = Json::object();
     result.set("version", 1);
@@ -407,12 +407,12 @@ int crossvalTissue(const CrossvalConfig& c, const shards::Manifest& man)
         run.fail(err, c.epochs, 0);
         return kError;
     }
-    Json done = Json::object();
-    done.set("type", "event");
-    done.set("event", "crossval");
-    done.set("held_out", result["held_out"]);
-    run.emit(done);
-    run.status("done", c.epochs, 0, "cross-validation finished");
+    runs::Event done;
+    done.name = runs::event::kFinished;
+    done.epoch = c.epochs;
+    done.extra.set("held_out", result["held_out"]);
+    run.append(done);
+    run.status(runs::state::kFinished, c.epochs, 0, "cross-validation finished");
     return kOk;
 }
 

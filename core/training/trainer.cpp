@@ -6,14 +6,15 @@
 #include "core/common/sha256.h"
 #include "core/common/strings.h"
 #include "core/metrics/metrics.h"
+#include "core/models/card.h"
+#include "core/models/torchcompat.h"
+#include "core/models/weights.h"
+#include "core/runs/runfolder.h"
+#include "core/runs/runreader.h"
 #include "core/sampling/sampling.h"
 #include "core/synth/random.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
-#include "core/training/runfolder.h"
-#include "models/card.h"
-#include "models/torchcompat.h"
-#include "models/weights.h"
 
 #include <atomic>
 #include <cmath>
@@ -55,70 +56,6 @@ void startCommandReader()
             }
         }).detach();
     });
-}
-
-Json configJson(const TrainConfig& c)
-{
-    Json j = Json::object();
-    j.set("data", c.data);
-    j.set("task", c.task);
-    j.set("size", c.size);
-    j.set("arch", c.arch);
-    j.set("mode", c.mode);
-    j.set("init", c.init);
-    j.set("device", c.device);
-    j.set("epochs", c.epochs);
-    j.set("batch", c.batch);
-    j.set("lr", c.lr);
-    j.set("backbone_lr_mult", c.backboneLrMult);
-    j.set("optimizer", c.optimizer);
-    j.set("schedule", c.schedule);
-    j.set("warmup", c.warmup);
-    j.set("weight_decay", c.weightDecay);
-    j.set("augment", c.augment);
-    j.set("class_weights", c.classWeights);
-    j.set("early_stop", c.earlyStop);
-    j.set("seed", (unsigned long long)c.seed);
-    j.set("amp", c.amp);
-    j.set("channels_last", c.channelsLast);
-    j.set("threads", c.threads);
-    j.set("log_every", c.logEvery);
-    j.set("limit_train_batches", c.limitTrainBatches);
-    j.set("pool_margin", c.poolMargin);
-    j.set("lesion_patches", c.lesionPatches);
-    return j;
-}
-
-TrainConfig configFrom(const Json& j)
-{
-    TrainConfig c;
-    c.data = j["data"].string();
-    c.task = j["task"].string();
-    c.size = int(j["size"].integer(224));
-    c.arch = j["arch"].string();
-    c.mode = j["mode"].string();
-    c.init = j["init"].string();
-    c.device = j["device"].string();
-    c.epochs = int(j["epochs"].integer(10));
-    c.batch = int(j["batch"].integer(64));
-    c.lr = j["lr"].number(1e-3);
-    c.backboneLrMult = j["backbone_lr_mult"].number(1.0);
-    c.optimizer = j["optimizer"].string();
-    c.schedule = j["schedule"].string();
-    c.warmup = j["warmup"].number(0);
-    c.weightDecay = j["weight_decay"].number(1e-4);
-    c.augment = j["augment"].string();
-    c.classWeights = j["class_weights"].boolean();
-    c.earlyStop = int(j["early_stop"].integer(0));
-    c.seed = (unsigned long long)j["seed"].integer(1);
-    c.amp = j["amp"].string();
-    c.channelsLast = j["channels_last"].boolean();
-    c.threads = int(j["threads"].integer(0));
-    c.logEvery = int(j["log_every"].integer(10));
-    c.limitTrainBatches = int(j["limit_train_batches"].integer(0));
-    c.poolMargin = int(j["pool_margin"].integer(0));
-    c.lesionPatches = int(j["lesion_patches"].integer(4));
-    return c;
 }
 
 struct Augment {
@@ -329,18 +266,19 @@ int train(TrainConfig cfg, bool resume)
     State st;
     std::string error;
     if (resume) {
-        std::string text;
-        if (!readFile(runDir / "config.json", text)) {
+        std::error_code ec0;
+        if (!fs::exists(runDir / "config.json", ec0)) {
             std::fprintf(stderr, "mammoscope-train: %s is not a run folder (no config.json)\n", runDir.string().c_str());
             return kUsage;
         }
-        auto j = Json::parse(text);
-        if (!j) {
-            std::fprintf(stderr, "mammoscope-train: %s/config.json: %s\n", runDir.string().c_str(), j.error().message.c_str());
+        runs::RunConfig rc;
+        if (!runs::readRunConfig(runDir, rc, &error) || rc.command != "train") {
+            std::fprintf(stderr, "mammoscope-train: %s\n",
+                error.empty() ? (runDir.string() + " is a " + rc.command + " run: it cannot be resumed").c_str() : error.c_str());
             return kUsage;
         }
         const std::string dev = cfg.device;
-        cfg = configFrom((*j)["train"]);
+        cfg = rc.train;
         cfg.runDir = runDir.string();
         if (!dev.empty() && dev != "keep")
             cfg.device = dev;
@@ -376,28 +314,8 @@ int train(TrainConfig cfg, bool resume)
         std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
         return kUsage;
     }
-    if (cfg.mode != "finetune" && cfg.mode != "feature-extraction") {
-        std::fprintf(stderr, "mammoscope-train: --mode must be finetune or feature-extraction, got '%s'\n", cfg.mode.c_str());
-        return kUsage;
-    }
-    if (cfg.optimizer != "adam" && cfg.optimizer != "sgd") {
-        std::fprintf(stderr, "mammoscope-train: --optimizer must be adam or sgd, got '%s'\n", cfg.optimizer.c_str());
-        return kUsage;
-    }
-    if (cfg.schedule != "cosine" && cfg.schedule != "step" && cfg.schedule != "onecycle" && cfg.schedule != "constant") {
-        std::fprintf(stderr, "mammoscope-train: --schedule must be cosine, step, onecycle or constant, got '%s'\n", cfg.schedule.c_str());
-        return kUsage;
-    }
-    if (cfg.amp != "none" && cfg.amp != "bf16") {
-        std::fprintf(stderr, "mammoscope-train: --amp must be none or bf16, got '%s'\n", cfg.amp.c_str());
-        return kUsage;
-    }
-    if (cfg.epochs < 1 || cfg.epochs > 1000000 || cfg.batch < 1 || cfg.batch > 65536 || !(cfg.lr > 0 && std::isfinite(cfg.lr))) {
-        std::fprintf(stderr, "mammoscope-train: --epochs takes 1-1000000, --batch 1-65536, --lr a finite number > 0\n");
-        return kUsage;
-    }
-    if (cfg.size < 16 || cfg.size > 4096) {
-        std::fprintf(stderr, "mammoscope-train: --size takes 16-4096 pixels, got %d\n", cfg.size);
+    if (!runs::validate(cfg, error)) {
+        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
         return kUsage;
     }
     const Augment aug = parseAugment(cfg.augment, error);
@@ -535,7 +453,7 @@ int train(TrainConfig cfg, bool resume)
     card.classes = train.classes;
     card.inputWidth = train.width;
     card.inputHeight = train.height;
-    Json trainingInfo = configJson(cfg);
+    Json trainingInfo = runs::toJson(cfg);
     trainingInfo.set("data_description", data.description);
     trainingInfo.set("sample_spacing_mm", data.spacingMm);
     card.training = trainingInfo;
@@ -543,41 +461,38 @@ int train(TrainConfig cfg, bool resume)
 
     // config.json (kept on resume, with the device possibly changed).
     {
-        Json c = Json::object();
-        c.set("v", kProtocolVersion);
-        c.set("train", configJson(cfg));
-        c.set("task", train.task);
-        Json cl = Json::array();
-        for (const auto& k : train.classes)
-            cl.push(k);
-        c.set("classes", cl);
-        c.set("sample_width", train.width);
-        c.set("sample_height", train.height);
-        Json cnt = Json::object();
+        runs::RunConfig rc;
+        rc.command = "train";
+        rc.train = cfg;
+        rc.task = train.task;
+        rc.classes = train.classes;
+        rc.sampleWidth = train.width;
+        rc.sampleHeight = train.height;
         for (const auto& [name, set] : data.splits)
-            cnt.set(name, (unsigned long long)set.size());
-        c.set("samples", cnt);
-        c.set("data_description", data.description);
-        c.set("device_name", deviceName(dev));
-        c.set("torch", torchcompat::version());
-        (void)writeFileAtomic(runDir / "config.json", c.dump(2) + "\n");
+            rc.samples.set(name, (unsigned long long)set.size());
+        rc.dataDescription = data.description;
+        rc.deviceName = deviceName(dev);
+        rc.torchVersion = torchcompat::version();
+        if (!run.writeConfig(rc)) {
+            run.fail(run.error(), st.epoch, st.step);
+            return kError;
+        }
     }
     const size_t stepsPerEpoch = std::max<size_t>(1,
         cfg.limitTrainBatches > 0
             ? std::min<size_t>(size_t(cfg.limitTrainBatches), (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch))
             : (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch));
     {
-        Json ev = Json::object();
-        ev.set("type", "event");
-        ev.set("event", resume ? "resumed" : "started");
-        ev.set("step", st.step);
-        ev.set("epoch", st.epoch);
-        ev.set("epochs", cfg.epochs);
-        ev.set("steps_per_epoch", (unsigned long long)stepsPerEpoch);
-        ev.set("device", deviceName(dev));
-        ev.set("train_samples", (unsigned long long)train.size());
-        ev.set("val_samples", (unsigned long long)val.size());
-        run.emit(ev);
+        runs::Event ev;
+        ev.name = resume ? runs::event::kResumed : runs::event::kStarted;
+        ev.step = st.step;
+        ev.epoch = st.epoch;
+        ev.extra.set("epochs", cfg.epochs);
+        ev.extra.set("steps_per_epoch", (unsigned long long)stepsPerEpoch);
+        ev.extra.set("device", deviceName(dev));
+        ev.extra.set("train_samples", (unsigned long long)train.size());
+        ev.extra.set("val_samples", (unsigned long long)val.size());
+        run.append(ev);
     }
     run.log(std::string(resume ? "resuming" : "training") + " " + cfg.arch + " (" + cfg.mode + ") on " + deviceName(dev) + ", "
         + std::to_string(train.size()) + " training and " + std::to_string(val.size()) + " validation samples, " + data.description);
@@ -590,21 +505,21 @@ int train(TrainConfig cfg, bool resume)
     };
     auto stopAndExit = [&](const std::string& why) {
         doCheckpoint("last");
-        Json ev = Json::object();
-        ev.set("type", "event");
-        ev.set("event", "stopped");
-        ev.set("step", st.step);
-        ev.set("epoch", st.epoch);
-        ev.set("message", why);
-        run.emit(ev);
-        run.status("stopped", st.epoch, st.step, why);
+        runs::Event ev;
+        ev.name = runs::event::kStopped;
+        ev.step = st.step;
+        ev.epoch = st.epoch;
+        ev.message = why;
+        run.append(ev);
+        run.status(runs::state::kStopped, st.epoch, st.step, why);
         run.log("stopped: " + why + "; resume with: mammoscope-train train --resume " + runDir.string());
         return int(kOk);
     };
 
     try {
         for (; st.epoch < cfg.epochs; ++st.epoch, st.batchInEpoch = 0) {
-            run.status("running", st.epoch, st.step, "epoch " + std::to_string(st.epoch + 1) + " of " + std::to_string(cfg.epochs));
+            run.status(
+                runs::state::kRunning, st.epoch, st.step, "epoch " + std::to_string(st.epoch + 1) + " of " + std::to_string(cfg.epochs));
             net->train();
             if (fe)
                 net->eval(); // frozen backbone: batch norm statistics stay as loaded
@@ -672,14 +587,13 @@ int train(TrainConfig cfg, bool resume)
                     lossSum += sum;
                     const double avg = (sum) / double(std::max<long>(1, imagesSinceLog));
                     lastLossAvg = avg;
-                    Json line = Json::object();
-                    line.set("type", "step");
-                    line.set("step", st.step);
-                    line.set("epoch", st.epoch + double(b + 1) / double(pf.total()));
-                    line.set("loss", avg);
-                    line.set("lr", baseLr.back() * lrFactor(cfg, st.step - 1, long(stepsPerEpoch)));
-                    line.set("images_per_s", dt > 0 ? double(imagesSinceLog) / dt : 0.0);
-                    run.emit(line);
+                    runs::StepPoint p;
+                    p.step = st.step;
+                    p.epoch = st.epoch + double(b + 1) / double(pf.total());
+                    p.loss = avg;
+                    p.lr = baseLr.back() * lrFactor(cfg, st.step - 1, long(stepsPerEpoch));
+                    p.imagesPerS = dt > 0 ? double(imagesSinceLog) / dt : 0.0;
+                    run.append(p);
                     lossAcc.zero_();
                     imagesSinceLog = 0;
                     sinceLog = 0;
@@ -687,11 +601,10 @@ int train(TrainConfig cfg, bool resume)
                 }
                 if (g_checkpoint.exchange(false)) {
                     doCheckpoint("last");
-                    Json ev = Json::object();
-                    ev.set("type", "event");
-                    ev.set("event", "checkpoint");
-                    ev.set("step", st.step);
-                    run.emit(ev);
+                    runs::Event ev;
+                    ev.name = runs::event::kCheckpoint;
+                    ev.step = st.step;
+                    run.append(ev);
                 }
                 if (g_stop)
                     return stopAndExit(g_signal ? "signal " + std::to_string(int(g_signal)) : "stop requested");
@@ -700,12 +613,11 @@ int train(TrainConfig cfg, bool resume)
             // End of epoch: validation, epoch line, checkpoints.
             const double trainLoss = lossSum / double(std::max<long>(1, seen));
             const double trainAcc = double(correct) / double(std::max<long>(1, seen));
-            Json line = Json::object();
-            line.set("type", "epoch");
-            line.set("step", st.step);
-            line.set("epoch", st.epoch + 1);
-            line.set("train_loss", trainLoss);
-            line.set("train_accuracy", trainAcc);
+            runs::EpochPoint line;
+            line.step = st.step;
+            line.epoch = st.epoch + 1;
+            line.trainLoss = trainLoss;
+            line.trainAccuracy = trainAcc;
             double metric = trainAcc;
             if (val.size() > 0) {
                 auto probs = predict(*net, val, dev, cfg.batch, bf16, cfg.channelsLast);
@@ -713,20 +625,19 @@ int train(TrainConfig cfg, bool resume)
                 for (const auto& m : val.meta)
                     lab.push_back(m.label);
                 auto rep = metrics::evaluate(probs, lab, val.classes, sampling::malignantClasses(task), sampling::benignClasses(task));
-                line.set("val_loss", rep.loss);
-                line.set("val_accuracy", rep.accuracy);
-                line.set("val_auc", rep.malignantAuc);
-                line.set("val_macro_f1", rep.macroF1);
-                line.set("val", rep.toJson());
+                line.valLoss = rep.loss;
+                line.valAccuracy = rep.accuracy;
+                line.valAuc = rep.malignantAuc;
+                line.valMacroF1 = rep.macroF1;
+                line.val = rep.toJson();
                 metric = std::isfinite(rep.malignantAuc) ? 0.5 * (rep.malignantAuc + rep.accuracy) : rep.accuracy;
             }
-            line.set("lr", baseLr.back() * lrFactor(cfg, st.step - 1, long(stepsPerEpoch)));
-            line.set("device_memory", (long long)deviceMemoryBytes(dev, true));
-            run.emit(line);
+            line.lr = baseLr.back() * lrFactor(cfg, st.step - 1, long(stepsPerEpoch));
+            line.deviceMemory = (long long)deviceMemoryBytes(dev, true);
+            run.append(line);
             run.log("epoch " + std::to_string(st.epoch + 1) + "/" + std::to_string(cfg.epochs) + ": train loss " + std::to_string(trainLoss)
                 + ", train acc " + std::to_string(trainAcc)
-                + (val.size() ? ", val acc " + std::to_string(line["val_accuracy"].number()) + ", val AUC "
-                            + std::to_string(line["val_auc"].number())
+                + (val.size() ? ", val acc " + std::to_string(line.valAccuracy) + ", val AUC " + std::to_string(line.valAuc)
                               : std::string()));
             const bool improved = metric > st.bestMetric;
             st.epochsWithoutImprovement = improved ? 0 : st.epochsWithoutImprovement + 1;
@@ -736,7 +647,7 @@ int train(TrainConfig cfg, bool resume)
             if (improved) {
                 st.bestMetric = metric;
                 st.bestEpoch = finishedEpoch + 1;
-                card.metrics = line["val"].isNull() ? Json::object() : line["val"];
+                card.metrics = line.val.isNull() ? Json::object() : line.val;
                 doCheckpoint("best");
             }
             doCheckpoint("last");
@@ -756,18 +667,21 @@ int train(TrainConfig cfg, bool resume)
         run.fail(msg, st.epoch, st.step);
         return isOom(e) ? kOutOfMemory : kError;
     }
-    Json ev = Json::object();
-    ev.set("type", "event");
-    ev.set("event", "finished");
-    ev.set("step", st.step);
-    ev.set("epoch", st.epoch);
-    ev.set("best_epoch", st.bestEpoch);
-    ev.set("best_metric", st.bestMetric);
-    run.emit(ev);
+    if (const std::string err = run.error(); !err.empty()) {
+        run.fail("the run folder could not be written completely: " + err, st.epoch, st.step);
+        return kError;
+    }
+    runs::Event ev;
+    ev.name = runs::event::kFinished;
+    ev.step = st.step;
+    ev.epoch = st.epoch;
+    ev.extra.set("best_epoch", st.bestEpoch);
+    ev.extra.set("best_metric", st.bestMetric);
+    run.append(ev);
     Json extra = Json::object();
     extra.set("best_epoch", st.bestEpoch);
     extra.set("best_metric", st.bestMetric);
-    run.status("finished", st.epoch, st.step, "finished", extra);
+    run.status(runs::state::kFinished, st.epoch, st.step, "finished", extra);
     run.log("finished: best epoch " + std::to_string(st.bestEpoch) + "; evaluate with: mammoscope-train eval --run " + runDir.string()
         + " --split test");
     return kOk;

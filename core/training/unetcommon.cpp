@@ -2,9 +2,9 @@
 #include "core/training/unetcommon.h"
 
 #include "core/common/sha256.h"
+#include "core/models/torchcompat.h"
+#include "core/models/weights.h"
 #include "core/training/engine.h"
-#include "core/training/runfolder.h"
-#include "models/weights.h"
 
 #include <algorithm>
 #include <cmath>
@@ -67,42 +67,31 @@ void augmentPair(torch::Tensor& x, torch::Tensor& y, std::mt19937_64& rng, const
     x = x.clamp(0, 1).pow(gamma.to(x.device()));
 }
 
-Json crossvalConfigJson(const CrossvalConfig& c, const Json& source)
+runs::RunConfig crossvalRunConfig(
+    const CrossvalConfig& c, const Json& source, const std::string& task, int channels, const std::string& deviceName)
 {
-    Json cfg = Json::object();
-    cfg.set("command", "crossval");
-    cfg.set("data", c.data);
-    cfg.set("folds", c.folds);
-    cfg.set("epochs", c.epochs);
-    cfg.set("batch", c.batch);
-    cfg.set("lr", c.lr);
-    cfg.set("weight_decay", c.weightDecay);
-    cfg.set("levels", c.levels);
-    cfg.set("width", c.width);
-    cfg.set("rotate_degrees", c.rotateDegrees);
-    cfg.set("scale_jitter", c.scaleJitter);
-    cfg.set("gamma_jitter", c.gammaJitter);
-    cfg.set("seed", (unsigned long long)c.seed);
-    cfg.set("device", c.device);
-    cfg.set("amp", c.amp);
-    cfg.set("bootstrap", c.bootstrap);
-    cfg.set("source", source);
-    return cfg;
+    runs::RunConfig r;
+    r.command = "crossval";
+    r.crossval = c;
+    r.source = source;
+    r.task = task;
+    r.channels = channels;
+    r.deviceName = deviceName;
+    r.torchVersion = torchcompat::version();
+    return r;
 }
 
 void emitFoldEpoch(RunFolder& run, int fold, int epoch, int epochs, long step, double loss, double lr, double seconds, int logEvery)
 {
-    Json e = Json::object();
-    e.set("type", "epoch");
-    e.set("phase", fold >= 0 ? "fold" : "final");
-    e.set("fold", fold + 1);
-    e.set("epoch", epoch);
-    e.set("step", step);
-    e.set("split", "train");
-    e.set("train_loss", loss);
-    e.set("lr", lr);
-    e.set("seconds", seconds);
-    run.emit(e);
+    runs::EpochPoint e;
+    e.phase = fold >= 0 ? "fold" : "final";
+    e.fold = fold + 1;
+    e.epoch = epoch;
+    e.step = step;
+    e.trainLoss = loss;
+    e.lr = lr;
+    e.seconds = seconds;
+    run.append(e);
     if (epoch == 1 || epoch % logEvery == 0 || epoch == epochs) {
         char line[160];
         std::snprintf(line, sizeof line, "%s %d epoch %d/%d: loss %.4f, %.2f s", fold >= 0 ? "fold" : "final model", fold + 1, epoch,

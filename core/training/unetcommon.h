@@ -6,8 +6,10 @@
 
 #include "core/common/json.h"
 #include "core/common/result.h"
-#include "models/card.h"
-#include "models/unet.h"
+#include "core/models/card.h"
+#include "core/models/unet.h"
+#include "core/runs/runfolder.h"
+#include "core/training/engine.h"
 
 #include <torch/torch.h>
 
@@ -35,11 +37,11 @@ struct PairAugment {
 // image; a binary target is re-thresholded, a class target sampled by nearest neighbour (off the image: 0).
 void augmentPair(torch::Tensor& x, torch::Tensor& y, std::mt19937_64& rng, const PairAugment& a);
 
-class RunFolder;
-struct CrossvalConfig;
-// config.json of a cross-validation: what every crossval records (command, data, folds, schedule, augmentation, seed,
-// device, the shards' source); the caller adds what its task has of its own.
-Json crossvalConfigJson(const CrossvalConfig& c, const Json& source);
+using runs::nowSeconds;
+using runs::RunFolder;
+// config.json of a cross-validation: every option, the shards' source, the task and the network's input channels.
+runs::RunConfig crossvalRunConfig(
+    const CrossvalConfig& c, const Json& source, const std::string& task, int channels, const std::string& deviceName);
 
 // One fold's (fold >= 0) or the final model's (fold -1) epoch: the metrics line (type epoch, phase, fold 1..K or 0,
 // train_loss, lr) and, every `logEvery` epochs and at the first and last, a line in the log.

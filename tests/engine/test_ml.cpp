@@ -7,10 +7,10 @@
 #include "core/common/sha256.h"
 #include "core/dataset/loader.h"
 #include "core/ml/inference.h"
+#include "core/models/card.h"
+#include "core/models/nets.h"
+#include "core/models/weights.h"
 #include "core/sampling/sampling.h"
-#include "models/card.h"
-#include "models/nets.h"
-#include "models/weights.h"
 
 #include <torch/script.h>
 

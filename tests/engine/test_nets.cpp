@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Networks, weights and the optimizer step of the engine (LibTorch).
+#include "core/models/nets.h"
+#include "core/models/weights.h"
 #include "core/training/internal.h"
-#include "models/nets.h"
-#include "models/weights.h"
 
 #include <QtTest>
 

@@ -119,6 +119,10 @@ private slots:
         const QJsonObject held = cv["held_out"].toObject();
         QCOMPARE(held["images"].toInt(), 20);
         QCOMPARE(held["lesions_with_coordinates"].toInt(), 19);
+        // a finished cross-validation says so as a training run does (it said "done", and the panel offered to resume it)
+        QCOMPARE(readStatus(runDir)["state"].toString(), QStringLiteral("finished"));
+        QCOMPARE(readJsonFile(runDir + "/config.json")["command"].toString(), QStringLiteral("crossval"));
+        QCOMPARE(readJsonFile(runDir + "/config.json")["crossval"].toObject()["folds"].toInt(), 3);
         QCOMPARE(held["mass_lesions"].toInt(), 10); // CIRC x6, MISC x2, SPIC x2 with coordinates
         // women: mdbNNN -> (NNN + 1) / 2; each in exactly one fold
         QSet<QString> seen;

@@ -81,14 +81,14 @@ class TestTraining : public QObject
         f.source = QStringLiteral("synthetic");
         f.synthPatients = 24;
         f.synthSeed = 5;
-        f.task = QStringLiteral("patches");
-        f.size = 48;
-        f.arch = QStringLiteral("compact");
-        f.epochs = 3;
-        f.batch = 16;
-        f.lr = 0.003;
-        f.threads = 2;
-        f.logEvery = 1;
+        f.train.task = "patches";
+        f.train.size = 48;
+        f.train.arch = "compact";
+        f.train.epochs = 3;
+        f.train.batch = 16;
+        f.train.lr = 0.003;
+        f.train.threads = 2;
+        f.train.logEvery = 1;
         f.name = name;
         return f;
     }
@@ -126,10 +126,10 @@ private slots:
         TrainingPanel panel;
         panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-validation")));
         TrainingForm f = tinyForm(QString());
-        f.device = device;
-        f.bf16 = bf16;
-        f.mode = mode;
-        f.batch = batch;
+        f.train.device = device.toStdString();
+        f.train.amp = bf16 ? "bf16" : "none";
+        f.train.mode = mode.toStdString();
+        f.train.batch = batch;
         panel.setForm(f);
         const QStringList errors = panel.validationErrors();
         if (expected.isEmpty()) {
@@ -150,18 +150,18 @@ private slots:
         panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-presets")));
         QCOMPARE(TrainingPanel::presetNames().size(), 4);
         panel.applyPreset(QStringLiteral("Quick CPU demo"));
-        QCOMPARE(panel.form().arch, QStringLiteral("compact"));
-        QCOMPARE(panel.form().device, QStringLiteral("cpu"));
+        QCOMPARE(panel.form().train.arch, std::string("compact"));
+        QCOMPARE(panel.form().train.device, std::string("cpu"));
         QCOMPARE(panel.form().source, QStringLiteral("synthetic")); // no dataset open
         QVERIFY(panel.validationErrors().isEmpty());
         panel.applyPreset(QStringLiteral("Seed report: feature extraction"));
-        QCOMPARE(panel.form().mode, QStringLiteral("feature-extraction"));
-        QCOMPARE(panel.form().optimizer, QStringLiteral("adam"));
+        QCOMPARE(panel.form().train.mode, std::string("feature-extraction"));
+        QCOMPARE(panel.form().train.optimizer, std::string("adam"));
         // No weights here: the form explains why it cannot start.
         QVERIFY(panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("Feature extraction")));
         panel.applyPreset(QStringLiteral("Full GPU"));
-        QVERIFY(panel.form().bf16);
-        QVERIFY(panel.form().device.startsWith(QStringLiteral("cuda")));
+        QCOMPARE(panel.form().train.amp, std::string("bf16"));
+        QVERIFY(panel.form().train.device.rfind("cuda", 0) == 0);
         // On this CPU-only engine the GPU preset says so.
         QVERIFY(panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("CUDA")));
         const QStringList args = panel.trainArguments(tinyForm(QStringLiteral("x")), QStringLiteral("synth:12:5"), QStringLiteral("/r"));
@@ -176,7 +176,7 @@ private slots:
         panel.setDevices({ { QStringLiteral("cpu"), QStringLiteral("CPU"), 0, 2 },
             { QStringLiteral("cuda:0"), QStringLiteral("NVIDIA H200"), 150LL << 30, 0 } });
         panel.applyPreset(QStringLiteral("Full GPU"));
-        QCOMPARE(panel.form().device, QStringLiteral("cuda:0"));
+        QCOMPARE(panel.form().train.device, std::string("cuda:0"));
         QVERIFY2(!panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("CUDA")),
             qPrintable(panel.validationErrors().join(QLatin1Char(' '))));
         const QStringList gpu = panel.trainArguments(panel.form(), QStringLiteral("synth:600:1"), QStringLiteral("/r"));
@@ -186,10 +186,30 @@ private slots:
         QCOMPARE(gpu[gpu.indexOf(QStringLiteral("--arch")) + 1], QStringLiteral("resnet50"));
         panel.applyPreset(QStringLiteral("Quick CPU demo"));
         TrainingForm quick = panel.form();
-        quick.device = QStringLiteral("cuda:0");
+        quick.train.device = "cuda:0";
         const QStringList moved = panel.trainArguments(quick, QStringLiteral("synth:150:7"), QStringLiteral("RUN"));
         QCOMPARE(moved[moved.indexOf(QStringLiteral("--device")) + 1], QStringLiteral("cuda:0"));
         qInfo("Quick CPU demo moved to cuda:0: mammoscope-train %s", qPrintable(moved.join(QLatin1Char(' '))));
+        // The form's typed configuration reaches the engine whole: its command line reads back as the same config.
+        TrainingForm g = tinyForm(QStringLiteral("roundtrip"));
+        g.train.seed = 123456789012ULL;
+        g.train.augment = "flip,gamma";
+        g.train.warmup = 0.5;
+        g.train.weightDecay = 0.1 + 0.2;
+        g.train.mode = "feature-extraction";
+        g.train.init = "/w/with space.safetensors";
+        const QStringList rt = panel.trainArguments(g, QStringLiteral("synth:12:5"), QStringLiteral("/r"));
+        QCOMPARE(rt.first(), QStringLiteral("train"));
+        std::vector<std::string> rtArgs;
+        for (qsizetype i = 1; i < rt.size(); ++i)
+            rtArgs.push_back(rt[i].toStdString());
+        runs::TrainConfig back;
+        std::string err;
+        QVERIFY2(runs::fromArgs(rtArgs, back, err), err.c_str());
+        g.train.data = "synth:12:5";
+        g.train.runDir = "/r";
+        QCOMPARE(runs::toJson(back).dump(), runs::toJson(g.train).dump());
+        QCOMPARE(back.runDir, std::string("/r"));
     }
 
     // Malformed and partial lines: counted and skipped, never fatal; a partial line waits for its end.
@@ -307,7 +327,7 @@ private slots:
         panel.show();
         panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs")));
         TrainingForm f = tinyForm(QStringLiteral("tiny"));
-        f.epochs = 4;
+        f.train.epochs = 4;
         panel.setForm(f);
         QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
         QSignalSpy ended(&panel, &TrainingPanel::runEnded);
@@ -365,7 +385,7 @@ private slots:
         TrainingPanel panel;
         panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-kill")));
         TrainingForm f = tinyForm(QStringLiteral("victim"));
-        f.epochs = 50;
+        f.train.epochs = 50;
         panel.setForm(f);
         QSignalSpy ended(&panel, &TrainingPanel::runEnded);
         QVERIFY(panel.start());
@@ -397,7 +417,7 @@ private slots:
         panel.setDataset(ds);
         TrainingForm f = tinyForm(QStringLiteral("prep1"));
         f.source = QStringLiteral("dataset");
-        f.epochs = 1;
+        f.train.epochs = 1;
         panel.setForm(f);
         QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
         QSignalSpy started(&panel, &TrainingPanel::runStarted);
@@ -409,7 +429,7 @@ private slots:
         QCOMPARE(ended.last().at(1).toInt(), 0);
         runs::RunReader r(panel.currentRun().toStdString());
         r.poll();
-        const QString data = QString::fromStdString(r.config()["train"]["data"].string());
+        const QString data = QString::fromStdString(r.runConfig().train.data);
         QVERIFY(QFileInfo::exists(data + QStringLiteral("/dataset.json")));
         QVERIFY(!data.startsWith(root)); // shards live in the cache, never in the dataset
         QVERIFY(panel.logView()->toPlainText().contains(QStringLiteral("preparing")));

@@ -50,10 +50,10 @@ QString shortClass(const QString& c)
 
 // Thumbnails of the samples a predictions file names, from the shards or from the phantoms regenerated exactly as the
 // engine made them (same generator, same seed, same sampler).
-QHash<QString, QImage> loadSampleImages(const Json& train, const QString& split, const QSet<QString>& ids)
+QHash<QString, QImage> loadSampleImages(const runs::TrainConfig& train, const QString& split, const QSet<QString>& ids)
 {
     QHash<QString, QImage> out;
-    const std::string data = train["data"].string();
+    const std::string& data = train.data;
     shards::SampleSet set;
     if (data.rfind("synth:", 0) == 0) {
         sampling::SynthSpec spec;
@@ -61,9 +61,9 @@ QHash<QString, QImage> loadSampleImages(const Json& train, const QString& split,
         if (!sampling::parseSynthSpec(data, spec, err))
             return out;
         sampling::Options opt;
-        if (!sampling::parseTask(train["task"].string(), opt.task))
+        if (!sampling::parseTask(train.task, opt.task))
             return out;
-        opt.size = int(train["size"].integer(224));
+        opt.size = train.size;
         if (opt.task == sampling::Task::Whole) {
             opt.wholeWidth = opt.size;
             opt.wholeHeight = opt.size * spec.height / spec.width;
@@ -276,10 +276,9 @@ void EvalView::refresh()
     m_source->clear();
     if (m_reader) {
         m_reader->poll();
-        const auto& cls = m_reader->config()["classes"];
         m_classes.clear();
-        for (const auto& c : cls.elements())
-            m_classes << QString::fromStdString(c.string());
+        for (const auto& c : m_reader->runConfig().classes)
+            m_classes << QString::fromStdString(c);
         for (int i = int(m_reader->evals().size()) - 1; i >= 0; --i) {
             const Json& e = m_reader->evals()[size_t(i)];
             m_source->addItem(tr("%1 split, %2 checkpoint (eval)")
@@ -364,9 +363,9 @@ void EvalView::showSource(int index)
     if (!m_predictions.isEmpty() && m_thumbsFor != want) {
         m_thumbsFor = want;
         m_thumbs.clear();
-        const Json train = m_reader->config()["train"];
-        m_sampleW = int(m_reader->config()["sample_width"].integer());
-        m_sampleH = int(m_reader->config()["sample_height"].integer());
+        const runs::TrainConfig train = m_reader->runConfig().train;
+        m_sampleW = m_reader->runConfig().sampleWidth;
+        m_sampleH = m_reader->runConfig().sampleHeight;
         QSet<QString> ids;
         for (const auto& p : std::as_const(m_predictions))
             ids.insert(p.id);

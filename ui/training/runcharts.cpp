@@ -133,7 +133,8 @@ void RunCharts::setRuns(const QStringList& dirs, const QStringList& names)
         s->reader = std::make_unique<runs::RunReader>(dirs[i].toStdString());
         s->name = i < names.size() ? names[i] : QFileInfo(dirs[i]).fileName();
         s->color = runColor(i);
-        s->crossval = runs::readConfig(dirs[i].toStdString())["command"].string() == "crossval";
+        runs::RunConfig rc;
+        s->crossval = runs::readRunConfig(dirs[i].toStdString(), rc) && rc.command == "crossval";
         addSeriesGraphs(*s, i, single);
         m_series.push_back(std::move(s));
     }
@@ -420,7 +421,8 @@ void RunCharts::autoscale(int c)
     // The run's planned length, so a run in progress shows how far it has come.
     double planned = 1.0;
     for (const auto& sr : m_series)
-        planned = std::max(planned, double(sr->reader->config()["train"]["epochs"].integer(0)));
+        if (sr->reader->hasRunConfig() && !sr->crossval)
+            planned = std::max(planned, double(sr->reader->runConfig().train.epochs));
     p->xAxis->setRange(std::min(0.0, keys.lower), std::max(keys.upper, planned));
     if (c == Accuracy || c == Auc) {
         p->yAxis->setRange(0, 1.02);

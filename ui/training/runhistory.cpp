@@ -38,16 +38,16 @@ RunInfo readRunInfo(const QString& dir)
     r.name = QFileInfo(r.dir).fileName();
     runs::RunReader reader(r.dir.toStdString());
     reader.poll();
-    const Json& cfg = reader.config();
-    const Json& t = cfg["train"];
-    r.device = QString::fromStdString(cfg["device_name"].string());
+    const runs::RunConfig& cfg = reader.runConfig();
+    const bool cv = cfg.command == "crossval";
+    r.device = QString::fromStdString(cfg.deviceName);
     if (r.device.isEmpty())
-        r.device = QString::fromStdString(t["device"].string());
-    r.arch = QString::fromStdString(t["arch"].string());
-    r.mode = QString::fromStdString(t["mode"].string());
-    r.task = QString::fromStdString(cfg["task"].isString() ? cfg["task"].string() : t["task"].string());
-    r.data = QString::fromStdString(t["data"].string());
-    r.epochs = int(t["epochs"].integer());
+        r.device = QString::fromStdString(cv ? cfg.crossval.device : cfg.train.device);
+    r.arch = QString::fromStdString(cv ? "unet" : cfg.train.arch);
+    r.mode = QString::fromStdString(cv ? "crossval" : cfg.train.mode);
+    r.task = QString::fromStdString(cfg.task.empty() ? cfg.train.task : cfg.task);
+    r.data = QString::fromStdString(cv ? cfg.crossval.data : cfg.train.data);
+    r.epochs = cfg.epochs();
     r.state = QString::fromStdString(reader.state());
     r.message = QString::fromStdString(reader.status()["message"].string());
     for (const auto& e : reader.epochs()) {

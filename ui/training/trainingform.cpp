@@ -266,31 +266,34 @@ void TrainingPanel::updateInitChoices()
 void TrainingPanel::applyPreset(const QString& name)
 {
     TrainingForm f = form();
-    f.mode = QStringLiteral("finetune");
-    f.init.clear();
-    f.backboneLrMult = 1.0;
-    f.bf16 = f.channelsLast = false;
-    f.warmup = 0;
-    f.earlyStop = 0;
-    f.optimizer = QStringLiteral("adam");
-    f.weightDecay = 1e-4;
-    f.augment = QStringLiteral("default");
-    f.task = QStringLiteral("patches");
-    f.device = QStringLiteral("cpu");
+    runs::TrainConfig& t = f.train;
+    const runs::TrainConfig engine;
+    t.mode = "finetune";
+    t.init.clear();
+    t.backboneLrMult = 1.0;
+    t.amp = "none";
+    t.channelsLast = false;
+    t.warmup = 0;
+    t.earlyStop = 0;
+    t.optimizer = "adam";
+    t.weightDecay = 1e-4;
+    t.augment = "default";
+    t.task = "patches";
+    t.device = "cpu";
+    t.logEvery = engine.logEvery;
     f.name.clear();
-    f.logEvery = 0;
     if (name == QLatin1String("Quick CPU demo")) {
         // Measured: a few minutes on 2 cores (README); learns the five patch classes well above chance.
         // Measured on a 2-core machine: 3.5 minutes, loss falling and train accuracy rising every epoch. At lr 0.003
         // with class weights the validation accuracy swung between 0.13 and 0.56 from one epoch to the next.
-        f.arch = QStringLiteral("compact");
-        f.size = 96;
-        f.epochs = 10;
-        f.batch = 64;
-        f.lr = 0.001;
-        f.schedule = QStringLiteral("cosine");
-        f.classWeights = false;
-        f.logEvery = 2; // a point every 2 steps: a few dozen points an epoch to watch
+        t.arch = "compact";
+        t.size = 96;
+        t.epochs = 10;
+        t.batch = 64;
+        t.lr = 0.001;
+        t.schedule = "cosine";
+        t.classWeights = false;
+        t.logEvery = 2; // a point every 2 steps: a few dozen points an epoch to watch
         // 150 phantom patients in memory: enough lesions of each class to learn from, no prepare step (the demo
         // dataset on disk is smaller and meant for reading). Switch the source to train on the open dataset.
         f.source = QStringLiteral("synthetic");
@@ -298,48 +301,48 @@ void TrainingPanel::applyPreset(const QString& name)
         f.synthSeed = 7;
     } else if (name == QLatin1String("Seed report: feature extraction") || name == QLatin1String("Seed report: fine-tuning")) {
         // The seed: a pretrained CNN, Adam, 224 px; the backbone frozen (feature extraction) or trained (fine-tuning).
-        f.arch = QStringLiteral("resnet18");
-        f.size = 224;
-        f.epochs = 10;
-        f.batch = 32;
-        f.optimizer = QStringLiteral("adam");
-        f.schedule = QStringLiteral("constant");
-        f.classWeights = true;
+        t.arch = "resnet18";
+        t.size = 224;
+        t.epochs = 10;
+        t.batch = 32;
+        t.optimizer = "adam";
+        t.schedule = "constant";
+        t.classWeights = true;
         const bool fe = name.contains(QLatin1String("feature"));
-        f.mode = fe ? QStringLiteral("feature-extraction") : QStringLiteral("finetune");
-        f.lr = fe ? 1e-3 : 1e-4;
-        f.backboneLrMult = fe ? 1.0 : 0.1;
+        t.mode = fe ? "feature-extraction" : "finetune";
+        t.lr = fe ? 1e-3 : 1e-4;
+        t.backboneLrMult = fe ? 1.0 : 0.1;
         // Weights from an earlier run of the same architecture, when there is one (no download here).
         for (int i = 1; i < m_init->count(); ++i)
             if (m_init->itemData(i).toString().endsWith(QLatin1String(".safetensors"))) {
-                f.init = m_init->itemData(i).toString();
+                t.init = m_init->itemData(i).toString().toStdString();
                 break;
             }
         for (const auto& d : std::as_const(m_devices))
             if (d.id.startsWith(QLatin1String("cuda"))) {
-                f.device = d.id;
-                f.bf16 = f.channelsLast = true;
+                t.device = d.id.toStdString();
+                t.amp = "bf16";
+                t.channelsLast = true;
                 break;
             }
     } else if (name == QLatin1String("Full GPU")) {
-        f.arch = QStringLiteral("resnet50");
-        f.size = 224;
-        f.epochs = 30;
-        f.batch = 256;
-        f.lr = 1e-3;
-        f.schedule = QStringLiteral("cosine");
-        f.warmup = 1;
-        f.classWeights = true;
-        f.earlyStop = 8;
-        f.bf16 = f.channelsLast = true;
-        f.device.clear();
+        t.arch = "resnet50";
+        t.size = 224;
+        t.epochs = 30;
+        t.batch = 256;
+        t.lr = 1e-3;
+        t.schedule = "cosine";
+        t.warmup = 1;
+        t.classWeights = true;
+        t.earlyStop = 8;
+        t.amp = "bf16";
+        t.channelsLast = true;
+        t.device = "cuda";
         for (const auto& d : std::as_const(m_devices))
             if (d.id.startsWith(QLatin1String("cuda"))) {
-                f.device = d.id;
+                t.device = d.id.toStdString();
                 break;
             }
-        if (f.device.isEmpty())
-            f.device = QStringLiteral("cuda");
     }
     setForm(f);
     const int i = m_preset->findData(name);
@@ -350,112 +353,118 @@ void TrainingPanel::applyPreset(const QString& name)
 TrainingForm TrainingPanel::form() const
 {
     TrainingForm f;
+    runs::TrainConfig& t = f.train;
+    auto text = [](const QComboBox* c) { return c->currentData().toString().toStdString(); };
     f.source = m_source->currentData().toString();
     f.synthPatients = m_synthPatients->value();
     f.synthSeed = m_synthSeed->value();
     f.shardsDir = m_shardsDir->text().trimmed();
-    f.task = m_task->currentData().toString();
-    f.size = m_size->value();
-    f.arch = m_arch->currentData().toString();
-    f.init = m_init->currentData().toString();
-    if (f.init == QLatin1String("browse"))
-        f.init.clear();
-    f.mode = m_mode->currentData().toString();
-    f.backboneLrMult = m_backboneMult->value();
-    f.epochs = m_epochs->value();
-    f.batch = m_batch->value();
-    f.lr = m_lr->value();
-    f.optimizer = m_optimizer->currentData().toString();
-    f.schedule = m_schedule->currentData().toString();
-    f.warmup = m_warmup->value();
-    f.weightDecay = m_weightDecay->value();
-    f.augment = m_augment->currentData().toString();
-    f.classWeights = m_classWeights->isChecked();
-    f.earlyStop = m_earlyStop->value();
-    f.device = m_device->currentData().toString();
-    if (f.device.isEmpty())
-        f.device = m_device->currentText();
-    f.bf16 = m_bf16->isChecked();
-    f.channelsLast = m_channelsLast->isChecked();
-    f.seed = m_seed->value();
-    f.threads = m_threads->value();
+    t.task = text(m_task);
+    t.size = m_size->value();
+    t.arch = text(m_arch);
+    t.init = text(m_init);
+    if (t.init == "browse")
+        t.init.clear();
+    t.mode = text(m_mode);
+    t.backboneLrMult = m_backboneMult->value();
+    t.epochs = m_epochs->value();
+    t.batch = m_batch->value();
+    t.lr = m_lr->value();
+    t.optimizer = text(m_optimizer);
+    t.schedule = text(m_schedule);
+    t.warmup = m_warmup->value();
+    t.weightDecay = m_weightDecay->value();
+    t.augment = text(m_augment);
+    t.classWeights = m_classWeights->isChecked();
+    t.earlyStop = m_earlyStop->value();
+    t.device = text(m_device);
+    if (t.device.empty())
+        t.device = m_device->currentText().toStdString();
+    t.amp = m_bf16->isChecked() ? "bf16" : "none";
+    t.channelsLast = m_channelsLast->isChecked();
+    t.seed = (unsigned long long)m_seed->value();
+    t.threads = m_threads->value();
+    t.logEvery = m_logEvery;
     f.name = m_name->text().trimmed();
-    f.logEvery = m_logEvery;
     return f;
 }
 
 void TrainingPanel::setForm(const TrainingForm& f)
 {
+    const runs::TrainConfig& t = f.train;
+    auto q = [](const std::string& s) { return QString::fromStdString(s); };
     setCombo(m_source, f.source);
     m_synthPatients->setValue(f.synthPatients);
     m_synthSeed->setValue(f.synthSeed);
     m_shardsDir->setText(f.shardsDir);
-    setCombo(m_task, f.task);
-    m_size->setValue(f.size);
-    setCombo(m_arch, f.arch);
+    setCombo(m_task, q(t.task));
+    m_size->setValue(t.size);
+    setCombo(m_arch, q(t.arch));
     updateInitChoices();
-    if (f.init.isEmpty()) {
+    if (t.init.empty()) {
         m_init->setCurrentIndex(0);
     } else {
-        if (m_init->findData(f.init) < 0)
-            m_init->insertItem(1, QFileInfo(f.init).fileName(), f.init);
-        setCombo(m_init, f.init);
+        if (m_init->findData(q(t.init)) < 0)
+            m_init->insertItem(1, QFileInfo(q(t.init)).fileName(), q(t.init));
+        setCombo(m_init, q(t.init));
     }
-    setCombo(m_mode, f.mode);
-    m_backboneMult->setValue(f.backboneLrMult);
-    m_epochs->setValue(f.epochs);
-    m_batch->setValue(f.batch);
-    m_lr->setValue(f.lr);
-    setCombo(m_optimizer, f.optimizer);
-    setCombo(m_schedule, f.schedule);
-    m_warmup->setValue(f.warmup);
-    m_weightDecay->setValue(f.weightDecay);
-    setCombo(m_augment, f.augment);
-    m_classWeights->setChecked(f.classWeights);
-    m_earlyStop->setValue(f.earlyStop);
-    if (m_device->findData(f.device) < 0)
-        m_device->addItem(tr("%1 (not available)").arg(f.device), f.device);
-    setCombo(m_device, f.device);
-    m_bf16->setChecked(f.bf16);
-    m_channelsLast->setChecked(f.channelsLast);
-    m_seed->setValue(f.seed);
-    m_threads->setValue(f.threads);
+    setCombo(m_mode, q(t.mode));
+    m_backboneMult->setValue(t.backboneLrMult);
+    m_epochs->setValue(t.epochs);
+    m_batch->setValue(t.batch);
+    m_lr->setValue(t.lr);
+    setCombo(m_optimizer, q(t.optimizer));
+    setCombo(m_schedule, q(t.schedule));
+    m_warmup->setValue(t.warmup);
+    m_weightDecay->setValue(t.weightDecay);
+    setCombo(m_augment, q(t.augment));
+    m_classWeights->setChecked(t.classWeights);
+    m_earlyStop->setValue(t.earlyStop);
+    if (m_device->findData(q(t.device)) < 0)
+        m_device->addItem(tr("%1 (not available)").arg(q(t.device)), q(t.device));
+    setCombo(m_device, q(t.device));
+    m_bf16->setChecked(t.amp == "bf16");
+    m_channelsLast->setChecked(t.channelsLast);
+    m_seed->setValue(int(std::min<unsigned long long>(t.seed, (unsigned long long)m_seed->maximum())));
+    m_threads->setValue(t.threads);
     m_name->setText(f.name);
-    m_logEvery = f.logEvery;
+    m_logEvery = t.logEvery;
 }
 
 QStringList TrainingPanel::validationErrors() const
 {
     QStringList e;
     const TrainingForm f = form();
+    const runs::TrainConfig& t = f.train;
+    const QString device = QString::fromStdString(t.device), task = QString::fromStdString(t.task);
     if (findTool(QStringLiteral("mammoscope-train")).isEmpty())
         e << tr("The engine, mammoscope-train, is not installed beside the app or on PATH.");
     if (f.source == QLatin1String("dataset")) {
         if (!m_ds)
             e << tr("No dataset is open: open one, or train on synthetic phantoms.");
-        else if (m_ds->abnormalities.empty() && f.task != QLatin1String("whole"))
-            e << tr("The open dataset has no abnormalities with ROIs: the %1 task needs them.").arg(f.task);
+        else if (m_ds->abnormalities.empty() && t.task != "whole")
+            e << tr("The open dataset has no abnormalities with ROIs: the %1 task needs them.").arg(task);
     } else if (f.source == QLatin1String("shards")) {
         if (f.shardsDir.isEmpty())
             e << tr("Choose a shard folder (made by mammoscope-cli prepare).");
         else if (!QFileInfo::exists(f.shardsDir + QStringLiteral("/dataset.json")))
             e << tr("%1 has no dataset.json: it is not a shard folder.").arg(f.shardsDir);
     }
-    const bool cuda = f.device.startsWith(QLatin1String("cuda"));
+    const bool cuda = t.device.rfind("cuda", 0) == 0;
     bool known = false;
     for (const auto& d : m_devices)
-        known = known || d.id == f.device || (f.device == QLatin1String("cuda") && d.id.startsWith(QLatin1String("cuda")));
+        known = known || d.id == device || (device == QLatin1String("cuda") && d.id.startsWith(QLatin1String("cuda")));
     if (!known)
         e << (cuda ? tr("No CUDA device: this engine sees only the CPU (Debian's LibTorch is CPU-only; see the README for a CUDA build).")
-                   : tr("Unknown device %1.").arg(f.device));
-    if (f.bf16 && !cuda)
+                   : tr("Unknown device %1.").arg(device));
+    if (t.amp == "bf16" && !cuda)
         e << tr("bf16 autocast is for CUDA devices; on the CPU the engine trains in fp32. Untick bf16 or choose a GPU.");
-    if (f.mode == QLatin1String("feature-extraction") && f.init.isEmpty())
+    if (t.mode == "feature-extraction" && t.init.empty())
         e << tr("Feature extraction trains only the head on a frozen backbone: from random weights the backbone extracts "
                 "nothing useful. Choose imported weights (or a backbone from an earlier run), or fine-tuning.");
-    if (f.batch < 2)
+    if (t.batch < 2)
         e << tr("Batch size 1 cannot train batch normalisation; use 2 or more.");
-    if (f.arch == QLatin1String("compact") && !f.init.isEmpty() && !f.init.contains(QLatin1String("/checkpoints/")))
+    if (t.arch == "compact" && !t.init.empty() && t.init.find("/checkpoints/") == std::string::npos)
         e << tr("Imported (torchvision) weights are for the ResNets, not the compact CNN.");
     if (!f.name.isEmpty()) {
         if (f.name.contains(QLatin1Char('/')) || f.name.startsWith(QLatin1Char('.')))
@@ -463,8 +472,8 @@ QStringList TrainingPanel::validationErrors() const
         else if (QFileInfo::exists(QDir(m_runsRoot).filePath(f.name)))
             e << tr("A run named %1 exists already.").arg(f.name);
     }
-    if (f.warmup >= f.epochs)
-        e << tr("The warm-up (%1 epochs) must be shorter than the run (%2 epochs).").arg(f.warmup).arg(f.epochs);
+    if (t.warmup >= t.epochs)
+        e << tr("The warm-up (%1 epochs) must be shorter than the run (%2 epochs).").arg(t.warmup).arg(t.epochs);
     return e;
 }
 
@@ -472,22 +481,24 @@ QStringList TrainingPanel::validationWarnings() const
 {
     QStringList w;
     const TrainingForm f = form();
-    const bool cuda = f.device.startsWith(QLatin1String("cuda"));
-    if (!cuda && f.arch == QLatin1String("resnet50") && f.size >= 224)
-        w << tr("ResNet-50 at %1 px on the CPU is slow (tens of images/s): expect hours.").arg(f.size);
-    if (!cuda && f.batch > 128)
-        w << tr("Batch %1 on the CPU needs a lot of memory.").arg(f.batch);
-    if (f.mode == QLatin1String("finetune") && !f.init.isEmpty() && f.backboneLrMult >= 1.0 && f.lr >= 1e-3)
-        w << tr("Fine-tuning pretrained weights at learning rate %1 may wash them out; a backbone LR × 0.1 is usual.").arg(f.lr);
-    if (f.mode == QLatin1String("feature-extraction") && f.backboneLrMult != 1.0)
+    const runs::TrainConfig& t = f.train;
+    const QString task = QString::fromStdString(t.task);
+    const bool cuda = t.device.rfind("cuda", 0) == 0;
+    if (!cuda && t.arch == "resnet50" && t.size >= 224)
+        w << tr("ResNet-50 at %1 px on the CPU is slow (tens of images/s): expect hours.").arg(t.size);
+    if (!cuda && t.batch > 128)
+        w << tr("Batch %1 on the CPU needs a lot of memory.").arg(t.batch);
+    if (t.mode == "finetune" && !t.init.empty() && t.backboneLrMult >= 1.0 && t.lr >= 1e-3)
+        w << tr("Fine-tuning pretrained weights at learning rate %1 may wash them out; a backbone LR × 0.1 is usual.").arg(t.lr);
+    if (t.mode == "feature-extraction" && t.backboneLrMult != 1.0)
         w << tr("The backbone LR multiplier does nothing in feature extraction (the backbone is frozen).");
     if (f.source == QLatin1String("synthetic") && f.synthPatients < 20)
         w << tr("With %1 patients the validation split (15 % of patients) may be empty: no validation curves.").arg(f.synthPatients);
-    if (!cuda && f.channelsLast)
+    if (!cuda && t.channelsLast)
         w << tr("channels-last pays on GPUs; on the CPU it changes little.");
     if (f.source == QLatin1String("shards") && QFileInfo::exists(f.shardsDir + QStringLiteral("/dataset.json"))) {
         auto m = shards::readManifest(f.shardsDir.toStdString());
-        if (m && QString::fromStdString(m->task) != f.task)
+        if (m && QString::fromStdString(m->task) != task)
             w << tr("The shards hold the %1 task; the engine trains on what the shards hold.").arg(QString::fromStdString(m->task));
     }
     return w;
@@ -511,27 +522,12 @@ void TrainingPanel::updateValidation()
 
 QStringList TrainingPanel::trainArguments(const TrainingForm& f, const QString& dataSpec, const QString& runDir) const
 {
-    QStringList a
-        = { QStringLiteral("train"), QStringLiteral("--data"), dataSpec, QStringLiteral("--run-dir"), runDir, QStringLiteral("--task"),
-              f.task, QStringLiteral("--size"), QString::number(f.size), QStringLiteral("--arch"), f.arch, QStringLiteral("--mode"), f.mode,
-              QStringLiteral("--device"), f.device, QStringLiteral("--epochs"), QString::number(f.epochs), QStringLiteral("--batch"),
-              QString::number(f.batch), QStringLiteral("--lr"), QString::number(f.lr, 'g', 8), QStringLiteral("--backbone-lr-mult"),
-              QString::number(f.backboneLrMult, 'g', 6), QStringLiteral("--optimizer"), f.optimizer, QStringLiteral("--schedule"),
-              f.schedule, QStringLiteral("--warmup"), QString::number(f.warmup, 'g', 6), QStringLiteral("--weight-decay"),
-              QString::number(f.weightDecay, 'g', 8), QStringLiteral("--augment"), f.augment, QStringLiteral("--seed"),
-              QString::number(f.seed), QStringLiteral("--amp"), f.bf16 ? QStringLiteral("bf16") : QStringLiteral("none") };
-    if (!f.init.isEmpty())
-        a << QStringLiteral("--init") << f.init;
-    if (f.classWeights)
-        a << QStringLiteral("--class-weights");
-    if (f.channelsLast)
-        a << QStringLiteral("--channels-last");
-    if (f.earlyStop > 0)
-        a << QStringLiteral("--early-stop") << QString::number(f.earlyStop);
-    if (f.threads > 0)
-        a << QStringLiteral("--threads") << QString::number(f.threads);
-    if (f.logEvery > 0)
-        a << QStringLiteral("--log-every") << QString::number(f.logEvery);
+    runs::TrainConfig c = f.train;
+    c.data = dataSpec.toStdString();
+    c.runDir = runDir.toStdString();
+    QStringList a { QStringLiteral("train") };
+    for (const auto& s : runs::toArgs(c))
+        a << QString::fromStdString(s);
     return a;
 }
 

@@ -338,7 +338,10 @@ QString TrainingPanel::shardsDirFor(const TrainingForm& f) const
     const QString root = QString::fromStdString(m_ds->root);
     const QByteArray h = QCryptographicHash::hash(root.toUtf8(), QCryptographicHash::Sha1).toHex().left(10);
     return QString::fromStdString((appCacheDir() / "shards").string())
-        + QStringLiteral("/%1-%2-%3-%4").arg(QFileInfo(root).fileName(), f.task).arg(f.size).arg(QString::fromLatin1(h));
+        + QStringLiteral("/%1-%2-%3-%4")
+              .arg(QFileInfo(root).fileName(), QString::fromStdString(f.train.task))
+              .arg(f.train.size)
+              .arg(QString::fromLatin1(h));
 }
 
 bool TrainingPanel::shardsCurrent(const QString& dir, const TrainingForm& f) const
@@ -349,7 +352,7 @@ bool TrainingPanel::shardsCurrent(const QString& dir, const TrainingForm& f) con
         return false;
     const QByteArray b = stamp.readAll();
     auto j = Json::parse(std::string_view(b.constData(), size_t(b.size())));
-    return j && (*j)["dataset"].string() == m_ds->root && (*j)["task"].string() == f.task.toStdString() && (*j)["size"].integer() == f.size
+    return j && (*j)["dataset"].string() == m_ds->root && (*j)["task"].string() == f.train.task && (*j)["size"].integer() == f.train.size
         && (*j)["images"].integer() == (long long)m_ds->images.size()
         && (*j)["abnormalities"].integer() == (long long)m_ds->abnormalities.size()
         && (*j)["annotations"].string() == m_annotations.toStdString() && (*j)["annotation_rows"].integer() == m_annotationRows;
@@ -365,8 +368,8 @@ void TrainingPanel::writeShardsStamp(const QString& dir, const TrainingForm& f) 
 {
     Json j = Json::object();
     j.set("dataset", m_ds->root);
-    j.set("task", f.task.toStdString());
-    j.set("size", f.size);
+    j.set("task", f.train.task);
+    j.set("size", f.train.size);
     j.set("images", (long long)m_ds->images.size());
     j.set("abnormalities", (long long)m_ds->abnormalities.size());
     j.set("annotations", m_annotations.toStdString());
@@ -394,8 +397,9 @@ bool TrainingPanel::start()
     m_pending = form();
     const QString name = m_pending.name.isEmpty()
         ? QStringLiteral("%1-%2-%3-%4")
-              .arg(m_pending.arch, m_pending.mode == QLatin1String("finetune") ? QStringLiteral("ft") : QStringLiteral("fe"),
-                  m_pending.device.section(QLatin1Char(':'), 0, 0),
+              .arg(QString::fromStdString(m_pending.train.arch),
+                  m_pending.train.mode == "finetune" ? QStringLiteral("ft") : QStringLiteral("fe"),
+                  QString::fromStdString(m_pending.train.device).section(QLatin1Char(':'), 0, 0),
                   QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss")))
         : m_pending.name;
     m_pendingRunDir = uniqueRunDir(name);
@@ -418,11 +422,12 @@ bool TrainingPanel::start()
     m_job = Job::Prepare;
     m_progress->setValue(0);
     m_progress->setFormat(tr("preparing %p%"));
-    setStatus(
-        tr("Preparing %1 shards from %2 (decoded once; later runs reuse them)…").arg(m_pending.task, QString::fromStdString(m_ds->root)));
+    setStatus(tr("Preparing %1 shards from %2 (decoded once; later runs reuse them)…")
+                  .arg(QString::fromStdString(m_pending.train.task), QString::fromStdString(m_ds->root)));
     removeTree(shards.toStdString());
-    QStringList args { QStringLiteral("prepare"), QString::fromStdString(m_ds->root), QStringLiteral("--task"), m_pending.task,
-        QStringLiteral("--out"), shards, QStringLiteral("--size"), QString::number(m_pending.size) };
+    QStringList args { QStringLiteral("prepare"), QString::fromStdString(m_ds->root), QStringLiteral("--task"),
+        QString::fromStdString(m_pending.train.task), QStringLiteral("--out"), shards, QStringLiteral("--size"),
+        QString::number(m_pending.train.size) };
     if (!m_annotations.isEmpty()) // the curator's corrections are what the network learns from
         args << QStringLiteral("--annotations") << m_annotations;
     m_engine->start(findTool(QStringLiteral("mammoscope-cli")), args);
@@ -436,7 +441,7 @@ void TrainingPanel::launchTraining(const QString& dataSpec)
     m_job = Job::Train;
     const QStringList args = trainArguments(m_pending, dataSpec, m_pendingRunDir);
     appendLog(QStringLiteral("$ mammoscope-train %1").arg(args.join(QLatin1Char(' '))));
-    setStatus(tr("Starting the engine on %1…").arg(m_pending.device));
+    setStatus(tr("Starting the engine on %1…").arg(QString::fromStdString(m_pending.train.device)));
     m_progress->setValue(0);
     m_progress->setFormat(tr("loading data"));
     if (!m_engine->start(findTool(QStringLiteral("mammoscope-train")), args)) {
@@ -482,7 +487,9 @@ bool TrainingPanel::resume(const QString& dir)
     QStringList args = { QStringLiteral("train"), QStringLiteral("--resume"), dir };
     const QString dev = m_device->currentData().toString();
     // Resume on the device the form names when it differs (e.g. started on a GPU, continued on the CPU).
-    if (!dev.isEmpty() && dev != QString::fromStdString(runs::readConfig(dir.toStdString())["train"]["device"].string()))
+    runs::RunConfig rc;
+    runs::readRunConfig(dir.toStdString(), rc);
+    if (!dev.isEmpty() && dev.toStdString() != rc.train.device)
         args << QStringLiteral("--device") << dev;
     appendLog(QStringLiteral("$ mammoscope-train %1").arg(args.join(QLatin1Char(' '))));
     setStatus(tr("Resuming %1…").arg(QFileInfo(dir).fileName()));
@@ -611,20 +618,23 @@ void TrainingPanel::onChartsUpdated()
     const runs::RunReader* r = m_charts->reader(0);
     if (!r || m_charts->runs().size() != 1)
         return;
-    const Json& t = r->config()["train"];
+    const runs::RunConfig& cfg = r->runConfig();
     const QString state = QString::fromStdString(r->state());
-    const int epochs = int(t["epochs"].integer());
+    const int epochs = cfg.epochs();
     const int epoch = int(r->status()["epoch"].integer());
     double frac = 0;
     if (!r->steps().empty() && epochs > 0)
         frac = std::min(1.0, r->steps().back().epoch / epochs);
     if (!r->epochs().empty() && epochs > 0)
         frac = std::max(frac, double(r->epochs().back().epoch) / epochs);
-    const QString title = tr("<b>%1</b> · %2 · %3 · %4 · %5")
-                              .arg(QFileInfo(m_currentRun).fileName().toHtmlEscaped(), QString::fromStdString(t["arch"].string()),
-                                  t["mode"].string() == "feature-extraction" ? tr("feature extraction") : tr("fine-tuning"),
-                                  QString::fromStdString(r->config()["device_name"].string()).toHtmlEscaped(),
-                                  QString::fromStdString(r->config()["data_description"].string()).toHtmlEscaped());
+    const QString title
+        = tr("<b>%1</b> · %2 · %3 · %4 · %5")
+              .arg(QFileInfo(m_currentRun).fileName().toHtmlEscaped(),
+                  QString::fromStdString(cfg.command == "crossval" ? "U-Net" : cfg.train.arch),
+                  cfg.command == "crossval"                    ? tr("cross-validation")
+                      : cfg.train.mode == "feature-extraction" ? tr("feature extraction")
+                                                               : tr("fine-tuning"),
+                  QString::fromStdString(cfg.deviceName).toHtmlEscaped(), QString::fromStdString(cfg.dataDescription).toHtmlEscaped());
     if (m_runTitle->text() != title) // rich text relayouts: only when it changed
         m_runTitle->setText(title);
     if (m_job != Job::Prepare) {
@@ -646,7 +656,7 @@ void TrainingPanel::onChartsUpdated()
     } else if (m_job == Job::None && !state.isEmpty() && m_status->text().isEmpty()) {
         const QString msg = QString::fromStdString(r->status()["message"].string());
         QString text = msg.isEmpty() || msg == state ? state : tr("%1: %2").arg(state, msg);
-        if (r->config()["command"].string() == "crossval") {
+        if (cfg.command == "crossval") {
             // a cross-validation: its pooled held-out figures, when it has them
             const Json cv = runs::readCrossval(r->dir());
             const Json& h = cv["held_out"];

@@ -9,6 +9,8 @@
 #include "ui/datasetcontroller.h"
 #include "ui/training/benchview.h"
 
+#include "core/runs/config.h"
+
 #include <QWidget>
 
 class QComboBox;
@@ -32,28 +34,25 @@ class RunCharts;
 class EvalView;
 class RunHistoryModel;
 
+// The form: where the data comes from (GUI-only choices) and the run's typed configuration (core/runs), which is all
+// the engine gets (its data and run folder are filled in at launch; runs::toArgs makes the command line).
 struct TrainingForm {
     QString source = QStringLiteral("dataset"); // dataset | synthetic | shards
     int synthPatients = 150, synthSeed = 7;
     QString shardsDir;
-    QString task = QStringLiteral("patches");
-    int size = 96;
-    QString arch = QStringLiteral("compact");
-    QString init; // empty: from scratch
-    QString mode = QStringLiteral("finetune");
-    double backboneLrMult = 1.0;
-    int epochs = 10, batch = 64;
-    double lr = 0.003;
-    QString optimizer = QStringLiteral("adam"), schedule = QStringLiteral("cosine");
-    double warmup = 0, weightDecay = 1e-4;
-    QString augment = QStringLiteral("default");
-    bool classWeights = true;
-    int earlyStop = 0;
-    QString device = QStringLiteral("cpu");
-    bool bf16 = false, channelsLast = false;
-    int seed = 1, threads = 0;
-    int logEvery = 0; // steps between step lines; 0: the engine's default (a point every 10 steps)
     QString name;
+    runs::TrainConfig train = formDefaults();
+
+    // The form's defaults where they differ from the engine's: the compact CNN at 96 px, lr 0.003, class weights.
+    static runs::TrainConfig formDefaults()
+    {
+        runs::TrainConfig c;
+        c.size = 96;
+        c.arch = "compact";
+        c.lr = 0.003;
+        c.classWeights = true;
+        return c;
+    }
 };
 
 class TrainingPanel : public QWidget

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "models/unet.h"
+#include "core/models/unet.h"
 
 namespace ms::models
 {

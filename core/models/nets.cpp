@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "models/nets.h"
+#include "core/models/nets.h"
 
-#include "models/torchcompat.h"
+#include "core/models/torchcompat.h"
 
 namespace ms::models
 {

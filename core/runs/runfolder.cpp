@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "core/training/runfolder.h"
+#include "core/runs/runfolder.h"
 
 #include "core/common/paths.h"
 
@@ -10,7 +10,7 @@
 
 namespace fs = std::filesystem;
 
-namespace ms::training
+namespace ms::runs
 {
 
 double nowSeconds()
@@ -40,7 +40,23 @@ bool RunFolder::open(bool append, std::string& error)
     return true;
 }
 
-void RunFolder::emit(Json line)
+bool RunFolder::noteError(const std::string& what)
+{
+    // the caller holds m_mutex
+    if (m_error.empty()) {
+        m_error = what;
+        std::fprintf(stderr, "mammoscope-train: %s\n", what.c_str());
+    }
+    return false;
+}
+
+std::string RunFolder::error() const
+{
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return m_error;
+}
+
+bool RunFolder::append(Json line)
 {
     line.set("v", kProtocolVersion);
     line.set("time", nowSeconds());
@@ -53,6 +69,9 @@ void RunFolder::emit(Json line)
         std::fputc('\n', stdout);
         std::fflush(stdout);
     }
+    if (!m_metrics)
+        return noteError("cannot write " + (m_dir / "metrics.jsonl").string() + " (disk full?)");
+    return true;
 }
 
 void RunFolder::log(const std::string& text)
@@ -61,9 +80,11 @@ void RunFolder::log(const std::string& text)
     m_log << text << '\n';
     m_log.flush();
     std::fprintf(stderr, "%s\n", text.c_str());
+    if (!m_log)
+        noteError("cannot write " + (m_dir / "log.txt").string() + " (disk full?)");
 }
 
-void RunFolder::status(const std::string& state, int epoch, long step, const std::string& message, const Json& extra)
+bool RunFolder::status(const std::string& state, int epoch, long step, const std::string& message, const Json& extra)
 {
     Json s = extra.isObject() ? extra : Json::object();
     s.set("v", kProtocolVersion);
@@ -73,23 +94,35 @@ void RunFolder::status(const std::string& state, int epoch, long step, const std
     s.set("message", message);
     s.set("pid", long(getpid()));
     s.set("updated", nowSeconds());
-    (void)writeFileAtomic(m_dir / "status.json", s.dump(2) + "\n");
+    if (auto err = writeFileAtomic(m_dir / "status.json", s.dump(2) + "\n"); !err.empty()) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return noteError(err);
+    }
+    return true;
+}
+
+bool RunFolder::writeConfig(const RunConfig& config)
+{
+    if (auto err = writeFileAtomic(m_dir / "config.json", config.toJson().dump(2) + "\n"); !err.empty()) {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        return noteError(err);
+    }
+    return true;
 }
 
 void RunFolder::fail(const std::string& message, int epoch, long step)
 {
     log(message);
-    Json ev = Json::object();
-    ev.set("type", "event");
-    ev.set("event", "failed");
-    ev.set("step", step);
-    ev.set("epoch", epoch);
-    ev.set("message", message);
-    emit(ev);
-    status("failed", epoch, step, message);
+    Event ev;
+    ev.name = event::kFailed;
+    ev.step = step;
+    ev.epoch = epoch;
+    ev.message = message;
+    append(ev);
+    status(state::kFailed, epoch, step, message);
 }
 
-void RunFolder::truncateMetricsAfter(long step)
+bool RunFolder::truncateMetricsAfter(long step)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_metrics.close();
@@ -105,8 +138,11 @@ void RunFolder::truncateMetricsAfter(long step)
             continue;
         kept += line + "\n";
     }
-    (void)writeFileAtomic(m_dir / "metrics.jsonl", kept);
+    const std::string err = writeFileAtomic(m_dir / "metrics.jsonl", kept);
     m_metrics.open(m_dir / "metrics.jsonl", std::ios::out | std::ios::app);
+    if (!err.empty())
+        return noteError(err);
+    return bool(m_metrics) || noteError("cannot reopen " + (m_dir / "metrics.jsonl").string());
 }
 
-} // namespace ms::training
+} // namespace ms::runs

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "models/weights.h"
+#include "core/models/weights.h"
 
 #include "core/common/json.h"
 #include "core/common/paths.h"

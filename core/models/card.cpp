@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "models/card.h"
+#include "core/models/card.h"
 
 #include "core/common/paths.h"
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "models/torchcompat.h"
+#include "core/models/torchcompat.h"
 
 #include <ATen/autocast_mode.h>
 

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/annotations/roi.h"
+
+#include "core/dataset/loader.h"
+
+#include <cmath>
+
+namespace ms::annotations
+{
+
+const char* roiSourceName(RoiSource s)
+{
+    switch (s) {
+    case RoiSource::Curated:
+        return "curated ROI";
+    case RoiSource::MaskFile:
+        return "mask file";
+    case RoiSource::Circle:
+        break;
+    }
+    return "circle";
+}
+
+Result<ResolvedRoi> fitMask(RleMask mask, int w, int h, const std::string& what, RoiSource source)
+{
+    ResolvedRoi r;
+    r.source = source;
+    const int mw = mask.width(), mh = mask.height();
+    if (w <= 0 || h <= 0 || (mw == w && mh == h)) {
+        r.mask = std::move(mask);
+        return r;
+    }
+    const std::string sizes = std::to_string(mw) + "x" + std::to_string(mh) + ", the image " + std::to_string(w) + "x" + std::to_string(h);
+    if (mw <= 0 || mh <= 0)
+        return Error(what + " is empty (" + sizes + ")");
+    const double maskAspect = double(mw) / mh, imageAspect = double(w) / h;
+    if (std::fabs(maskAspect / imageAspect - 1.0) > 0.02)
+        return Error(what + " is " + sizes + ": another shape (a mask of another image or view?)");
+    r.mask = mask.resized(w, h);
+    r.note = what + " is " + sizes + ": scaled to fit";
+    return r;
+}
+
+Result<ResolvedRoi> resolveRoi(const dataset::Abnormality& a, int w, int h)
+{
+    if (!a.roiRle.empty()) {
+        auto m = RleMask::fromString(a.roiRle);
+        if (!m)
+            return Error("curated ROI of " + a.key + ": " + m.error().message);
+        return fitMask(std::move(*m), w, h, "the curated ROI of " + a.key, RoiSource::Curated);
+    }
+    if (!a.maskPath.empty()) {
+        auto g = dataset::loadMask(a.maskPath);
+        if (!g)
+            return g.error();
+        return fitMask(RleMask::fromGray(*g), w, h, "ROI mask " + a.maskPath, RoiSource::MaskFile);
+    }
+    if (a.radius > 0 && w > 0 && h > 0) {
+        ResolvedRoi r;
+        r.source = RoiSource::Circle;
+        r.mask = RleMask::ellipse(w, h, a.centerX, a.centerY, a.radius, a.radius);
+        return r;
+    }
+    return Error("abnormality " + a.key + " has no ROI (no mask file, no circle)", a.sourceFile);
+}
+
+} // namespace ms::annotations

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// The run folder's one definition (#19 item 1): every field of every command's configuration survives the command
+// line and config.json exactly; malformed options are refused with the option named; the writer's lines read back as
+// the same typed records; a write that fails is reported.
+#include "core/runs/config.h"
+#include "core/runs/runfolder.h"
+#include "core/runs/runreader.h"
+
+#include <QtTest>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+using namespace ms;
+using namespace ms::runs;
+
+namespace
+{
+
+// A valid value different from the default for every field: choices take another choice, texts get spaces and
+// slashes, numbers awkward decimals or the ends of their range, booleans flip.
+template <class C> C everyFieldChanged()
+{
+    C c;
+    int k = 0;
+    for (const auto& f : fields<C>()) {
+        ++k;
+        std::visit(
+            [&](auto m) {
+                using T = std::remove_cvref_t<decltype(c.*m)>;
+                if constexpr (std::is_same_v<T, std::string>) {
+                    if (f.choices) {
+                        const std::string all = f.choices;
+                        const std::string last = all.substr(all.rfind('|') + 1), first = all.substr(0, all.find('|'));
+                        c.*m = c.*m == last ? first : last;
+                    } else {
+                        c.*m = "/tmp/a b/" + std::string(f.flag) + "-" + std::to_string(k);
+                    }
+                } else if constexpr (std::is_same_v<T, bool>) {
+                    c.*m = !(c.*m);
+                } else if constexpr (std::is_same_v<T, double>) {
+                    // 0.1 + 0.2 does not print short at %.10g: it must still read back bit for bit
+                    double v = (0.1 + 0.2) * (1 + k);
+                    if (v > f.hi)
+                        v = f.hi * (0.1 + 0.2) / 3;
+                    if (v < f.lo)
+                        v = f.lo;
+                    c.*m = v == c.*m ? v * 0.5 : v;
+                } else if constexpr (std::is_same_v<T, unsigned long long>) {
+                    c.*m = 9007199254740991ULL; // 2^53 - 1: the largest a JSON number holds exactly
+                } else {
+                    const double hi = std::min(f.hi, 1e9);
+                    T v = T(hi);
+                    if (v == c.*m)
+                        v = T(std::max(f.lo, 0.0));
+                    c.*m = v;
+                }
+            },
+            f.member);
+    }
+    return c;
+}
+
+template <class C> bool equal(const C& a, const C& b, std::string& which)
+{
+    for (const auto& f : fields<C>()) {
+        if (!std::visit([&](auto m) { return a.*m == b.*m; }, f.member)) {
+            which = f.flag;
+            return false;
+        }
+    }
+    return true;
+}
+
+template <class C> void roundTrips()
+{
+    const C c = everyFieldChanged<C>();
+    std::string error, which;
+    QVERIFY2(validate(c, error), error.c_str());
+    // Through the command line, every option given.
+    const auto args = toArgs(c);
+    C back;
+    QVERIFY2(fromArgs(args, back, error), error.c_str());
+    QVERIFY2(equal(c, back, which), ("--" + which + " changed through the command line").c_str());
+    // Through config.json, as text (the number formatting is part of the trip).
+    auto parsed = Json::parse(toJson(c).dump(2));
+    QVERIFY(parsed.ok());
+    C fromFile;
+    QVERIFY2(fromJson(*parsed, fromFile, error), error.c_str());
+    for (const auto& f : fields<C>()) {
+        if (f.flags & Field<C>::kNotInJson)
+            continue;
+        QVERIFY2(std::visit([&](auto m) { return c.*m == fromFile.*m; }, f.member), (jsonKey(f) + " changed through config.json").c_str());
+    }
+    // The defaults pass no option but the required ones, and read back as defaults.
+    const C def;
+    for (const auto& a : toArgs(def))
+        if (a.rfind("--", 0) == 0) {
+            bool required = false;
+            for (const auto& f : fields<C>())
+                required = required || (a == std::string("--") + f.flag && (f.flags & Field<C>::kRequired));
+            QVERIFY2(required, ("default config passes " + a).c_str());
+        }
+    // The usage text names every option.
+    const std::string u = usage<C>();
+    for (const auto& f : fields<C>())
+        QVERIFY2(u.find(std::string("--") + f.flag) != std::string::npos, f.flag);
+}
+
+} // namespace
+
+class TestRunConfig : public QObject
+{
+    Q_OBJECT
+private slots:
+    void trainRoundTrips() { roundTrips<TrainConfig>(); }
+    void crossvalRoundTrips() { roundTrips<CrossvalConfig>(); }
+    void evalRoundTrips() { roundTrips<EvalConfig>(); }
+    void benchRoundTrips() { roundTrips<BenchConfig>(); }
+
+    void badArguments_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        const QStringList base = { "--data", "d", "--run-dir", "r" };
+        QTest::newRow("unknown option") << base + QStringList { "--learning-rate", "1" } << "unknown option --learning-rate";
+        QTest::newRow("not a number") << base + QStringList { "--lr", "fast" } << "--lr needs a number, got 'fast'";
+        QTest::newRow("trailing junk") << base + QStringList { "--epochs", "12abc" } << "--epochs needs an integer, got '12abc'";
+        QTest::newRow("fraction for an integer") << base + QStringList { "--batch", "2.5" } << "--batch needs an integer";
+        QTest::newRow("out of range") << base + QStringList { "--size", "-64" } << "--size takes 16-4096, got -64";
+        QTest::newRow("seed beyond 2^53") << base + QStringList { "--seed", "9007199254740993" } << "--seed takes 0-9007199254740992";
+        QTest::newRow("negative seed") << base + QStringList { "--seed", "-1" } << "--seed takes 0-";
+        QTest::newRow("not a choice") << base + QStringList { "--optimizer", "lbfgs" } << "--optimizer must be adam or sgd, got 'lbfgs'";
+        QTest::newRow("missing value") << base + QStringList { "--epochs" } << "--epochs needs a value";
+        QTest::newRow("value for a flag") << base + QStringList { "--class-weights=yes" } << "--class-weights takes no value";
+        QTest::newRow("stray argument") << base + QStringList { "extra" } << "unexpected argument 'extra'";
+        QTest::newRow("required missing") << QStringList { "--data", "d" } << "--run-dir is required";
+        QTest::newRow("not finite") << base + QStringList { "--lr", "nan" } << "--lr";
+        QTest::newRow("zero rate") << base + QStringList { "--lr", "0" } << "--lr takes a number > 0, got 0";
+    }
+    void badArguments()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        std::vector<std::string> a;
+        for (const auto& s : args)
+            a.push_back(s.toStdString());
+        TrainConfig c;
+        std::string error;
+        QVERIFY(!fromArgs(a, c, error));
+        QVERIFY2(QString::fromStdString(error).contains(message), error.c_str());
+    }
+
+    void inlineValuesAndNegatedFlags()
+    {
+        CrossvalConfig c;
+        std::string error;
+        QVERIFY2(fromArgs({ "--data=/s", "--run-dir", "/r", "--no-other-breast", "--rotate=7.5" }, c, error), error.c_str());
+        QCOMPARE(c.data, std::string("/s"));
+        QVERIFY(!c.otherBreast);
+        QCOMPARE(c.rotateDegrees, 7.5);
+        // The JSON keys of earlier run folders are kept.
+        const Json j = toJson(c);
+        QCOMPARE(j["other_breast"].boolean(true), false);
+        QCOMPARE(j["rotate_degrees"].number(), 7.5);
+        QVERIFY(j.find("run_dir") == nullptr); // the run folder's own path is not in its config
+    }
+
+    void badJson()
+    {
+        TrainConfig c;
+        std::string error;
+        QVERIFY(!fromJson(*Json::parse(R"({"epochs":"ten"})"), c, error));
+        QVERIFY2(error.find("\"epochs\"") != std::string::npos, error.c_str());
+        QVERIFY(!fromJson(*Json::parse(R"({"batch":0})"), c, error));
+        QVERIFY2(error.find("--batch takes 1-65536") != std::string::npos, error.c_str());
+        QVERIFY(!fromJson(*Json::parse(R"({"mode":"dreaming"})"), c, error));
+        QVERIFY(!fromJson(*Json::parse("[1,2]"), c, error));
+        // Absent keys keep their values: an older config.json still reads.
+        TrainConfig d;
+        d.epochs = 33;
+        QVERIFY(fromJson(*Json::parse(R"({"arch":"resnet34"})"), d, error));
+        QCOMPARE(d.epochs, 33);
+        QCOMPARE(d.arch, std::string("resnet34"));
+    }
+
+    // config.json as a whole, both commands, and the layout crossval runs had before (options at the top level).
+    void runConfigRoundTrips()
+    {
+        RunConfig r;
+        r.command = "crossval";
+        r.crossval = everyFieldChanged<CrossvalConfig>();
+        r.task = "lesion-map";
+        r.channels = 2;
+        r.source = Json::object();
+        r.source.set("dataset", "/data/mias");
+        std::string error;
+        RunConfig back;
+        QVERIFY2(RunConfig::fromJson(*Json::parse(r.toJson().dump()), back, error), error.c_str());
+        QCOMPARE(back.command, std::string("crossval"));
+        QCOMPARE(back.crossval.posWeight, r.crossval.posWeight);
+        QCOMPARE(back.crossval.freezeEncoder, r.crossval.freezeEncoder);
+        QCOMPARE(back.channels, 2);
+        QCOMPARE(back.source["dataset"].string(), std::string("/data/mias"));
+        QCOMPARE(back.epochs(), r.crossval.epochs);
+
+        RunConfig old;
+        QVERIFY(RunConfig::fromJson(
+            *Json::parse(R"({"command":"crossval","data":"/s","folds":5,"epochs":60,"rotate_degrees":15,"task":"lesion-map"})"), old,
+            error));
+        QCOMPARE(old.crossval.folds, 5);
+        QCOMPARE(old.crossval.data, std::string("/s"));
+        QVERIFY(!RunConfig::fromJson(*Json::parse(R"({"command":"rm -rf"})"), old, error));
+        QVERIFY2(error.find("unknown command") != std::string::npos, error.c_str());
+    }
+
+    // What the engine writes through RunFolder, the panel reads through RunReader, field for field.
+    void writerAndReaderAgree()
+    {
+        QTemporaryDir d;
+        const std::string dir = d.path().toStdString();
+        RunFolder w(dir);
+        w.echoStdout = false;
+        std::string error;
+        QVERIFY2(w.open(false, error), error.c_str());
+        RunConfig rc;
+        rc.train = everyFieldChanged<TrainConfig>();
+        rc.train.runDir.clear(); // the folder's own path is not written into it
+        rc.classes = { "normal", "benign", "malignant" };
+        rc.sampleWidth = 96;
+        rc.sampleHeight = 80;
+        QVERIFY(w.writeConfig(rc));
+        Event started;
+        started.name = event::kStarted;
+        started.extra.set("steps_per_epoch", 12);
+        QVERIFY(w.append(started));
+        StepPoint s { 7, 0.5, 1.25, 0.1 + 0.2, 123.5 };
+        QVERIFY(w.append(s));
+        EpochPoint e;
+        e.step = 12;
+        e.epoch = 1;
+        e.trainLoss = 0.75;
+        e.trainAccuracy = 0.5;
+        e.valAuc = 0.625;
+        e.deviceMemory = 1LL << 33;
+        QVERIFY(w.append(e));
+        EpochPoint fold;
+        fold.phase = "fold";
+        fold.fold = 3;
+        fold.epoch = 2;
+        fold.trainLoss = 0.5;
+        fold.seconds = 1.5;
+        QVERIFY(w.append(fold));
+        QVERIFY(w.status(state::kRunning, 1, 12, "epoch 2 of 3"));
+        QCOMPARE(w.error(), std::string());
+
+        RunReader r(dir);
+        QCOMPARE(r.poll(), 4);
+        QCOMPARE(r.malformedLines(), 0);
+        QVERIFY(r.hasRunConfig());
+        std::string which;
+        QVERIFY2(equal(rc.train, r.runConfig().train, which), which.c_str());
+        QCOMPARE(r.runConfig().classes.size(), size_t(3));
+        QCOMPARE(r.runConfig().sampleHeight, 80);
+        QCOMPARE(r.steps().size(), size_t(1));
+        QCOMPARE(r.steps()[0].step, 7L);
+        QCOMPARE(r.steps()[0].lr, 0.1 + 0.2); // exactly: numbers are written to read back bit for bit
+        QCOMPARE(r.steps()[0].imagesPerS, 123.5);
+        QCOMPARE(r.epochs().size(), size_t(2));
+        QCOMPARE(r.epochs()[0].trainAccuracy, 0.5);
+        QCOMPARE(r.epochs()[0].valAuc, 0.625);
+        QCOMPARE(r.epochs()[0].valLoss, -1.0); // absent stays absent
+        QCOMPARE(r.epochs()[0].deviceMemory, 1LL << 33);
+        QCOMPARE(r.epochs()[1].phase, std::string("fold"));
+        QCOMPARE(r.epochs()[1].fold, 3);
+        QCOMPARE(r.epochs()[1].seconds, 1.5);
+        QCOMPARE(r.epochs()[1].trainAccuracy, -1.0);
+        QCOMPARE(r.events().size(), size_t(1));
+        QCOMPARE(r.events()[0].name, std::string(event::kStarted));
+        QCOMPARE(r.events()[0].extra["steps_per_epoch"].integer(), 12LL);
+        QCOMPARE(r.state(), std::string(state::kRunning));
+    }
+
+    // A metrics file that cannot take more (here: the full device) is reported, not ignored.
+    void writeErrorsAreReported()
+    {
+        if (!QFileInfo::exists(QStringLiteral("/dev/full")))
+            QSKIP("no /dev/full on this system");
+        QTemporaryDir d;
+        const std::string dir = d.path().toStdString();
+        std::filesystem::create_directories(dir + "/checkpoints");
+        std::filesystem::create_symlink("/dev/full", dir + "/metrics.jsonl");
+        RunFolder w(dir);
+        w.echoStdout = false;
+        std::string error;
+        QVERIFY2(w.open(true, error), error.c_str());
+        StepPoint s;
+        QVERIFY(!w.append(s));
+        QVERIFY2(w.error().find("metrics.jsonl") != std::string::npos, w.error().c_str());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRunConfig)
+#include "test_runconfig.moc"
