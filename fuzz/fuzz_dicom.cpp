@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// DICOM files through our reader (DCMTK underneath, with our checks before it).
+// DICOM files through our readers (DCMTK underneath, with our checks before it): images and segmentations.
 #include "common.h"
 #include "core/dicom/dicom.h"
+#include "core/dicom/objects.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
     const auto p = ms::fuzz::writeInput("input.dcm", data, size);
     (void)ms::dicom::readHeader(p);
     (void)ms::dicom::read(p);
+    (void)ms::dicom::readSegmentation(p); // SEGs found beside images or retrieved from a PACS
     return 0;
 }

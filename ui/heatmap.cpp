@@ -110,37 +110,13 @@ const std::vector<SuspiciousRegion>& HeatmapStore::regions(int imageIndex) const
     const HeatmapPtr h = get(imageIndex);
     if (!h || h->width <= 0 || h->classes <= 0)
         return none;
-    metrics::Heatmap map;
-    map.width = h->width;
-    map.height = h->height;
-    map.values = channelLogOdds(*h);
-    // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
-    // A lesion map paints the lesion itself: its region is the peak's basin above the threshold; a patch classifier's
-    // basin can be most of a breast, so its box covers the cells within the prominence of the peak.
-    const float extent = h->paintsLesions ? std::numeric_limits<float>::infinity() : metrics::kPeakProminence;
-    const auto dets
-        = metrics::detectPeaks(map, metrics::logit(float(std::max(0.01, m_settings.threshold))), metrics::kPeakProminence, 1, extent);
     std::vector<SuspiciousRegion> out;
-    const size_t plane = size_t(h->width) * size_t(h->height);
-    for (size_t i = 0; i < dets.size() && i < 50; ++i) {
-        const auto& d = dets[i];
+    for (const ml::Region& g : ml::suspiciousRegions(*h, channelLogOdds(*h), m_settings.threshold)) {
         SuspiciousRegion r;
-        // The region's class: the most probable non-background class at its peak.
-        int best = -1;
-        float bestP = -1;
-        for (int c = 0; c < h->classes; ++c) {
-            if (c == h->backgroundClass())
-                continue;
-            const float p = h->prob[size_t(c) * plane + size_t(d.peakY) * size_t(h->width) + size_t(d.peakX)];
-            if (p > bestP) {
-                bestP = p;
-                best = c;
-            }
-        }
-        r.imageRect = QRectF(d.box.x * h->stride, d.box.y * h->stride, d.box.w * h->stride, d.box.h * h->stride);
-        r.peak = QPointF((d.peakX + 0.5) * h->stride, (d.peakY + 0.5) * h->stride);
-        r.score = metrics::sigmoid(d.score);
-        r.className = best >= 0 ? QString::fromStdString(h->classNames[size_t(best)]) : QString();
+        r.imageRect = QRectF(g.x, g.y, g.width, g.height);
+        r.peak = QPointF(g.peakX, g.peakY);
+        r.score = g.score;
+        r.className = QString::fromStdString(g.className);
         if (h->tissue && !h->tissue->classes.empty()) {
             const Gray8& t = h->tissue->classes;
             const int px = std::clamp(int(r.peak.x()), 0, t.width - 1), py = std::clamp(int(r.peak.y()), 0, t.height - 1);

@@ -274,6 +274,7 @@ void MainWindow::exportDialog()
     fmt->addItem(tr("CBIS-DDSM (CSVs, DICOM masks; indexable again)"), QStringLiteral("cbis"));
     fmt->addItem(tr("COCO JSON (polygons)"), QStringLiteral("coco"));
     fmt->addItem(tr("PNG masks + CSV"), QStringLiteral("masks"));
+    fmt->addItem(tr("DICOM SEG (for PACS and DICOM viewers; DICOM images only)"), QStringLiteral("dicom-seg"));
     if (m_ds->format != dataset::Format::CbisDdsm)
         fmt->setCurrentIndex(1);
     form->addRow(tr("Format"), fmt);

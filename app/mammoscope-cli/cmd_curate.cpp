@@ -47,16 +47,38 @@ Result<Opened> openBoth(const std::string& root, const std::optional<std::string
 int cmdExport(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "json", "quiet" });
-    const char* usage = "usage: mammoscope-cli export DATASET --format cbis|coco|masks --out DIR [--store FILE]\n"
-                        "                             [--files link|copy|symlink] [--json]\n";
+    const char* usage = "usage: mammoscope-cli export DATASET --format cbis|coco|masks|dicom-seg --out DIR [--store FILE]\n"
+                        "                             [--files link|copy|symlink] [--json]\n"
+                        "       mammoscope-cli export DATASET --format dicom-sr --model MODEL_DIR --out DIR [--device D] [--json]\n"
+                        "  dicom-seg: the (curated) ROIs of each DICOM image as a DICOM Segmentation; dicom-sr: the model's\n"
+                        "  suspicious regions and image score as a Comprehensive SR, both referencing their image by UIDs\n";
     annotations::ExportOptions opt;
-    if (auto u = a.unknown({ "json", "quiet", "format", "out", "store", "files" });
+    if (auto u = a.unknown({ "json", "quiet", "format", "out", "store", "files", "model", "device" });
         !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
+    if (a.get("format", "") == "dicom-sr") {
+#ifdef MS_WITH_ML
+        if (!a.get("model")) {
+            std::fprintf(
+                stderr, "mammoscope-cli export: --format dicom-sr needs --model MODEL_DIR (the model whose findings it reports)\n");
+            return 2;
+        }
+        auto ds = dataset::open(a.positional[0], {});
+        if (!ds) {
+            std::fprintf(stderr, "mammoscope-cli export: %s\n", ds.error().toString().c_str());
+            return 1;
+        }
+        return exportFindingsSr(*ds, *a.get("model"), a.get("device", "cpu"), *a.get("out"), a.flag("json"), a.flag("quiet"));
+#else
+        std::fprintf(stderr, "mammoscope-cli export: this build has no inference (LibTorch): dicom-sr is not available\n");
+        return 1;
+#endif
+    }
     if (!annotations::parseExportFormat(a.get("format", "cbis"), opt.format)) {
-        std::fprintf(stderr, "mammoscope-cli export: unknown format '%s' (cbis, coco or masks)\n", a.get("format", "").c_str());
+        std::fprintf(
+            stderr, "mammoscope-cli export: unknown format '%s' (cbis, coco, masks, dicom-seg or dicom-sr)\n", a.get("format", "").c_str());
         return 2;
     }
     const std::string files = a.get("files", "link");

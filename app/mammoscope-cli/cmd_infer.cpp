@@ -10,6 +10,8 @@
 #include "core/common/strings.h"
 #include "core/dataset/dataset.h"
 #include "core/dataset/loader.h"
+#include "core/dicom/dicom.h"
+#include "core/dicom/objects.h"
 #include "core/image/colormap.h"
 #include "core/imageio/imageio.h"
 #include "core/metrics/heatmap.h"
@@ -103,6 +105,120 @@ void writeLesionRows(std::ostream& out, const std::string& image, const metrics:
 }
 
 } // namespace
+
+int exportFindingsSr(
+    const dataset::Dataset& ds, const std::string& modelDir, const std::string& device, const std::string& outDir, bool json, bool quiet)
+{
+    const fs::path out = outDir;
+    std::error_code ec;
+    if (!ds.root.empty()) {
+        const fs::path o = fs::weakly_canonical(out, ec), r = fs::weakly_canonical(ds.root, ec);
+        const auto rel = o.lexically_relative(r);
+        if (!rel.empty() && *rel.begin() != "..") {
+            std::fprintf(stderr, "mammoscope-cli export: %s is inside the dataset folder %s; MammoScope never writes into a dataset\n",
+                out.c_str(), ds.root.c_str());
+            return 1;
+        }
+    }
+    if (fs::exists(out, ec) && fs::directory_iterator(out, ec) != fs::directory_iterator()
+        && !fs::exists(out / "mammoscope-export.json", ec)) {
+        std::fprintf(
+            stderr, "mammoscope-cli export: %s is not empty and holds no earlier MammoScope export; choose an empty folder\n", out.c_str());
+        return 1;
+    }
+    auto model = ml::Model::load(modelDir, device);
+    if (!model) {
+        std::fprintf(stderr, "mammoscope-cli export: %s\n", model.error().toString().c_str());
+        return 1;
+    }
+    fs::create_directories(out / "sr", ec);
+    if (ec) {
+        std::fprintf(stderr, "mammoscope-cli export: cannot create %s: %s\n", (out / "sr").c_str(), ec.message().c_str());
+        return 1;
+    }
+    const auto& info = (*model)->info();
+    // The regions the reading view shows at the model's operating point (its card's threshold), else at 0.3.
+    ml::OperatingPoint op;
+    const double threshold = ml::operatingPoint(info, op) ? op.threshold : double(metrics::kCandidateThreshold);
+    dicom::SrOptions so;
+    so.modelName = info.name.empty() ? fs::path(modelDir).filename().string() : info.name;
+    so.modelVersion = info.card["version"].isString() ? info.card["version"].string() : "1";
+    so.weightsSha256 = info.weightsSha256;
+    const auto t0 = std::chrono::steady_clock::now();
+    int written = 0, regions = 0;
+    Json problems = Json::array();
+    auto problem = [&](const std::string& file, const std::string& message) {
+        Json p = Json::object();
+        p.set("file", file);
+        p.set("message", message);
+        problems.push(p);
+        if (!json)
+            std::fprintf(stderr, "%s: %s\n", file.c_str(), message.c_str());
+    };
+    for (size_t i = 0; i < ds.images.size(); ++i) {
+        const auto& im = ds.images[i];
+        if (!quiet && !json)
+            std::fprintf(stderr, "\r%3d%% %s", int(100.0 * double(i) / double(std::max<size_t>(1, ds.images.size()))), im.key.c_str());
+        if (im.path.empty())
+            continue;
+        if (auto h = dicom::readHeader(im.path); !h) {
+            problem(im.path, "not exported as DICOM SR: " + h.error().message + " (an SR refers to a DICOM image by its UIDs)");
+            continue;
+        }
+        auto li = dataset::loadImage(im.path);
+        if (!li) {
+            problem(im.path, li.error().message);
+            continue;
+        }
+        auto h = (*model)->denseMap(li->image);
+        if (!h) {
+            problem(im.path, h.error().message);
+            continue;
+        }
+        std::vector<dicom::SrFinding> findings;
+        for (const auto& r : ml::suspiciousRegions(*h, h->suspicionLogOdds(), threshold)) {
+            dicom::SrFinding f;
+            const std::string c = toUpper(r.className);
+            f.type = c.find("MASS") != std::string::npos ? "mass"
+                : c.find("CALC") != std::string::npos    ? "calcification"
+                                                         : "suspicious region";
+            f.pathology = c.find("MALIGNANT") != std::string::npos ? "malignant" : c.find("BENIGN") != std::string::npos ? "benign" : "";
+            f.score = r.score;
+            f.outline = { { r.x, r.y }, { r.x + r.width, r.y }, { r.x + r.width, r.y + r.height }, { r.x, r.y + r.height } };
+            f.centerX = r.peakX;
+            f.centerY = r.peakY;
+            findings.push_back(std::move(f));
+        }
+        so.imageScore = std::isfinite(h->score) ? h->score : -1;
+        const fs::path file = out / "sr" / (safeFileName(im.key) + ".dcm");
+        if (auto st = dicom::writeFindingsSr(im.path, findings, file, so); !st) {
+            problem(file.string(), st.error().toString());
+            continue;
+        }
+        ++written;
+        regions += int(findings.size());
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Json j = Json::object();
+    j.set("format", "dicom-sr");
+    j.set("source", ds.root);
+    j.set("model", modelDir);
+    j.set("threshold", threshold);
+    j.set("reports", written);
+    j.set("regions", regions);
+    j.set("problems", problems);
+    j.set("seconds", seconds);
+    if (auto err = writeFileAtomic(out / "mammoscope-export.json", j.dump(2)); !err.empty()) {
+        std::fprintf(stderr, "mammoscope-cli export: %s\n", err.c_str());
+        return 1;
+    }
+    if (json)
+        std::printf("%s\n", j.dump(2).c_str());
+    else
+        std::printf("%sexported %d DICOM SR reports (%d regions at threshold %.2f, model %s) to %s in %.1f s; %zu problem(s)\n",
+            quiet ? "" : "\r", written, regions, threshold, so.modelName.c_str(), out.c_str(), seconds, problems.size());
+    return written > 0 || problems.size() == 0 ? 0 : 1;
+}
 
 int cmdInfer(int argc, char** argv)
 {

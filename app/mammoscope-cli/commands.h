@@ -47,6 +47,9 @@ int cmdRealism(int argc, char** argv);
 int cmdSegmentEval(int argc, char** argv);
 int cmdInfer(int argc, char** argv);
 int cmdScore(int argc, char** argv);
+// export --format dicom-sr: the model's suspicious regions of every DICOM image as a Comprehensive SR (cmd_infer.cpp).
+int exportFindingsSr(
+    const dataset::Dataset& ds, const std::string& modelDir, const std::string& device, const std::string& out, bool json, bool quiet);
 int cmdExport(int argc, char** argv);
 int cmdAnnotate(int argc, char** argv);
 

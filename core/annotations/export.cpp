@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/annotations/export.h"
 
+#include "core/annotations/roi.h"
+#include "core/dicom/objects.h"
+
 #include "core/annotations/effective.h"
 #include "core/annotations/vocabulary.h"
 #include "core/common/json.h"
@@ -35,13 +38,15 @@ std::string formatName(ExportFormat f)
         return "coco";
     case ExportFormat::Masks:
         return "masks";
+    case ExportFormat::DicomSeg:
+        return "dicom-seg";
     }
     return "cbis";
 }
 
 bool parseExportFormat(const std::string& s, ExportFormat& out)
 {
-    for (auto f : { ExportFormat::Cbis, ExportFormat::Coco, ExportFormat::Masks })
+    for (auto f : { ExportFormat::Cbis, ExportFormat::Coco, ExportFormat::Masks, ExportFormat::DicomSeg })
         if (formatName(f) == s) {
             out = f;
             return true;
@@ -543,6 +548,64 @@ Status exportMasks(Context& cx)
     return {};
 }
 
+Status exportDicomSeg(Context& cx)
+{
+    const Dataset& ds = cx.ds;
+    std::error_code ec;
+    fs::create_directories(cx.out / "seg", ec);
+    const dicom::SegOptions so;
+    for (size_t i = 0; i < ds.images.size(); ++i) {
+        if (cx.progress.cancelled())
+            return Error("cancelled");
+        cx.progress.report(double(i) / double(std::max<size_t>(1, ds.images.size())), "writing DICOM segmentations");
+        const auto& im = ds.images[i];
+        if (im.abnormalities.empty())
+            continue;
+        ++cx.report.images;
+        auto header = im.path.empty() ? Result<dicom::Header>(Error("the image file is not in the dataset")) : dicom::readHeader(im.path);
+        if (!header) {
+            cx.problem(
+                im.path, im.key, "not exported as DICOM SEG: " + header.error().message + " (a SEG refers to a DICOM image by its UIDs)");
+            continue;
+        }
+        std::vector<dicom::SegSegment> segments;
+        for (int ai : im.abnormalities) {
+            const Abnormality& a = ds.abnormalities[size_t(ai)];
+            auto roi = resolveRoi(a, header->columns, header->rows);
+            if (!roi) {
+                cx.problem(ds.root, a.key, roi.error().message);
+                continue;
+            }
+            if (!roi->note.empty())
+                cx.problem(ds.root, a.key, roi->note);
+            if (roi->mask.empty()) {
+                cx.problem(ds.root, a.key, "its ROI is empty; left out of the SEG");
+                continue;
+            }
+            dicom::SegSegment g;
+            g.type = a.type;
+            g.pathology = a.pathology;
+            g.label = std::to_string(a.number) + " " + (a.type.empty() ? std::string("abnormality") : a.type);
+            g.description = std::string(a.added ? "added by a curator" : !a.corrected.empty() ? "curated" : roiSourceName(roi->source));
+            g.mask = std::move(roi->mask);
+            segments.push_back(std::move(g));
+        }
+        if (segments.empty())
+            continue;
+        const auto dst = cx.destination("seg/" + safeFileName(im.key) + ".dcm", im.key);
+        if (!dst)
+            continue;
+        const int n = int(segments.size());
+        if (auto st = dicom::writeSegmentation(im.path, segments, *dst, so); !st) {
+            cx.problem(dst->string(), im.key, st.error().message);
+            continue;
+        }
+        cx.report.abnormalities += n;
+        cx.report.masksWritten += n;
+    }
+    return {};
+}
+
 } // namespace
 
 Result<ExportReport> exportDataset(const Dataset& ds, const Store* store, const fs::path& out, const ExportOptions& opt, Progress& progress)
@@ -580,6 +643,9 @@ Result<ExportReport> exportDataset(const Dataset& ds, const Store* store, const 
         break;
     case ExportFormat::Masks:
         st = exportMasks(cx);
+        break;
+    case ExportFormat::DicomSeg:
+        st = exportDicomSeg(cx);
         break;
     }
     if (!st)

@@ -8,6 +8,10 @@
 //   coco   annotations.json in COCO format: images (paths relative to the dataset folder), categories (abnormality
 //          types), annotations with polygon segmentation, bbox, area and the CBIS-DDSM attributes.
 //   masks  masks/<abnormality key>.png at the image's size and masks.csv describing them.
+//   dicom-seg  seg/<image key>.dcm: one DICOM Segmentation per DICOM image with ROIs, one segment per abnormality
+//          (type coded in SNOMED CT, pathology and curation state in its description), referencing its image by UIDs
+//          and copying its patient and study (core/dicom/objects.h); what PACS and DICOM viewers show. Images that are
+//          not DICOM are listed as problems (a SEG needs its source's UIDs).
 // Each format also writes audit.csv (the store's audit log) and mammoscope-export.json (what, from where, when).
 #pragma once
 
@@ -22,8 +26,8 @@
 namespace ms::annotations
 {
 
-enum class ExportFormat { Cbis, Coco, Masks };
-std::string formatName(ExportFormat f); // "cbis", "coco", "masks"
+enum class ExportFormat { Cbis, Coco, Masks, DicomSeg };
+std::string formatName(ExportFormat f); // "cbis", "coco", "masks", "dicom-seg"
 bool parseExportFormat(const std::string& s, ExportFormat& out);
 
 enum class FileMode { Link, Copy, Symlink }; // how unchanged image files reach the cbis export (Link: hard link, copy if that fails)

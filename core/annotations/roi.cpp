@@ -50,10 +50,12 @@ Result<ResolvedRoi> resolveRoi(const dataset::Abnormality& a, int w, int h)
         return fitMask(std::move(*m), w, h, "the curated ROI of " + a.key, RoiSource::Curated);
     }
     if (!a.maskPath.empty()) {
-        auto g = dataset::loadMask(a.maskPath);
+        auto g = a.maskSegment > 0 ? dataset::loadSegmentMask(a.maskPath, a.maskSegment) : dataset::loadMask(a.maskPath);
         if (!g)
             return g.error();
-        return fitMask(RleMask::fromGray(*g), w, h, "ROI mask " + a.maskPath, RoiSource::MaskFile);
+        const std::string what
+            = a.maskSegment > 0 ? "segment " + std::to_string(a.maskSegment) + " of " + a.maskPath : "ROI mask " + a.maskPath;
+        return fitMask(RleMask::fromGray(*g), w, h, what, RoiSource::MaskFile);
     }
     if (a.radius > 0 && w > 0 && h > 0) {
         ResolvedRoi r;

@@ -28,7 +28,7 @@ struct Stmt {
     }
 };
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3; // 3: the SOP Instance UID (SEGs name their image by it)
 
 } // namespace
 
@@ -53,7 +53,7 @@ Result<std::unique_ptr<HeaderCache>> HeaderCache::open(const fs::path& file)
         const char* sql = "DROP TABLE IF EXISTS headers; DROP TABLE IF EXISTS datasets;"
                           "CREATE TABLE headers(path TEXT PRIMARY KEY, size INTEGER, mtime INTEGER, ok INTEGER, error TEXT,"
                           " series TEXT, study TEXT, sop_class TEXT, patient TEXT, laterality TEXT, view TEXT, description TEXT,"
-                          " rows INTEGER, columns INTEGER);"
+                          " rows INTEGER, columns INTEGER, sop_instance TEXT);"
                           "CREATE TABLE datasets(root TEXT PRIMARY KEY, fingerprint TEXT, payload BLOB, written INTEGER);";
         char* err = nullptr;
         if (sqlite3_exec(c->m_db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -75,7 +75,7 @@ HeaderCache::~HeaderCache()
 std::optional<FileFacts> HeaderCache::get(const std::string& path, uint64_t size, int64_t mtime)
 {
     Stmt st(m_db,
-        "SELECT ok,error,series,study,sop_class,patient,laterality,view,description,rows,columns FROM headers"
+        "SELECT ok,error,series,study,sop_class,patient,laterality,view,description,rows,columns,sop_instance FROM headers"
         " WHERE path=?1 AND size=?2 AND mtime=?3");
     st.text(1, path);
     st.i64(2, int64_t(size));
@@ -94,12 +94,13 @@ std::optional<FileFacts> HeaderCache::get(const std::string& path, uint64_t size
     f.seriesDescription = st.col(8);
     f.rows = sqlite3_column_int(st.s, 9);
     f.columns = sqlite3_column_int(st.s, 10);
+    f.sopInstanceUid = st.col(11);
     return f;
 }
 
 void HeaderCache::put(const std::string& path, uint64_t size, int64_t mtime, const FileFacts& f)
 {
-    Stmt st(m_db, "INSERT OR REPLACE INTO headers VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)");
+    Stmt st(m_db, "INSERT OR REPLACE INTO headers VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     st.text(1, path);
     st.i64(2, int64_t(size));
     st.i64(3, mtime);
@@ -114,6 +115,7 @@ void HeaderCache::put(const std::string& path, uint64_t size, int64_t mtime, con
     st.text(12, f.seriesDescription);
     st.i64(13, f.rows);
     st.i64(14, f.columns);
+    st.text(15, f.sopInstanceUid);
     sqlite3_step(st.s);
 }
 
@@ -164,6 +166,7 @@ FileFacts dicomFacts(const fs::path& p, HeaderCache* cache)
         f.seriesUid = h->seriesUid;
         f.studyUid = h->studyUid;
         f.sopClassUid = h->sopClassUid;
+        f.sopInstanceUid = h->sopInstanceUid;
         f.patientId = h->patientId;
         f.laterality = h->laterality;
         f.view = h->view;

@@ -20,7 +20,7 @@ namespace ms::dataset
 struct FileFacts {
     bool ok = false;
     std::string error; // why the header could not be read
-    std::string seriesUid, studyUid, sopClassUid, patientId, laterality, view, seriesDescription;
+    std::string seriesUid, studyUid, sopClassUid, sopInstanceUid, patientId, laterality, view, seriesDescription;
     int rows = 0, columns = 0;
 };
 

@@ -192,6 +192,8 @@ Json toJson(const Dataset& ds)
         o.set("split", splitName(a.split));
         o.set("crop", a.cropPath);
         o.set("mask", a.maskPath);
+        if (a.maskSegment > 0)
+            o.set("mask_segment", a.maskSegment);
         o.set("crop_csv", a.cropCsvPath);
         o.set("mask_csv", a.maskCsvPath);
         o.set("cx", a.centerX);
@@ -270,6 +272,7 @@ Result<Dataset> fromJson(const Json& j)
         a.split = splitFromName(o["split"].string());
         a.cropPath = o["crop"].string();
         a.maskPath = o["mask"].string();
+        a.maskSegment = int(std::clamp<long long>(o["mask_segment"].integer(0), 0, 65535));
         a.cropCsvPath = o["crop_csv"].string();
         a.maskCsvPath = o["mask_csv"].string();
         a.centerX = o["cx"].number(-1);

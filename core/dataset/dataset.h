@@ -44,6 +44,7 @@ struct Abnormality {
     Split split = Split::Unknown;
     std::string cropPath; // resolved file, empty when missing
     std::string maskPath; // resolved file, empty when missing
+    int maskSegment = 0; // > 0: maskPath is a DICOM Segmentation and the ROI is this segment of it
     std::string cropCsvPath, maskCsvPath; // as written in the CSV
     // Circle ROI when the dataset gives one (mini-MIAS), in image pixels with the origin top-left; radius < 0: none.
     double centerX = -1, centerY = -1, radius = -1;

@@ -9,6 +9,7 @@
 #include "core/common/strings.h"
 #include "core/dataset/cache.h"
 #include "core/dataset/dataset.h"
+#include "core/dicom/objects.h"
 #include "core/imageio/imageio.h"
 
 #include <algorithm>
@@ -22,6 +23,8 @@ namespace ms::dataset
 
 namespace
 {
+
+constexpr const char* kSegmentationStorage = "1.2.840.10008.5.1.4.1.1.66.4";
 
 void sideViewFromName(const std::string& name, std::string& side, std::string& view)
 {
@@ -184,6 +187,8 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
     }
     if (cache)
         cache->begin();
+    std::vector<fs::path> segmentations; // DICOM SEGs: ROIs of the images they name, not images
+    std::map<std::string, size_t> bySopInstance; // DICOM images by SOP Instance UID -> index in ds.images
     for (size_t i = 0; i < files.size(); ++i) {
         if (progress.cancelled())
             break;
@@ -211,6 +216,10 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
                 ds.addProblem(p.string(), "", f.error);
                 continue;
             }
+            if (f.sopClassUid == kSegmentationStorage) {
+                segmentations.push_back(p);
+                continue;
+            }
             if (f.rows <= 0) {
                 ds.addProblem(p.string(), "", "not an image (SOP Class " + f.sopClassUid + "); skipped");
                 continue;
@@ -221,6 +230,8 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             im.view = f.view;
             im.studyUid = f.studyUid;
             im.seriesUid = f.seriesUid;
+            if (!f.sopInstanceUid.empty())
+                bySopInstance[f.sopInstanceUid] = ds.images.size();
         }
         sideViewFromName(stem, im.side, im.view);
         if (auto at = attached.find(i); at != attached.end()) {
@@ -242,6 +253,46 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             }
         }
         ds.images.push_back(std::move(im));
+    }
+    // DICOM Segmentations beside the images (ours, a PACS's, another viewer's): each segment an abnormality of the
+    // image the SEG names, its ROI read from the SEG when shown (core/annotations/roi.h).
+    for (const auto& p : segmentations) {
+        if (progress.cancelled())
+            break;
+        auto seg = dicom::readSegmentation(p);
+        if (!seg) {
+            ds.addProblem(p.string(), "", seg.error().message);
+            continue;
+        }
+        auto it = bySopInstance.find(seg->referencedSopInstanceUid);
+        if (it == bySopInstance.end()) {
+            ds.addProblem(p.string(), "",
+                "a DICOM Segmentation of an image that is not in this folder (SOP Instance UID "
+                    + (seg->referencedSopInstanceUid.empty() ? std::string("not given") : seg->referencedSopInstanceUid) + "); skipped");
+            continue;
+        }
+        Image& im = ds.images[it->second];
+        for (const auto& s : seg->segments) {
+            if (s.mask.empty())
+                continue;
+            Abnormality a;
+            a.image = int(it->second);
+            a.patientId = im.patientId;
+            a.side = im.side;
+            a.view = im.view;
+            const std::string type = toLower(s.propertyType);
+            a.type = type; // mass, calcification, or what the SEG calls it
+            const std::string text = toLower(s.description + " " + s.label);
+            a.pathology = text.find("malignant") != std::string::npos ? "MALIGNANT"
+                : text.find("benign") != std::string::npos            ? "BENIGN"
+                                                                      : "";
+            a.maskPath = p.string();
+            a.maskSegment = s.number;
+            a.maskCsvPath = fs::relative(p, root, ec).string() + "#" + std::to_string(s.number);
+            a.sourceFile = p.string();
+            ds.abnormalities.push_back(std::move(a));
+            im.groundTruth = true;
+        }
     }
     if (cache)
         cache->commit();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/dataset/loader.h"
 
+#include "core/dicom/objects.h"
+
 #include "core/common/strings.h"
 #include "core/imageio/imageio.h"
 
@@ -42,6 +44,17 @@ Result<LoadedImage> loadImage(const fs::path& p, bool wantTags)
         return img.error();
     out.image = std::move(*img);
     return out;
+}
+
+Result<Gray8> loadSegmentMask(const fs::path& seg, int segmentNumber)
+{
+    auto r = dicom::readSegmentation(seg);
+    if (!r)
+        return r.error();
+    for (const auto& s : r->segments)
+        if (s.number == segmentNumber)
+            return s.mask.toGray(255);
+    return Error("has no segment " + std::to_string(segmentNumber), seg.string());
 }
 
 Result<Gray8> loadMask(const fs::path& p)

@@ -24,5 +24,7 @@ Result<LoadedImage> loadImage(const std::filesystem::path& p, bool wantTags = fa
 // An ROI mask file (DICOM, PNG or JPEG) as a binary image: 255 where the stored value is at least half the file's
 // maximum (so JPEG compression noise around 0 is not the lesion), 0 elsewhere. One rule for every reader of masks.
 Result<Gray8> loadMask(const std::filesystem::path& p);
+// One segment of a DICOM Segmentation as a mask (255 inside), at the segmentation's size.
+Result<Gray8> loadSegmentMask(const std::filesystem::path& seg, int segmentNumber);
 
 } // namespace ms::dataset

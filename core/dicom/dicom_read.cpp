@@ -423,6 +423,12 @@ std::vector<std::string> supportedTransferSyntaxes()
         "JPEG 2000" };
 }
 
+std::string detail::loadGuarded(DcmFileFormat& ff, const fs::path& path, bool headerOnly)
+{
+    const OFCondition c = load(ff, path, headerOnly);
+    return c.good() ? std::string() : describeLoadError(c);
+}
+
 Result<Header> readHeader(const fs::path& path)
 {
     detail::ensureCodecs();

@@ -32,6 +32,48 @@ namespace fs = std::filesystem;
 namespace ms::ml
 {
 
+std::vector<Region> suspiciousRegions(const Heatmap& h, const std::vector<float>& logOdds, double threshold, size_t maxRegions)
+{
+    std::vector<Region> out;
+    if (h.width <= 0 || h.height <= 0 || logOdds.size() != size_t(h.width) * size_t(h.height))
+        return out;
+    metrics::Heatmap map;
+    map.width = h.width;
+    map.height = h.height;
+    map.values = logOdds;
+    // One region per peak above the threshold (a lesion beside a brighter area is not swallowed by one blob).
+    const float extent = h.paintsLesions ? std::numeric_limits<float>::infinity() : metrics::kPeakProminence;
+    const auto dets = metrics::detectPeaks(map, metrics::logit(float(std::max(0.01, threshold))), metrics::kPeakProminence, 1, extent);
+    const size_t plane = size_t(h.width) * size_t(h.height);
+    const int background = h.backgroundClass();
+    for (size_t i = 0; i < dets.size() && i < maxRegions; ++i) {
+        const auto& d = dets[i];
+        Region r;
+        int best = -1;
+        float bestP = -1;
+        for (int c = 0; c < h.classes; ++c) {
+            if (c == background)
+                continue;
+            const size_t at = size_t(c) * plane + size_t(d.peakY) * size_t(h.width) + size_t(d.peakX);
+            if (at < h.prob.size() && h.prob[at] > bestP) {
+                bestP = h.prob[at];
+                best = c;
+            }
+        }
+        r.x = d.box.x * h.stride;
+        r.y = d.box.y * h.stride;
+        r.width = d.box.w * h.stride;
+        r.height = d.box.h * h.stride;
+        r.peakX = (d.peakX + 0.5) * h.stride;
+        r.peakY = (d.peakY + 0.5) * h.stride;
+        r.score = metrics::sigmoid(d.score);
+        if (best >= 0 && size_t(best) < h.classNames.size())
+            r.className = h.classNames[size_t(best)];
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
 std::vector<int> ModelInfo::malignantClasses() const
 {
     std::vector<int> out;

@@ -72,6 +72,19 @@ struct Heatmap {
     double networkMs = 0; // upload, network, pooling, softmax, download (the rest: breast masking)
 };
 
+// A region of a map the way the reading view draws it (one per peak above the threshold, strongest first), in image
+// pixels: the box of the peak's cells (a lesion map: its whole basin above the threshold; a patch classifier's basin
+// can be most of a breast, so the cells within the peak prominence), the peak's cell centre, the probability there and
+// the most probable lesion class at the peak. The app and `mammoscope-cli export --format dicom-sr` both use it.
+struct Region {
+    double x = 0, y = 0, width = 0, height = 0;
+    double peakX = 0, peakY = 0;
+    float score = 0;
+    std::string className; // as the model names it ("MALIGNANT_MASS"); empty for a one-class lesion map
+};
+// `logOdds`: the channel to find regions on, as log-odds per cell (Heatmap::suspicionLogOdds() or logOdds(...)).
+std::vector<Region> suspiciousRegions(const Heatmap& h, const std::vector<float>& logOdds, double threshold, size_t maxRegions = 50);
+
 // Grad-CAM of one class: where the classifier looked for it. Cell (x, y) covers image pixels [x * stride, (x + 1) *
 // stride) horizontally and [y * strideY, (y + 1) * strideY) vertically (whole-image models resize the image, so the two
 // strides differ).

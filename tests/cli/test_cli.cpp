@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QStandardPaths>
 #include <QtTest>
 
@@ -254,6 +255,52 @@ private slots:
 #endif
     // A curator's corrections from the command line: annotate (validated), export as CBIS-DDSM and index again,
     // and prepare shards with the corrections applied.
+#ifdef MS_SOURCE_DIR
+    // #16: the dataset's ROIs as DICOM SEG and the demo model's findings as DICOM SR, for the DICOM images of a set;
+    // each object refers to its image, and dciodvfy (dicom3tools) finds no error in any of them.
+    void exportDicomSegAndSr()
+    {
+        QTemporaryDir d;
+        const QString ds = d.filePath(QStringLiteral("ds"));
+        QCOMPARE(run({ "synth", "--out", ds, "--patients", "3", "--seed", "21", "--size", "192x320", "--quiet" }).code, 0);
+        Run seg = run({ "export", ds, "--format", "dicom-seg", "--out", d.filePath(QStringLiteral("seg")), "--json" });
+        QVERIFY2(seg.code == 0, seg.err.constData());
+        const QJsonObject sj = QJsonDocument::fromJson(seg.out).object();
+        QVERIFY(sj["abnormalities"].toInt() > 0);
+        QCOMPARE(sj["problems"].toArray().size(), 0);
+        const QStringList segs = QDir(d.filePath(QStringLiteral("seg/seg"))).entryList({ "*.dcm" });
+        QCOMPARE(segs.size(), sj["images"].toInt());
+        Run sr = run({ "export", ds, "--format", "dicom-sr", "--model", QStringLiteral(MS_SOURCE_DIR "/models/demo"), "--out",
+            d.filePath(QStringLiteral("sr")), "--json" });
+        QVERIFY2(sr.code == 0, sr.err.constData());
+        const QJsonObject rj = QJsonDocument::fromJson(sr.out).object();
+        const QStringList srs = QDir(d.filePath(QStringLiteral("sr/sr"))).entryList({ "*.dcm" });
+        QCOMPARE(srs.size(), rj["reports"].toInt());
+        QCOMPARE(srs.size(), 12); // every image of 3 women, 2 views a side
+        // an SR export needs its model; nothing is written into the dataset
+        QCOMPARE(run({ "export", ds, "--format", "dicom-sr", "--out", d.filePath(QStringLiteral("sr2")) }).code, 2);
+        QCOMPARE(run({ "export", ds, "--format", "dicom-sr", "--model", QStringLiteral(MS_SOURCE_DIR "/models/demo"), "--out", ds + "/sr" })
+                     .code,
+            1);
+        QVERIFY(!QFileInfo::exists(ds + "/sr"));
+        const QString tool = QStandardPaths::findExecutable(QStringLiteral("dciodvfy"));
+        if (tool.isEmpty())
+            QSKIP("dciodvfy (Debian package dicom3tools) is not installed: `packaging/setup.sh deps` installs it");
+        int checked = 0;
+        for (const QString& f : segs.mid(0, 3).replaceInStrings(QRegularExpression("^"), d.filePath(QStringLiteral("seg/seg/")))
+                + srs.mid(0, 3).replaceInStrings(QRegularExpression("^"), d.filePath(QStringLiteral("sr/sr/")))) {
+            QProcess p;
+            p.setProcessChannelMode(QProcess::MergedChannels);
+            p.start(tool, { f });
+            QVERIFY(p.waitForFinished(60000));
+            const QString outText = QString::fromUtf8(p.readAll());
+            QVERIFY2(!outText.contains(QLatin1String("Error")), qPrintable(f + ":\n" + outText));
+            ++checked;
+        }
+        QVERIFY(checked >= 4);
+    }
+#endif
+
     void annotateExportPrepare()
     {
         QTemporaryDir d;

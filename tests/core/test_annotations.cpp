@@ -10,6 +10,7 @@
 #include "core/common/json.h"
 #include "core/common/paths.h"
 #include "core/common/sha256.h"
+#include "core/common/strings.h"
 #include "core/dataset/csv.h"
 #include "core/dataset/loader.h"
 #include "core/imageio/imageio.h"
@@ -846,6 +847,59 @@ private slots:
         for (const auto& p : again->problems)
             linkProblem |= p.message.find("resolves outside the export folder") != std::string::npos;
         QVERIFY(linkProblem);
+    }
+
+    // #16: the ROIs exported as DICOM SEG come back when the images and their SEGs are opened as a plain folder (what
+    // a PACS retrieval or another viewer's export looks like): one abnormality per segment, its ROI the same pixels.
+    void dicomSegExportAndImport()
+    {
+        const dataset::Dataset ds = openDataset(m_root);
+        const fs::path out = dir() / "seg-export";
+        ExportOptions opt;
+        opt.format = ExportFormat::DicomSeg;
+        auto r = exportDataset(ds, nullptr, out, opt);
+        QVERIFY2(r.ok(), r ? "" : r.error().toString().c_str());
+        QVERIFY(r->abnormalities >= 4);
+        QCOMPARE(int(r->problems.size()), 0);
+        // a plain folder: the mammograms with ROIs and their SEGs, no CSVs
+        const fs::path folder = dir() / "seg-folder";
+        fs::create_directories(folder);
+        std::map<std::string, const dataset::Image*> byName;
+        for (const auto& im : ds.images)
+            if (!im.abnormalities.empty()) {
+                const std::string name = safeFileName(im.key);
+                fs::copy_file(im.path, folder / (name + ".dcm"));
+                fs::copy_file(out / "seg" / (name + ".dcm"), folder / (name + ".seg.dcm"));
+                byName[name + ".dcm"] = &im;
+            }
+        std::ofstream(folder / "stray.seg.dcm", std::ios::binary) << "DICM but not really";
+        const dataset::Dataset back = openDataset(folder);
+        QCOMPARE(back.images.size(), byName.size()); // the SEGs are not taken for images
+        size_t abnormalities = 0;
+        for (const auto& im : back.images) {
+            const dataset::Image* orig = byName.at(im.key);
+            QCOMPARE(im.abnormalities.size(), orig->abnormalities.size());
+            abnormalities += im.abnormalities.size();
+            auto h = dataset::loadImage(im.path);
+            QVERIFY(h.ok());
+            for (size_t k = 0; k < im.abnormalities.size(); ++k) {
+                const auto& a = back.abnormalities[size_t(im.abnormalities[k])];
+                const auto& o = ds.abnormalities[size_t(orig->abnormalities[k])];
+                QCOMPARE(a.type, o.type);
+                QCOMPARE(a.pathology, o.pathology.rfind("BENIGN", 0) == 0 ? std::string("BENIGN") : o.pathology);
+                QVERIFY(a.maskSegment > 0);
+                auto mine = annotations::resolveRoi(a, h->image.width, h->image.height);
+                auto theirs = annotations::resolveRoi(o, h->image.width, h->image.height);
+                QVERIFY2(mine.ok(), mine ? "" : mine.error().toString().c_str());
+                QVERIFY(theirs.ok());
+                QVERIFY2(mine->mask == theirs->mask, (a.key + ": the ROI changed through the SEG").c_str());
+            }
+        }
+        QCOMPARE(abnormalities, size_t(r->abnormalities));
+        bool strayNamed = false;
+        for (const auto& p : back.problems)
+            strayNamed = strayNamed || p.file.find("stray.seg.dcm") != std::string::npos;
+        QVERIFY(strayNamed); // a broken file is named, not fatal
     }
 
     void exportCocoAndMasks()
