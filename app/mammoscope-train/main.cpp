@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 using namespace ms;
 using namespace ms::cli;
@@ -23,6 +24,9 @@ void usage(FILE* f)
         "usage: mammoscope-train COMMAND [options]\n\n"
         "  train  train a classifier on patches, ROIs or whole images\n%s"
         "  train --resume RUN [--device D]       continue a stopped or crashed run where it stopped\n"
+        "  lr-find --data D [training options] [--start-lr 1e-7] [--end-lr 10] [--steps 100] [--json]\n"
+        "        learning-rate range test: lr ramped exponentially, one batch a step, smoothed loss; the suggested rate is\n"
+        "        where it falls fastest\n"
         "  eval   score a run's checkpoint on a split\n%s"
         "  bench  time training and inference steps\n%s"
         "  crossval  cross-validate a lesion-map model on whole mammograms (mammoscope-cli prepare --task lesion-map), folds\n"
@@ -86,6 +90,54 @@ int cmdTrain(int argc, char** argv)
     return training::train(c, false);
 }
 
+// lr-find: its own four options, the rest a training configuration (one definition: core/runs' TrainConfig).
+int cmdLrFind(int argc, char** argv)
+{
+    training::LrFindConfig c;
+    std::vector<std::string> trainArgs;
+    const auto args = rest(argc, argv);
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--json") {
+            c.json = true;
+            continue;
+        }
+        if (a == "--start-lr" || a == "--end-lr" || a == "--steps") {
+            const bool integral = a == "--steps";
+            const std::string value = i + 1 < args.size() ? args[++i] : std::string();
+            const std::optional<double> v = integral ? std::optional<double>() : parseDouble(value);
+            const std::optional<long long> n = integral ? parseInt(value) : std::optional<long long>();
+            if (!(integral ? n.has_value() : v.has_value())) {
+                std::fprintf(stderr, "mammoscope-train lr-find: %s needs %s, got '%s'\n", a.c_str(), integral ? "an integer" : "a number",
+                    value.c_str());
+                return training::kUsage;
+            }
+            const double number = v.value_or(0.0);
+            if (a == "--start-lr")
+                c.startLr = number;
+            else if (a == "--end-lr")
+                c.endLr = number;
+            else
+                c.steps = int(std::clamp<long long>(n.value_or(0), -1, 1000000));
+            continue;
+        }
+        trainArgs.push_back(a);
+    }
+    if (std::find(trainArgs.begin(), trainArgs.end(), "--run-dir") == trainArgs.end()) {
+        trainArgs.push_back("--run-dir"); // lr-find writes no run folder
+        trainArgs.push_back("-");
+    }
+    std::string error;
+    if (!runs::fromArgs(trainArgs, c.train, error)) {
+        std::fprintf(stderr,
+            "mammoscope-train lr-find: %s\nusage: mammoscope-train lr-find --data D [training options] [--start-lr 1e-7] [--end-lr 10] "
+            "[--steps 100] [--json]\n",
+            error.c_str());
+        return training::kUsage;
+    }
+    return training::lrFind(c);
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -97,6 +149,8 @@ int main(int argc, char** argv)
     const std::string cmd = argv[1];
     if (cmd == "train")
         return cmdTrain(argc, argv);
+    if (cmd == "lr-find")
+        return cmdLrFind(argc, argv);
     if (cmd == "eval") {
         training::EvalConfig e;
         return parse("eval", argc, argv, e) ? training::evaluate(e) : int(training::kUsage);

@@ -31,6 +31,17 @@ int train(TrainConfig cfg, bool resume);
 
 int evaluate(const EvalConfig& cfg);
 
+// The learning-rate range test: the training configuration's network and data, lr ramped exponentially from
+// startLr to endLr over `steps` batches; prints the curve and the suggested rate (steepest descent of the smoothed
+// loss). Returns kOk with a suggestion, kError when the loss never fell.
+struct LrFindConfig {
+    TrainConfig train; // its lr, epochs, schedule and run folder are not used
+    double startLr = 1e-7, endLr = 10;
+    int steps = 100;
+    bool json = false;
+};
+int lrFind(const LrFindConfig& cfg);
+
 int bench(const BenchConfig& cfg);
 
 // Cross-validation of a lesion-map recipe on whole mammograms (shards of task lesion-map, split "all"): folds by woman,

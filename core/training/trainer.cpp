@@ -17,11 +17,13 @@
 #include "core/training/internal.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <thread>
 
@@ -254,6 +256,127 @@ Status saveCheckpoint(const fs::path& dir, models::Net& net, torch::optim::Optim
 
 } // namespace
 
+// ------------------------------------------------------------------------------------------------ the steps of training
+
+namespace
+{
+
+// The network of a configuration, on the CPU, initialised from cfg.init when given. `note` says what was loaded.
+Result<std::shared_ptr<models::Net>> createNetwork(const TrainConfig& cfg, int classes, std::string& note)
+{
+    torch::manual_seed(cfg.seed);
+    auto net = models::create({ cfg.arch, classes, 1 });
+    if (!net)
+        return Error("unknown architecture '" + cfg.arch + "'");
+    net->poolMargin = cfg.poolMargin;
+    if (!cfg.init.empty()) {
+        auto w = models::loadSafetensors(cfg.init);
+        if (!w)
+            return Error("init weights: " + w.error().toString());
+        auto rep = models::loadInto(*net, *w);
+        if (!rep)
+            return Error("init weights: " + rep.error().toString());
+        note = "initialised from " + cfg.init + ": " + std::to_string(rep->loaded.size()) + " tensors loaded, "
+            + std::to_string(rep->skipped.size()) + " skipped, " + std::to_string(rep->missing.size()) + " left as initialised"
+            + (rep->foldedRgb ? " (conv1 folded from RGB to one channel)" : "");
+    }
+    return net;
+}
+
+// AdamW or SGD over two groups: the backbone (lr * backbone multiplier; absent in feature extraction, whose backbone
+// is frozen here) and the head. baseLr gets each group's rate.
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(
+    const TrainConfig& cfg, models::Net& net, bool featureExtraction, std::vector<double>& baseLr)
+{
+    if (featureExtraction)
+        for (auto& p : net.backboneParameters())
+            p.set_requires_grad(false);
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    baseLr.clear();
+    auto makeOpts = [&](double lr) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+        if (cfg.optimizer == "sgd")
+            return std::make_unique<torch::optim::SGDOptions>(
+                torch::optim::SGDOptions(lr).momentum(0.9).nesterov(true).weight_decay(cfg.weightDecay));
+        return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(lr).weight_decay(cfg.weightDecay));
+    };
+    if (!featureExtraction) {
+        groups.emplace_back(net.backboneParameters(), makeOpts(cfg.lr * cfg.backboneLrMult));
+        baseLr.push_back(cfg.lr * cfg.backboneLrMult);
+    }
+    groups.emplace_back(net.headParameters(), makeOpts(cfg.lr));
+    baseLr.push_back(cfg.lr);
+    if (cfg.optimizer == "sgd")
+        return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(cfg.lr));
+    return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(cfg.lr));
+}
+
+// Class weights, inverse frequency with mean 1 (undefined when not asked for).
+torch::Tensor classWeights(const TrainConfig& cfg, const shards::SampleSet& train, torch::Device dev)
+{
+    if (!cfg.classWeights)
+        return {};
+    const auto counts = train.classCounts();
+    const int classes = int(train.classes.size());
+    std::vector<float> w;
+    for (long c : counts)
+        w.push_back(c > 0 ? float(double(train.size()) / (double(classes) * double(c))) : 0.f);
+    return torch::tensor(w).to(dev);
+}
+
+// One optimizer step on a batch (already augmented, on the device): forward (feature extraction: the frozen backbone
+// without a graph), cross-entropy, backward, gradient sync, step. Returns the logits (fp32) and the loss.
+std::pair<torch::Tensor, torch::Tensor> trainStep(models::Net& net, torch::optim::Optimizer& opt, GradientSync& sync,
+    const std::vector<torch::Tensor>& trainable, const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& weights,
+    bool featureExtraction, bool bf16)
+{
+    opt.zero_grad();
+    torch::Tensor logits;
+    {
+        torchcompat::CudaAutocast autocast(bf16);
+        if (featureExtraction) {
+            torch::Tensor f;
+            {
+                torch::NoGradGuard ng;
+                f = net.features(x);
+            }
+            logits = net.head()->forward(net.pool(f)); // the same pooling (and margin) as forward()
+        } else {
+            logits = net.forward(x);
+        }
+        logits = logits.to(torch::kFloat32);
+    }
+    auto loss = weights.defined()
+        ? torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
+        : torch::nn::functional::cross_entropy(logits, y);
+    loss.backward();
+    sync.afterBackward(trainable);
+    if (auto* sgd = dynamic_cast<torch::optim::SGD*>(&opt))
+        sgdStep(*sgd);
+    else
+        opt.step();
+    return { logits, loss };
+}
+
+// The checks every command that trains makes before it loads anything. Empty when the configuration can train.
+std::string configurationProblem(const TrainConfig& cfg)
+{
+    std::string error;
+    if (!models::isArchitecture(cfg.arch)) {
+        std::string list;
+        for (const auto& a : models::architectures())
+            list += (list.empty() ? "" : ", ") + a;
+        return "unknown architecture '" + cfg.arch + "'; valid: " + list;
+    }
+    if (!checkDevice(cfg.device, error))
+        return error;
+    if (!runs::validate(cfg, error))
+        return error;
+    parseAugment(cfg.augment, error);
+    return error;
+}
+
+} // namespace
+
 // ------------------------------------------------------------------------------------------------ train
 
 int train(TrainConfig cfg, bool resume)
@@ -303,26 +426,11 @@ int train(TrainConfig cfg, bool resume)
             }
         }
     }
-    if (!models::isArchitecture(cfg.arch)) {
-        std::string list;
-        for (const auto& a : models::architectures())
-            list += (list.empty() ? "" : ", ") + a;
-        std::fprintf(stderr, "mammoscope-train: unknown architecture '%s'; valid: %s\n", cfg.arch.c_str(), list.c_str());
-        return kUsage;
-    }
-    if (!checkDevice(cfg.device, error)) {
-        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
-        return kUsage;
-    }
-    if (!runs::validate(cfg, error)) {
-        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
+    if (const std::string problem = configurationProblem(cfg); !problem.empty()) {
+        std::fprintf(stderr, "mammoscope-train: %s\n", problem.c_str());
         return kUsage;
     }
     const Augment aug = parseAugment(cfg.augment, error);
-    if (!error.empty()) {
-        std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
-        return kUsage;
-    }
 
     RunFolder run(runDir);
     if (!run.open(resume, error)) {
@@ -355,25 +463,18 @@ int train(TrainConfig cfg, bool resume)
     sampling::Task task = sampling::Task::Patches;
     sampling::parseTask(train.task, task);
 
-    torch::manual_seed(cfg.seed);
-    auto net = models::create({ cfg.arch, classes, 1 });
-    if (net)
-        net->poolMargin = cfg.poolMargin;
-    if (!cfg.init.empty() && !resume) {
-        auto w = models::loadSafetensors(cfg.init);
-        if (!w) {
-            run.fail("init weights: " + w.error().toString(), 0, 0);
-            return kDataError;
-        }
-        auto rep = models::loadInto(*net, *w);
-        if (!rep) {
-            run.fail("init weights: " + rep.error().toString(), 0, 0);
-            return kDataError;
-        }
-        run.log("initialised from " + cfg.init + ": " + std::to_string(rep->loaded.size()) + " tensors loaded, "
-            + std::to_string(rep->skipped.size()) + " skipped, " + std::to_string(rep->missing.size()) + " left as initialised"
-            + (rep->foldedRgb ? " (conv1 folded from RGB to one channel)" : ""));
+    std::string note;
+    TrainConfig fresh = cfg;
+    if (resume)
+        fresh.init.clear(); // a resumed run loads its checkpoint below
+    auto created = createNetwork(fresh, classes, note);
+    if (!created) {
+        run.fail(created.error().message, 0, 0);
+        return kDataError;
     }
+    auto net = *created;
+    if (!note.empty())
+        run.log(note);
     if (resume) {
         auto w = models::loadSafetensors(runDir / "checkpoints" / "last" / "model.safetensors");
         std::error_code ec;
@@ -393,30 +494,8 @@ int train(TrainConfig cfg, bool resume)
     if (cfg.channelsLast)
         models::toChannelsLast(*net);
     const bool fe = cfg.mode == "feature-extraction";
-    if (fe)
-        for (auto& p : net->backboneParameters())
-            p.set_requires_grad(false);
-
-    // Optimizer with two groups: backbone (lr * mult; absent in feature extraction) and head.
-    std::vector<torch::optim::OptimizerParamGroup> groups;
     std::vector<double> baseLr;
-    auto makeOpts = [&](double lr) -> std::unique_ptr<torch::optim::OptimizerOptions> {
-        if (cfg.optimizer == "sgd")
-            return std::make_unique<torch::optim::SGDOptions>(
-                torch::optim::SGDOptions(lr).momentum(0.9).nesterov(true).weight_decay(cfg.weightDecay));
-        return std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(lr).weight_decay(cfg.weightDecay));
-    };
-    if (!fe) {
-        groups.emplace_back(net->backboneParameters(), makeOpts(cfg.lr * cfg.backboneLrMult));
-        baseLr.push_back(cfg.lr * cfg.backboneLrMult);
-    }
-    groups.emplace_back(net->headParameters(), makeOpts(cfg.lr));
-    baseLr.push_back(cfg.lr);
-    std::unique_ptr<torch::optim::Optimizer> opt;
-    if (cfg.optimizer == "sgd")
-        opt = std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(cfg.lr));
-    else
-        opt = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(cfg.lr));
+    std::unique_ptr<torch::optim::Optimizer> opt = makeOptimizer(cfg, *net, fe, baseLr);
     if (resume && fs::exists(runDir / "checkpoints" / "last" / "optimizer.pt")) {
         try {
             torch::serialize::InputArchive ar;
@@ -433,18 +512,7 @@ int train(TrainConfig cfg, bool resume)
         if (p.requires_grad())
             trainable.push_back(p);
 
-    // Class weights (inverse frequency, mean 1).
-    torch::Tensor weights;
-    const auto counts = train.classCounts();
-    if (cfg.classWeights) {
-        std::vector<float> w;
-        double sum = 0;
-        for (long c : counts) {
-            w.push_back(c > 0 ? float(double(train.size()) / (double(classes) * double(c))) : 0.f);
-            sum += w.back();
-        }
-        weights = torch::tensor(w).to(dev);
-    }
+    const torch::Tensor weights = classWeights(cfg, train, dev);
 
     models::ModelCard card;
     card.name = fs::path(cfg.runDir).filename().string();
@@ -540,31 +608,7 @@ int train(TrainConfig cfg, bool resume)
                     x = x.contiguous(at::MemoryFormat::ChannelsLast);
                 for (size_t g = 0; g < opt->param_groups().size(); ++g)
                     opt->param_groups()[g].options().set_lr(baseLr[g] * lrFactor(cfg, st.step, long(stepsPerEpoch)));
-                opt->zero_grad();
-                torch::Tensor logits;
-                {
-                    torchcompat::CudaAutocast autocast(bf16);
-                    if (fe) {
-                        torch::Tensor f;
-                        {
-                            torch::NoGradGuard ng;
-                            f = net->features(x);
-                        }
-                        logits = net->head()->forward(net->pool(f)); // the same pooling (and margin) as forward()
-                    } else {
-                        logits = net->forward(x);
-                    }
-                    logits = logits.to(torch::kFloat32);
-                }
-                auto loss = weights.defined()
-                    ? torch::nn::functional::cross_entropy(logits, y, torch::nn::functional::CrossEntropyFuncOptions().weight(weights))
-                    : torch::nn::functional::cross_entropy(logits, y);
-                loss.backward();
-                sync.afterBackward(trainable);
-                if (auto* sgd = dynamic_cast<torch::optim::SGD*>(opt.get()))
-                    sgdStep(*sgd);
-                else
-                    opt->step();
+                auto [logits, loss] = trainStep(*net, *opt, sync, trainable, x, y, weights, fe, bf16);
                 ++st.step;
                 st.batchInEpoch = b + 1;
                 const long n = long(y.size(0));
@@ -685,6 +729,151 @@ int train(TrainConfig cfg, bool resume)
     run.log("finished: best epoch " + std::to_string(st.bestEpoch) + "; evaluate with: mammoscope-train eval --run " + runDir.string()
         + " --split test");
     return kOk;
+}
+
+// ------------------------------------------------------------------------------------------------ lr-find
+
+int lrFind(const LrFindConfig& lc)
+{
+    TrainConfig cfg = lc.train;
+    if (const std::string problem = configurationProblem(cfg); !problem.empty()) {
+        std::fprintf(stderr, "mammoscope-train lr-find: %s\n", problem.c_str());
+        return kUsage;
+    }
+    if (!(lc.startLr > 0 && lc.endLr > lc.startLr && std::isfinite(lc.endLr)) || lc.steps < 10 || lc.steps > 100000) {
+        std::fprintf(stderr, "mammoscope-train lr-find: --start-lr must be > 0 and below --end-lr, --steps 10-100000\n");
+        return kUsage;
+    }
+    std::string error;
+    const Augment aug = parseAugment(cfg.augment, error);
+    setupThreads(cfg.threads);
+    const torch::Device dev = parseDevice(cfg.device);
+    const bool cuda = dev.is_cuda();
+    const bool bf16 = cfg.amp == "bf16" && cuda;
+    LoadedData data;
+    if (!loadData(cfg.data, cfg.task, cfg.size, cfg.threads, data, error, cfg.lesionPatches)) {
+        std::fprintf(stderr, "mammoscope-train lr-find: %s\n", error.c_str());
+        return kDataError;
+    }
+    const auto& train = data.splits["train"];
+    if (train.size() == 0) {
+        std::fprintf(stderr, "mammoscope-train lr-find: no training samples in %s\n", cfg.data.c_str());
+        return kDataError;
+    }
+    std::string note;
+    auto created = createNetwork(cfg, int(train.classes.size()), note);
+    if (!created) {
+        std::fprintf(stderr, "mammoscope-train lr-find: %s\n", created.error().message.c_str());
+        return kDataError;
+    }
+    auto net = *created;
+    net->to(dev);
+    if (cfg.channelsLast)
+        models::toChannelsLast(*net);
+    const bool fe = cfg.mode == "feature-extraction";
+    cfg.lr = lc.startLr;
+    std::vector<double> baseLr;
+    auto opt = makeOptimizer(cfg, *net, fe, baseLr);
+    const torch::Tensor weights = classWeights(cfg, train, dev);
+    GradientSync sync;
+    std::vector<torch::Tensor> trainable;
+    for (auto& p : net->parameters())
+        if (p.requires_grad())
+            trainable.push_back(p);
+
+    // An exponential ramp from startLr to endLr, one batch a step, the loss smoothed as fastai does (EMA 0.98 with
+    // bias correction); stops when the smoothed loss exceeds 4 times its best or stops being finite.
+    const double beta = 0.98;
+    std::vector<double> lrs, losses, smoothed;
+    double avg = 0, best = std::numeric_limits<double>::infinity();
+    bool diverged = false;
+    const auto t0 = std::chrono::steady_clock::now();
+    const size_t perEpoch = (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch);
+    int step = 0;
+    try {
+        for (int epoch = 0; step < lc.steps && !diverged; ++epoch) {
+            net->train();
+            if (fe)
+                net->eval();
+            Prefetcher pf(
+                train, epochOrder(train.size(), cfg.seed, epoch), size_t(cfg.batch), 0, std::min(perEpoch, size_t(lc.steps - step)), cuda);
+            size_t b = 0;
+            torch::Tensor u8, labels;
+            while (step < lc.steps && pf.next(b, u8, labels)) {
+                const double lr = lc.startLr * std::pow(lc.endLr / lc.startLr, double(step) / double(lc.steps - 1));
+                for (size_t g = 0; g < opt->param_groups().size(); ++g)
+                    opt->param_groups()[g].options().set_lr(lr * baseLr[g] / lc.startLr);
+                synth::Rng rng(synth::hashMix({ cfg.seed, uint64_t(epoch), uint64_t(b), 0x4c52464eull }));
+                auto x = augment(toInput(u8, dev), aug, rng);
+                if (cfg.channelsLast)
+                    x = x.contiguous(at::MemoryFormat::ChannelsLast);
+                const double loss
+                    = trainStep(*net, *opt, sync, trainable, x, labels.to(dev, true), weights, fe, bf16).second.item<double>();
+                ++step;
+                if (!std::isfinite(loss)) {
+                    diverged = true;
+                    break;
+                }
+                avg = beta * avg + (1 - beta) * loss;
+                const double sm = avg / (1 - std::pow(beta, double(step)));
+                lrs.push_back(lr);
+                losses.push_back(loss);
+                smoothed.push_back(sm);
+                best = std::min(best, sm);
+                if (step > 5 && sm > 4 * best) {
+                    diverged = true;
+                    break;
+                }
+            }
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "mammoscope-train lr-find: %s\n", isOom(e) ? oomAdvice(cfg).c_str() : e.what());
+        return isOom(e) ? kOutOfMemory : kError;
+    }
+    // The suggestion: where the smoothed loss falls fastest against log(lr) (central differences), among the points
+    // before its minimum and past the first tenth (the start is noise); the rate of the minimum divided by 10 beside it.
+    const size_t n = smoothed.size();
+    size_t minAt = 0;
+    for (size_t i = 0; i < n; ++i)
+        if (smoothed[i] < smoothed[minAt])
+            minAt = i;
+    double suggested = -1, steepest = 0;
+    for (size_t i = std::max<size_t>(1, n / 10); i + 1 < n && i <= minAt; ++i) {
+        const double slope = (smoothed[i + 1] - smoothed[i - 1]) / (std::log10(lrs[i + 1]) - std::log10(lrs[i - 1]));
+        if (slope < steepest) {
+            steepest = slope;
+            suggested = lrs[i];
+        }
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    Json out = Json::object();
+    out.set("steps", int(n));
+    out.set("diverged", diverged);
+    out.set("start_lr", lc.startLr);
+    out.set("end_lr", lc.endLr);
+    out.set("suggested_lr", suggested > 0 ? Json(suggested) : Json());
+    out.set("min_loss_lr", n ? Json(lrs[minAt]) : Json());
+    out.set("min_loss_lr_div10", n ? Json(lrs[minAt] / 10) : Json());
+    auto arr = [](const std::vector<double>& v) {
+        Json a = Json::array();
+        for (double x : v)
+            a.push(x);
+        return a;
+    };
+    out.set("lr", arr(lrs));
+    out.set("loss", arr(losses));
+    out.set("smoothed_loss", arr(smoothed));
+    out.set("device", deviceName(dev));
+    out.set("seconds", seconds);
+    if (lc.json) {
+        std::printf("%s\n", out.dump().c_str());
+    } else {
+        std::printf("lr-find over %zu steps (%s, %s): smoothed loss lowest %.4g at lr %.3g; steepest descent at lr %s%s; %.1f s\n", n,
+            cfg.arch.c_str(), deviceName(dev).c_str(), n ? smoothed[minAt] : 0.0, n ? lrs[minAt] : 0.0,
+            suggested > 0 ? std::to_string(suggested).c_str() : "(none: the loss never fell)", diverged ? ", stopped on divergence" : "",
+            seconds);
+    }
+    return suggested > 0 ? kOk : kError;
 }
 
 } // namespace ms::training

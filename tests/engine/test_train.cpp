@@ -527,6 +527,38 @@ private slots:
         QVERIFY(readStatus(dir)["message"].toString().contains("loss became"));
     }
 
+    // #17: the learning-rate range test on phantoms: an increasing ramp, a smoothed curve, a suggested rate inside the
+    // ramp where the loss falls; a ramp into absurd rates stops on divergence; bad options are refused.
+    void lrFindSuggestsARate()
+    {
+        QStringList lf = kTiny;
+        lf[0] = "lr-find";
+        Run r = run(lf + QStringList { "--steps", "40", "--json" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        const QJsonArray lr = j["lr"].toArray(), sm = j["smoothed_loss"].toArray();
+        QCOMPARE(lr.size(), 40);
+        QCOMPARE(sm.size(), 40);
+        for (qsizetype i = 1; i < lr.size(); ++i)
+            QVERIFY(lr[i].toDouble() > lr[i - 1].toDouble());
+        QVERIFY(qAbs(lr[0].toDouble() - 1e-7) < 1e-12);
+        const double s = j["suggested_lr"].toDouble();
+        QVERIFY2(s > 1e-7 && s < 10, qPrintable(QString::number(s)));
+        QVERIFY(!j["diverged"].toBool());
+        // the loss at the suggestion is below where the ramp started
+        qsizetype at = 0;
+        while (at + 1 < lr.size() && lr[at].toDouble() < s)
+            ++at;
+        QVERIFY(sm[at].toDouble() < sm[0].toDouble());
+        Run d = run(lf + QStringList { "--steps", "60", "--start-lr", "1e-3", "--end-lr", "1e5", "--json" });
+        const QJsonObject dj = QJsonDocument::fromJson(d.out).object();
+        QVERIFY2(dj["diverged"].toBool(), d.out.constData());
+        QVERIFY(dj["steps"].toInt() < 60);
+        QCOMPARE(run(lf + QStringList { "--steps", "ten" }).code, 2);
+        QCOMPARE(run(lf + QStringList { "--start-lr", "1", "--end-lr", "0.1" }).code, 2);
+        QCOMPARE(run({ "lr-find", "--arch", "compact" }).code, 2); // no data
+    }
+
     void badArgumentsListTheValidOnes()
     {
         Run a = run({ "train", "--data", "synth:2:1", "--run-dir", m_tmp.path() + "/x", "--arch", "vgg11" });

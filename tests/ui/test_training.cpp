@@ -19,9 +19,11 @@
 #include "ui/training/runhistory.h"
 #include "ui/training/trainingpanel.h"
 
+#include <QDialog>
 #include <QFile>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalSpy>
 #include <QTabWidget>
 #include <QtTest>
 #include <qcustomplot.h>
@@ -210,6 +212,33 @@ private slots:
         g.train.runDir = "/r";
         QCOMPARE(runs::toJson(back).dump(), runs::toJson(g.train).dump());
         QCOMPARE(back.runDir, std::string("/r"));
+    }
+
+    // #17: the form's Find… button runs the learning-rate range test on the form's data and sets the rate it suggests.
+    void learningRateFinder()
+    {
+        TrainingPanel panel;
+        panel.setRunsRoot(m_tmp.filePath(QStringLiteral("runs-lrfind")));
+        TrainingForm f = tinyForm(QString());
+        f.train.lr = 0.5;
+        panel.setForm(f);
+        QSignalSpy found(&panel, &TrainingPanel::learningRateFound);
+        QTest::mouseClick(panel.lrFindButton(), Qt::LeftButton);
+        QVERIFY(!panel.lrFindButton()->isEnabled()); // one test at a time
+        QVERIFY(found.wait(120000));
+        const double lr = found.first().first().toDouble();
+        QVERIFY2(lr > 1e-6 && lr < 0.5, qPrintable(QString::number(lr)));
+        QCOMPARE(panel.form().train.lr, lr);
+        QVERIFY(panel.lrFindButton()->isEnabled());
+        QVERIFY2(panel.statusLabel()->text().contains(QStringLiteral("falls fastest")), qPrintable(panel.statusLabel()->text()));
+        QVERIFY(panel.findChild<QDialog*>(QStringLiteral("lrFindDialog")));
+        // a dataset source without prepared shards says why it cannot run
+        TrainingForm d = tinyForm(QString());
+        d.source = QStringLiteral("shards");
+        d.shardsDir = m_tmp.filePath(QStringLiteral("no-shards"));
+        panel.setForm(d);
+        QVERIFY(!panel.findLearningRate());
+        QVERIFY(panel.statusLabel()->text().contains(QStringLiteral("shard folder")));
     }
 
     // Malformed and partial lines: counted and skipped, never fatal; a partial line waits for its end.

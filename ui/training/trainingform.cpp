@@ -2,6 +2,7 @@
 // The Training workspace's configuration form: its widgets, the presets, reading and setting it as a TrainingForm,
 // validation (errors keep Start disabled, warnings do not) and the engine arguments it stands for. The run control,
 // pages and history are in trainingpanel.cpp.
+#include "core/common/json.h"
 #include "core/shards/shards.h"
 #include "ui/training/engineprocess.h"
 #include "ui/training/runhistory.h"
@@ -9,6 +10,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDialog>
 #include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
@@ -18,9 +20,14 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+#include <algorithm>
 
 namespace ms::ui
 {
@@ -153,7 +160,16 @@ QWidget* TrainingPanel::buildForm()
     m_seed = spin(0, 1000000, 1);
     opt->addRow(tr("Epochs"), m_epochs);
     opt->addRow(tr("Batch size"), m_batch);
-    opt->addRow(tr("Learning rate"), m_lr);
+    m_lrFind = new QPushButton(tr("Find…"), w);
+    m_lrFind->setObjectName(QStringLiteral("lrFind"));
+    m_lrFind->setToolTip(tr("Learning-rate range test: a few hundred batches with the rate ramped from 1e-7 to 10; sets the rate "
+                            "where the loss falls fastest"));
+    connect(m_lrFind, &QPushButton::clicked, this, [this] { findLearningRate(); });
+    auto* lrRow = new QHBoxLayout;
+    lrRow->setContentsMargins(0, 0, 0, 0);
+    lrRow->addWidget(m_lr, 1);
+    lrRow->addWidget(m_lrFind);
+    opt->addRow(tr("Learning rate"), lrRow);
     opt->addRow(tr("Optimizer"), m_optimizer);
     opt->addRow(tr("Schedule"), m_schedule);
     opt->addRow(tr("Warm-up"), m_warmup);
@@ -529,6 +545,119 @@ QStringList TrainingPanel::trainArguments(const TrainingForm& f, const QString& 
     for (const auto& s : runs::toArgs(c))
         a << QString::fromStdString(s);
     return a;
+}
+
+QString TrainingPanel::readyDataSpec(const TrainingForm& f, QString& why) const
+{
+    if (f.source == QLatin1String("synthetic"))
+        return QStringLiteral("synth:%1:%2").arg(f.synthPatients).arg(f.synthSeed);
+    if (f.source == QLatin1String("shards")) {
+        if (!QFileInfo::exists(f.shardsDir + QStringLiteral("/dataset.json"))) {
+            why = tr("Choose a shard folder first.");
+            return {};
+        }
+        return f.shardsDir;
+    }
+    if (!m_ds) {
+        why = tr("No dataset is open.");
+        return {};
+    }
+    const QString shards = shardsDirFor(f);
+    if (!shardsCurrent(shards, f)) {
+        why = tr("The open dataset's %1 shards are not prepared yet: start a run once (it prepares them), or choose phantoms.")
+                  .arg(QString::fromStdString(f.train.task));
+        return {};
+    }
+    return shards;
+}
+
+bool TrainingPanel::findLearningRate()
+{
+    if (m_lrFindProcess) {
+        setStatus(tr("A learning-rate range test is running."), true);
+        return false;
+    }
+    const TrainingForm f = form();
+    QString why;
+    const QString dataSpec = readyDataSpec(f, why);
+    const QString tool = findTool(QStringLiteral("mammoscope-train"));
+    if (tool.isEmpty())
+        why = tr("The engine, mammoscope-train, is not installed beside the app or on PATH.");
+    if (dataSpec.isEmpty() || tool.isEmpty()) {
+        setStatus(tr("Cannot run the learning-rate range test: %1").arg(why), true);
+        return false;
+    }
+    runs::TrainConfig c = f.train;
+    c.data = dataSpec.toStdString();
+    c.runDir = "-"; // lr-find writes no run folder
+    QStringList args { QStringLiteral("lr-find") };
+    for (const auto& a : runs::toArgs(c))
+        args << QString::fromStdString(a);
+    args << QStringLiteral("--steps") << QStringLiteral("100") << QStringLiteral("--json");
+    m_lrFindProcess = new QProcess(this);
+    connect(m_lrFindProcess, &QProcess::finished, this, [this](int code) { onLrFindFinished(code); });
+    m_lrFind->setEnabled(false);
+    m_lrFind->setText(tr("Finding…"));
+    appendLog(QStringLiteral("$ mammoscope-train %1").arg(args.join(QLatin1Char(' '))));
+    setStatus(tr("Learning-rate range test on %1…").arg(QString::fromStdString(c.device)));
+    m_lrFindProcess->start(tool, args);
+    return true;
+}
+
+void TrainingPanel::onLrFindFinished(int exitCode)
+{
+    const QByteArray out = m_lrFindProcess->readAllStandardOutput(), err = m_lrFindProcess->readAllStandardError();
+    m_lrFindProcess->deleteLater();
+    m_lrFindProcess = nullptr;
+    m_lrFind->setEnabled(true);
+    m_lrFind->setText(tr("Find…"));
+    const auto j = Json::parse(std::string_view(out.constData(), size_t(out.size())));
+    const double suggested = j ? (*j)["suggested_lr"].number(-1) : -1;
+    if (!j || suggested <= 0) {
+        const QString reason = exitCode == 0 || !j ? QString::fromUtf8(err).trimmed() : tr("the loss never fell over the ramp");
+        setStatus(tr("Learning-rate range test failed: %1").arg(reason.isEmpty() ? tr("no result") : reason.right(300)), true);
+        return;
+    }
+    m_lr->setValue(std::clamp(suggested, m_lr->minimum(), m_lr->maximum()));
+    setStatus(tr("Learning-rate range test: the loss falls fastest at %1 (lowest at %2)%3; the rate is set to %1.")
+                  .arg(suggested, 0, 'g', 2)
+                  .arg((*j)["min_loss_lr"].number(), 0, 'g', 2)
+                  .arg((*j)["diverged"].boolean() ? tr(", then diverges") : QString()));
+    // The curve, for a student to see why: smoothed loss against the rate (log axis), the suggestion marked.
+    auto* dlg = new QDialog(this);
+    dlg->setAttribute(Qt::WA_DeleteOnClose);
+    dlg->setObjectName(QStringLiteral("lrFindDialog"));
+    dlg->setWindowTitle(tr("Learning-rate range test"));
+    auto* lay = new QVBoxLayout(dlg);
+    auto* plot = new QCustomPlot(dlg);
+    plot->setMinimumSize(520, 320);
+    QVector<double> x, y;
+    const auto& lr = (*j)["lr"].elements();
+    const auto& sm = (*j)["smoothed_loss"].elements();
+    for (size_t i = 0; i < lr.size() && i < sm.size(); ++i) {
+        x << lr[i].number();
+        y << sm[i].number();
+    }
+    auto* g = plot->addGraph();
+    g->setData(x, y);
+    plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
+    plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+    plot->xAxis->setLabel(tr("learning rate"));
+    plot->yAxis->setLabel(tr("smoothed training loss"));
+    plot->rescaleAxes();
+    auto* mark = new QCPItemStraightLine(plot);
+    mark->point1->setCoords(suggested, 0);
+    mark->point2->setCoords(suggested, 1);
+    mark->setPen(QPen(QColor(230, 120, 40), 1.5, Qt::DashLine));
+    plot->replot();
+    lay->addWidget(plot);
+    lay->addWidget(new QLabel(tr("Suggested %1 (steepest descent of the smoothed loss). The lowest loss was at %2; a run usually "
+                                 "trains well between the two.")
+                                  .arg(suggested, 0, 'g', 2)
+                                  .arg((*j)["min_loss_lr"].number(), 0, 'g', 2),
+        dlg));
+    dlg->show();
+    emit learningRateFound(m_lr->value());
 }
 
 } // namespace ms::ui

@@ -24,6 +24,7 @@ class QProgressBar;
 class QPlainTextEdit;
 class QTabWidget;
 class QTableView;
+class QProcess;
 class QSortFilterProxyModel;
 
 namespace ms::ui
@@ -105,6 +106,10 @@ public:
     QPushButton* startButton() const { return m_start; }
     QPushButton* stopButton() const { return m_stop; }
     QPushButton* resumeButton() const { return m_resume; }
+    QPushButton* lrFindButton() const { return m_lrFind; }
+    // The learning-rate range test (mammoscope-train lr-find) on the form's configuration and data: plots the curve and
+    // sets the rate field to the suggestion. False (and the reason in the status line) when it cannot start.
+    bool findLearningRate();
 
 signals:
     void runStarted(const QString& dir);
@@ -113,6 +118,7 @@ signals:
     void openSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
     void correctSample(const QString& imageKey, int abnormality, int x, int y, int width, int height);
     void message(const QString& text);
+    void learningRateFound(double lr); // the range test's suggestion, now in the form
 
 private:
     QWidget* buildForm();
@@ -131,6 +137,10 @@ private:
     bool shardsCurrent(const QString& dir, const TrainingForm& f) const;
     void writeShardsStamp(const QString& dir, const TrainingForm& f) const;
     QString uniqueRunDir(const QString& name) const;
+    // The engine's --data for the form when it can be used as it is (phantoms, a shard folder, current shards of the
+    // open dataset); empty with the reason otherwise.
+    QString readyDataSpec(const TrainingForm& f, QString& why) const;
+    void onLrFindFinished(int exitCode);
 
     DatasetPtr m_ds;
     QString m_annotations; // store to apply when preparing; empty: none
@@ -156,6 +166,8 @@ private:
     QLineEdit* m_name;
     QLabel* m_validation;
     QPushButton *m_start, *m_stop, *m_kill, *m_resume;
+    QPushButton* m_lrFind = nullptr;
+    QProcess* m_lrFindProcess = nullptr;
 
     // pages
     QTabWidget* m_pages;
