@@ -3,6 +3,7 @@
 
 #include "core/annotations/roi.h"
 #include "core/dataset/loader.h"
+#include "core/dicom/objects.h"
 #include "core/image/mask.h"
 #include "core/image/window.h"
 #include "core/imageio/imageio.h"
@@ -91,6 +92,39 @@ QVector<RoiOutline> roiOutlines(const dataset::Dataset& ds, int imageIndex, int 
     return out;
 }
 
+QVector<CadMark> cadMarks(const std::vector<std::string>& reports, const std::string& sopInstanceUid, QStringList* problems)
+{
+    QVector<CadMark> out;
+    for (const auto& file : reports) {
+        auto sr = dicom::readFindingsSr(file);
+        if (!sr) {
+            if (problems)
+                *problems << QString::fromStdString(sr.error().toString());
+            continue;
+        }
+        for (const auto& f : sr->findings) {
+            if (f.imageSopInstanceUid != sopInstanceUid || f.points.empty())
+                continue;
+            CadMark m;
+            m.score = f.score;
+            m.centre = QPointF(f.points[0].first, f.points[0].second);
+            if (f.graphicType == "CIRCLE" && f.points.size() >= 2)
+                m.radius = std::hypot(f.points[1].first - f.points[0].first, f.points[1].second - f.points[0].second);
+            else if (f.graphicType == "POINT" || f.points.size() < 3)
+                m.radius = 6;
+            else
+                for (const auto& [x, y] : f.points)
+                    m.outline << QPointF(x, y);
+            m.label = QString::fromStdString(f.type.empty() ? std::string("Finding") : f.type);
+            if (f.score >= 0)
+                m.label += QStringLiteral(" %1").arg(f.score, 0, 'f', 2);
+            m.algorithm = QString::fromStdString(sr->algorithmName);
+            out << m;
+        }
+    }
+    return out;
+}
+
 LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
 {
     QElapsedTimer total;
@@ -127,6 +161,8 @@ LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
     out->pyramid = buildPyramid(out->image, 512);
 
     out->rois = roiOutlines(ds, imageIndex, img->width, img->height);
+    if (!im.reports.empty() && out->header)
+        out->cadMarks = cadMarks(im.reports, out->header->sopInstanceUid, &out->reportProblems);
     out->totalMs = double(total.nsecsElapsed()) / 1e6;
     return out;
 }

@@ -29,6 +29,7 @@ ImageView::ImageView(QWidget* parent) : QWidget(parent), m_roi(std::make_shared<
     setAttribute(Qt::WA_OpaquePaintEvent);
     setMinimumSize(120, 120);
     m_overlays.push_back(m_roi);
+    m_overlays.push_back(std::make_shared<CadOverlay>());
     connect(&m_worker, &RenderWorker::rendered, this, [this](quint64 id, const QImage& img, double ms) {
         if (id != m_requestId)
             return; // an older request finished after a newer one was made

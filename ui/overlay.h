@@ -70,4 +70,13 @@ public:
     int highlighted = -1; // abnormality index drawn thicker
 };
 
+// Findings of structured reports beside the image (another CAD's, or a model's exported earlier): dashed, amber,
+// labelled with type, score and algorithm; never mistaken for the ground truth's solid outlines.
+class CadOverlay : public OverlayLayer
+{
+public:
+    QString name() const override { return QStringLiteral("Structured report findings"); }
+    void paint(QPainter& p, const ViewGeometry& g, const LoadedView& view) const override;
+};
+
 } // namespace ms::ui

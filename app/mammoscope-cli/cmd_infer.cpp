@@ -190,7 +190,10 @@ int exportFindingsSr(
             findings.push_back(std::move(f));
         }
         so.imageScore = std::isfinite(h->score) ? h->score : -1;
-        const fs::path file = out / "sr" / (safeFileName(im.key) + ".dcm");
+        std::string name = safeFileName(im.key);
+        if (iEndsWith(name, ".dcm")) // a folder's key is its file name
+            name.resize(name.size() - 4);
+        const fs::path file = out / "sr" / (name + ".dcm");
         if (auto st = dicom::writeFindingsSr(im.path, findings, file, so); !st) {
             problem(file.string(), st.error().toString());
             continue;

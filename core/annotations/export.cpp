@@ -592,7 +592,10 @@ Status exportDicomSeg(Context& cx)
         }
         if (segments.empty())
             continue;
-        const auto dst = cx.destination("seg/" + safeFileName(im.key) + ".dcm", im.key);
+        std::string name = safeFileName(im.key);
+        if (iEndsWith(name, ".dcm")) // a folder's key is its file name
+            name.resize(name.size() - 4);
+        const auto dst = cx.destination("seg/" + name + ".dcm", im.key);
         if (!dst)
             continue;
         const int n = int(segments.size());

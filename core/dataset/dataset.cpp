@@ -169,6 +169,12 @@ Json toJson(const Dataset& ds)
         o.set("ground_truth", im.groundTruth);
         if (!im.labelMapPath.empty())
             o.set("label_map", im.labelMapPath);
+        if (!im.reports.empty()) {
+            Json r = Json::array();
+            for (const auto& f : im.reports)
+                r.push(f);
+            o.set("reports", r);
+        }
         imgs.push(std::move(o));
     }
     j.set("images", imgs);
@@ -251,6 +257,9 @@ Result<Dataset> fromJson(const Json& j)
         im.density = int(o["density"].integer(-1));
         im.groundTruth = o["ground_truth"].boolean(true);
         im.labelMapPath = o["label_map"].string();
+        for (const auto& f : o["reports"].elements())
+            if (f.isString() && im.reports.size() < 1000)
+                im.reports.push_back(f.string());
         ds.images.push_back(std::move(im));
     }
     for (const auto& o : j["abnormalities"].elements()) {

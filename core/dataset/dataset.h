@@ -73,6 +73,7 @@ struct Image {
     std::vector<int> abnormalities;
     // A label map that came with the image (a plain folder's NAME_LI.png beside NAME.png: tissue classes, not a lesion).
     std::string labelMapPath;
+    std::vector<std::string> reports; // DICOM SRs beside the image that report findings on it (CAD marks)
     // Whether the dataset says what this image shows (normal, or its lesions): true for images its description files
     // list (CBIS-DDSM CSVs, mini-MIAS Info.txt), false for a plain image folder. An image without ground truth is never
     // "normal": it is left out of every agreement figure.

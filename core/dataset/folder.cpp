@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 
 namespace fs = std::filesystem;
 
@@ -25,6 +26,15 @@ namespace
 {
 
 constexpr const char* kSegmentationStorage = "1.2.840.10008.5.1.4.1.1.66.4";
+// Basic Text, Enhanced, Comprehensive, Comprehensive 3D and Mammography CAD SR
+bool isStructuredReport(const std::string& sopClass)
+{
+    for (const char* c : { "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.22", "1.2.840.10008.5.1.4.1.1.88.33",
+             "1.2.840.10008.5.1.4.1.1.88.34", "1.2.840.10008.5.1.4.1.1.88.50" })
+        if (sopClass == c)
+            return true;
+    return false;
+}
 
 void sideViewFromName(const std::string& name, std::string& side, std::string& view)
 {
@@ -188,6 +198,7 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
     if (cache)
         cache->begin();
     std::vector<fs::path> segmentations; // DICOM SEGs: ROIs of the images they name, not images
+    std::vector<fs::path> reports; // DICOM SRs: findings on the images they name (CAD marks)
     std::map<std::string, size_t> bySopInstance; // DICOM images by SOP Instance UID -> index in ds.images
     for (size_t i = 0; i < files.size(); ++i) {
         if (progress.cancelled())
@@ -218,6 +229,10 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             }
             if (f.sopClassUid == kSegmentationStorage) {
                 segmentations.push_back(p);
+                continue;
+            }
+            if (isStructuredReport(f.sopClassUid)) {
+                reports.push_back(p);
                 continue;
             }
             if (f.rows <= 0) {
@@ -293,6 +308,25 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             ds.abnormalities.push_back(std::move(a));
             im.groundTruth = true;
         }
+    }
+    // Structured reports: attached to every image one of their findings is on; read again when the image is shown.
+    for (const auto& p : reports) {
+        if (progress.cancelled())
+            break;
+        auto sr = dicom::readFindingsSr(p);
+        if (!sr) {
+            ds.addProblem(p.string(), "", sr.error().message);
+            continue;
+        }
+        size_t attachedTo = 0;
+        std::set<size_t> seen;
+        for (const auto& f : sr->findings)
+            if (auto it = bySopInstance.find(f.imageSopInstanceUid); it != bySopInstance.end() && seen.insert(it->second).second) {
+                ds.images[it->second].reports.push_back(p.string());
+                ++attachedTo;
+            }
+        if (attachedTo == 0 && !sr->findings.empty())
+            ds.addProblem(p.string(), "", "a structured report on images that are not in this folder; skipped");
     }
     if (cache)
         cache->commit();

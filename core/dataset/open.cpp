@@ -89,8 +89,13 @@ void confineToRoot(Dataset& ds, const fs::path& root)
         ds.addProblem(path, where, what + " resolves outside the dataset folder " + root.string() + "; not read");
         path.clear();
     };
-    for (auto& im : ds.images)
+    for (auto& im : ds.images) {
         drop(im.path, im.key, "the image file");
+        drop(im.labelMapPath, im.key, "the label map");
+        for (auto& r : im.reports)
+            drop(r, im.key, "the structured report");
+        im.reports.erase(std::remove(im.reports.begin(), im.reports.end(), std::string()), im.reports.end());
+    }
     for (auto& a : ds.abnormalities) {
         const std::string where = a.sourceFile.empty() ? a.key : a.sourceFile + " line " + std::to_string(a.sourceLine);
         drop(a.cropPath, where, "the cropped image file");

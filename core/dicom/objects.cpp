@@ -543,4 +543,85 @@ Status writeFindingsSr(const fs::path& sourcePath, const std::vector<SrFinding>&
     return saveAtomically(ff, out);
 }
 
+Result<SrRead> readFindingsSr(const fs::path& file)
+{
+    detail::ensureCodecs();
+    DcmFileFormat ff;
+    if (const std::string why = detail::loadGuarded(ff, file, false); !why.empty())
+        return Error(why, file.string());
+    DSRDocument doc;
+    const OFCondition c = doc.read(*ff.getDataset());
+    if (c.bad())
+        return Error(std::string("is not a structured report DCMTK can read (") + c.text() + ")", file.string());
+    SrRead r;
+    DSRDocumentTree& t = doc.getTree();
+    if (!t.gotoRoot())
+        return r;
+    // Depth-first over the content tree: a measurement group (125007) opens a finding that its descendants fill.
+    size_t groupLevel = 0;
+    SrRead::Finding current;
+    bool inGroup = false;
+    std::string imageScoreUid;
+    double imageScore = -1;
+    auto close = [&] {
+        if (inGroup && !current.points.empty() && !current.imageSopInstanceUid.empty())
+            r.findings.push_back(current);
+        if (inGroup && imageScore >= 0 && !imageScoreUid.empty())
+            r.imageScores.emplace_back(imageScoreUid, imageScore);
+        current = SrRead::Finding();
+        imageScoreUid.clear();
+        imageScore = -1;
+        inGroup = false;
+    };
+    size_t visited = 0;
+    do {
+        if (++visited > 1000000)
+            return Error("has more than a million content items", file.string());
+        const size_t level = t.getLevel();
+        if (inGroup && level <= groupLevel)
+            close();
+        DSRContentItem& item = t.getCurrentContentItem();
+        const std::string code = item.getConceptName().getCodeValue().c_str();
+        const auto vt = item.getValueType();
+        if (vt == DSRTypes::VT_Container && code == "125007") {
+            close();
+            inGroup = true;
+            groupLevel = level;
+            continue;
+        }
+        if (vt == DSRTypes::VT_Text && (code == "111001") && r.algorithmName.empty())
+            r.algorithmName = item.getStringValue().c_str();
+        if (!inGroup)
+            continue;
+        if (vt == DSRTypes::VT_Code && code == "121071" && item.getCodeValuePtr())
+            current.type = item.getCodeValuePtr()->getCodeMeaning().c_str();
+        else if (vt == DSRTypes::VT_Code && code == "111042" && item.getCodeValuePtr())
+            current.pathology = item.getCodeValuePtr()->getCodeMeaning().c_str();
+        else if (vt == DSRTypes::VT_Num && item.getNumericValuePtr()) {
+            const double v = std::atof(item.getNumericValuePtr()->getNumericValue().c_str());
+            if (code == "111047") // probability of cancer: the image's score
+                imageScore = std::isfinite(v) ? v : -1;
+            else if (code == "111012" || code == "113011") // certainty of finding, probability
+                current.score = std::isfinite(v) ? v : -1;
+        } else if (vt == DSRTypes::VT_SCoord && item.getSpatialCoordinatesPtr()) {
+            DSRSpatialCoordinatesValue* sc = item.getSpatialCoordinatesPtr();
+            current.graphicType = DSRTypes::graphicTypeToEnumeratedValue(sc->getGraphicType());
+            const DSRGraphicDataList& list = sc->getGraphicDataList();
+            for (size_t k = 1; k <= list.getNumberOfItems() && k <= 100000; ++k) {
+                Float32 x = 0, y = 0;
+                if (list.getItem(k, x, y).good() && std::isfinite(x) && std::isfinite(y))
+                    current.points.emplace_back(double(x), double(y));
+            }
+        } else if (vt == DSRTypes::VT_Image && item.getImageReferencePtr()) {
+            const std::string uid = item.getImageReferencePtr()->getSOPInstanceUID().c_str();
+            if (current.imageSopInstanceUid.empty())
+                current.imageSopInstanceUid = uid;
+            if (imageScoreUid.empty())
+                imageScoreUid = uid;
+        }
+    } while (t.iterate());
+    close();
+    return r;
+}
+
 } // namespace ms::dicom

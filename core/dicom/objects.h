@@ -90,4 +90,22 @@ struct SrOptions {
 Status writeFindingsSr(const std::filesystem::path& source, const std::vector<SrFinding>& findings, const std::filesystem::path& out,
     const SrOptions& options);
 
+// The findings of an SR as read back (ours, or another CAD's TID 1500 report): every measurement group with an image
+// region (SCOORD) selected from an image, its finding type, certainty or probability and pathology when given; and
+// the image-level probability of cancer per image.
+struct SrRead {
+    struct Finding {
+        std::string imageSopInstanceUid; // the image its region is on
+        std::string type; // the finding's code meaning ("Mass", "Calcification", ...); empty when not coded
+        std::string pathology; // code meaning, empty when not given
+        double score = -1; // certainty of finding or probability, 0-1; -1: none
+        std::string graphicType; // POINT | POLYLINE | CIRCLE | ELLIPSE | MULTIPOINT
+        std::vector<std::pair<double, double>> points; // image pixels (column, row)
+    };
+    std::vector<Finding> findings;
+    std::vector<std::pair<std::string, double>> imageScores; // SOP Instance UID -> probability of cancer
+    std::string algorithmName;
+};
+Result<SrRead> readFindingsSr(const std::filesystem::path& file);
+
 } // namespace ms::dicom

@@ -13,6 +13,7 @@
 #include "core/common/strings.h"
 #include "core/dataset/csv.h"
 #include "core/dataset/loader.h"
+#include "core/dicom/objects.h"
 #include "core/imageio/imageio.h"
 #include "core/synthio/synthio.h"
 
@@ -873,6 +874,14 @@ private slots:
                 byName[name + ".dcm"] = &im;
             }
         std::ofstream(folder / "stray.seg.dcm", std::ios::binary) << "DICM but not really";
+        // and a structured report on the first image: attached to it (CAD marks), not taken for an image
+        const std::string firstName = byName.begin()->first;
+        dicom::SrFinding finding;
+        finding.type = "mass";
+        finding.score = 0.5;
+        finding.centerX = 20;
+        finding.centerY = 30;
+        QVERIFY(dicom::writeFindingsSr(folder / firstName, { finding }, folder / "report.sr.dcm", {}).ok());
         const dataset::Dataset back = openDataset(folder);
         QCOMPARE(back.images.size(), byName.size()); // the SEGs are not taken for images
         size_t abnormalities = 0;
@@ -896,6 +905,8 @@ private slots:
             }
         }
         QCOMPARE(abnormalities, size_t(r->abnormalities));
+        for (const auto& im : back.images)
+            QCOMPARE(im.reports.size(), size_t(im.key == firstName ? 1 : 0));
         bool strayNamed = false;
         for (const auto& p : back.problems)
             strayNamed = strayNamed || p.file.find("stray.seg.dcm") != std::string::npos;

@@ -169,6 +169,24 @@ private slots:
         QVERIFY(bytes.find("0.8700") != std::string::npos);
         QVERIFY(bytes.find("0.7300") != std::string::npos);
         QVERIFY(bytes.find("1.2.826.0.1.3680043.10.1.3") != std::string::npos); // the image it reports on
+        // read back: what a viewer shows as CAD marks
+        auto back = dicom::readFindingsSr(out);
+        QVERIFY2(back.ok(), back ? "" : back.error().toString().c_str());
+        QCOMPARE(back->findings.size(), size_t(2));
+        QCOMPARE(back->algorithmName, std::string("test model"));
+        const auto& m = back->findings[0];
+        QCOMPARE(m.imageSopInstanceUid, std::string("1.2.826.0.1.3680043.10.1.3"));
+        QCOMPARE(m.type, std::string("Mass"));
+        QCOMPARE(m.graphicType, std::string("POLYLINE"));
+        QCOMPARE(m.points.size(), size_t(5)); // closed: the first point again
+        QCOMPARE(m.points[1].first, 40.0);
+        QCOMPARE(m.score, 0.87);
+        QVERIFY(m.pathology.find("malignant") != std::string::npos);
+        QCOMPARE(back->findings[1].graphicType, std::string("CIRCLE"));
+        QCOMPARE(back->findings[1].points[0].first, 80.5);
+        QCOMPARE(back->imageScores.size(), size_t(1));
+        QCOMPARE(back->imageScores[0].second, 0.73);
+        QVERIFY(!dicom::readFindingsSr(src)); // an image is not a report
         bool ran = false;
         const QStringList errors = dciodvfyErrors(out, ran);
         if (!ran)
@@ -253,6 +271,17 @@ private slots:
         const fs::path cut = d / "cut.dcm";
         std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() - 200);
         QVERIFY(!dicom::readSegmentation(cut));
+    }
+
+    // A TID 1500 report written by another program (dcmqi): read without error (its measurements are on a SEG, not
+    // image regions, so it has no CAD marks).
+    void readsThirdPartyReport()
+    {
+        const fs::path sr = kData / "dicom" / "dcmqi" / "sr-example" / "sr.dcm";
+        if (!fs::exists(sr))
+            QSKIP("../shared/realdata/dicom/dcmqi is missing");
+        auto r = dicom::readFindingsSr(sr);
+        QVERIFY2(r.ok(), r ? "" : r.error().toString().c_str());
     }
 
     // SEGs written by another program (dcmqi, the reference converter): read, frames to their segments.

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The reading workstation driven as a user drives it: QTest mouse and keyboard events on the offscreen platform.
+#include "core/dataset/dataset.h"
+#include "core/dicom/objects.h"
 #include "core/synthio/synthio.h"
 #include "ui/casepanel.h"
 #include "ui/curation/curation.h"
 #include "ui/datasetcontroller.h"
 #include "ui/imageview.h"
 #include "ui/mainwindow.h"
+#include "ui/overlay.h"
 #include "ui/readingarea.h"
 #ifdef MS_WITH_ML
 #include "core/common/json.h"
@@ -91,6 +94,67 @@ private slots:
     {
         delete m_window;
         delete m_controller;
+    }
+
+    // #16: a DICOM SR beside an image in a plain folder: its findings on that image load as CAD marks (outline or
+    // circle, type and score), apart from the ground truth; the overlay paints them in amber where they are.
+    void structuredReportFindingsAsCadMarks()
+    {
+        const std::string folder = (m_tmp.path() + QStringLiteral("/sr-folder")).toStdString();
+        std::filesystem::create_directories(folder);
+        dataset::OpenOptions oo;
+        oo.useCache = false;
+        auto src = dataset::open(m_root.toStdString(), oo);
+        QVERIFY(src.ok());
+        const dataset::Image* first = nullptr;
+        for (const auto& im : src->images)
+            if (!im.path.empty() && !first)
+                first = &im;
+        QVERIFY(first);
+        std::filesystem::copy_file(first->path, folder + "/view.dcm");
+        dicom::SrFinding box;
+        box.type = "mass";
+        box.score = 0.9;
+        box.outline = { { 40, 60 }, { 120, 60 }, { 120, 140 }, { 40, 140 } };
+        dicom::SrFinding dot;
+        dot.type = "calcification";
+        dot.score = 0.4;
+        dot.centerX = 200;
+        dot.centerY = 300;
+        dicom::SrOptions so;
+        so.modelName = "test CAD";
+        QVERIFY(dicom::writeFindingsSr(folder + "/view.dcm", { box, dot }, folder + "/view.sr.dcm", so).ok());
+        auto ds = dataset::open(folder, oo);
+        QVERIFY(ds.ok());
+        QCOMPARE(ds->images.size(), size_t(1)); // the report is not taken for an image
+        QCOMPARE(ds->images[0].reports.size(), size_t(1));
+        LoadedViewPtr v = loadView(*ds, 0);
+        QVERIFY2(v->error.isEmpty(), qPrintable(v->error));
+        QCOMPARE(v->cadMarks.size(), 2);
+        QCOMPARE(v->cadMarks[0].label, QStringLiteral("Mass 0.90"));
+        QCOMPARE(v->cadMarks[0].algorithm, QStringLiteral("test CAD"));
+        QCOMPARE(v->cadMarks[0].outline.size(), 5);
+        QCOMPARE(v->cadMarks[1].centre, QPointF(200, 300));
+        QVERIFY(v->cadMarks[1].radius > 0);
+        QVERIFY(v->rois.isEmpty()); // not ground truth
+        // painted in amber over the image where the box is
+        QImage canvas(v->image->width, v->image->height, QImage::Format_RGB32);
+        canvas.fill(Qt::black);
+        {
+            QPainter p(&canvas);
+            ViewGeometry g;
+            g.imageWidth = v->image->width;
+            g.imageHeight = v->image->height;
+            CadOverlay().paint(p, g, *v);
+        }
+        int amber = 0; // along the box's top edge (dashed)
+        for (int y = 59; y <= 61; ++y)
+            for (int x = 40; x <= 120; ++x) {
+                const QColor c = canvas.pixelColor(x, y);
+                amber += c.red() > 150 && c.green() > 80 && c.blue() < 120;
+            }
+        QVERIFY2(amber > 30, qPrintable(QString::number(amber)));
+        QCOMPARE(canvas.pixelColor(80, 100), QColor(Qt::black)); // inside the box: not filled
     }
 
     // ---------------------------------------------------------------- rendering on known pixels
