@@ -49,7 +49,14 @@ int cmdBench(int argc, char** argv)
             u.c_str());
         return 2;
     }
-    const int reps = int(parseInt(a.get("reps", "5")).value_or(5));
+    std::string bad;
+    const auto repsArg = a.integer("reps", 5, 1, 1000, bad);
+    const auto patientsArg = a.integer("synth-patients", 100, 1, 100000, bad);
+    if (!repsArg || !patientsArg) {
+        std::fprintf(stderr, "mammoscope-cli bench: %s\n", bad.c_str());
+        return 2;
+    }
+    const int reps = int(*repsArg);
     Json out = Json::object();
     std::error_code ec;
     fs::path work = a.get("work-dir", (fs::temp_directory_path() / "mammoscope-bench").string());
@@ -118,7 +125,7 @@ int cmdBench(int argc, char** argv)
 
     // 3. Synthetic set generation.
     {
-        int n = int(parseInt(a.get("synth-patients", "100")).value_or(100));
+        const int n = int(*patientsArg);
         synthio::WriteOptions o;
         o.patients = n;
         auto rep = synthio::writeDataset(work / "synth", o);

@@ -154,7 +154,12 @@ int cmdRender(int argc, char** argv)
     }
     int w = g.width, h = g.height;
     if (auto ms = a.get("max-size")) {
-        int m = int(parseInt(*ms).value_or(0));
+        const auto parsed = parseInt(*ms);
+        if (!parsed || *parsed < 1 || *parsed > 65535) {
+            std::fprintf(stderr, "mammoscope-cli render: --max-size takes 1-65535 pixels, got '%s'\n", ms->c_str());
+            return 2;
+        }
+        const int m = int(*parsed);
         if (m > 0 && std::max(w, h) > m) {
             // Shrink each channel with area averaging.
             double s = double(m) / std::max(w, h);

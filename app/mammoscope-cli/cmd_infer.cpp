@@ -254,8 +254,15 @@ int cmdInfer(int argc, char** argv)
         return 1;
     }
     const std::string split = a.get("split", "all");
-    const long limit = parseInt(a.get("limit", "0")).value_or(0);
-    const double stride = parseDouble(a.get("stride", "0")).value_or(0);
+    std::string bad;
+    const auto limitArg = a.integer("limit", 0, 0, 100000000, bad);
+    const auto strideArg = a.number("stride", 0, 0, 4096, bad);
+    if (!limitArg || !strideArg) {
+        std::fprintf(stderr, "mammoscope-cli infer: %s (--limit 0: every image; --stride 0: the model's)\n", bad.c_str());
+        return 2;
+    }
+    const long limit = long(*limitArg);
+    const double stride = *strideArg;
     const auto& info = (*model)->info();
     std::ofstream csv(out / "scores.csv");
     csv << "image,patient,side,view,split,truth,score,max_suspicion,milliseconds\n";

@@ -55,7 +55,13 @@ int cmdPrepare(int argc, char** argv)
     opt.backgroundPatches = int(parseInt(a.get("background-patches", "4")).value_or(-1));
     opt.edgePatches = int(parseInt(a.get("edge-patches", "2")).value_or(-1));
     const double valFraction = parseDouble(a.get("val-fraction", "0.15")).value_or(-1);
-    const uint64_t seed = uint64_t(parseInt(a.get("seed", "1")).value_or(1));
+    std::string badSeed;
+    const auto seedArg = a.integer("seed", 1, 0, 9007199254740992LL, badSeed);
+    if (!seedArg) {
+        std::fprintf(stderr, "mammoscope-cli prepare: %s\n", badSeed.c_str());
+        return 2;
+    }
+    const uint64_t seed = uint64_t(*seedArg);
     auto ws = split(a.get("whole-size", "896x1152"), 'x');
     if (ws.size() == 2) {
         opt.wholeWidth = int(parseInt(ws[0]).value_or(0));

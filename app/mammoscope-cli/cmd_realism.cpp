@@ -31,6 +31,12 @@ int cmdRealism(int argc, char** argv)
     const long perSet = parseInt(a.get("per-set", "314")).value_or(0);
     const int folds = int(parseInt(a.get("folds", "5")).value_or(0));
     const std::string view = toUpper(a.get("view", ""));
+    std::string badSeed;
+    const auto seedArg = a.integer("seed", 1, 0, 9007199254740992LL, badSeed);
+    if (!seedArg) {
+        std::fprintf(stderr, "mammoscope-cli realism: %s\n", badSeed.c_str());
+        return 2;
+    }
     if (!(mm >= 0.2 && mm <= 5) || perSet < 4 || folds < 2 || folds > 20) {
         std::fprintf(stderr, "mammoscope-cli realism: --pixel-mm 0.2-5, --per-set >= 4, --folds 2-20\n");
         return 2;
@@ -110,7 +116,7 @@ int cmdRealism(int argc, char** argv)
         r.set("cohens_d", pooled > 0 ? Json((m[1] - m[0]) / pooled) : Json());
         table.push(r);
     }
-    const auto c = metrics::logisticCrossValidated(x, y, groups, folds, uint64_t(parseInt(a.get("seed", "1")).value_or(1)));
+    const auto c = metrics::logisticCrossValidated(x, y, groups, folds, uint64_t(*seedArg));
     Json o = Json::object();
     o.set("real", a.positional[0]);
     o.set("phantom", a.positional[1]);

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/cliargs.h"
 
+#include "core/common/strings.h"
+
 #include <algorithm>
+#include <cmath>
 
 namespace ms::cli
 {
@@ -46,6 +49,40 @@ std::optional<std::string> Args::get(const std::string& n) const
 std::string Args::get(const std::string& n, const std::string& fallback) const
 {
     return get(n).value_or(fallback);
+}
+
+std::optional<long long> Args::integer(const std::string& n, long long fallback, long long lo, long long hi, std::string& error) const
+{
+    const auto s = get(n);
+    if (!s)
+        return fallback;
+    const auto v = parseInt(*s);
+    if (!v) {
+        error = "--" + n + " needs an integer, got '" + *s + "'";
+        return std::nullopt;
+    }
+    if (*v < lo || *v > hi) {
+        error = "--" + n + " takes " + std::to_string(lo) + "-" + std::to_string(hi) + ", got " + *s;
+        return std::nullopt;
+    }
+    return v;
+}
+
+std::optional<double> Args::number(const std::string& n, double fallback, double lo, double hi, std::string& error) const
+{
+    const auto s = get(n);
+    if (!s)
+        return fallback;
+    const auto v = parseDouble(*s);
+    if (!v || !std::isfinite(*v)) {
+        error = "--" + n + " needs a number, got '" + *s + "'";
+        return std::nullopt;
+    }
+    if (*v < lo || *v > hi) {
+        error = "--" + n + " takes " + formatDouble(lo) + "-" + formatDouble(hi) + ", got " + *s;
+        return std::nullopt;
+    }
+    return v;
 }
 
 std::string Args::unknown(const std::vector<std::string>& known) const

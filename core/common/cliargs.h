@@ -19,6 +19,10 @@ struct Args {
     bool flag(const std::string& n) const;
     std::optional<std::string> get(const std::string& n) const;
     std::string get(const std::string& n, const std::string& fallback) const;
+    // A numeric option, strictly: absent gives `fallback`; given but not a whole number (an integer) or not a number,
+    // or outside [lo, hi], gives nullopt and a message naming the option ("--limit needs an integer, got 'abc'").
+    std::optional<long long> integer(const std::string& n, long long fallback, long long lo, long long hi, std::string& error) const;
+    std::optional<double> number(const std::string& n, double fallback, double lo, double hi, std::string& error) const;
     // Unknown options (not in `known`) as an error message, or empty.
     std::string unknown(const std::vector<std::string>& known) const;
 };

@@ -446,6 +446,33 @@ private slots:
     }
 #endif
 
+    // A malformed number is an error naming the option, never a silent default (#19 item 4: `--limit abc` meant no limit).
+    void malformedNumbersAreRefused_data()
+    {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("prepare seed") << QStringList { "prepare", ".", "--task", "patches", "--out", "/nonexistent/x", "--seed", "1x" }
+                                      << "--seed needs an integer, got '1x'";
+        QTest::newRow("bench reps") << QStringList { "bench", "--reps", "many" } << "--reps needs an integer";
+        QTest::newRow("realism seed") << QStringList { "realism", "a", "b", "--seed", "-3" } << "--seed takes 0-";
+        QTest::newRow("render max size") << QStringList { "render", QStringLiteral(MS_REALDATA_DIR "/dicom/mg/MG-Im-GE-SenDS-scaled.dcm"),
+            "--out", QDir::temp().filePath(QStringLiteral("ms-render-x.png")), "--max-size", "big" }
+                                         << "--max-size takes 1-65535";
+#ifdef MS_SOURCE_DIR
+        QTest::newRow("infer limit") << QStringList { "infer", ".", "--model", QStringLiteral(MS_SOURCE_DIR "/models/demo"), "--out",
+            "/tmp/x", "--limit", "abc" }
+                                     << "--limit needs an integer, got 'abc'";
+#endif
+    }
+    void malformedNumbersAreRefused()
+    {
+        QFETCH(QStringList, args);
+        QFETCH(QString, message);
+        Run r = run(args);
+        QCOMPARE(r.code, 2);
+        QVERIFY2(QString::fromUtf8(r.err).contains(message), r.err.constData());
+    }
+
     void unknownCommand()
     {
         Run r = run({ "frobnicate" });
