@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// DICOM files through our readers (DCMTK underneath, with our checks before it): images and segmentations.
+// DICOM files through our readers (DCMTK underneath, with our checks before it): images, segmentations and structured reports.
 #include "common.h"
 #include "core/dicom/dicom.h"
 #include "core/dicom/objects.h"
@@ -10,5 +10,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     (void)ms::dicom::readHeader(p);
     (void)ms::dicom::read(p);
     (void)ms::dicom::readSegmentation(p); // SEGs found beside images or retrieved from a PACS
+    (void)ms::dicom::readFindingsSr(p); // SRs found beside images: their findings become CAD marks
     return 0;
 }
