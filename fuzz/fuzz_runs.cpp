@@ -3,8 +3,10 @@
 // elsewhere; and the same bytes as a command line for the typed configurations (fromArgs, one option per line).
 #include "common.h"
 #include "core/runs/config.h"
+#include "core/runs/launch.h"
 #include "core/runs/runreader.h"
 
+#include <map>
 #include <sstream>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
@@ -33,5 +35,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     }
     ms::runs::CrossvalConfig c;
     (void)ms::runs::fromArgs(args, c, error);
+
+    std::map<std::string, std::string> env;
+    for (const auto& line : args) {
+        if (const size_t eq = line.find('='); eq != std::string::npos)
+            env[line.substr(0, eq)] = line.substr(eq + 1);
+        std::string hostError;
+        const std::string host = ms::runs::firstSlurmHost(line, hostError);
+        if (host.empty() == hostError.empty()) // a host or an error, never both or neither
+            __builtin_trap();
+    }
+    ms::runs::LaunchEnv launch;
+    const bool ok = ms::runs::readLaunchEnv(
+        [&](const char* name) -> const char* {
+            auto it = env.find(name);
+            return it == env.end() ? nullptr : it->second.c_str();
+        },
+        launch, error);
+    if (ok
+        && !(launch.rank >= 0 && launch.rank < launch.worldSize && launch.masterPort > 0 && launch.masterPort < 65536
+            && !launch.masterAddr.empty()))
+        __builtin_trap();
     return 0;
 }

@@ -11,6 +11,9 @@
 #                                     SCRATCH_ONLY=1: the first run)
 #   tools/gpu_session.sh gputest      the checks of tests/engine/test_gpu.cpp (label gpu) without Qt: CUDA training in
 #                                     bf16 + channels-last, eval on CUDA, bench; "N passed, N failed" at the end
+#   tools/gpu_session.sh ddp          data parallel (NCCL) on every GPU of the machine: training img/s at 1..N GPUs
+#                                     (ResNet-18 and -50, per-GPU batch 256, bf16, channels-last, shards), scaling
+#                                     efficiency, and a 2-GPU curve against the 1-GPU one at the same global batch
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 #   tools/gpu_session.sh real SHARDS.tar.xz RUN [crossval options]
 #                                     cross-validation on real mammograms: lesion-map or tissue shards made on the dev
@@ -189,6 +192,42 @@ gputest)
   python3 -c "import sys;sys.exit(0 if float('$ips')>0 else 1)" && check ok "benchReportsThroughput ($ips img/s)" || check "no throughput" "benchReportsThroughput"
   echo "$pass passed, $fail failed"
   [ "$fail" -eq 0 ]
+  ;;
+ddp)
+  N=$(nvidia-smi -L | wc -l)
+  [ -d "$OUT/ddp-shards" ] || "$T" export-shards --data "synth:${PATIENTS:-300}:1" --task patches --size 224 --out "$OUT/ddp-shards" >/dev/null
+  summary() { # run jsonl -> median group img/s of the step lines after step 10 (cuDNN's autotuning done)
+    python3 -c 'import json,sys,statistics as s;v=[j["images_per_s"] for j in map(json.loads,open(sys.argv[1])) if j.get("type")=="step" and j["step"]>10];print(f"{s.median(v):.0f}" if v else 0)' "$1"
+  }
+  for arch in ${ARCHS:-resnet18 resnet50}; do
+    one=0
+    for n in $(seq 1 "$N"); do
+      r="$OUT/ddp-$arch-$n"
+      "$T" train --data "$OUT/ddp-shards" --arch "$arch" --device cuda --amp bf16 --channels-last --batch 256 --epochs 2 \
+        --limit-train-batches "${STEPS:-40}" --log-every 5 --threads 8 --nproc-per-node "$n" --run-dir "$r" >"$r.jsonl" 2>"$r.err" \
+        || { echo "$arch $n GPUs failed:"; tail -5 "$r.err"; continue; }
+      ips=$(summary "$r.jsonl")
+      [ "$n" -eq 1 ] && one=$ips
+      python3 -c "import sys;n,i,o=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]);print(f'$arch: {n} GPU(s), global batch {256*n}: {i:.0f} img/s' + (f', scaling efficiency {i/(n*o)*100:.1f} %' if n>1 and o>0 else ''))" "$n" "$ips" "$one" | tee -a "$OUT/ddp.txt"
+      grep -h "data parallel" "$r.err" | head -1 | tee -a "$OUT/ddp.txt" || true
+    done
+  done
+  # The curves: 1 GPU at batch 256 against 2 GPUs at 128 each (global 256), same seed and data; ResNet-18.
+  if [ "$N" -ge 2 ]; then
+    for spec in "1 256" "2 128"; do
+      set -- $spec
+      "$T" train --data "$OUT/ddp-shards" --arch resnet18 --device cuda --amp bf16 --channels-last --batch "$2" --epochs "${CURVE_EPOCHS:-6}" \
+        --log-every 20 --threads 8 --nproc-per-node "$1" --run-dir "$OUT/curve-$1" >"$OUT/curve-$1.jsonl" 2>"$OUT/curve-$1.err" || tail -5 "$OUT/curve-$1.err"
+    done
+    python3 - "$OUT" <<'PY' | tee -a "$OUT/ddp.txt"
+import json, sys
+out = sys.argv[1]
+ep = {n: [j for j in map(json.loads, open(f"{out}/curve-{n}.jsonl")) if j.get("type") == "epoch"] for n in (1, 2)}
+print("epoch | 1 GPU x 256: train loss, val acc, val AUC | 2 GPUs x 128: train loss, val acc, val AUC")
+for a, b in zip(ep[1], ep[2]):
+    print(f"{a['epoch']} | {a['train_loss']:.4f}, {a.get('val_accuracy', 0):.3f}, {a.get('val_auc', 0):.3f} | {b['train_loss']:.4f}, {b.get('val_accuracy', 0):.3f}, {b.get('val_auc', 0):.3f}")
+PY
+  fi
   ;;
 profile)
   # Where the time goes: 10 training steps of the engine and of PyTorch eager, kernel by kernel.

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // mammoscope-train: the headless engine. LibTorch and the standard library only; runs on a CPU or any CUDA GPU.
 // Research software, not a medical device.
+#include "app/mammoscope-train/launcher.h"
 #include "core/common/cliargs.h"
 #include "core/common/strings.h"
+#include "core/runs/launch.h"
+#include "core/runs/runfolder.h"
+#include "core/runs/runreader.h"
 #include "core/training/engine.h"
 
 #include <algorithm>
@@ -23,7 +27,8 @@ void usage(FILE* f)
     std::fprintf(f,
         "usage: mammoscope-train COMMAND [options]\n\n"
         "  train  train a classifier on patches, ROIs or whole images\n%s"
-        "  train --resume RUN [--device D]       continue a stopped or crashed run where it stopped\n"
+        "  train --resume RUN [--device D] [--nproc-per-node N]\n"
+        "        continue a stopped or crashed run where it stopped (with any number of ranks)\n"
         "  lr-find --data D [training options] [--start-lr 1e-7] [--end-lr 10] [--steps 100] [--json]\n"
         "        learning-rate range test: lr ramped exponentially, one batch a step, smoothed loss; the suggested rate is\n"
         "        where it falls fastest\n"
@@ -41,6 +46,8 @@ void usage(FILE* f)
         "                                                 write in-memory data as shards\n\n"
         "The run folder holds config.json, metrics.jsonl, status.json, log.txt and checkpoints/{last,best}.\n"
         "Commands on stdin while training: stop, checkpoint. SIGINT/SIGTERM checkpoint and exit.\n"
+        "Data parallel: torchrun --nproc-per-node N mammoscope-train train ..., srun mammoscope-train train ..., or\n"
+        "mammoscope-train train --nproc-per-node N ... (one rank a GPU; --batch is per rank; NCCL on CUDA, Gloo on CPU).\n"
         "Exit codes: 0 done or stopped, 1 error, 2 bad arguments, 3 loss not finite, 4 out of memory, 5 data error.\n",
         runs::usage<runs::TrainConfig>().c_str(), runs::usage<runs::EvalConfig>().c_str(), runs::usage<runs::BenchConfig>().c_str(),
         runs::usage<runs::CrossvalConfig>().c_str());
@@ -62,8 +69,62 @@ template <class C> bool parse(const char* command, int argc, char** argv, C& c)
     return false;
 }
 
+// Rank 0 ended by a signal (killed when the group stopped, or from outside) wrote no end into its run folder, which
+// would still say "training": the launcher records the failure, as the rank would have.
+void recordRank0Death(const std::vector<std::string>& args, const std::string& how)
+{
+    std::string dir;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if ((args[i] == "--run-dir" || args[i] == "--resume") && i + 1 < args.size())
+            dir = args[i + 1];
+        else if (args[i].rfind("--run-dir=", 0) == 0)
+            dir = args[i].substr(10);
+    }
+    if (dir.empty())
+        return;
+    const Json st = runs::readStatus(dir);
+    const std::string state = st["state"].string();
+    if (state.empty() || state == runs::state::kFinished || state == runs::state::kFailed || state == runs::state::kStopped)
+        return;
+    runs::RunFolder run(dir);
+    std::string error;
+    if (!run.open(true, error)) {
+        std::fprintf(stderr, "mammoscope-train: could not record rank 0's end in %s: %s\n", dir.c_str(), error.c_str());
+        return;
+    }
+    run.fail("rank 0 " + how + " (the data-parallel group was stopped)", int(st["epoch"].integer()), long(st["step"].integer()));
+}
+
+// --nproc-per-node N > 1: this process starts N ranks of itself (launcher.cpp) instead of training.
+std::optional<int> startRanksIfAsked(int argc, char** argv)
+{
+    int n = 1;
+    const auto stripped = launcher::takeNprocPerNode(std::vector<std::string>(argv + 1, argv + argc), n);
+    if (n == 0) {
+        std::fprintf(stderr, "mammoscope-train train: --nproc-per-node needs an integer from 1 to 1024\n");
+        return int(training::kUsage);
+    }
+    if (n == 1)
+        return std::nullopt;
+    runs::LaunchEnv env;
+    std::string error;
+    if (!runs::readLaunchEnv(env, error) || !env.launcher.empty()) {
+        std::fprintf(stderr, "mammoscope-train train: --nproc-per-node %d: %s\n", n,
+            error.empty() ? ("the ranks were already started by " + env.launcher + " (RANK/WORLD_SIZE or SLURM_PROCID are set)").c_str()
+                          : error.c_str());
+        return int(training::kUsage);
+    }
+    std::string rank0KilledBy;
+    const int rc = launcher::runLocalRanks(n, stripped, 10, &rank0KilledBy);
+    if (!rank0KilledBy.empty())
+        recordRank0Death(stripped, rank0KilledBy);
+    return rc;
+}
+
 int cmdTrain(int argc, char** argv)
 {
+    if (auto launched = startRanksIfAsked(argc, argv))
+        return *launched;
     const auto args = rest(argc, argv);
     if (std::find(args.begin(), args.end(), "--resume") != args.end()) {
         // --resume RUN [--device D]: everything else comes from the run's config.json
@@ -73,8 +134,11 @@ int cmdTrain(int argc, char** argv)
             if ((args[i] == "--resume" || args[i] == "--device") && i + 1 < args.size()) {
                 (args[i] == "--resume" ? c.runDir : c.device) = args[i + 1];
                 ++i;
+            } else if (args[i] == "--nproc-per-node" && i + 1 < args.size() && args[i + 1] == "1") {
+                ++i; // one rank: this process (more were started above)
             } else {
-                std::fprintf(stderr, "mammoscope-train train: with --resume only --device may be given, got '%s'\n", args[i].c_str());
+                std::fprintf(stderr, "mammoscope-train train: with --resume only --device and --nproc-per-node may be given, got '%s'\n",
+                    args[i].c_str());
                 return training::kUsage;
             }
         }

@@ -393,6 +393,13 @@ template <> const std::vector<TF>& fields<TrainConfig>()
         { "pool-margin", &TrainConfig::poolMargin, "feature cells left out at each border before pooling", 0, 64, nullptr, 0, nullptr,
             "CELLS" },
         { "lesion-patches", &TrainConfig::lesionPatches, "synth data: crops of each abnormality", 1, 64 },
+        { "nproc-per-node", &TrainConfig::nprocPerNode,
+            "data-parallel ranks to start on this machine (one per GPU; --batch is per rank); torchrun and srun start their own", 1, 1024,
+            nullptr, TF::kNotInJson, nullptr, "N" },
+        { "dist-backend", &TrainConfig::distBackend, "data parallel: collective library (auto: NCCL on CUDA, Gloo on CPU)", -1e300, 1e300,
+            "auto|nccl|gloo" },
+        { "grad-sync", &TrainConfig::gradSync, "data parallel: precision of the gradient all-reduce (bf16 needs NCCL)", -1e300, 1e300,
+            "fp32|bf16" },
     };
     return t;
 }
@@ -509,6 +516,12 @@ Json RunConfig::toJson() const
     j.set("data_description", dataDescription);
     j.set("device_name", deviceName);
     j.set("torch", torchVersion);
+    if (command == "train") {
+        j.set("world_size", worldSize);
+        j.set("global_batch", globalBatch > 0 ? globalBatch : train.batch * worldSize);
+        if (!launcher.empty())
+            j.set("launcher", launcher);
+    }
     if (!source.isNull())
         j.set("source", source);
     return j;
@@ -550,6 +563,9 @@ bool RunConfig::fromJson(const Json& j, RunConfig& out, std::string& error)
     r.dataDescription = j["data_description"].string();
     r.deviceName = j["device_name"].string();
     r.torchVersion = j["torch"].string();
+    r.worldSize = int(std::clamp<long long>(j["world_size"].integer(1), 1, 1 << 20));
+    r.globalBatch = int(std::clamp<long long>(j["global_batch"].integer(0), 0, 1LL << 30));
+    r.launcher = j["launcher"].string();
     r.source = j["source"];
     out = std::move(r);
     return true;

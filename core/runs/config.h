@@ -42,6 +42,10 @@ struct TrainConfig {
     int limitTrainBatches = 0; // for tests: stop each epoch after this many batches (0 = all)
     int poolMargin = 0; // feature cells left out at each border before pooling (see models::Net::poolMargin)
     int lesionPatches = 4; // synth: data: crops of each abnormality (shards carry what prepare sampled)
+    // Data parallel (core/training/distributed): `batch` is per rank, the global batch is batch x world size.
+    int nprocPerNode = 1; // local ranks mammoscope-train starts itself (torchrun and srun start their own)
+    std::string distBackend = "auto"; // auto (NCCL on CUDA, Gloo on CPU) | nccl | gloo
+    std::string gradSync = "fp32"; // precision of the gradient all-reduce: fp32 | bf16 (NCCL)
 };
 
 struct EvalConfig {
@@ -150,6 +154,9 @@ struct RunConfig {
     int channels = 0; // crossval: input channels (2 with the other breast)
     Json samples = Json::object(); // split -> count
     std::string dataDescription, deviceName, torchVersion;
+    int worldSize = 1; // ranks of a data-parallel run
+    int globalBatch = 0; // samples a step over all ranks (batch x world size)
+    std::string launcher; // torchrun | slurm | mammoscope-train ("" for one process)
     Json source; // crossval: the shards' source (dataset, task, ...)
 
     Json toJson() const;

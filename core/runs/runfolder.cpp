@@ -24,6 +24,8 @@ RunFolder::RunFolder(fs::path dir) : m_dir(std::move(dir))
 
 bool RunFolder::open(bool append, std::string& error)
 {
+    if (isReplica())
+        return true;
     std::error_code ec;
     fs::create_directories(m_dir / "checkpoints", ec);
     if (ec) {
@@ -58,6 +60,8 @@ std::string RunFolder::error() const
 
 bool RunFolder::append(Json line)
 {
+    if (isReplica())
+        return true;
     line.set("v", kProtocolVersion);
     line.set("time", nowSeconds());
     const std::string s = line.dump();
@@ -77,6 +81,10 @@ bool RunFolder::append(Json line)
 void RunFolder::log(const std::string& text)
 {
     std::lock_guard<std::mutex> lock(m_mutex);
+    if (isReplica()) {
+        std::fprintf(stderr, "[rank %d] %s\n", m_replicaRank, text.c_str());
+        return;
+    }
     m_log << text << '\n';
     m_log.flush();
     std::fprintf(stderr, "%s\n", text.c_str());
@@ -86,6 +94,8 @@ void RunFolder::log(const std::string& text)
 
 bool RunFolder::status(const std::string& state, int epoch, long step, const std::string& message, const Json& extra)
 {
+    if (isReplica())
+        return true;
     Json s = extra.isObject() ? extra : Json::object();
     s.set("v", kProtocolVersion);
     s.set("state", state);
@@ -103,6 +113,8 @@ bool RunFolder::status(const std::string& state, int epoch, long step, const std
 
 bool RunFolder::writeConfig(const RunConfig& config)
 {
+    if (isReplica())
+        return true;
     if (auto err = writeFileAtomic(m_dir / "config.json", config.toJson().dump(2) + "\n"); !err.empty()) {
         std::lock_guard<std::mutex> lock(m_mutex);
         return noteError(err);
@@ -124,6 +136,8 @@ void RunFolder::fail(const std::string& message, int epoch, long step)
 
 bool RunFolder::truncateMetricsAfter(long step)
 {
+    if (isReplica())
+        return true;
     std::lock_guard<std::mutex> lock(m_mutex);
     m_metrics.close();
     std::string text, kept;

@@ -39,6 +39,10 @@ public:
     // The first write that failed ("" while every write succeeded).
     std::string error() const;
     bool echoStdout = true;
+    // A data-parallel rank other than 0: writes nothing (rank 0 alone writes the run folder); log() and fail() go to
+    // stderr as "[rank N] ...".
+    void setReplica(int rank) { m_replicaRank = rank; }
+    bool isReplica() const { return m_replicaRank > 0; }
 
 private:
     bool noteError(const std::string& what);
@@ -47,6 +51,7 @@ private:
     std::ofstream m_metrics, m_log;
     mutable std::mutex m_mutex;
     std::string m_error;
+    int m_replicaRank = 0;
 };
 
 double nowSeconds();

@@ -281,15 +281,21 @@ torch::Tensor toInput(const torch::Tensor& u8, const torch::Device& d)
 
 std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast)
 {
-    torch::NoGradGuard ng;
-    net.eval();
     std::vector<size_t> idx(set.size());
     for (size_t i = 0; i < idx.size(); ++i)
         idx[i] = i;
+    return predict(net, set, idx, d, batch, bf16, channelsLast);
+}
+
+std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const std::vector<size_t>& idx, const torch::Device& d,
+    int batch, bool bf16, bool channelsLast)
+{
+    torch::NoGradGuard ng;
+    net.eval();
     std::vector<float> out;
-    out.reserve(set.size() * set.classes.size());
-    for (size_t b = 0; b < set.size(); b += size_t(batch)) {
-        const size_t e = std::min(set.size(), b + size_t(batch));
+    out.reserve(idx.size() * set.classes.size());
+    for (size_t b = 0; b < idx.size(); b += size_t(batch)) {
+        const size_t e = std::min(idx.size(), b + size_t(batch));
         auto x = toInput(gatherBatch(set, idx, b, e, false), d);
         if (channelsLast)
             x = x.contiguous(at::MemoryFormat::ChannelsLast);

@@ -57,9 +57,8 @@ private:
     bool m_done = false, m_quit = false;
 };
 
-// Data-parallel training plugs in here. One process needs nothing; a c10d implementation (NCCL on the GPU node's
-// LibTorch, Gloo on Debian's) all-reduces and averages the gradients in afterBackward, each rank takes every
-// worldSize()-th batch of the shared epoch order, and only rank 0 writes the run folder. The loop itself stays as is.
+// Data-parallel training plugs in here. One process needs nothing; DataParallel (distributed.h: c10d, NCCL or Gloo)
+// all-reduces the gradients in buckets during backward and averages them in afterBackward.
 class GradientSync
 {
 public:
@@ -76,6 +75,9 @@ void sgdStep(torch::optim::SGD& opt);
 
 // Softmax probabilities of every sample (row-major N x classes).
 std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const torch::Device& d, int batch, bool bf16, bool channelsLast);
+// The same for the samples `idx` (in that order).
+std::vector<float> predict(models::Net& net, const shards::SampleSet& set, const std::vector<size_t>& idx, const torch::Device& d,
+    int batch, bool bf16, bool channelsLast);
 
 // Loads the data named by a training config: shards folder or synth:... . Returns train/val/test sets.
 struct LoadedData {
@@ -87,7 +89,7 @@ struct LoadedData {
 bool loadData(
     const std::string& data, const std::string& task, int size, int threads, LoadedData& out, std::string& error, int lesionPatches = 4);
 
-struct CrossvalConfig;
+using runs::CrossvalConfig;
 // crossval on tissue samples (tissuecv.cpp): called by crossval once the manifest says task 'tissue'.
 int crossvalTissue(const CrossvalConfig& c, const shards::Manifest& man);
 

@@ -13,6 +13,7 @@
 #include "core/runs/runreader.h"
 #include "core/sampling/sampling.h"
 #include "core/synth/random.h"
+#include "core/training/distributed.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
 
@@ -26,6 +27,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -172,6 +174,7 @@ struct State {
     int epoch = 0; // the epoch in progress (0-based)
     long step = 0; // optimizer steps done
     size_t batchInEpoch = 0; // batches of `epoch` done
+    long long samplesInEpoch = -1; // samples of `epoch` done (over all ranks; -1: not known, an older checkpoint)
     double bestMetric = -1;
     int bestEpoch = -1;
     int epochsWithoutImprovement = 0;
@@ -181,6 +184,8 @@ struct State {
         j.set("epoch", epoch);
         j.set("step", step);
         j.set("batch_in_epoch", (unsigned long long)batchInEpoch);
+        if (samplesInEpoch >= 0)
+            j.set("samples_in_epoch", samplesInEpoch);
         j.set("best_metric", bestMetric);
         j.set("best_epoch", bestEpoch);
         j.set("epochs_without_improvement", epochsWithoutImprovement);
@@ -192,6 +197,7 @@ struct State {
         s.epoch = int(j["epoch"].integer());
         s.step = long(j["step"].integer());
         s.batchInEpoch = size_t(j["batch_in_epoch"].integer());
+        s.samplesInEpoch = j["samples_in_epoch"].isNumber() ? j["samples_in_epoch"].integer() : -1;
         s.bestMetric = j["best_metric"].number(-1);
         s.bestEpoch = int(j["best_epoch"].integer(-1));
         s.epochsWithoutImprovement = int(j["epochs_without_improvement"].integer());
@@ -432,7 +438,39 @@ int train(TrainConfig cfg, bool resume)
     }
     const Augment aug = parseAugment(cfg.augment, error);
 
+    // Data parallel: who this process is (torchrun, srun or --nproc-per-node set the environment).
+    runs::LaunchEnv launch;
+    if (!runs::readLaunchEnv(launch, error)) {
+        std::fprintf(stderr, "mammoscope-train: data-parallel launch: %s\n", error.c_str());
+        return kUsage;
+    }
+    if (launch.distributed() && cfg.device.rfind("cuda", 0) == 0)
+        cfg.device = "cuda:" + std::to_string(launch.localRank); // one GPU a rank, as torchrun's LOCAL_RANK says
+    if (launch.distributed() && cfg.device.rfind("cuda", 0) == 0) {
+        // One GPU a rank. Started by --nproc-per-node, every rank knows how many share this machine and all end at
+        // once, with rank 0's message; under torchrun or srun the rank without a GPU says so and its launcher ends
+        // the group.
+        const int gpus = int(torch::cuda::device_count());
+        const bool ours = launch.launcher == "mammoscope-train";
+        const int here = ours ? std::max(launch.localWorldSize, launch.localRank + 1) : launch.localRank + 1;
+        if (here > gpus) {
+            if (ours && launch.rank == 0)
+                std::fprintf(stderr,
+                    "mammoscope-train: %d ranks on this machine need %d GPUs (one a rank), but it has %d; use --nproc-per-node %d or "
+                    "--device cpu\n",
+                    here, here, gpus, std::max(1, gpus));
+            else if (!ours)
+                std::fprintf(stderr,
+                    "mammoscope-train: rank %d (local rank %d) needs cuda:%d, but this machine has %d GPUs; start at most %d ranks a node "
+                    "or use --device cpu\n",
+                    launch.rank, launch.localRank, launch.localRank, gpus, gpus);
+            return kUsage;
+        }
+    }
+
     RunFolder run(runDir);
+    if (launch.rank > 0)
+        run.setReplica(launch.rank);
     if (!run.open(resume, error)) {
         std::fprintf(stderr, "mammoscope-train: %s\n", error.c_str());
         return kError;
@@ -445,7 +483,20 @@ int train(TrainConfig cfg, bool resume)
     const bool bf16 = cfg.amp == "bf16" && cuda;
     if (cuda)
         at::globalContext().setBenchmarkCuDNN(true);
-    startCommandReader();
+    if (launch.rank == 0)
+        startCommandReader(); // rank 0 reads the commands; every step the ranks agree on them (below)
+    std::unique_ptr<DataParallel> dp;
+    if (launch.distributed()) {
+        run.status("loading", st.epoch, st.step, "joining " + std::to_string(launch.worldSize) + " ranks");
+        dp = DataParallel::join(launch, dev, cfg.distBackend, cfg.gradSync, error);
+        if (!dp) {
+            run.fail(error, st.epoch, st.step);
+            return kError;
+        }
+    } else if (cfg.gradSync != "fp32" || cfg.distBackend != "auto") {
+        run.log("note: --grad-sync and --dist-backend matter only with several ranks; this run has one");
+    }
+    const int world = launch.worldSize, rank = launch.rank;
 
     run.status("loading", st.epoch, st.step, "loading data");
     LoadedData data;
@@ -506,11 +557,33 @@ int train(TrainConfig cfg, bool resume)
         }
     }
 
-    GradientSync sync; // single process (see internal.h for the data-parallel hook)
+    GradientSync single;
+    GradientSync& sync = dp ? static_cast<GradientSync&>(*dp) : single;
     std::vector<torch::Tensor> trainable;
     for (auto& p : net->parameters())
         if (p.requires_grad())
             trainable.push_back(p);
+    std::vector<torch::Tensor> floatBuffers; // batch-norm running statistics
+    for (auto& b : net->buffers())
+        if (b.is_floating_point())
+            floatBuffers.push_back(b);
+    if (dp) {
+        // Every replica starts from rank 0's weights (and, on resume, its checkpoint), as DDP does.
+        std::vector<torch::Tensor> all = net->parameters();
+        all.insert(all.end(), floatBuffers.begin(), floatBuffers.end());
+        try {
+            dp->broadcast(all);
+        } catch (const std::exception& e) {
+            run.fail("rank " + std::to_string(rank) + " of " + std::to_string(world)
+                    + ": the data-parallel group broke before training (another rank stopped or died?): " + messageOf(e),
+                st.epoch, st.step);
+            return kError;
+        }
+        dp->attach(trainable);
+        run.log("data parallel: " + std::to_string(world) + " ranks (" + launch.launcher + "), " + dp->backend() + ", "
+            + std::to_string(dp->buckets()) + " gradient buckets, " + cfg.gradSync + " all-reduce, global batch "
+            + std::to_string(cfg.batch * world));
+    }
 
     const torch::Tensor weights = classWeights(cfg, train, dev);
 
@@ -541,15 +614,22 @@ int train(TrainConfig cfg, bool resume)
         rc.dataDescription = data.description;
         rc.deviceName = deviceName(dev);
         rc.torchVersion = torchcompat::version();
+        rc.worldSize = world;
+        rc.globalBatch = cfg.batch * world;
+        rc.launcher = launch.launcher;
         if (!run.writeConfig(rc)) {
             run.fail(run.error(), st.epoch, st.step);
             return kError;
         }
     }
+    // Each rank trains on its shard of every epoch's order (shardOrder); a step is one batch on every rank.
+    const size_t shardSize = (train.size() + size_t(world) - 1) / size_t(world);
     const size_t stepsPerEpoch = std::max<size_t>(1,
-        cfg.limitTrainBatches > 0
-            ? std::min<size_t>(size_t(cfg.limitTrainBatches), (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch))
-            : (train.size() + size_t(cfg.batch) - 1) / size_t(cfg.batch));
+        cfg.limitTrainBatches > 0 ? std::min<size_t>(size_t(cfg.limitTrainBatches), (shardSize + size_t(cfg.batch) - 1) / size_t(cfg.batch))
+                                  : (shardSize + size_t(cfg.batch) - 1) / size_t(cfg.batch));
+    const long long globalBatch = (long long)cfg.batch * world;
+    if (resume && st.samplesInEpoch >= 0) // a checkpoint of another world size: continue at the same sample
+        st.batchInEpoch = size_t(st.samplesInEpoch / globalBatch);
     {
         runs::Event ev;
         ev.name = resume ? runs::event::kResumed : runs::event::kStarted;
@@ -560,12 +640,17 @@ int train(TrainConfig cfg, bool resume)
         ev.extra.set("device", deviceName(dev));
         ev.extra.set("train_samples", (unsigned long long)train.size());
         ev.extra.set("val_samples", (unsigned long long)val.size());
+        ev.extra.set("world_size", world);
+        ev.extra.set("global_batch", globalBatch);
         run.append(ev);
     }
     run.log(std::string(resume ? "resuming" : "training") + " " + cfg.arch + " (" + cfg.mode + ") on " + deviceName(dev) + ", "
         + std::to_string(train.size()) + " training and " + std::to_string(val.size()) + " validation samples, " + data.description);
 
     auto doCheckpoint = [&](const char* which) -> bool {
+        if (rank > 0)
+            return true; // rank 0 alone writes the run folder
+        st.samplesInEpoch = (long long)st.batchInEpoch * globalBatch;
         auto s = saveCheckpoint(runDir / "checkpoints" / which, *net, *opt, st, card);
         if (!s)
             run.log(std::string("checkpoint failed: ") + s.error().toString());
@@ -584,6 +669,7 @@ int train(TrainConfig cfg, bool resume)
         return int(kOk);
     };
 
+    bool agreedStop = false, agreedCheckpoint = false; // data parallel: what the ranks agreed at the last log line
     try {
         for (; st.epoch < cfg.epochs; ++st.epoch, st.batchInEpoch = 0) {
             run.status(
@@ -591,7 +677,8 @@ int train(TrainConfig cfg, bool resume)
             net->train();
             if (fe)
                 net->eval(); // frozen backbone: batch norm statistics stay as loaded
-            Prefetcher pf(train, epochOrder(train.size(), cfg.seed, st.epoch), size_t(cfg.batch), st.batchInEpoch, stepsPerEpoch, cuda);
+            Prefetcher pf(train, shardOrder(epochOrder(train.size(), cfg.seed, st.epoch), rank, world), size_t(cfg.batch), st.batchInEpoch,
+                stepsPerEpoch, cuda);
             double lossSum = 0, lastLossAvg = 0;
             long seen = 0, correct = 0, sinceLog = 0;
             torch::Tensor lossAcc = torch::zeros({}, torch::TensorOptions().device(dev));
@@ -619,7 +706,17 @@ int train(TrainConfig cfg, bool resume)
                 ++sinceLog;
                 const bool lastBatch = b + 1 == pf.total();
                 if (sinceLog >= cfg.logEvery || lastBatch) {
-                    const double sum = lossAcc.item<double>(); // one sync per log line
+                    double sum = lossAcc.item<double>(); // one sync per log line
+                    if (dp) {
+                        // The loss and images of the whole group, and the stop and checkpoint requests (any rank's
+                        // signal, rank 0's stdin) agreed at the same step by every rank: one small all-reduce a log line.
+                        const auto all
+                            = dp->sum({ sum, double(imagesSinceLog), g_stop ? 1.0 : 0.0, g_checkpoint.exchange(false) ? 1.0 : 0.0 });
+                        sum = all[0];
+                        imagesSinceLog = long(all[1]);
+                        agreedStop = agreedStop || all[2] > 0;
+                        agreedCheckpoint = all[3] > 0;
+                    }
                     if (!std::isfinite(sum)) {
                         const std::string msg = "loss became " + std::string(std::isnan(sum) ? "NaN" : "infinite") + " at step "
                             + std::to_string(st.step) + " (epoch " + std::to_string(st.epoch + 1)
@@ -643,17 +740,22 @@ int train(TrainConfig cfg, bool resume)
                     sinceLog = 0;
                     t0 = std::chrono::steady_clock::now();
                 }
-                if (g_checkpoint.exchange(false)) {
+                if (dp ? std::exchange(agreedCheckpoint, false) : g_checkpoint.exchange(false)) {
                     doCheckpoint("last");
                     runs::Event ev;
                     ev.name = runs::event::kCheckpoint;
                     ev.step = st.step;
                     run.append(ev);
                 }
-                if (g_stop)
+                if (dp ? agreedStop : g_stop.load())
                     return stopAndExit(g_signal ? "signal " + std::to_string(int(g_signal)) : "stop requested");
             }
             (void)lastLossAvg;
+            if (dp) { // the epoch's figures over every rank
+                const auto all = dp->sum({ double(seen), double(correct) });
+                seen = long(all[0]);
+                correct = long(all[1]);
+            }
             // End of epoch: validation, epoch line, checkpoints.
             const double trainLoss = lossSum / double(std::max<long>(1, seen));
             const double trainAcc = double(correct) / double(std::max<long>(1, seen));
@@ -663,8 +765,23 @@ int train(TrainConfig cfg, bool resume)
             line.trainLoss = trainLoss;
             line.trainAccuracy = trainAcc;
             double metric = trainAcc;
+            if (dp) {
+                // Replicas keep rank 0's batch-norm statistics (as DDP's broadcast_buffers), and must agree on weights.
+                dp->broadcast(floatBuffers);
+                const double drift = dp->maxDifferenceFromRank0(trainable);
+                runs::Event ev;
+                ev.name = "replicas_checked";
+                ev.step = st.step;
+                ev.epoch = st.epoch + 1;
+                ev.extra.set("max_abs_difference", drift);
+                run.append(ev);
+                if (!(drift <= 1e-4))
+                    run.log("warning: the replicas' weights differ by up to " + std::to_string(drift) + " after epoch "
+                        + std::to_string(st.epoch + 1));
+            }
             if (val.size() > 0) {
-                auto probs = predict(*net, val, dev, cfg.batch, bf16, cfg.channelsLast);
+                auto probs = dp ? predictSharded(*net, val, dev, cfg.batch, bf16, cfg.channelsLast, *dp)
+                                : predict(*net, val, dev, cfg.batch, bf16, cfg.channelsLast);
                 std::vector<int> lab;
                 for (const auto& m : val.meta)
                     lab.push_back(m.label);
@@ -701,13 +818,17 @@ int train(TrainConfig cfg, bool resume)
                 ++st.epoch;
                 break;
             }
-            if (g_stop) {
+            if (dp ? agreedStop : g_stop.load()) {
                 ++st.epoch;
                 return stopAndExit(g_signal ? "signal " + std::to_string(int(g_signal)) : "stop requested");
             }
         }
     } catch (const std::exception& e) {
-        const std::string msg = isOom(e) ? oomAdvice(cfg) : std::string("training failed: ") + e.what();
+        const std::string what = messageOf(e);
+        const std::string msg = isOom(e) ? oomAdvice(cfg)
+            : dp                         ? "rank " + std::to_string(rank) + " of " + std::to_string(world)
+                + ": the data-parallel group broke (another rank stopped or died?): " + what
+                 : "training failed: " + what;
         run.fail(msg, st.epoch, st.step);
         return isOom(e) ? kOutOfMemory : kError;
     }

@@ -3,6 +3,7 @@
 // line and config.json exactly; malformed options are refused with the option named; the writer's lines read back as
 // the same typed records; a write that fails is reported.
 #include "core/runs/config.h"
+#include "core/runs/launch.h"
 #include "core/runs/runfolder.h"
 #include "core/runs/runreader.h"
 
@@ -215,6 +216,124 @@ private slots:
         QVERIFY2(error.find("unknown command") != std::string::npos, error.c_str());
     }
 
+    void trainRunRecordsTheWorld()
+    {
+        RunConfig r;
+        r.train.batch = 32;
+        r.worldSize = 4;
+        r.globalBatch = 128;
+        r.launcher = "slurm";
+        RunConfig back;
+        std::string error;
+        QVERIFY2(RunConfig::fromJson(*Json::parse(r.toJson().dump()), back, error), error.c_str());
+        QCOMPARE(back.worldSize, 4);
+        QCOMPARE(back.globalBatch, 128);
+        QCOMPARE(back.launcher, std::string("slurm"));
+        // nproc-per-node is how a run was started, not what it is: not in config.json (world_size is)
+        QVERIFY(!toJson(r.train).find("nproc_per_node"));
+    }
+
+    // Who a process is, from the variables torchrun, srun or mammoscope-train --nproc-per-node set.
+    void launchEnvironment_data()
+    {
+        QTest::addColumn<QStringList>("env");
+        QTest::addColumn<bool>("ok");
+        QTest::addColumn<QString>("expected"); // "launcher rank/world local localWorld addr:port" or the error's words
+        QTest::newRow("nothing: one process") << QStringList() << true << " 0/1 0 1 127.0.0.1:29500";
+        QTest::newRow("torchrun") << QStringList { "RANK=3", "LOCAL_RANK=1", "WORLD_SIZE=4", "LOCAL_WORLD_SIZE=2", "MASTER_ADDR=node1",
+            "MASTER_PORT=29400" } << true
+                                  << "torchrun 3/4 1 2 node1:29400";
+        QTest::newRow("ours") << QStringList { "RANK=1", "LOCAL_RANK=1", "WORLD_SIZE=2", "LOCAL_WORLD_SIZE=2", "MASTER_ADDR=127.0.0.1",
+            "MASTER_PORT=40000", "MS_LAUNCHER=mammoscope-train" }
+                              << true << "mammoscope-train 1/2 1 2 127.0.0.1:40000";
+        QTest::newRow("torchrun, one rank needs no master")
+            << QStringList { "RANK=0", "WORLD_SIZE=1" } << true << "torchrun 0/1 0 1 127.0.0.1:29500";
+        QTest::newRow("srun") << QStringList { "SLURM_PROCID=5", "SLURM_LOCALID=1", "SLURM_NTASKS=8", "SLURM_NTASKS_PER_NODE=4",
+            "SLURM_JOB_NODELIST=gpu[07-08]", "SLURM_JOB_ID=123456" }
+                              << true << "slurm 5/8 1 4 gpu07:18456";
+        QTest::newRow("srun, MASTER_ADDR/PORT win")
+            << QStringList { "SLURM_PROCID=0", "SLURM_NTASKS=2", "SLURM_JOB_NODELIST=a,b", "MASTER_ADDR=head", "MASTER_PORT=2000" } << true
+            << "slurm 0/2 0 2 head:2000";
+        QTest::newRow("torchrun wins over SLURM")
+            << QStringList { "RANK=0", "WORLD_SIZE=2", "MASTER_ADDR=x", "MASTER_PORT=1", "SLURM_PROCID=1", "SLURM_NTASKS=2" } << true
+            << "torchrun 0/2 0 2 x:1";
+        QTest::newRow("rank out of range") << QStringList { "RANK=2", "WORLD_SIZE=2", "MASTER_ADDR=x", "MASTER_PORT=1" } << false
+                                           << "rank 2 is not below the world size 2";
+        QTest::newRow("rank not a number") << QStringList { "RANK=one", "WORLD_SIZE=2" } << false << "RANK='one'";
+        QTest::newRow("negative world") << QStringList { "RANK=0", "WORLD_SIZE=-2" } << false << "WORLD_SIZE='-2'";
+        QTest::newRow("no rank") << QStringList { "WORLD_SIZE=2" } << false << "RANK is not set";
+        QTest::newRow("port out of range") << QStringList { "RANK=0", "WORLD_SIZE=2", "MASTER_ADDR=x", "MASTER_PORT=70000" } << false
+                                           << "MASTER_PORT='70000'";
+        QTest::newRow("empty master") << QStringList { "RANK=0", "WORLD_SIZE=2", "MASTER_ADDR=", "MASTER_PORT=1" } << false
+                                      << "MASTER_ADDR";
+        QTest::newRow("srun without node list") << QStringList { "SLURM_PROCID=0", "SLURM_NTASKS=2" } << false << "SLURM_JOB_NODELIST";
+        QTest::newRow("local rank beyond local world") << QStringList { "RANK=0", "LOCAL_RANK=3", "WORLD_SIZE=4", "LOCAL_WORLD_SIZE=2",
+            "MASTER_ADDR=x", "MASTER_PORT=1" } << false << "local rank 3";
+    }
+    void launchEnvironment()
+    {
+        QFETCH(QStringList, env);
+        QFETCH(bool, ok);
+        QFETCH(QString, expected);
+        std::map<std::string, std::string> vars;
+        for (const QString& kv : env)
+            vars[kv.section('=', 0, 0).toStdString()] = kv.section('=', 1).toStdString();
+        LaunchEnv e;
+        std::string error;
+        const bool got = readLaunchEnv(
+            [&](const char* name) -> const char* {
+                auto it = vars.find(name);
+                return it == vars.end() ? nullptr : it->second.c_str();
+            },
+            e, error);
+        QCOMPARE(got, ok);
+        if (ok) {
+            const std::string desc = e.launcher + " " + std::to_string(e.rank) + "/" + std::to_string(e.worldSize) + " "
+                + std::to_string(e.localRank) + " " + std::to_string(e.localWorldSize) + " " + e.masterAddr + ":"
+                + std::to_string(e.masterPort);
+            QCOMPARE(QString::fromStdString(desc), expected);
+        } else {
+            QVERIFY2(error.find(expected.toStdString()) != std::string::npos, error.c_str());
+        }
+    }
+
+    void slurmHostLists_data()
+    {
+        QTest::addColumn<QString>("list");
+        QTest::addColumn<QString>("first"); // "" = malformed
+        QTest::newRow("one host") << "gpu5"
+                                  << "gpu5";
+        QTest::newRow("hosts") << "cn1,cn2"
+                               << "cn1";
+        QTest::newRow("range, padded") << "node[001-016]"
+                                       << "node001";
+        QTest::newRow("list in brackets") << "gpu[12,07-09],cpu1"
+                                          << "gpu12";
+        QTest::newRow("suffix and two brackets") << "r[2-3]n[01-04]-ib"
+                                                 << "r2n01-ib";
+        QTest::newRow("unclosed") << "node[01-04"
+                                  << "";
+        QTest::newRow("not numbers") << "node[a-b]"
+                                     << "";
+        QTest::newRow("empty bracket") << "node[]"
+                                       << "";
+        QTest::newRow("stray bracket") << "node]1"
+                                       << "";
+        QTest::newRow("empty") << ""
+                               << "";
+        QTest::newRow("leading comma") << ",a"
+                                       << "";
+    }
+    void slurmHostLists()
+    {
+        QFETCH(QString, list);
+        QFETCH(QString, first);
+        std::string error;
+        const std::string got = firstSlurmHost(list.toStdString(), error);
+        QCOMPARE(QString::fromStdString(got), first);
+        QCOMPARE(error.empty(), !first.isEmpty());
+    }
+
     // What the engine writes through RunFolder, the panel reads through RunReader, field for field.
     void writerAndReaderAgree()
     {
@@ -227,6 +346,10 @@ private slots:
         RunConfig rc;
         rc.train = everyFieldChanged<TrainConfig>();
         rc.train.runDir.clear(); // the folder's own path is not written into it
+        rc.train.nprocPerNode = TrainConfig().nprocPerNode; // nor how the ranks were started (world_size is: below)
+        rc.worldSize = 3;
+        rc.globalBatch = 3 * rc.train.batch;
+        rc.launcher = "torchrun";
         rc.classes = { "normal", "benign", "malignant" };
         rc.sampleWidth = 96;
         rc.sampleHeight = 80;
@@ -263,6 +386,9 @@ private slots:
         QVERIFY2(equal(rc.train, r.runConfig().train, which), which.c_str());
         QCOMPARE(r.runConfig().classes.size(), size_t(3));
         QCOMPARE(r.runConfig().sampleHeight, 80);
+        QCOMPARE(r.runConfig().worldSize, 3);
+        QCOMPARE(r.runConfig().globalBatch, 3 * rc.train.batch);
+        QCOMPARE(r.runConfig().launcher, std::string("torchrun"));
         QCOMPARE(r.steps().size(), size_t(1));
         QCOMPARE(r.steps()[0].step, 7L);
         QCOMPARE(r.steps()[0].lr, 0.1 + 0.2); // exactly: numbers are written to read back bit for bit
