@@ -4,6 +4,7 @@
 #include "common.h"
 #include "core/runs/config.h"
 #include "core/runs/launch.h"
+#include "core/runs/remote.h"
 #include "core/runs/runreader.h"
 
 #include <map>
@@ -43,6 +44,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         std::string hostError;
         const std::string host = ms::runs::firstSlurmHost(line, hostError);
         if (host.empty() == hostError.empty()) // a host or an error, never both or neither
+            __builtin_trap();
+    }
+    // SSH options and hosts typed in the Training panel: what splits must quote back to the same words, and a
+    // command is only ever built for a host that cannot pass for an option.
+    for (const auto& line : args) {
+        std::vector<std::string> words, again;
+        std::string splitError;
+        if (ms::runs::splitShellWords(line, words, splitError)) {
+            std::string joined;
+            for (const auto& w : words)
+                joined += (joined.empty() ? "" : " ") + ms::runs::shellQuote(w);
+            if (!ms::runs::splitShellWords(joined, again, splitError) || again != words)
+                __builtin_trap();
+        } else if (splitError.empty()) {
+            __builtin_trap();
+        }
+        ms::runs::SshTarget target;
+        target.host = line;
+        target.options = line;
+        std::string sshError;
+        const auto cmd = ms::runs::sshCommand(target, words, sshError);
+        if (cmd.empty() == sshError.empty() || (!cmd.empty() && (line.empty() || line.front() == '-')))
             __builtin_trap();
     }
     ms::runs::LaunchEnv launch;

@@ -18,6 +18,7 @@ cmd="${1:-run}"
 say() { printf '\033[1m[mammoscope]\033[0m %s\n' "$*" >&2; }
 
 deps() {
+  local list="${1:-$here/debian-packages.txt}"
   local missing=()
   while read -r pkg; do
     pkg="${pkg%%#*}"; pkg="$(echo "$pkg" | xargs)"
@@ -25,15 +26,31 @@ deps() {
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$pkg")
     fi
-  done < "$here/debian-packages.txt"
+  done < "$list"
   if [ ${#missing[@]} -eq 0 ]; then
-    say "all $(grep -cvE '^\s*(#|$)' "$here/debian-packages.txt") Debian packages present"
+    say "all $(grep -cvE '^\s*(#|$)' "$list") Debian packages of $(basename "$list") present"
     return
   fi
   say "installing ${#missing[@]} missing Debian packages: ${missing[*]}"
   local sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
+  if [ "$list" = "$here/debian-packages-test.txt" ]; then
+    # The tests' servers: their packages' services must not start (nor stay enabled); each test starts its own.
+    local policy=/usr/sbin/policy-rc.d made=0
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && made=1
+    fi
+    local rc=0
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+    [ "$made" = 1 ] && $sudo rm -f "$policy"
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      for p in "${missing[@]}"; do
+        [ "$p" = openssh-server ] && $sudo systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+      done
+    fi
+    return "$rc"
+  fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
@@ -84,9 +101,11 @@ tidy() {
 
 case "$cmd" in
   deps) deps ;;
+  test-deps) deps "$here/debian-packages-test.txt" ;;
   build) deps; configure_build ;;
   test)
     deps
+    deps "$here/debian-packages-test.txt"
     configure_build
     (cd "$build" && QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j "$(nproc 2>/dev/null || echo 2)" "$@")
     if [ "${MS_SANITIZE:-1}" != 0 ] && [ $# -eq 0 ]; then

@@ -57,6 +57,8 @@ void startCommandReader()
                     g_stop = true;
                 else if (line == "checkpoint")
                     g_checkpoint = true;
+                else if (line == "kill") // the panel's Kill for an engine it cannot signal (started through SSH)
+                    std::raise(SIGKILL);
             }
         }).detach();
     });

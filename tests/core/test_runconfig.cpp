@@ -4,9 +4,11 @@
 // the same typed records; a write that fails is reported.
 #include "core/runs/config.h"
 #include "core/runs/launch.h"
+#include "core/runs/remote.h"
 #include "core/runs/runfolder.h"
 #include "core/runs/runreader.h"
 
+#include <QProcess>
 #include <QtTest>
 
 #include <cmath>
@@ -332,6 +334,93 @@ private slots:
         const std::string got = firstSlurmHost(list.toStdString(), error);
         QCOMPARE(QString::fromStdString(got), first);
         QCOMPARE(error.empty(), !first.isEmpty());
+    }
+
+    // Words quoted for the remote shell come back unchanged through a real POSIX shell (/bin/sh, as sshd's login
+    // shell would split them).
+    void shellQuotingSurvivesAShell_data()
+    {
+        QTest::addColumn<QString>("word");
+        QTest::newRow("plain") << "--run-dir";
+        QTest::newRow("blank") << "/data/my runs/a b";
+        QTest::newRow("single quote") << "it's";
+        QTest::newRow("metacharacters") << "$(touch /tmp/pwned); `id` | & > < * ? ~ # ! \\ \"";
+        QTest::newRow("empty") << "";
+        QTest::newRow("unicode") << "mammo-gr\u00fc\u00dfe";
+    }
+    void shellQuotingSurvivesAShell()
+    {
+        QFETCH(QString, word);
+        QProcess sh;
+        sh.start("/bin/sh", { "-c", QString::fromStdString("printf '%s' " + shellQuote(word.toStdString())) });
+        QVERIFY(sh.waitForFinished(10000));
+        QCOMPARE(sh.exitCode(), 0);
+        QCOMPARE(QString::fromUtf8(sh.readAllStandardOutput()), word);
+    }
+
+    void sshOptionsAndHosts_data()
+    {
+        QTest::addColumn<QString>("host");
+        QTest::addColumn<QString>("options");
+        QTest::addColumn<QString>("expected"); // the ssh argv joined by '|', or the error's words
+        QTest::newRow("plain")
+            << "gpu07"
+            << ""
+            << "ssh|-o|BatchMode=yes|-o|ServerAliveInterval=15|-o|ServerAliveCountMax=4|--|gpu07|exec 'mammoscope-train' "
+               "'train' '--run-dir' '/r/a b'";
+        QTest::newRow("options with quotes")
+            << "me@gpu07.example.org"
+            << "-p 2222 -i '/keys/my key' -o \"ProxyJump=bastion\""
+            << "ssh|-o|BatchMode=yes|-o|ServerAliveInterval=15|-o|ServerAliveCountMax=4|-p|2222|-i|/keys/my "
+               "key|-o|ProxyJump=bastion|--|me@gpu07.example.org|exec 'mammoscope-train' 'train' "
+               "'--run-dir' '/r/a b'";
+        QTest::newRow("ipv6") << "[::1]"
+                              << ""
+                              << "|--|[::1]|";
+        QTest::newRow("host as option") << "-oProxyCommand=sh"
+                                        << ""
+                                        << "starts with '-'";
+        QTest::newRow("host with blank") << "gpu 07"
+                                         << ""
+                                         << "cannot";
+        QTest::newRow("host with semicolon") << "gpu;id"
+                                             << ""
+                                             << "cannot";
+        QTest::newRow("two @") << "a@b@c"
+                               << ""
+                               << "not [user@]host";
+        QTest::newRow("no host") << ""
+                                 << ""
+                                 << "no SSH host";
+        QTest::newRow("unclosed quote") << "gpu07"
+                                        << "-i 'key"
+                                        << "unclosed single quote";
+        QTest::newRow("dangling backslash") << "gpu07"
+                                            << "-i key\\"
+                                            << "lone backslash";
+        QTest::newRow("end of options") << "gpu07"
+                                        << "-- evil"
+                                        << "'--'";
+    }
+    void sshOptionsAndHosts()
+    {
+        QFETCH(QString, host);
+        QFETCH(QString, options);
+        QFETCH(QString, expected);
+        SshTarget t;
+        t.host = host.toStdString();
+        t.options = options.toStdString();
+        std::string error;
+        const auto cmd = sshCommand(t, { "train", "--run-dir", "/r/a b" }, error);
+        QCOMPARE(cmd.empty(), !error.empty());
+        if (cmd.empty()) {
+            QVERIFY2(error.find(expected.toStdString()) != std::string::npos, error.c_str());
+            return;
+        }
+        QString joined;
+        for (const auto& w : cmd)
+            joined += (joined.isEmpty() ? "" : "|") + QString::fromStdString(w);
+        QVERIFY2(joined.contains(expected), qPrintable(joined));
     }
 
     // What the engine writes through RunFolder, the panel reads through RunReader, field for field.

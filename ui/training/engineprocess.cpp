@@ -78,10 +78,11 @@ EngineProcess::~EngineProcess()
     }
 }
 
-bool EngineProcess::start(const QString& program, const QStringList& args)
+bool EngineProcess::start(const QString& program, const QStringList& args, bool remote)
 {
     if (isRunning())
         return false;
+    m_remote = remote;
     m_program = program;
     m_args = args;
     m_tail.clear();
@@ -90,7 +91,8 @@ bool EngineProcess::start(const QString& program, const QStringList& args)
     m_stdoutBytes = 0;
     m_stopRequested = m_killed = false;
     if (program.isEmpty() || !QFileInfo(program).isExecutable()) {
-        emit failedToStart(tr("the engine (mammoscope-train) was not found beside the app or on PATH"));
+        emit failedToStart(remote ? tr("the SSH client (ssh) was not found on PATH; install openssh-client")
+                                  : tr("the engine (mammoscope-train) was not found beside the app or on PATH"));
         return false;
     }
     m_proc->setProgram(program);
@@ -129,6 +131,14 @@ void EngineProcess::kill()
 {
     if (!isRunning())
         return;
+    if (m_remote && !m_killed) {
+        // The engine on the other host kills itself on "kill"; its exit ends the connection. Should the link be
+        // dead, the client goes after a few seconds (and the engine there stops at its next write to it).
+        m_killed = true;
+        m_proc->write("kill\n");
+        m_killTimer->start(5000);
+        return;
+    }
     m_killed = true;
     m_proc->kill();
 }

@@ -28,8 +28,11 @@ public:
     explicit EngineProcess(QObject* parent = nullptr);
     ~EngineProcess() override;
 
-    // Starts program with args; false (and failed()) when it cannot start.
-    bool start(const QString& program, const QStringList& args);
+    // Starts program with args; false (and failed()) when it cannot start. remote: the program is the ssh client that
+    // runs the engine on another host (Kill then asks the engine itself to die, through stdin, before the client is
+    // killed: killing the client alone would leave the engine running there).
+    bool start(const QString& program, const QStringList& args, bool remote = false);
+    bool isRemote() const { return m_remote; }
     bool isRunning() const;
     qint64 pid() const;
     // Asks the engine to checkpoint and exit ("stop" on stdin, then SIGTERM); kills it after graceMs.
@@ -67,7 +70,7 @@ private:
     QStringList m_tail;
     QByteArray m_outPending, m_errPending;
     qint64 m_stdoutBytes = 0;
-    bool m_stopRequested = false, m_killed = false;
+    bool m_stopRequested = false, m_killed = false, m_remote = false;
 };
 
 } // namespace ms::ui

@@ -23,6 +23,7 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
@@ -180,16 +181,49 @@ QWidget* TrainingPanel::buildForm()
     opt->addRow(tr("Seed"), m_seed);
 
     auto* dev = group(tr("Device"));
+    m_deviceForm = dev;
+    m_runOn = new QComboBox(w);
+    m_runOn->setObjectName(QStringLiteral("runOn"));
+    m_runOn->addItem(tr("This computer"), QStringLiteral("local"));
+    m_runOn->addItem(tr("SSH host"), QStringLiteral("ssh"));
+    m_runOn->setToolTip(tr("Where the engine runs. On an SSH host, the runs folder and the data must be at the same paths "
+                           "there (a shared file system); the run is followed through the connection."));
+    m_sshHost = new QLineEdit(w);
+    m_sshHost->setObjectName(QStringLiteral("sshHost"));
+    m_sshHost->setPlaceholderText(tr("[user@]host or an alias from ~/.ssh/config"));
+    m_sshOptions = new QLineEdit(w);
+    m_sshOptions->setObjectName(QStringLiteral("sshOptions"));
+    m_sshOptions->setPlaceholderText(tr("optional, e.g. -p 2222 -i ~/.ssh/gpu_key"));
+    m_remoteEngine = new QLineEdit(QStringLiteral("mammoscope-train"), w);
+    m_remoteEngine->setObjectName(QStringLiteral("remoteEngine"));
+    m_remoteEngine->setToolTip(tr("The engine's path on the host (found on its PATH when it has no '/')"));
+    m_queryRemote = new QPushButton(tr("Ask the host for its devices"), w);
+    m_queryRemote->setObjectName(QStringLiteral("queryRemoteDevices"));
     m_device = new QComboBox(w);
     m_device->setObjectName(QStringLiteral("device"));
     m_bf16 = new QCheckBox(tr("bf16 autocast (CUDA)"), w);
     m_channelsLast = new QCheckBox(tr("channels-last memory format"), w);
     m_threads = spin(0, 256, 0);
     m_threads->setSpecialValueText(tr("all cores"));
+    m_ranks = spin(1, 64, 1);
+    m_ranks->setObjectName(QStringLiteral("ranks"));
+    m_ranks->setToolTip(tr("Data-parallel ranks on the machine that trains (mammoscope-train --nproc-per-node): one a GPU "
+                           "(cuda:0, cuda:1, …) with NCCL, or CPU processes with Gloo. The batch size is per rank."));
+    dev->addRow(tr("Run on"), m_runOn);
+    dev->addRow(tr("Host"), m_sshHost);
+    dev->addRow(tr("SSH options"), m_sshOptions);
+    dev->addRow(tr("Engine there"), m_remoteEngine);
+    dev->addRow(QString(), m_queryRemote);
     dev->addRow(tr("Device"), m_device);
+    dev->addRow(tr("Ranks (GPUs)"), m_ranks);
     dev->addRow(QString(), m_bf16);
     dev->addRow(QString(), m_channelsLast);
     dev->addRow(tr("CPU threads"), m_threads);
+    connect(m_runOn, &QComboBox::currentIndexChanged, this, [this] { updateRunOn(); });
+    connect(m_queryRemote, &QPushButton::clicked, this, [this] { queryRemoteDevices(); });
+    for (auto* e : { m_sshHost, m_sshOptions, m_remoteEngine })
+        connect(e, &QLineEdit::textChanged, this, &TrainingPanel::updateValidation);
+    connect(m_ranks, &QSpinBox::valueChanged, this, &TrainingPanel::updateValidation);
 
     auto* runGroup = group(tr("Run"));
     m_name = new QLineEdit(w);
@@ -400,8 +434,13 @@ TrainingForm TrainingPanel::form() const
     t.channelsLast = m_channelsLast->isChecked();
     t.seed = (unsigned long long)m_seed->value();
     t.threads = m_threads->value();
+    t.nprocPerNode = m_ranks->value();
     t.logEvery = m_logEvery;
     f.name = m_name->text().trimmed();
+    f.runOn = m_runOn->currentData().toString();
+    f.ssh.host = m_sshHost->text().trimmed().toStdString();
+    f.ssh.options = m_sshOptions->text().trimmed().toStdString();
+    f.ssh.engine = m_remoteEngine->text().trimmed().toStdString();
     return f;
 }
 
@@ -443,6 +482,12 @@ void TrainingPanel::setForm(const TrainingForm& f)
     m_channelsLast->setChecked(t.channelsLast);
     m_seed->setValue(int(std::min<unsigned long long>(t.seed, (unsigned long long)m_seed->maximum())));
     m_threads->setValue(t.threads);
+    m_ranks->setValue(t.nprocPerNode);
+    m_sshHost->setText(q(f.ssh.host));
+    m_sshOptions->setText(q(f.ssh.options));
+    m_remoteEngine->setText(q(f.ssh.engine));
+    setCombo(m_runOn, f.runOn);
+    updateRunOn();
     m_name->setText(f.name);
     m_logEvery = t.logEvery;
 }
@@ -453,8 +498,21 @@ QStringList TrainingPanel::validationErrors() const
     const TrainingForm f = form();
     const runs::TrainConfig& t = f.train;
     const QString device = QString::fromStdString(t.device), task = QString::fromStdString(t.task);
-    if (findTool(QStringLiteral("mammoscope-train")).isEmpty())
+    const bool remote = f.runOn == QLatin1String("ssh");
+    if (remote) {
+        std::string problem;
+        std::vector<std::string> words;
+        if (const std::string p = runs::sshHostProblem(f.ssh.host); !p.empty())
+            e << tr("SSH: %1.").arg(QString::fromStdString(p));
+        else if (!runs::splitShellWords(f.ssh.options, words, problem))
+            e << tr("SSH: %1.").arg(QString::fromStdString(problem));
+        if (f.ssh.engine.empty())
+            e << tr("Give the engine's path on the SSH host (or mammoscope-train when it is on that host's PATH).");
+        if (QStandardPaths::findExecutable(QStringLiteral("ssh")).isEmpty())
+            e << tr("The SSH client (ssh) is not installed here: install openssh-client.");
+    } else if (findTool(QStringLiteral("mammoscope-train")).isEmpty()) {
         e << tr("The engine, mammoscope-train, is not installed beside the app or on PATH.");
+    }
     if (f.source == QLatin1String("dataset")) {
         if (!m_ds)
             e << tr("No dataset is open: open one, or train on synthetic phantoms.");
@@ -467,12 +525,23 @@ QStringList TrainingPanel::validationErrors() const
             e << tr("%1 has no dataset.json: it is not a shard folder.").arg(f.shardsDir);
     }
     const bool cuda = t.device.rfind("cuda", 0) == 0;
+    // The device list is this computer's, or the SSH host's once it was asked; a host not asked yet checks the device
+    // itself when the engine starts there (and refuses an unknown one with a message).
+    const bool listed = remote ? m_devicesOf == QString::fromStdString(f.ssh.host) : m_devicesOf.isEmpty();
     bool known = false;
-    for (const auto& d : m_devices)
+    int gpus = 0;
+    for (const auto& d : m_devices) {
         known = known || d.id == device || (device == QLatin1String("cuda") && d.id.startsWith(QLatin1String("cuda")));
-    if (!known)
+        gpus += d.id.startsWith(QLatin1String("cuda")) ? 1 : 0;
+    }
+    if (listed && !known)
         e << (cuda ? tr("No CUDA device: this engine sees only the CPU (Debian's LibTorch is CPU-only; see the README for a CUDA build).")
                    : tr("Unknown device %1.").arg(device));
+    if (listed && cuda && t.nprocPerNode > gpus)
+        e << tr("%1 ranks need %1 GPUs (one a rank); %2 has %3.")
+                 .arg(t.nprocPerNode)
+                 .arg(remote ? QString::fromStdString(f.ssh.host) : tr("this computer"))
+                 .arg(gpus);
     if (t.amp == "bf16" && !cuda)
         e << tr("bf16 autocast is for CUDA devices; on the CPU the engine trains in fp32. Untick bf16 or choose a GPU.");
     if (t.mode == "feature-extraction" && t.init.empty())
@@ -512,6 +581,12 @@ QStringList TrainingPanel::validationWarnings() const
         w << tr("With %1 patients the validation split (15 % of patients) may be empty: no validation curves.").arg(f.synthPatients);
     if (!cuda && t.channelsLast)
         w << tr("channels-last pays on GPUs; on the CPU it changes little.");
+    if (!cuda && t.nprocPerNode > 1)
+        w << tr("%1 CPU ranks share one machine's cores: data parallel on the CPU checks correctness, it does not speed up.")
+                 .arg(t.nprocPerNode);
+    if (f.runOn == QLatin1String("ssh"))
+        w << tr("On %1 the runs folder (%2) and the data must be at the same paths as here.")
+                 .arg(QString::fromStdString(f.ssh.host), m_runsRoot);
     if (f.source == QLatin1String("shards") && QFileInfo::exists(f.shardsDir + QStringLiteral("/dataset.json"))) {
         auto m = shards::readManifest(f.shardsDir.toStdString());
         if (m && QString::fromStdString(m->task) != task)

@@ -18,6 +18,7 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QInputDialog>
@@ -31,6 +32,7 @@
 #include <QScrollArea>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
+#include <QStandardPaths>
 #include <QTabWidget>
 #include <QTableView>
 #include <QUrl>
@@ -259,6 +261,14 @@ QString TrainingPanel::runsRoot() const
 
 void TrainingPanel::setDevices(const QList<DeviceInfo>& devices)
 {
+    m_localDevices = devices;
+    m_bench->setDevices(devices); // the benchmark runs here
+    if (m_devicesOf.isEmpty()) // unless the list shows an SSH host's
+        showDevices(devices);
+}
+
+void TrainingPanel::showDevices(const QList<DeviceInfo>& devices)
+{
     m_devices = devices;
     const QString cur = m_device->currentData().toString();
     m_device->blockSignals(true);
@@ -271,8 +281,82 @@ void TrainingPanel::setDevices(const QList<DeviceInfo>& devices)
     }
     m_device->blockSignals(false);
     m_device->setCurrentIndex(std::max(0, m_device->findData(cur.isEmpty() ? QStringLiteral("cpu") : cur)));
-    m_bench->setDevices(devices);
     updateValidation();
+}
+
+void TrainingPanel::updateRunOn()
+{
+    const bool remote = m_runOn->currentData().toString() == QLatin1String("ssh");
+    for (QWidget* wgt : { static_cast<QWidget*>(m_sshHost), static_cast<QWidget*>(m_sshOptions), static_cast<QWidget*>(m_remoteEngine),
+             static_cast<QWidget*>(m_queryRemote) })
+        m_deviceForm->setRowVisible(wgt, remote);
+    if (!remote && !m_devicesOf.isEmpty()) { // back to this computer's devices
+        m_devicesOf.clear();
+        showDevices(m_localDevices);
+    }
+    updateValidation();
+}
+
+bool TrainingPanel::startEngine(const TrainingForm& f, const QStringList& args)
+{
+    if (f.runOn != QLatin1String("ssh"))
+        return m_engine->start(findTool(QStringLiteral("mammoscope-train")), args);
+    std::vector<std::string> words;
+    for (const auto& a : args)
+        words.push_back(a.toStdString());
+    std::string error;
+    const auto cmd = runs::sshCommand(f.ssh, words, error);
+    if (cmd.empty()) {
+        setStatus(tr("Cannot start the engine on %1: %2").arg(QString::fromStdString(f.ssh.host), QString::fromStdString(error)), true);
+        return false;
+    }
+    QStringList sshArgs;
+    for (size_t i = 1; i < cmd.size(); ++i)
+        sshArgs << QString::fromStdString(cmd[i]);
+    appendLog(QStringLiteral("(through: ssh %1)").arg(sshArgs.mid(0, sshArgs.size() - 1).join(QLatin1Char(' '))));
+    return m_engine->start(QStandardPaths::findExecutable(QStringLiteral("ssh")), sshArgs, true);
+}
+
+bool TrainingPanel::queryRemoteDevices()
+{
+    const TrainingForm f = form();
+    std::string error;
+    const auto cmd = runs::sshCommand(f.ssh, { "devices", "--json" }, error);
+    const QString host = QString::fromStdString(f.ssh.host);
+    if (cmd.empty()) {
+        setStatus(tr("Cannot ask %1 for its devices: %2").arg(host, QString::fromStdString(error)), true);
+        return false;
+    }
+    QStringList sshArgs;
+    for (size_t i = 1; i < cmd.size(); ++i)
+        sshArgs << QString::fromStdString(cmd[i]);
+    auto* proc = new EngineProcess(this);
+    auto out = std::make_shared<QByteArray>();
+    m_queryRemote->setEnabled(false);
+    setStatus(tr("Asking %1 for its devices…").arg(host));
+    connect(proc, &EngineProcess::stdoutLine, this, [out](const QString& l) { *out += l.toUtf8() + '\n'; });
+    connect(proc, &EngineProcess::finished, this, [this, proc, out, host](int code, const QString&) {
+        m_queryRemote->setEnabled(true);
+        const auto devs = parseDevices(*out);
+        if (code == 0 && !devs.isEmpty()) {
+            if (m_runOn->currentData().toString() == QLatin1String("ssh") && QString::fromStdString(form().ssh.host) == host) {
+                m_devicesOf = host;
+                showDevices(devs);
+            }
+            setStatus(tr("%1 has %n device(s).", nullptr, int(devs.size())).arg(host));
+        } else {
+            setStatus(tr("%1 did not list its devices: %2")
+                          .arg(host, proc->lastLines(3).isEmpty() ? engineExitMessage(code) : proc->lastLines(3)),
+                true);
+        }
+        proc->deleteLater();
+    });
+    connect(proc, &EngineProcess::failedToStart, this, [this, proc](const QString& m) {
+        m_queryRemote->setEnabled(true);
+        setStatus(m, true);
+        proc->deleteLater();
+    });
+    return proc->start(QStandardPaths::findExecutable(QStringLiteral("ssh")), sshArgs, true);
 }
 
 void TrainingPanel::queryDevices()
@@ -337,7 +421,10 @@ QString TrainingPanel::shardsDirFor(const TrainingForm& f) const
 {
     const QString root = QString::fromStdString(m_ds->root);
     const QByteArray h = QCryptographicHash::hash(root.toUtf8(), QCryptographicHash::Sha1).toHex().left(10);
-    return QString::fromStdString((appCacheDir() / "shards").string())
+    // A run on an SSH host reads them there: in the runs folder, which that host sees; else in this computer's cache.
+    const QString base = f.runOn == QLatin1String("ssh") ? QDir(m_runsRoot).filePath(QStringLiteral("shards"))
+                                                         : QString::fromStdString((appCacheDir() / "shards").string());
+    return base
         + QStringLiteral("/%1-%2-%3-%4")
               .arg(QFileInfo(root).fileName(), QString::fromStdString(f.train.task))
               .arg(f.train.size)
@@ -444,7 +531,7 @@ void TrainingPanel::launchTraining(const QString& dataSpec)
     setStatus(tr("Starting the engine on %1…").arg(QString::fromStdString(m_pending.train.device)));
     m_progress->setValue(0);
     m_progress->setFormat(tr("loading data"));
-    if (!m_engine->start(findTool(QStringLiteral("mammoscope-train")), args)) {
+    if (!startEngine(m_pending, args)) {
         m_job = Job::None;
         updateButtons();
         return;
@@ -493,7 +580,7 @@ bool TrainingPanel::resume(const QString& dir)
         args << QStringLiteral("--device") << dev;
     appendLog(QStringLiteral("$ mammoscope-train %1").arg(args.join(QLatin1Char(' '))));
     setStatus(tr("Resuming %1…").arg(QFileInfo(dir).fileName()));
-    if (!m_engine->start(findTool(QStringLiteral("mammoscope-train")), args)) {
+    if (!startEngine(form(), args)) {
         m_job = Job::None;
         updateButtons();
         return false;
@@ -518,7 +605,7 @@ void TrainingPanel::evaluate(const QString& split)
     if (!dev.isEmpty())
         args << QStringLiteral("--device") << dev;
     setStatus(tr("Evaluating %1 on the %2 split…").arg(QFileInfo(m_currentRun).fileName(), split));
-    if (!m_engine->start(findTool(QStringLiteral("mammoscope-train")), args))
+    if (!startEngine(form(), args))
         m_job = Job::None;
     updateButtons();
 }

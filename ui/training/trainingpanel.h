@@ -10,10 +10,12 @@
 #include "ui/training/benchview.h"
 
 #include "core/runs/config.h"
+#include "core/runs/remote.h"
 
 #include <QWidget>
 
 class QComboBox;
+class QFormLayout;
 class QSpinBox;
 class QDoubleSpinBox;
 class QCheckBox;
@@ -42,6 +44,10 @@ struct TrainingForm {
     int synthPatients = 150, synthSeed = 7;
     QString shardsDir;
     QString name;
+    // Where the engine runs: "local" (this computer) or "ssh" (ssh.host, which must see the runs folder and the data at
+    // the same paths: a shared file system; the open dataset's shards are then prepared into the runs folder).
+    QString runOn = QStringLiteral("local");
+    runs::SshTarget ssh;
     runs::TrainConfig train = formDefaults();
 
     // The form's defaults where they differ from the engine's: the compact CNN at 96 px, lr 0.003, class weights.
@@ -93,6 +99,9 @@ public:
     void evaluate(const QString& split = QStringLiteral("test"));
     bool isBusy() const;
     void setDevices(const QList<DeviceInfo>& devices);
+    // The devices of the SSH host in the form (mammoscope-train devices --json run there); the device list shows
+    // them when they come. False (and the reason in the status line) when the query cannot start.
+    bool queryRemoteDevices();
     void showPage(int page); // 0 live, 1 evaluation, 2 runs, 3 CPU vs GPU
 
     RunCharts* charts() const { return m_charts; }
@@ -133,6 +142,10 @@ private:
     void onEngineFinished(int code, const QString& message);
     void onChartsUpdated();
     void queryDevices();
+    // Starts mammoscope-train with `args` where the form says: here, or through ssh on its host.
+    bool startEngine(const TrainingForm& f, const QStringList& args);
+    void updateRunOn();
+    void showDevices(const QList<DeviceInfo>& devices);
     QString shardsDirFor(const TrainingForm& f) const;
     bool shardsCurrent(const QString& dir, const TrainingForm& f) const;
     void writeShardsStamp(const QString& dir, const TrainingForm& f) const;
@@ -153,6 +166,8 @@ private:
     QString m_pendingShards;
     EngineProcess* m_engine;
     QList<DeviceInfo> m_devices;
+    QList<DeviceInfo> m_localDevices; // this computer's, kept while the list shows an SSH host's
+    QString m_devicesOf; // "" this computer, else the SSH host the device list came from
 
     // form
     QComboBox* m_preset;
@@ -160,7 +175,11 @@ private:
     QSpinBox *m_synthPatients, *m_synthSeed;
     QLineEdit* m_shardsDir;
     QComboBox *m_task, *m_arch, *m_init, *m_mode, *m_optimizer, *m_schedule, *m_augment, *m_device;
-    QSpinBox *m_size, *m_epochs, *m_batch, *m_earlyStop, *m_seed, *m_threads;
+    QSpinBox *m_size, *m_epochs, *m_batch, *m_earlyStop, *m_seed, *m_threads, *m_ranks;
+    QComboBox* m_runOn;
+    QLineEdit *m_sshHost, *m_sshOptions, *m_remoteEngine;
+    QPushButton* m_queryRemote;
+    QFormLayout* m_deviceForm;
     QDoubleSpinBox *m_lr, *m_backboneMult, *m_warmup, *m_weightDecay;
     QCheckBox *m_classWeights, *m_bf16, *m_channelsLast;
     QLineEdit* m_name;
