@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QFile>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -211,6 +212,13 @@ private slots:
         QCOMPARE(panel.form().ssh.options, std::string("-p 22"));
         QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
         QVERIFY(panel.validationWarnings().join(QLatin1Char(' ')).contains(QStringLiteral("same paths")));
+        auto* host = panel.findChild<QLineEdit*>(QStringLiteral("sshHost"));
+        QVERIFY(host);
+        panel.resize(1400, 1000);
+        panel.show();
+        QVERIFY(host->isVisible()); // the SSH rows show for an SSH host ...
+        if (const QByteArray shot = qgetenv("MS_TEST_SCREENSHOT"); !shot.isEmpty())
+            panel.grab().save(QString::fromLocal8Bit(shot));
         // Ranks: more CUDA ranks than the listed GPUs are refused before Start.
         panel.setDevices(
             { { QStringLiteral("cpu"), QStringLiteral("CPU"), 0, 2 }, { QStringLiteral("cuda:0"), QStringLiteral("GPU"), 1LL << 34, 0 } });
@@ -222,6 +230,7 @@ private slots:
         f.train.nprocPerNode = 1;
         panel.setForm(f);
         QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
+        QVERIFY(!host->isVisible()); // ... and hide for this computer
     }
 
     void hostListsItsDevices()
