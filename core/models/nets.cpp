@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/models/nets.h"
 
+#include "core/models/batchnorm.h"
 #include "core/models/torchcompat.h"
 
 namespace ms::models
@@ -67,17 +68,17 @@ struct BlockBase : nn::Module {
 
 struct BasicBlock : BlockBase {
     nn::Conv2d conv1 { nullptr }, conv2 { nullptr };
-    nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
+    BatchNorm2d bn1 { nullptr }, bn2 { nullptr };
     nn::Sequential downsample { nullptr };
     static constexpr int expansion = 1;
     BasicBlock(int in, int planes, int stride)
     {
         conv1 = register_module("conv1", conv(in, planes, 3, stride, 1));
-        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        bn1 = register_module("bn1", BatchNorm2d(planes));
         conv2 = register_module("conv2", conv(planes, planes, 3, 1, 1));
-        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        bn2 = register_module("bn2", BatchNorm2d(planes));
         if (stride != 1 || in != planes)
-            downsample = register_module("downsample", nn::Sequential(conv(in, planes, 1, stride, 0), nn::BatchNorm2d(planes)));
+            downsample = register_module("downsample", nn::Sequential(conv(in, planes, 1, stride, 0), BatchNorm2d(planes)));
     }
     torch::Tensor forward(torch::Tensor x) override
     {
@@ -91,19 +92,19 @@ struct BasicBlock : BlockBase {
 
 struct Bottleneck : BlockBase {
     nn::Conv2d conv1 { nullptr }, conv2 { nullptr }, conv3 { nullptr };
-    nn::BatchNorm2d bn1 { nullptr }, bn2 { nullptr }, bn3 { nullptr };
+    BatchNorm2d bn1 { nullptr }, bn2 { nullptr }, bn3 { nullptr };
     nn::Sequential downsample { nullptr };
     static constexpr int expansion = 4;
     Bottleneck(int in, int planes, int stride)
     {
         conv1 = register_module("conv1", conv(in, planes, 1, 1, 0));
-        bn1 = register_module("bn1", nn::BatchNorm2d(planes));
+        bn1 = register_module("bn1", BatchNorm2d(planes));
         conv2 = register_module("conv2", conv(planes, planes, 3, stride, 1));
-        bn2 = register_module("bn2", nn::BatchNorm2d(planes));
+        bn2 = register_module("bn2", BatchNorm2d(planes));
         conv3 = register_module("conv3", conv(planes, planes * 4, 1, 1, 0));
-        bn3 = register_module("bn3", nn::BatchNorm2d(planes * 4));
+        bn3 = register_module("bn3", BatchNorm2d(planes * 4));
         if (stride != 1 || in != planes * 4)
-            downsample = register_module("downsample", nn::Sequential(conv(in, planes * 4, 1, stride, 0), nn::BatchNorm2d(planes * 4)));
+            downsample = register_module("downsample", nn::Sequential(conv(in, planes * 4, 1, stride, 0), BatchNorm2d(planes * 4)));
     }
     torch::Tensor forward(torch::Tensor x) override
     {
@@ -132,7 +133,7 @@ public:
     ResNet(std::vector<int> layers, int classes, int inChannels, std::string name) : m_name(std::move(name))
     {
         conv1 = register_module("conv1", conv(inChannels, 64, 7, 2, 3));
-        bn1 = register_module("bn1", nn::BatchNorm2d(64));
+        bn1 = register_module("bn1", BatchNorm2d(64));
         int in = 64;
         const int planes[4] = { 64, 128, 256, 512 };
         for (int s = 0; s < 4; ++s) {
@@ -167,7 +168,7 @@ public:
 
 private:
     nn::Conv2d conv1 { nullptr };
-    nn::BatchNorm2d bn1 { nullptr };
+    BatchNorm2d bn1 { nullptr };
     std::shared_ptr<Stage> stages[4];
     nn::Linear fc { nullptr };
     int m_channels = 512;
@@ -184,7 +185,7 @@ public:
         for (int i = 0; i < 4; ++i) {
             convs[i] = register_module(
                 "conv" + std::to_string(i + 1), nn::Conv2d(nn::Conv2dOptions(ch[i], ch[i + 1], 3).padding(1).bias(false)));
-            bns[i] = register_module("bn" + std::to_string(i + 1), nn::BatchNorm2d(ch[i + 1]));
+            bns[i] = register_module("bn" + std::to_string(i + 1), BatchNorm2d(ch[i + 1]));
         }
         fc = register_module("fc", nn::Linear(ch[4], classes));
     }
@@ -204,8 +205,7 @@ public:
 
 private:
     nn::Conv2d convs[4] = { nn::Conv2d { nullptr }, nn::Conv2d { nullptr }, nn::Conv2d { nullptr }, nn::Conv2d { nullptr } };
-    nn::BatchNorm2d bns[4]
-        = { nn::BatchNorm2d { nullptr }, nn::BatchNorm2d { nullptr }, nn::BatchNorm2d { nullptr }, nn::BatchNorm2d { nullptr } };
+    BatchNorm2d bns[4] = { BatchNorm2d { nullptr }, BatchNorm2d { nullptr }, BatchNorm2d { nullptr }, BatchNorm2d { nullptr } };
     nn::Linear fc { nullptr };
 };
 

@@ -400,6 +400,7 @@ template <> const std::vector<TF>& fields<TrainConfig>()
             "auto|nccl|gloo" },
         { "grad-sync", &TrainConfig::gradSync, "data parallel: precision of the gradient all-reduce (bf16 needs NCCL)", -1e300, 1e300,
             "fp32|bf16" },
+        { "sync-bn", &TrainConfig::syncBn, "data parallel: batch norm with the statistics of the whole global batch (SyncBatchNorm)" },
     };
     return t;
 }

@@ -46,6 +46,7 @@ struct TrainConfig {
     int nprocPerNode = 1; // local ranks mammoscope-train starts itself (torchrun and srun start their own)
     std::string distBackend = "auto"; // auto (NCCL on CUDA, Gloo on CPU) | nccl | gloo
     std::string gradSync = "fp32"; // precision of the gradient all-reduce: fp32 | bf16 (NCCL)
+    bool syncBn = false; // batch norm with the global batch's statistics (SyncBatchNorm) instead of each rank's
 };
 
 struct EvalConfig {

@@ -343,6 +343,14 @@ std::vector<double> DataParallel::sum(const std::vector<double>& values)
     return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
+void DataParallel::sumInPlace(torch::Tensor& t)
+{
+    std::vector<at::Tensor> io { t.is_contiguous() ? t : t.contiguous() };
+    m->wait(m->group->allreduce(io, c10d::AllreduceOptions()));
+    if (!t.is_same(io[0]))
+        t.copy_(io[0]);
+}
+
 std::vector<std::vector<float>> DataParallel::gather(const std::vector<float>& mine)
 {
     const int w = m->env.worldSize;

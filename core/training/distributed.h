@@ -52,6 +52,8 @@ public:
     void broadcast(const std::vector<torch::Tensor>& tensors);
     // Element-wise sums over the ranks.
     std::vector<double> sum(const std::vector<double>& values);
+    // The same for a tensor on this rank's device, in place (synchronised batch norm's statistics).
+    void sumInPlace(torch::Tensor& t);
     // Every rank's vector, in rank order.
     std::vector<std::vector<float>> gather(const std::vector<float>& mine);
     // The largest absolute difference between this replica's values and rank 0's (a check that replicas agree).

@@ -6,6 +6,7 @@
 #include "core/common/sha256.h"
 #include "core/common/strings.h"
 #include "core/metrics/metrics.h"
+#include "core/models/batchnorm.h"
 #include "core/models/card.h"
 #include "core/models/torchcompat.h"
 #include "core/models/weights.h"
@@ -582,10 +583,19 @@ int train(TrainConfig cfg, bool resume)
             return kError;
         }
         dp->attach(trainable);
+        if (cfg.syncBn)
+            models::setBatchNormSync([d = dp.get()](torch::Tensor& t) { d->sumInPlace(t); });
         run.log("data parallel: " + std::to_string(world) + " ranks (" + launch.launcher + "), " + dp->backend() + ", "
             + std::to_string(dp->buckets()) + " gradient buckets, " + cfg.gradSync + " all-reduce, global batch "
-            + std::to_string(cfg.batch * world));
+            + std::to_string(cfg.batch * world) + (cfg.syncBn ? ", synchronised batch norm" : ", batch norm per replica"));
+    } else if (cfg.syncBn) {
+        run.log("note: --sync-bn matters only with several ranks; this run has one");
     }
+    if (cfg.syncBn && fe)
+        run.log("note: feature extraction keeps the backbone's batch norm frozen: --sync-bn changes nothing there");
+    struct SyncOff { // never left set for a later run in this process
+        ~SyncOff() { models::setBatchNormSync({}); }
+    } syncOff;
 
     const torch::Tensor weights = classWeights(cfg, train, dev);
 

@@ -229,6 +229,31 @@ private slots:
         QVERIFY(QJsonDocument::fromJson(e.out).object()["samples"].toInt() > 0);
     }
 
+    // Fine-tuning (batch norm in training mode): with --sync-bn two ranks at batch 8 normalise with the statistics of
+    // the global batch of 16 and end where one process at batch 16 ends; without it each replica normalises with its
+    // own 8 samples and they do not.
+    void syncBatchNormIsTheGlobalBatch()
+    {
+        // SGD: Adam divides each gradient by its own running size, which turns rounding-level differences in
+        // near-zero gradients into full-size steps and would hide what is compared here.
+        QStringList args = kHeadOnly + QStringList { "--optimizer", "sgd" };
+        args[args.indexOf("feature-extraction")] = "finetune";
+        const QString one = m_tmp.path() + "/bn-one", sync = m_tmp.path() + "/bn-sync", local = m_tmp.path() + "/bn-local";
+        const Run a = run(args + QStringList { "--batch", "16", "--run-dir", one });
+        QVERIFY2(a.code == 0, a.err.constData());
+        const Run b = run(args + QStringList { "--batch", "8", "--nproc-per-node", "2", "--sync-bn", "--run-dir", sync });
+        QVERIFY2(b.code == 0, b.err.constData());
+        QVERIFY(b.err.contains("synchronised batch norm"));
+        const Run c = run(args + QStringList { "--batch", "8", "--nproc-per-node", "2", "--run-dir", local });
+        QVERIFY2(c.code == 0, c.err.constData());
+        QVERIFY(readJson(sync + "/config.json")["train"].toObject()["sync_bn"].toBool());
+        const QString w = "/checkpoints/last/model.safetensors";
+        const double synced = maxDifference(one + w, sync + w), perReplica = maxDifference(one + w, local + w);
+        qInfo("largest parameter difference from one process at batch 16: synchronised %.2g, per replica %.2g", synced, perReplica);
+        QVERIFY2(synced < 1e-4, qPrintable(QString::number(synced)));
+        QVERIFY2(perReplica > 10 * synced && perReplica > 1e-4, qPrintable(QString::number(perReplica)));
+    }
+
     void torchrunAndSlurmEnvironmentsWorkUnchanged_data()
     {
         QTest::addColumn<QString>("launcher");
