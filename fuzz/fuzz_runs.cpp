@@ -6,6 +6,7 @@
 #include "core/runs/launch.h"
 #include "core/runs/remote.h"
 #include "core/runs/runreader.h"
+#include "core/runs/slurm.h"
 
 #include <map>
 #include <sstream>
@@ -66,6 +67,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         std::string sshError;
         const auto cmd = ms::runs::sshCommand(target, words, sshError);
         if (cmd.empty() == sshError.empty() || (!cmd.empty() && (line.empty() || line.front() == '-')))
+            __builtin_trap();
+    }
+    // What sbatch, squeue and scontrol answer, and job fields typed in the panel: parsed without a crash; a script is
+    // only written for fields that cannot break out of their line.
+    for (const auto& line : args) {
+        long long id = 0;
+        std::string slurmError;
+        if (ms::runs::parseSbatchJobId(line, id, slurmError) && id < 0)
+            __builtin_trap();
+        ms::runs::SlurmJobState st;
+        (void)ms::runs::parseSqueueLine(line, st);
+        (void)ms::runs::parseScontrolJob(line, st);
+        ms::runs::SlurmJob job;
+        job.name = line;
+        job.partition = line;
+        job.timeLimit = line;
+        const std::string script = ms::runs::sbatchScript(job, { line }, slurmError);
+        if (!script.empty() && (line.find('\n') != std::string::npos || line.find(' ') != std::string::npos))
             __builtin_trap();
     }
     ms::runs::LaunchEnv launch;

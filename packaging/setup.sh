@@ -46,7 +46,10 @@ deps() {
     [ "$made" = 1 ] && $sudo rm -f "$policy"
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
       for p in "${missing[@]}"; do
-        [ "$p" = openssh-server ] && $sudo systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+        case "$p" in
+          openssh-server) $sudo systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true ;;
+          slurmctld | slurmd | munge) $sudo systemctl disable --now "$p.service" >/dev/null 2>&1 || true ;;
+        esac
       done
     fi
     return "$rc"

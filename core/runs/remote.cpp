@@ -17,6 +17,24 @@ std::string shellQuote(std::string_view text)
     return out;
 }
 
+std::string shellCommandLine(std::string_view program, const std::vector<std::string>& args, std::string& error)
+{
+    const std::string_view breaks("\n\r\0", 3);
+    if (program.empty() || program.find_first_of(breaks) != std::string_view::npos) {
+        error = "the program's path is empty or holds a line break";
+        return {};
+    }
+    std::string line = shellQuote(program);
+    for (const auto& a : args) {
+        if (a.find_first_of(breaks) != std::string::npos) {
+            error = "an argument holds a line break";
+            return {};
+        }
+        line += ' ' + shellQuote(a);
+    }
+    return line;
+}
+
 bool splitShellWords(std::string_view text, std::vector<std::string>& out, std::string& error)
 {
     out.clear();
@@ -61,7 +79,12 @@ bool splitShellWords(std::string_view text, std::vector<std::string>& out, std::
                 error = "the SSH options end with a lone backslash";
                 return false;
             }
-            word += text[++i];
+            const char next = text[++i];
+            if (next == '\0' || next == '\n' || next == '\r') { // an escaped one is no less a line break or NUL
+                error = "the SSH options hold a line break or NUL character";
+                return false;
+            }
+            word += next;
         } else {
             word += c;
         }
@@ -110,25 +133,16 @@ std::vector<std::string> sshCommand(const SshTarget& target, const std::vector<s
             error = "the SSH options may not hold '--' (the host and the command come after them)";
             return {};
         }
-    if (target.engine.empty() || target.engine.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
-        error = "the engine's path on the SSH host is empty or holds a line break";
+    // One remote command line: ssh joins its words with blanks and the login shell splits them again, so each word is
+    // quoted; `exec` lets the engine own the connection (its exit code is ssh's).
+    const std::string line = shellCommandLine(target.engine, engineArgs, error);
+    if (line.empty())
         return {};
-    }
     std::vector<std::string> cmd { "ssh", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4" };
     cmd.insert(cmd.end(), options.begin(), options.end());
     cmd.push_back("--");
     cmd.push_back(target.host);
-    // One remote command line: ssh joins its words with blanks and the login shell splits them again, so each word is
-    // quoted; `exec` lets the engine own the connection (its exit code is ssh's).
-    std::string remote = "exec " + shellQuote(target.engine);
-    for (const auto& a : engineArgs) {
-        if (a.find_first_of(std::string("\n\r\0", 3)) != std::string::npos) {
-            error = "an engine argument holds a line break";
-            return {};
-        }
-        remote += ' ' + shellQuote(a);
-    }
-    cmd.push_back(remote);
+    cmd.push_back("exec " + line);
     return cmd;
 }
 

@@ -21,6 +21,10 @@ struct SshTarget {
 // starts gets back unchanged.
 std::string shellQuote(std::string_view text);
 
+// `program` and `args` as one line for a POSIX shell, every word quoted; "" with `error` when a word holds a line
+// break or NUL (a shell line cannot carry it as one word).
+std::string shellCommandLine(std::string_view program, const std::vector<std::string>& args, std::string& error);
+
 // Splits options typed as on a shell command line: blanks separate words, '...' and "..." group, backslash escapes.
 // false with `error` for an unbalanced quote or a character a command line cannot hold (NUL, newline).
 bool splitShellWords(std::string_view text, std::vector<std::string>& out, std::string& error);

@@ -7,8 +7,10 @@
 #include "core/runs/remote.h"
 #include "core/runs/runfolder.h"
 #include "core/runs/runreader.h"
+#include "core/runs/slurm.h"
 
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <cmath>
@@ -398,6 +400,9 @@ private slots:
         QTest::newRow("dangling backslash") << "gpu07"
                                             << "-i key\\"
                                             << "lone backslash";
+        QTest::newRow("escaped line break") << "gpu07"
+                                            << "-i key\\\nProxyCommand=x"
+                                            << "line break";
         QTest::newRow("end of options") << "gpu07"
                                         << "-- evil"
                                         << "'--'";
@@ -421,6 +426,140 @@ private slots:
         for (const auto& w : cmd)
             joined += (joined.isEmpty() ? "" : "|") + QString::fromStdString(w);
         QVERIFY2(joined.contains(expected), qPrintable(joined));
+    }
+
+    // The job script runs: bash reads it, and srun (a stand-in printing its arguments) gets the engine and every
+    // argument as they were, blanks and quotes included.
+    void slurmScriptRuns()
+    {
+        SlurmJob job;
+        job.name = "mammoscope-tiny";
+        job.partition = "gpu";
+        job.nodes = 2;
+        job.tasksPerNode = 4;
+        job.gpusPerNode = 4;
+        job.cpusPerTask = 8;
+        job.timeLimit = "1-12:00:00";
+        job.engine = "/opt/mammo scope/bin/mammoscope-train";
+        const std::vector<std::string> args { "train", "--run-dir", "/shared/runs/it's a run", "--data", "$HOME/x;y" };
+        std::string error;
+        const std::string script = sbatchScript(job, args, error);
+        QVERIFY2(error.empty(), error.c_str());
+        for (const char* line :
+            { "#SBATCH --job-name=mammoscope-tiny\n", "#SBATCH --partition=gpu\n", "#SBATCH --nodes=2\n", "#SBATCH --ntasks-per-node=4\n",
+                "#SBATCH --gpus-per-node=4\n", "#SBATCH --cpus-per-task=8\n", "#SBATCH --time=1-12:00:00\n" })
+            QVERIFY2(script.find(line) != std::string::npos, line);
+        QTemporaryDir d;
+        QFile fake(d.filePath("srun"));
+        QVERIFY(fake.open(QIODevice::WriteOnly));
+        fake.write("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done\n");
+        fake.close();
+        fake.setPermissions(QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+        QProcess bash;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert("PATH", d.path() + ":" + env.value("PATH"));
+        bash.setProcessEnvironment(env);
+        bash.start("/bin/bash", { "-c", QString::fromStdString(script) });
+        QVERIFY(bash.waitForFinished(10000));
+        QCOMPARE(bash.exitCode(), 0);
+        QStringList expected { "--kill-on-bad-exit=1", QString::fromStdString(job.engine) };
+        for (const auto& a : args)
+            expected << QString::fromStdString(a);
+        QCOMPARE(QString::fromUtf8(bash.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts), expected);
+    }
+
+    void slurmJobsRefused_data()
+    {
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("words");
+        QTest::newRow("name with blank") << "name"
+                                         << "my run"
+                                         << "job name";
+        QTest::newRow("name with newline") << "name"
+                                           << "a\n#SBATCH --uid=0"
+                                           << "job name";
+        QTest::newRow("partition injection") << "partition"
+                                             << "gpu\nrm -rf ~"
+                                             << "partition";
+        QTest::newRow("time words") << "time"
+                                    << "tomorrow"
+                                    << "time limit";
+        QTest::newRow("time too many parts") << "time"
+                                             << "1:2:3:4"
+                                             << "time limit";
+        QTest::newRow("no nodes") << "nodes"
+                                  << "0"
+                                  << "nodes";
+        QTest::newRow("fine: minutes") << "time"
+                                       << "90"
+                                       << "";
+        QTest::newRow("fine: D-HH:MM") << "time"
+                                       << "2-06:30"
+                                       << "";
+    }
+    void slurmJobsRefused()
+    {
+        QFETCH(QString, field);
+        QFETCH(QString, value);
+        QFETCH(QString, words);
+        SlurmJob job;
+        if (field == "name")
+            job.name = value.toStdString();
+        else if (field == "partition")
+            job.partition = value.toStdString();
+        else if (field == "time")
+            job.timeLimit = value.toStdString();
+        else if (field == "nodes")
+            job.nodes = value.toInt();
+        const std::string problem = slurmJobProblem(job);
+        std::string error;
+        const std::string script = sbatchScript(job, { "train" }, error);
+        QCOMPARE(script.empty(), !problem.empty());
+        if (words.isEmpty())
+            QVERIFY2(problem.empty(), problem.c_str());
+        else
+            QVERIFY2(problem.find(words.toStdString()) != std::string::npos, problem.c_str());
+    }
+
+    // What sbatch --parsable, squeue -o '%T|%r' and scontrol show job -o print (Slurm 22.05), and what they must not
+    // be mistaken for.
+    void slurmAnswers()
+    {
+        long long id = 0;
+        std::string error;
+        QVERIFY(parseSbatchJobId("4242\n", id, error));
+        QCOMPARE(id, 4242LL);
+        QVERIFY(parseSbatchJobId("17;cluster-a\n", id, error));
+        QCOMPARE(id, 17LL);
+        QVERIFY(!parseSbatchJobId("sbatch: error: Batch job submission failed: Invalid partition name specified", id, error));
+        QVERIFY(error.find("Invalid partition") != std::string::npos);
+        QVERIFY(!parseSbatchJobId("", id, error));
+        QVERIFY(!parseSbatchJobId("99999999999999999999999", id, error));
+
+        SlurmJobState st;
+        QVERIFY(parseSqueueLine("PENDING|Resources\n", st));
+        QCOMPARE(st.state, std::string("PENDING"));
+        QCOMPARE(st.reason, std::string("Resources"));
+        QVERIFY(!st.ended());
+        QVERIFY(parseSqueueLine("RUNNING|None", st));
+        QVERIFY(st.reason.empty());
+        QVERIFY(!parseSqueueLine("", st)); // no longer queued
+        QVERIFY(!parseSqueueLine("slurm_load_jobs error: Invalid job id specified", st));
+        QVERIFY(!parseSqueueLine("RUNNING|None\nPENDING|Priority", st));
+
+        const char* line = "JobId=7 JobName=mammoscope UserId=root(0) GroupId=root(0) MCS_label=N/A Priority=1 Nice=0 Account=(null) "
+                           "QOS=(null) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 "
+                           "Reboot=0 ExitCode=5:0 RunTime=00:00:03";
+        SlurmJobState ended;
+        QVERIFY(parseScontrolJob(line, ended));
+        QCOMPARE(ended.state, std::string("FAILED"));
+        QCOMPARE(ended.reason, std::string("NonZeroExitCode"));
+        QCOMPARE(ended.exitCode, 5);
+        QVERIFY(ended.ended());
+        SlurmJobState none;
+        QVERIFY(!parseScontrolJob("slurm_load_jobs error: Invalid job id specified", none));
+        QVERIFY(!parseScontrolJob("JobState=running", none)); // not SLURM's spelling
     }
 
     // What the engine writes through RunFolder, the panel reads through RunReader, field for field.

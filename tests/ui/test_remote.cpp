@@ -3,6 +3,7 @@
 // throw-away host key and client key and a temporary sshd_config, stopped after. When sshd is not installed or cannot
 // start, the tests say so and skip. Nothing leaves loopback.
 #include "core/runs/runreader.h"
+#include "trainingsupport.h"
 #include "ui/training/engineprocess.h"
 #include "ui/training/runcharts.h"
 #include "ui/training/trainingpanel.h"
@@ -17,61 +18,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace ms;
 using namespace ms::ui;
-
-namespace
-{
-
-QString stateOf(const QString& dir)
-{
-    return QString::fromStdString(runs::readStatus(dir.toStdString())["state"].string());
-}
-
-// Processes whose command line mentions `needle` (the run folder: the engine started through sshd).
-int processesMentioning(const QString& needle)
-{
-    int n = 0;
-    for (const QString& pid : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
-        bool numeric = false;
-        pid.toLongLong(&numeric);
-        if (!numeric || pid.toLongLong() == QCoreApplication::applicationPid())
-            continue;
-        QFile f(QStringLiteral("/proc/%1/cmdline").arg(pid));
-        if (!f.open(QIODevice::ReadOnly))
-            continue;
-        QByteArray cmd = f.readAll();
-        if (cmd.startsWith("ssh") || cmd.contains("/ssh\0"))
-            continue; // the client itself, if it lingers, is not the engine
-        if (cmd.contains(needle.toUtf8()) && cmd.contains("mammoscope-train"))
-            ++n;
-    }
-    return n;
-}
-
-// A loopback TCP port nobody listens on right now (bound to port 0, read back, closed).
-int freeLoopbackPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
-}
-
-} // namespace
+using namespace ms::ui::testing;
 
 class TestRemote : public QObject
 {
@@ -91,19 +42,7 @@ class TestRemote : public QObject
 
     TrainingForm sshForm(const QString& name) const
     {
-        TrainingForm f;
-        f.source = QStringLiteral("synthetic");
-        f.synthPatients = 24;
-        f.synthSeed = 5;
-        f.train.task = "patches";
-        f.train.size = 48;
-        f.train.arch = "compact";
-        f.train.epochs = 3;
-        f.train.batch = 16;
-        f.train.lr = 0.003;
-        f.train.threads = 2;
-        f.train.logEvery = 1;
-        f.name = name;
+        TrainingForm f = tinyForm(name);
         f.runOn = QStringLiteral("ssh");
         f.ssh.host = "127.0.0.1";
         f.ssh.options = sshOptions().toStdString();
@@ -227,10 +166,41 @@ private slots:
         f.train.nprocPerNode = 2;
         panel.setForm(f);
         QVERIFY(panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("2 ranks need 2 GPUs")));
+        // Ranks and synchronised batch norm reach the engine's command line.
+        f.train.device = "cpu";
+        f.train.syncBn = true;
+        panel.setForm(f);
+        QCOMPARE(panel.form().train.nprocPerNode, 2);
+        QVERIFY(panel.form().train.syncBn);
+        const QStringList args = panel.trainArguments(panel.form(), QStringLiteral("synth:12:5"), QStringLiteral("/r"));
+        QCOMPARE(args[args.indexOf(QStringLiteral("--nproc-per-node")) + 1], QStringLiteral("2"));
+        QVERIFY(args.contains(QStringLiteral("--sync-bn")));
+        QVERIFY(panel.validationWarnings().join(QLatin1Char(' ')).contains(QStringLiteral("CPU ranks")));
+        f.train.device = "cuda:0";
+        f.train.syncBn = false;
         f.train.nprocPerNode = 1;
         panel.setForm(f);
         QVERIFY2(panel.validationErrors().isEmpty(), qPrintable(panel.validationErrors().join(QLatin1Char('\n'))));
         QVERIFY(!host->isVisible()); // ... and hide for this computer
+        // A SLURM cluster: the device list offers the nodes' CPUs and GPUs; a GPU chosen stays a GPU, and the job asks
+        // for one a rank.
+        f.runOn = QStringLiteral("slurm");
+        f.train.device = "cuda:0";
+        f.train.nprocPerNode = 2;
+        f.slurm.partition = "gpu";
+        panel.setForm(f);
+        QCOMPARE(panel.form().train.device, std::string("cuda"));
+        QVERIFY(host->isVisible()); // the login host (optional)
+        QVERIFY(!panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("ranks need")));
+        QString why;
+        const QString script
+            = panel.slurmScript(panel.form(), panel.trainArguments(panel.form(), QStringLiteral("/shards"), QStringLiteral("/r")), why);
+        QVERIFY2(script.contains(QStringLiteral("#SBATCH --gpus-per-node=2\n")), qPrintable(script + why));
+        QVERIFY(script.contains(QStringLiteral("#SBATCH --partition=gpu\n")));
+        QVERIFY(script.contains(QStringLiteral("'--device' 'cuda'")));
+        f.slurm.timeLimit = "soon";
+        panel.setForm(f);
+        QVERIFY(panel.validationErrors().join(QLatin1Char(' ')).contains(QStringLiteral("time limit")));
     }
 
     void hostListsItsDevices()
@@ -267,7 +237,7 @@ private slots:
         QVERIFY(QFileInfo(panel.engine()->program()).fileName() == QStringLiteral("ssh"));
         const QString dir = panel.currentRun();
         QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->stepPointCount() > 0, 120000);
-        QVERIFY(processesMentioning(dir) >= 1); // the engine, started by sshd
+        QVERIFY(enginesOf(dir, MS_TRAIN_PATH) >= 1); // the engine, started by sshd
         panel.stop();
         QVERIFY(ended.wait(60000));
         QCOMPARE(ended.last().at(1).toInt(), 0);
@@ -297,11 +267,11 @@ private slots:
         QVERIFY(panel.start());
         const QString dir = panel.currentRun();
         QTRY_VERIFY_WITH_TIMEOUT(panel.charts()->stepPointCount() > 0, 120000);
-        QVERIFY(processesMentioning(dir) >= 1);
+        QVERIFY(enginesOf(dir, MS_TRAIN_PATH) >= 1);
         panel.kill();
         QVERIFY(ended.wait(30000));
         QVERIFY(ended.last().at(1).toInt() != 0);
-        QTRY_COMPARE_WITH_TIMEOUT(processesMentioning(dir), 0, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(enginesOf(dir, MS_TRAIN_PATH), 0, 10000);
         QVERIFY(!panel.isBusy());
     }
 

@@ -7,6 +7,7 @@
 #include "core/dataset/dataset.h"
 #include "core/runs/runreader.h"
 #include "core/synthio/synthio.h"
+#include "trainingsupport.h"
 #include "ui/curation/curation.h"
 #include "ui/curation/curationpanel.h"
 #include "ui/datasetcontroller.h"
@@ -32,6 +33,7 @@
 
 using namespace ms;
 using namespace ms::ui;
+using ms::ui::testing::stateOf;
 
 namespace
 {
@@ -63,13 +65,6 @@ QByteArray epochLine(int epoch, double trainAcc, double valAcc)
         .toUtf8();
 }
 
-QString stateOf(const QString& dir)
-{
-    runs::RunReader r(dir.toStdString());
-    r.poll();
-    return QString::fromStdString(r.state());
-}
-
 } // namespace
 
 class TestTraining : public QObject
@@ -77,23 +72,7 @@ class TestTraining : public QObject
     Q_OBJECT
     QTemporaryDir m_tmp;
 
-    TrainingForm tinyForm(const QString& name) const
-    {
-        TrainingForm f;
-        f.source = QStringLiteral("synthetic");
-        f.synthPatients = 24;
-        f.synthSeed = 5;
-        f.train.task = "patches";
-        f.train.size = 48;
-        f.train.arch = "compact";
-        f.train.epochs = 3;
-        f.train.batch = 16;
-        f.train.lr = 0.003;
-        f.train.threads = 2;
-        f.train.logEvery = 1;
-        f.name = name;
-        return f;
-    }
+    TrainingForm tinyForm(const QString& name) const { return testing::tinyForm(name); }
 
 private slots:
     void initTestCase()

@@ -186,6 +186,7 @@ QWidget* TrainingPanel::buildForm()
     m_runOn->setObjectName(QStringLiteral("runOn"));
     m_runOn->addItem(tr("This computer"), QStringLiteral("local"));
     m_runOn->addItem(tr("SSH host"), QStringLiteral("ssh"));
+    m_runOn->addItem(tr("SLURM cluster"), QStringLiteral("slurm"));
     m_runOn->setToolTip(tr("Where the engine runs. On an SSH host, the runs folder and the data must be at the same paths "
                            "there (a shared file system); the run is followed through the connection."));
     m_sshHost = new QLineEdit(w);
@@ -197,6 +198,14 @@ QWidget* TrainingPanel::buildForm()
     m_remoteEngine = new QLineEdit(QStringLiteral("mammoscope-train"), w);
     m_remoteEngine->setObjectName(QStringLiteral("remoteEngine"));
     m_remoteEngine->setToolTip(tr("The engine's path on the host (found on its PATH when it has no '/')"));
+    m_partition = new QLineEdit(w);
+    m_partition->setObjectName(QStringLiteral("slurmPartition"));
+    m_partition->setPlaceholderText(tr("the cluster's default"));
+    m_nodes = spin(1, 4096, 1);
+    m_nodes->setObjectName(QStringLiteral("slurmNodes"));
+    m_timeLimit = new QLineEdit(w);
+    m_timeLimit->setObjectName(QStringLiteral("slurmTime"));
+    m_timeLimit->setPlaceholderText(tr("none, or e.g. 12:00:00 or 2-00:00:00"));
     m_queryRemote = new QPushButton(tr("Ask the host for its devices"), w);
     m_queryRemote->setObjectName(QStringLiteral("queryRemoteDevices"));
     m_device = new QComboBox(w);
@@ -214,15 +223,24 @@ QWidget* TrainingPanel::buildForm()
     dev->addRow(tr("SSH options"), m_sshOptions);
     dev->addRow(tr("Engine there"), m_remoteEngine);
     dev->addRow(QString(), m_queryRemote);
+    dev->addRow(tr("Partition"), m_partition);
+    dev->addRow(tr("Nodes"), m_nodes);
+    dev->addRow(tr("Time limit"), m_timeLimit);
     dev->addRow(tr("Device"), m_device);
+    m_syncBn = new QCheckBox(tr("synchronised batch norm (statistics of the global batch)"), w);
+    m_syncBn->setObjectName(QStringLiteral("syncBn"));
+    m_syncBn->setToolTip(tr("With several ranks, batch norm normalises with the statistics of every rank's samples "
+                            "(PyTorch's SyncBatchNorm) instead of each rank's own; costs two small all-reduces a layer."));
     dev->addRow(tr("Ranks (GPUs)"), m_ranks);
+    dev->addRow(QString(), m_syncBn);
     dev->addRow(QString(), m_bf16);
     dev->addRow(QString(), m_channelsLast);
     dev->addRow(tr("CPU threads"), m_threads);
     connect(m_runOn, &QComboBox::currentIndexChanged, this, [this] { updateRunOn(); });
     connect(m_queryRemote, &QPushButton::clicked, this, [this] { queryRemoteDevices(); });
-    for (auto* e : { m_sshHost, m_sshOptions, m_remoteEngine })
+    for (auto* e : { m_sshHost, m_sshOptions, m_remoteEngine, m_partition, m_timeLimit })
         connect(e, &QLineEdit::textChanged, this, &TrainingPanel::updateValidation);
+    connect(m_nodes, &QSpinBox::valueChanged, this, &TrainingPanel::updateValidation);
     connect(m_ranks, &QSpinBox::valueChanged, this, &TrainingPanel::updateValidation);
 
     auto* runGroup = group(tr("Run"));
@@ -435,12 +453,17 @@ TrainingForm TrainingPanel::form() const
     t.seed = (unsigned long long)m_seed->value();
     t.threads = m_threads->value();
     t.nprocPerNode = m_ranks->value();
+    t.syncBn = m_syncBn->isChecked();
     t.logEvery = m_logEvery;
     f.name = m_name->text().trimmed();
     f.runOn = m_runOn->currentData().toString();
     f.ssh.host = m_sshHost->text().trimmed().toStdString();
     f.ssh.options = m_sshOptions->text().trimmed().toStdString();
     f.ssh.engine = m_remoteEngine->text().trimmed().toStdString();
+    f.slurm.partition = m_partition->text().trimmed().toStdString();
+    f.slurm.nodes = m_nodes->value();
+    f.slurm.timeLimit = m_timeLimit->text().trimmed().toStdString();
+    f.slurm.engine = f.ssh.engine;
     return f;
 }
 
@@ -475,19 +498,28 @@ void TrainingPanel::setForm(const TrainingForm& f)
     setCombo(m_augment, q(t.augment));
     m_classWeights->setChecked(t.classWeights);
     m_earlyStop->setValue(t.earlyStop);
-    if (m_device->findData(q(t.device)) < 0)
-        m_device->addItem(tr("%1 (not available)").arg(q(t.device)), q(t.device));
-    setCombo(m_device, q(t.device));
+    m_sshHost->setText(q(f.ssh.host)); // where it runs first: that decides the device list
+    setCombo(m_runOn, f.runOn);
+    updateRunOn();
+    QString device = q(t.device);
+    if (m_device->findData(device) < 0 && !m_devicesOf.isEmpty() && device.startsWith(QLatin1String("cuda"))
+        && m_device->findData(QStringLiteral("cuda")) >= 0)
+        device = QStringLiteral("cuda"); // another machine's GPUs: one a rank, whichever it has
+    if (m_device->findData(device) < 0)
+        m_device->addItem(tr("%1 (not available)").arg(device), device);
+    setCombo(m_device, device);
     m_bf16->setChecked(t.amp == "bf16");
     m_channelsLast->setChecked(t.channelsLast);
     m_seed->setValue(int(std::min<unsigned long long>(t.seed, (unsigned long long)m_seed->maximum())));
     m_threads->setValue(t.threads);
     m_ranks->setValue(t.nprocPerNode);
+    m_syncBn->setChecked(t.syncBn);
     m_sshHost->setText(q(f.ssh.host));
     m_sshOptions->setText(q(f.ssh.options));
     m_remoteEngine->setText(q(f.ssh.engine));
-    setCombo(m_runOn, f.runOn);
-    updateRunOn();
+    m_partition->setText(q(f.slurm.partition));
+    m_nodes->setValue(f.slurm.nodes);
+    m_timeLimit->setText(q(f.slurm.timeLimit));
     m_name->setText(f.name);
     m_logEvery = t.logEvery;
 }
@@ -498,19 +530,27 @@ QStringList TrainingPanel::validationErrors() const
     const TrainingForm f = form();
     const runs::TrainConfig& t = f.train;
     const QString device = QString::fromStdString(t.device), task = QString::fromStdString(t.task);
-    const bool remote = f.runOn == QLatin1String("ssh");
-    if (remote) {
+    const bool remote = f.runOn == QLatin1String("ssh"), slurm = f.runOn == QLatin1String("slurm");
+    const bool viaSsh = remote || (slurm && !f.ssh.host.empty()); // SLURM: through the login host when one is given
+    if (viaSsh) {
         std::string problem;
         std::vector<std::string> words;
         if (const std::string p = runs::sshHostProblem(f.ssh.host); !p.empty())
             e << tr("SSH: %1.").arg(QString::fromStdString(p));
         else if (!runs::splitShellWords(f.ssh.options, words, problem))
             e << tr("SSH: %1.").arg(QString::fromStdString(problem));
-        if (f.ssh.engine.empty())
-            e << tr("Give the engine's path on the SSH host (or mammoscope-train when it is on that host's PATH).");
         if (QStandardPaths::findExecutable(QStringLiteral("ssh")).isEmpty())
             e << tr("The SSH client (ssh) is not installed here: install openssh-client.");
-    } else if (findTool(QStringLiteral("mammoscope-train")).isEmpty()) {
+    }
+    if ((remote || slurm) && f.ssh.engine.empty())
+        e << tr("Give the engine's path there (or mammoscope-train when it is on that machine's PATH).");
+    if (slurm) {
+        QString why;
+        if (slurmScript(f, { QStringLiteral("train") }, why).isEmpty())
+            e << tr("SLURM: %1.").arg(why);
+        if (!viaSsh && QStandardPaths::findExecutable(QStringLiteral("sbatch")).isEmpty())
+            e << tr("SLURM's sbatch is not installed here: give the cluster's login host, or install slurm-client.");
+    } else if (!remote && findTool(QStringLiteral("mammoscope-train")).isEmpty()) {
         e << tr("The engine, mammoscope-train, is not installed beside the app or on PATH.");
     }
     if (f.source == QLatin1String("dataset")) {
@@ -527,7 +567,7 @@ QStringList TrainingPanel::validationErrors() const
     const bool cuda = t.device.rfind("cuda", 0) == 0;
     // The device list is this computer's, or the SSH host's once it was asked; a host not asked yet checks the device
     // itself when the engine starts there (and refuses an unknown one with a message).
-    const bool listed = remote ? m_devicesOf == QString::fromStdString(f.ssh.host) : m_devicesOf.isEmpty();
+    const bool listed = slurm ? false : remote ? m_devicesOf == QString::fromStdString(f.ssh.host) : m_devicesOf.isEmpty();
     bool known = false;
     int gpus = 0;
     for (const auto& d : m_devices) {
@@ -587,6 +627,8 @@ QStringList TrainingPanel::validationWarnings() const
     if (f.runOn == QLatin1String("ssh"))
         w << tr("On %1 the runs folder (%2) and the data must be at the same paths as here.")
                  .arg(QString::fromStdString(f.ssh.host), m_runsRoot);
+    if (f.runOn == QLatin1String("slurm"))
+        w << tr("The cluster's nodes must see the runs folder (%1) and the data at the same paths as here.").arg(m_runsRoot);
     if (f.source == QLatin1String("shards") && QFileInfo::exists(f.shardsDir + QStringLiteral("/dataset.json"))) {
         auto m = shards::readManifest(f.shardsDir.toStdString());
         if (m && QString::fromStdString(m->task) != task)

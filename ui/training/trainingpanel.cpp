@@ -8,6 +8,7 @@
 #include "ui/training/evalview.h"
 #include "ui/training/runcharts.h"
 #include "ui/training/runhistory.h"
+#include "ui/training/slurmjob.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -31,6 +32,7 @@
 #include <QRegularExpression>
 #include <QScrollArea>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QTabWidget>
@@ -43,7 +45,8 @@
 namespace ms::ui
 {
 
-TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), m_engine(new EngineProcess(this)), m_history(new RunHistoryModel(this))
+TrainingPanel::TrainingPanel(QWidget* parent)
+    : QWidget(parent), m_engine(new EngineProcess(this)), m_slurm(new SlurmJobRunner(this)), m_history(new RunHistoryModel(this))
 {
     auto* split = new QSplitter(Qt::Horizontal, this);
     auto* scroll = new QScrollArea(split);
@@ -75,6 +78,32 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), m_engine(new En
         setStatus(m, true);
         updateButtons();
     });
+    connect(m_slurm, &SlurmJobRunner::finished, this, &TrainingPanel::onEngineFinished);
+    connect(m_slurm, &SlurmJobRunner::failed, this, [this](const QString& m) {
+        if (!m_slurm->isActive()) { // the submission failed: nothing runs
+            m_job = Job::None;
+            updateButtons();
+        }
+        setStatus(m, true);
+    });
+    connect(m_slurm, &SlurmJobRunner::submitted, this, [this](long long id) {
+        appendLog(tr("SLURM job %1 submitted; its output: %2")
+                      .arg(id)
+                      .arg(QString(m_slurm->outputFile()).replace(QStringLiteral("%j"), QString::number(id))));
+        setStatus(tr("SLURM job %1 submitted.").arg(id));
+    });
+    connect(m_slurm, &SlurmJobRunner::stateChanged, this, [this](const QString& state, const QString& reason) {
+        setStatus(
+            tr("SLURM job %1: %2%3").arg(m_slurm->jobId()).arg(state, reason.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(reason)));
+    });
+    m_confirmScript = [this](const QString& script) {
+        QMessageBox box(QMessageBox::Question, tr("Submit to SLURM"), tr("Submit this job script with sbatch?"), QMessageBox::Cancel, this);
+        box.setDetailedText(script);
+        box.setInformativeText(script.section(QLatin1Char('\n'), 3).left(1500));
+        auto* submit = box.addButton(tr("Submit"), QMessageBox::AcceptRole);
+        box.exec();
+        return box.clickedButton() == submit;
+    };
     connect(m_charts, &RunCharts::updated, this, &TrainingPanel::onChartsUpdated);
     connect(m_eval, &EvalView::evaluateRequested, this, &TrainingPanel::evaluate);
     connect(m_eval, &EvalView::openSample, this, &TrainingPanel::openSample);
@@ -280,25 +309,93 @@ void TrainingPanel::showDevices(const QList<DeviceInfo>& devices)
         m_device->addItem(label, d.id);
     }
     m_device->blockSignals(false);
-    m_device->setCurrentIndex(std::max(0, m_device->findData(cur.isEmpty() ? QStringLiteral("cpu") : cur)));
+    int index = m_device->findData(cur.isEmpty() ? QStringLiteral("cpu") : cur);
+    if (index < 0 && cur.startsWith(QLatin1String("cuda"))) // cuda:1 chosen, "cuda" offered (the nodes' GPUs): a GPU still
+        index = m_device->findData(QStringLiteral("cuda"));
+    m_device->setCurrentIndex(std::max(0, index));
     updateValidation();
 }
 
 void TrainingPanel::updateRunOn()
 {
-    const bool remote = m_runOn->currentData().toString() == QLatin1String("ssh");
-    for (QWidget* wgt : { static_cast<QWidget*>(m_sshHost), static_cast<QWidget*>(m_sshOptions), static_cast<QWidget*>(m_remoteEngine),
-             static_cast<QWidget*>(m_queryRemote) })
-        m_deviceForm->setRowVisible(wgt, remote);
-    if (!remote && !m_devicesOf.isEmpty()) { // back to this computer's devices
+    const QString on = m_runOn->currentData().toString();
+    const bool remote = on == QLatin1String("ssh"), slurm = on == QLatin1String("slurm");
+    for (QWidget* wgt : { static_cast<QWidget*>(m_sshHost), static_cast<QWidget*>(m_sshOptions), static_cast<QWidget*>(m_remoteEngine) })
+        m_deviceForm->setRowVisible(wgt, remote || slurm);
+    m_deviceForm->setRowVisible(m_queryRemote, remote);
+    for (QWidget* wgt : { static_cast<QWidget*>(m_partition), static_cast<QWidget*>(m_nodes), static_cast<QWidget*>(m_timeLimit) })
+        m_deviceForm->setRowVisible(wgt, slurm);
+    m_sshHost->setPlaceholderText(
+        slurm ? tr("the cluster's login host; empty: sbatch here") : tr("[user@]host or an alias from ~/.ssh/config"));
+    if (on == QLatin1String("local") && !m_devicesOf.isEmpty()) { // back to this computer's devices
         m_devicesOf.clear();
         showDevices(m_localDevices);
+    } else if ((slurm && m_devicesOf != QLatin1String("\1slurm"))
+        || (remote && m_devicesOf != QString::fromStdString(m_sshHost->text().trimmed().toStdString()))) {
+        // Not this computer's devices: what the nodes (or the host, until it is asked) may have. The engine there
+        // checks the device when it starts, and refuses one it lacks with a message.
+        m_devicesOf = slurm ? QStringLiteral("\1slurm") : QStringLiteral("\1unasked");
+        showDevices({ DeviceInfo { QStringLiteral("cpu"), slurm ? tr("the nodes' CPUs") : tr("the host's CPU"), 0, 0 },
+            DeviceInfo { QStringLiteral("cuda"), slurm ? tr("the nodes' GPUs (one a rank)") : tr("the host's GPUs (one a rank)"), 0, 0 } });
     }
     updateValidation();
 }
 
+QString TrainingPanel::slurmScript(const TrainingForm& f, const QStringList& engineArgs, QString& error) const
+{
+    runs::SlurmJob job = f.slurm;
+    const bool cuda = f.train.device.rfind("cuda", 0) == 0;
+    QString name = f.name.isEmpty() ? QStringLiteral("train") : f.name;
+    name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9._-]")), QStringLiteral("_"));
+    job.name = "mammoscope-" + (engineArgs.value(0) == QLatin1String("eval") ? std::string("eval") : name.left(60).toStdString());
+    // Training: one rank a task (and a GPU); anything else (eval) is one process.
+    const bool training = engineArgs.value(0) == QLatin1String("train");
+    job.nodes = training ? job.nodes : 1;
+    job.tasksPerNode = training ? std::max(1, f.train.nprocPerNode) : 1;
+    job.gpusPerNode = cuda ? job.tasksPerNode : 0;
+    job.cpusPerTask = std::max(0, f.train.threads);
+    job.engine = f.ssh.engine;
+    std::vector<std::string> words;
+    for (qsizetype i = 0; i < engineArgs.size(); ++i) {
+        if (engineArgs[i] == QLatin1String("--nproc-per-node")) { // srun starts the ranks
+            ++i;
+            continue;
+        }
+        words.push_back(engineArgs[i].toStdString());
+    }
+    std::string why;
+    const std::string script = runs::sbatchScript(job, words, why);
+    error = QString::fromStdString(why);
+    return QString::fromStdString(script);
+}
+
+QString TrainingPanel::lastEngineLines(int n) const
+{
+    return m_viaSlurm ? m_slurm->outputTail(n) : m_engine->lastLines(n);
+}
+
 bool TrainingPanel::startEngine(const TrainingForm& f, const QStringList& args)
 {
+    m_viaSlurm = f.runOn == QLatin1String("slurm");
+    if (m_viaSlurm) {
+        QString error;
+        const QString script = slurmScript(f, args, error);
+        if (script.isEmpty()) {
+            setStatus(tr("Cannot write the SLURM job: %1").arg(error), true);
+            return false;
+        }
+        if (m_confirmScript && !m_confirmScript(script)) {
+            setStatus(tr("SLURM job not submitted."));
+            return false;
+        }
+        const QString logs = QDir(m_runsRoot).filePath(QStringLiteral("slurm-logs"));
+        QDir().mkpath(logs);
+        m_slurm->setLoginHost(f.ssh.host.empty() ? std::nullopt : std::optional<runs::SshTarget>(f.ssh));
+        appendLog(QStringLiteral("$ sbatch%1 <<'EOF'\n%2EOF")
+                      .arg(f.ssh.host.empty() ? QString() : QStringLiteral(" (on %1)").arg(QString::fromStdString(f.ssh.host)), script));
+        const QString jobName = script.section(QStringLiteral("--job-name="), 1).section(QLatin1Char('\n'), 0, 0); // the output's name
+        return m_slurm->submit(script, QDir(logs).filePath(jobName + QStringLiteral("-%j.out")), m_runsRoot);
+    }
     if (f.runOn != QLatin1String("ssh"))
         return m_engine->start(findTool(QStringLiteral("mammoscope-train")), args);
     std::vector<std::string> words;
@@ -392,7 +489,7 @@ void TrainingPanel::updateButtons()
 
 bool TrainingPanel::isBusy() const
 {
-    return m_engine->isRunning() || m_job == Job::Prepare || m_job == Job::Train || m_job == Job::Eval;
+    return m_engine->isRunning() || m_slurm->isActive() || m_job == Job::Prepare || m_job == Job::Train || m_job == Job::Eval;
 }
 
 void TrainingPanel::setStatus(const QString& text, bool error)
@@ -547,6 +644,11 @@ void TrainingPanel::stop()
         m_engine->kill();
         return;
     }
+    if (m_slurm->isActive()) {
+        setStatus(tr("Stopping SLURM job %1: every rank writes a checkpoint and exits…").arg(m_slurm->jobId()));
+        m_slurm->cancel(true);
+        return;
+    }
     if (m_engine->isRunning()) {
         setStatus(tr("Stopping: the engine writes a checkpoint and exits…"));
         m_engine->requestStop(20000);
@@ -555,6 +657,11 @@ void TrainingPanel::stop()
 
 void TrainingPanel::kill()
 {
+    if (m_slurm->isActive()) {
+        setStatus(tr("Cancelling SLURM job %1…").arg(m_slurm->jobId()));
+        m_slurm->cancel(false);
+        return;
+    }
     if (m_engine->isRunning()) {
         setStatus(tr("Killing the engine…"));
         m_engine->kill();
@@ -620,7 +727,7 @@ void TrainingPanel::onEngineFinished(int code, const QString& message)
             writeShardsStamp(shards, m_pending);
             launchTraining(shards);
         } else {
-            setStatus(tr("Preparing the shards failed: %1\n%2").arg(message, m_engine->lastLines(3)), true);
+            setStatus(tr("Preparing the shards failed: %1\n%2").arg(message, lastEngineLines(3)), true);
             updateButtons();
         }
         return;
@@ -631,7 +738,7 @@ void TrainingPanel::onEngineFinished(int code, const QString& message)
             setStatus(tr("Evaluation done: see Evaluation."));
             showPage(1);
         } else {
-            setStatus(tr("Evaluation failed: %1\n%2").arg(message, m_engine->lastLines(3)), true);
+            setStatus(tr("Evaluation failed: %1\n%2").arg(message, lastEngineLines(3)), true);
         }
         updateButtons();
         emit evaluationDone(m_currentRun, code == 0);
@@ -647,7 +754,7 @@ void TrainingPanel::onEngineFinished(int code, const QString& message)
         setStatus(tr("%1: %2.").arg(QFileInfo(m_pendingRunDir).fileName(), message));
     } else {
         // The engine failed or crashed: say what it said; the app, the dataset and any curation are untouched.
-        setStatus(tr("%1: %2.\nLast engine lines:\n%3").arg(QFileInfo(m_pendingRunDir).fileName(), message, m_engine->lastLines(6)), true);
+        setStatus(tr("%1: %2.\nLast engine lines:\n%3").arg(QFileInfo(m_pendingRunDir).fileName(), message, lastEngineLines(6)), true);
     }
     updateButtons();
     emit runEnded(m_pendingRunDir, code, message);

@@ -11,8 +11,11 @@
 
 #include "core/runs/config.h"
 #include "core/runs/remote.h"
+#include "core/runs/slurm.h"
 
 #include <QWidget>
+
+#include <functional>
 
 class QComboBox;
 class QFormLayout;
@@ -33,6 +36,7 @@ namespace ms::ui
 {
 
 class EngineProcess;
+class SlurmJobRunner;
 class RunCharts;
 class EvalView;
 class RunHistoryModel;
@@ -44,10 +48,13 @@ struct TrainingForm {
     int synthPatients = 150, synthSeed = 7;
     QString shardsDir;
     QString name;
-    // Where the engine runs: "local" (this computer) or "ssh" (ssh.host, which must see the runs folder and the data at
+    // Where the engine runs: "local" (this computer), "ssh" (ssh.host, which must see the runs folder and the data at
     // the same paths: a shared file system; the open dataset's shards are then prepared into the runs folder).
+    // "slurm": a batch job on a SLURM cluster (sbatch here, or through ssh on ssh.host when it is set; the engine's
+    // path on the nodes is ssh.engine), with slurm's partition, nodes and time limit; ranks a node = train.nprocPerNode.
     QString runOn = QStringLiteral("local");
     runs::SshTarget ssh;
+    runs::SlurmJob slurm;
     runs::TrainConfig train = formDefaults();
 
     // The form's defaults where they differ from the engine's: the compact CNN at 96 px, lr 0.003, class weights.
@@ -102,6 +109,11 @@ public:
     // The devices of the SSH host in the form (mammoscope-train devices --json run there); the device list shows
     // them when they come. False (and the reason in the status line) when the query cannot start.
     bool queryRemoteDevices();
+    // What Start shows before it submits a SLURM job (true: submit). Default: a dialog with the script.
+    void setScriptConfirmation(std::function<bool(const QString& script)> confirm) { m_confirmScript = std::move(confirm); }
+    SlurmJobRunner* slurmJob() const { return m_slurm; }
+    // The SLURM job the form describes and its script for these engine arguments (empty with `error` when invalid).
+    QString slurmScript(const TrainingForm& f, const QStringList& engineArgs, QString& error) const;
     void showPage(int page); // 0 live, 1 evaluation, 2 runs, 3 CPU vs GPU
 
     RunCharts* charts() const { return m_charts; }
@@ -166,6 +178,10 @@ private:
     QString m_pendingShards;
     EngineProcess* m_engine;
     QList<DeviceInfo> m_devices;
+    SlurmJobRunner* m_slurm;
+    bool m_viaSlurm = false; // the job in progress is a SLURM job (else m_engine's process)
+    std::function<bool(const QString&)> m_confirmScript;
+    QString lastEngineLines(int n) const;
     QList<DeviceInfo> m_localDevices; // this computer's, kept while the list shows an SSH host's
     QString m_devicesOf; // "" this computer, else the SSH host the device list came from
 
@@ -177,11 +193,12 @@ private:
     QComboBox *m_task, *m_arch, *m_init, *m_mode, *m_optimizer, *m_schedule, *m_augment, *m_device;
     QSpinBox *m_size, *m_epochs, *m_batch, *m_earlyStop, *m_seed, *m_threads, *m_ranks;
     QComboBox* m_runOn;
-    QLineEdit *m_sshHost, *m_sshOptions, *m_remoteEngine;
+    QLineEdit *m_sshHost, *m_sshOptions, *m_remoteEngine, *m_partition, *m_timeLimit;
+    QSpinBox* m_nodes;
     QPushButton* m_queryRemote;
     QFormLayout* m_deviceForm;
     QDoubleSpinBox *m_lr, *m_backboneMult, *m_warmup, *m_weightDecay;
-    QCheckBox *m_classWeights, *m_bf16, *m_channelsLast;
+    QCheckBox *m_classWeights, *m_bf16, *m_channelsLast, *m_syncBn;
     QLineEdit* m_name;
     QLabel* m_validation;
     QPushButton *m_start, *m_stop, *m_kill, *m_resume;
