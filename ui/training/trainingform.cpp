@@ -514,7 +514,6 @@ void TrainingPanel::setForm(const TrainingForm& f)
     m_threads->setValue(t.threads);
     m_ranks->setValue(t.nprocPerNode);
     m_syncBn->setChecked(t.syncBn);
-    m_sshHost->setText(q(f.ssh.host));
     m_sshOptions->setText(q(f.ssh.options));
     m_remoteEngine->setText(q(f.ssh.engine));
     m_partition->setText(q(f.slurm.partition));
