@@ -96,12 +96,12 @@ void recordRank0Death(const std::vector<std::string>& args, const std::string& h
 }
 
 // --nproc-per-node N > 1: this process starts N ranks of itself (launcher.cpp) instead of training.
-std::optional<int> startRanksIfAsked(int argc, char** argv)
+std::optional<int> startRanksIfAsked(const char* command, int argc, char** argv)
 {
     int n = 1;
     const auto stripped = launcher::takeNprocPerNode(std::vector<std::string>(argv + 1, argv + argc), n);
     if (n == 0) {
-        std::fprintf(stderr, "mammoscope-train train: --nproc-per-node needs an integer from 1 to 1024\n");
+        std::fprintf(stderr, "mammoscope-train %s: --nproc-per-node needs an integer from 1 to 1024\n", command);
         return int(training::kUsage);
     }
     if (n == 1)
@@ -109,7 +109,7 @@ std::optional<int> startRanksIfAsked(int argc, char** argv)
     runs::LaunchEnv env;
     std::string error;
     if (!runs::readLaunchEnv(env, error) || !env.launcher.empty()) {
-        std::fprintf(stderr, "mammoscope-train train: --nproc-per-node %d: %s\n", n,
+        std::fprintf(stderr, "mammoscope-train %s: --nproc-per-node %d: %s\n", command, n,
             error.empty() ? ("the ranks were already started by " + env.launcher + " (RANK/WORLD_SIZE or SLURM_PROCID are set)").c_str()
                           : error.c_str());
         return int(training::kUsage);
@@ -123,7 +123,7 @@ std::optional<int> startRanksIfAsked(int argc, char** argv)
 
 int cmdTrain(int argc, char** argv)
 {
-    if (auto launched = startRanksIfAsked(argc, argv))
+    if (auto launched = startRanksIfAsked("train", argc, argv))
         return *launched;
     const auto args = rest(argc, argv);
     if (std::find(args.begin(), args.end(), "--resume") != args.end()) {
@@ -220,6 +220,8 @@ int main(int argc, char** argv)
         return parse("eval", argc, argv, e) ? training::evaluate(e) : int(training::kUsage);
     }
     if (cmd == "bench") {
+        if (auto launched = startRanksIfAsked("bench", argc, argv))
+            return *launched;
         training::BenchConfig b;
         return parse("bench", argc, argv, b) ? training::bench(b) : int(training::kUsage);
     }

@@ -436,6 +436,9 @@ template <> const std::vector<BF>& fields<BenchConfig>()
         { "threads", &BenchConfig::threads, "", 0, 4096 },
         { "json", &BenchConfig::json, "" },
         { "profile", &BenchConfig::profile, "", -1e300, 1e300, nullptr, 0, nullptr, "TRACE.json" },
+        { "nproc-per-node", &BenchConfig::nprocPerNode,
+            "data-parallel ranks to start on this machine (one a GPU); the figures are the group's", 1, 1024, nullptr, BF::kNotInJson,
+            nullptr, "N" },
     };
     return t;
 }

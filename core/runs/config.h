@@ -71,6 +71,7 @@ struct BenchConfig {
     int threads = 0;
     bool json = false;
     std::string profile; // a Chrome trace of 10 training steps after the timed ones (LibTorch with Kineto only)
+    int nprocPerNode = 1; // data-parallel ranks started on this machine (the figures are the whole group's)
 };
 
 // Cross-validation of a lesion-map recipe on whole mammograms (see training::crossval).

@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -62,6 +63,28 @@ bool hasBackend(const std::string& backend)
     if (backend == "nccl")
         return true;
 #endif
+    return false;
+}
+
+bool enoughGpus(const runs::LaunchEnv& launch, const std::string& device)
+{
+    if (!launch.distributed() || device.rfind("cuda", 0) != 0)
+        return true;
+    const int gpus = int(torch::cuda::device_count());
+    const bool ours = launch.launcher == "mammoscope-train";
+    const int here = ours ? std::max(launch.localWorldSize, launch.localRank + 1) : launch.localRank + 1;
+    if (here <= gpus)
+        return true;
+    if (ours && launch.rank == 0)
+        std::fprintf(stderr,
+            "mammoscope-train: %d ranks on this machine need %d GPUs (one a rank), but it has %d; use --nproc-per-node %d or --device "
+            "cpu\n",
+            here, here, gpus, std::max(1, gpus));
+    else if (!ours)
+        std::fprintf(stderr,
+            "mammoscope-train: rank %d (local rank %d) needs cuda:%d, but this machine has %d GPUs; start at most %d ranks a node or use "
+            "--device cpu\n",
+            launch.rank, launch.localRank, launch.localRank, gpus, gpus);
     return false;
 }
 

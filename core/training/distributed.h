@@ -21,6 +21,11 @@ namespace ms::training
 // Whether this build can join a group on `backend` ("nccl" or "gloo").
 bool hasBackend(const std::string& backend);
 
+// One GPU a rank: false (after saying why on stderr) when `device` is CUDA and this machine has fewer GPUs than the
+// ranks it runs. Started by --nproc-per-node, every rank knows how many share the machine and all end at once with
+// rank 0's message; under torchrun or srun the rank without a GPU says so and its launcher ends the group.
+bool enoughGpus(const runs::LaunchEnv& launch, const std::string& device);
+
 // An exception's message without the C++ stack trace LibTorch appends ("Exception raised from ..."): for users.
 std::string messageOf(const std::exception& e);
 

@@ -6,6 +6,7 @@
 #include "core/models/torchcompat.h"
 #include "core/models/weights.h"
 #include "core/sampling/sampling.h"
+#include "core/training/distributed.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
 
@@ -143,8 +144,24 @@ int bench(const BenchConfig& cfg)
         std::fprintf(stderr, "mammoscope-train bench: %s\n", error.c_str());
         return kUsage;
     }
+    // Data parallel (--nproc-per-node, torchrun, srun): every rank times its steps with the gradients all-reduced,
+    // rank 0 reports the group's images/s.
+    runs::LaunchEnv launch;
+    if (!runs::readLaunchEnv(launch, error)) {
+        std::fprintf(stderr, "mammoscope-train bench: data-parallel launch: %s\n", error.c_str());
+        return kUsage;
+    }
+    std::string device = cfg.device;
+    if (launch.distributed() && device.rfind("cuda", 0) == 0)
+        device = "cuda:" + std::to_string(launch.localRank);
+    if (!enoughGpus(launch, device))
+        return kUsage;
+    if (launch.distributed() && !cfg.profile.empty()) {
+        std::fprintf(stderr, "mammoscope-train bench: --profile traces one process; leave out --nproc-per-node\n");
+        return kUsage;
+    }
     setupThreads(cfg.threads);
-    const torch::Device dev = parseDevice(cfg.device);
+    const torch::Device dev = parseDevice(device);
     const bool bf16 = cfg.amp == "bf16" && dev.is_cuda();
     if (dev.is_cuda())
         at::globalContext().setBenchmarkCuDNN(true);
@@ -172,6 +189,31 @@ int bench(const BenchConfig& cfg)
     if (cfg.channelsLast)
         models::toChannelsLast(*net);
     torch::optim::SGD opt(net->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+    std::unique_ptr<DataParallel> dp;
+    const std::vector<torch::Tensor> params = net->parameters();
+    if (launch.distributed()) {
+        dp = DataParallel::join(launch, dev, "auto", "fp32", error);
+        if (!dp) {
+            std::fprintf(stderr, "mammoscope-train bench: %s\n", error.c_str());
+            return kError;
+        }
+        dp->broadcast(params);
+        dp->attach(params);
+    }
+    const int world = launch.worldSize;
+    // The slowest rank's seconds (the group moves at its pace); one process: its own.
+    auto groupSeconds = [&](double mine) {
+        if (!dp)
+            return mine;
+        double worst = 0;
+        for (const auto& v : dp->gather({ float(mine) }))
+            worst = std::max(worst, v.empty() ? 0.0 : double(v[0]));
+        return worst;
+    };
+    auto barrier = [&] {
+        if (dp)
+            (void)dp->sum({ 0.0 });
+    };
     auto synthetic = torch::randn({ cfg.batch, 1, size, size }, torch::TensorOptions().device(dev));
     auto labels = torch::randint(0, classes, { cfg.batch }, torch::TensorOptions().device(dev).dtype(torch::kInt64));
     std::vector<size_t> order(set.size());
@@ -203,6 +245,8 @@ int bench(const BenchConfig& cfg)
         }
         auto loss = torch::nn::functional::cross_entropy(logits, labels);
         loss.backward();
+        if (dp)
+            dp->afterBackward(params);
         sgdStep(opt);
     };
     using clock = std::chrono::steady_clock;
@@ -212,11 +256,12 @@ int bench(const BenchConfig& cfg)
         for (int i = 0; i < cfg.warmup; ++i)
             trainStep();
         synchronize(dev);
+        barrier();
         auto t0 = clock::now();
         for (int i = 0; i < cfg.steps; ++i)
             trainStep();
         synchronize(dev);
-        const double trainS = std::chrono::duration<double>(clock::now() - t0).count();
+        const double trainS = groupSeconds(std::chrono::duration<double>(clock::now() - t0).count());
         if (!cfg.profile.empty()) {
             std::string perr;
             if (!torchcompat::startProfiler(perr)) {
@@ -244,11 +289,12 @@ int bench(const BenchConfig& cfg)
         for (int i = 0; i < cfg.warmup; ++i)
             infer();
         synchronize(dev);
+        barrier();
         t0 = clock::now();
         for (int i = 0; i < cfg.steps; ++i)
             infer();
         synchronize(dev);
-        const double inferS = std::chrono::duration<double>(clock::now() - t0).count();
+        const double inferS = groupSeconds(std::chrono::duration<double>(clock::now() - t0).count());
         out.set("engine", "mammoscope-train");
         out.set("torch", torchcompat::version());
         out.set("device", deviceName(dev));
@@ -258,8 +304,9 @@ int bench(const BenchConfig& cfg)
         out.set("amp", bf16 ? "bf16" : "none");
         out.set("channels_last", cfg.channelsLast);
         out.set("source", fromShards ? cfg.source : std::string("synthetic"));
-        out.set("train_images_per_s", double(cfg.batch) * cfg.steps / trainS);
-        out.set("infer_images_per_s", double(cfg.batch) * cfg.steps / inferS);
+        out.set("world_size", world);
+        out.set("train_images_per_s", double(world) * cfg.batch * cfg.steps / trainS);
+        out.set("infer_images_per_s", double(world) * cfg.batch * cfg.steps / inferS);
         out.set("device_memory", (long long)deviceMemoryBytes(dev, false));
     } catch (const std::exception& e) {
         const std::string w = e.what();
@@ -269,12 +316,14 @@ int bench(const BenchConfig& cfg)
                 : w.c_str());
         return w.find("out of memory") != std::string::npos ? kOutOfMemory : kError;
     }
+    if (launch.rank > 0)
+        return kOk; // rank 0 reports the group
     if (cfg.json)
         std::printf("%s\n", out.dump().c_str());
     else
-        std::printf("%s %s batch %d %s%s: train %.1f images/s, inference %.1f images/s\n", out["device"].string().c_str(), cfg.arch.c_str(),
-            cfg.batch, bf16 ? "bf16" : "fp32", cfg.channelsLast ? " channels_last" : "", out["train_images_per_s"].number(),
-            out["infer_images_per_s"].number());
+        std::printf("%s%s %s batch %d %s%s: train %.1f images/s, inference %.1f images/s\n", out["device"].string().c_str(),
+            world > 1 ? (" x " + std::to_string(world) + " ranks").c_str() : "", cfg.arch.c_str(), cfg.batch, bf16 ? "bf16" : "fp32",
+            cfg.channelsLast ? " channels_last" : "", out["train_images_per_s"].number(), out["infer_images_per_s"].number());
     return kOk;
 }
 

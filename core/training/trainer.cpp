@@ -449,27 +449,8 @@ int train(TrainConfig cfg, bool resume)
     }
     if (launch.distributed() && cfg.device.rfind("cuda", 0) == 0)
         cfg.device = "cuda:" + std::to_string(launch.localRank); // one GPU a rank, as torchrun's LOCAL_RANK says
-    if (launch.distributed() && cfg.device.rfind("cuda", 0) == 0) {
-        // One GPU a rank. Started by --nproc-per-node, every rank knows how many share this machine and all end at
-        // once, with rank 0's message; under torchrun or srun the rank without a GPU says so and its launcher ends
-        // the group.
-        const int gpus = int(torch::cuda::device_count());
-        const bool ours = launch.launcher == "mammoscope-train";
-        const int here = ours ? std::max(launch.localWorldSize, launch.localRank + 1) : launch.localRank + 1;
-        if (here > gpus) {
-            if (ours && launch.rank == 0)
-                std::fprintf(stderr,
-                    "mammoscope-train: %d ranks on this machine need %d GPUs (one a rank), but it has %d; use --nproc-per-node %d or "
-                    "--device cpu\n",
-                    here, here, gpus, std::max(1, gpus));
-            else if (!ours)
-                std::fprintf(stderr,
-                    "mammoscope-train: rank %d (local rank %d) needs cuda:%d, but this machine has %d GPUs; start at most %d ranks a node "
-                    "or use --device cpu\n",
-                    launch.rank, launch.localRank, launch.localRank, gpus, gpus);
-            return kUsage;
-        }
-    }
+    if (!enoughGpus(launch, cfg.device))
+        return kUsage;
 
     RunFolder run(runDir);
     if (launch.rank > 0)

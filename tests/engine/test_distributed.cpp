@@ -254,6 +254,20 @@ private slots:
         QVERIFY2(perReplica > 10 * synced && perReplica > 1e-4, qPrintable(QString::number(perReplica)));
     }
 
+    // bench with ranks: the gradients all-reduced every step, rank 0 alone reports the group's images/s.
+    void benchReportsTheGroup()
+    {
+        const Run r = run({ "bench", "--device", "cpu", "--arch", "compact", "--batch", "8", "--size", "48", "--steps", "3", "--warmup",
+            "1", "--threads", "1", "--nproc-per-node", "2", "--json" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QList<QByteArray> lines = r.out.trimmed().split('\n');
+        QCOMPARE(lines.size(), 1); // one report, rank 0's
+        const QJsonObject j = QJsonDocument::fromJson(lines[0]).object();
+        QCOMPARE(j["world_size"].toInt(), 2);
+        QVERIFY(j["train_images_per_s"].toDouble() > 0);
+        QVERIFY(r.err.contains("started 2 ranks"));
+    }
+
     void torchrunAndSlurmEnvironmentsWorkUnchanged_data()
     {
         QTest::addColumn<QString>("launcher");

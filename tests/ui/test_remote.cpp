@@ -68,6 +68,9 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_tmp.isValid());
+        // The app's data and cache folders (benchmark results, prepared shards) in this test's temporary folder, not the user's.
+        qputenv("MAMMOSCOPE_DATA_DIR", m_tmp.filePath(QStringLiteral("data")).toUtf8());
+        qputenv("MAMMOSCOPE_CACHE_DIR", m_tmp.filePath(QStringLiteral("cache")).toUtf8());
         QFile::setPermissions(m_tmp.path(), QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
         const QString sshd = QStringLiteral("/usr/sbin/sshd");
         const QString keygen = QStandardPaths::findExecutable(QStringLiteral("ssh-keygen"));

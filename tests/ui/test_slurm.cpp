@@ -70,6 +70,9 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_tmp.isValid());
+        // The app's data and cache folders (benchmark results, prepared shards) in this test's temporary folder, not the user's.
+        qputenv("MAMMOSCOPE_DATA_DIR", m_tmp.filePath(QStringLiteral("data")).toUtf8());
+        qputenv("MAMMOSCOPE_CACHE_DIR", m_tmp.filePath(QStringLiteral("cache")).toUtf8());
         for (const char* tool : { "/usr/sbin/munged", "/usr/sbin/slurmctld", "/usr/sbin/slurmd", "/usr/bin/sbatch", "/usr/bin/squeue",
                  "/usr/bin/scontrol", "/usr/bin/scancel", "/usr/bin/sinfo" })
             if (!QFileInfo(QString::fromLatin1(tool)).isExecutable()) {

@@ -81,6 +81,9 @@ private slots:
         QSettings().clear();
         qputenv("MAMMOSCOPE_TRAIN", MS_TRAIN_PATH);
         qputenv("MAMMOSCOPE_CLI", MS_CLI_PATH);
+        // The app's data and cache folders (benchmark results, prepared shards) in this test's temporary folder, not the user's.
+        qputenv("MAMMOSCOPE_DATA_DIR", m_tmp.filePath(QStringLiteral("data")).toUtf8());
+        qputenv("MAMMOSCOPE_CACHE_DIR", m_tmp.filePath(QStringLiteral("cache")).toUtf8());
         QVERIFY(QFileInfo(QString::fromLocal8Bit(MS_TRAIN_PATH)).isExecutable());
     }
 
@@ -325,6 +328,47 @@ private slots:
         QString err;
         QVERIFY(again.remove(again.rowOf(dir), &err)); // forgets, never deletes an attached folder
         QVERIFY(QFileInfo::exists(dir + QStringLiteral("/metrics.jsonl")));
+    }
+
+    // Multi-GPU rows measured on a GPU machine come in as bench --json lines; each row of N ranks is labelled with
+    // its scaling against the one-GPU row of the same settings. A malformed file names its bad line; nothing is added.
+    void benchImportsMultiGpuRows()
+    {
+        BenchView view;
+        view.setResults({});
+        const QString file = m_tmp.filePath(QStringLiteral("gpu-bench.jsonl"));
+        QFile f(file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        auto row = [](const char* device, int world, double train) {
+            return QStringLiteral("{\"engine\":\"mammoscope-train\",\"device\":\"%1\",\"arch\":\"resnet50\",\"batch\":256,\"size\":224,"
+                                  "\"amp\":\"bf16\",\"world_size\":%2,\"train_images_per_s\":%3,\"infer_images_per_s\":%4}\n")
+                .arg(QString::fromLatin1(device))
+                .arg(world)
+                .arg(train)
+                .arg(train * 3)
+                .toUtf8();
+        };
+        f.write(row("NVIDIA H200", 1, 4000) + row("NVIDIA H200", 2, 7600) + row("NVIDIA H200", 4, 14400) + row("Intel Xeon", 1, 20));
+        f.close();
+        QString error;
+        QVERIFY2(view.importResults(file, &error), qPrintable(error));
+        QCOMPARE(view.results().size(), 4);
+        QCOMPARE(BenchView::scalingNote(view.results(), 0), QString());
+        QCOMPARE(BenchView::scalingNote(view.results(), 1), QStringLiteral("2 ranks: 95.0 % scaling (training)"));
+        QCOMPARE(BenchView::scalingNote(view.results(), 2), QStringLiteral("4 ranks: 90.0 % scaling (training)"));
+        QCOMPARE(QString::fromStdString(view.results()[2]["device_id"].string()), QString("cuda") + QChar(0xd7) + "4");
+        QVERIFY(view.plot()->plottableCount() >= 2);
+
+        const QString bad = m_tmp.filePath(QStringLiteral("bad-bench.jsonl"));
+        QFile b(bad);
+        QVERIFY(b.open(QIODevice::WriteOnly));
+        b.write(row("NVIDIA H200", 1, 4000) + "{\"device\":\"x\",\"train_images_per_s\":\"fast\"}\n");
+        b.close();
+        QVERIFY(!view.importResults(bad, &error));
+        QVERIFY2(error.contains(bad) && error.contains(QStringLiteral("line 2")), qPrintable(error));
+        QCOMPARE(view.results().size(), 4);
+        QVERIFY(!view.importResults(m_tmp.filePath(QStringLiteral("missing.jsonl")), &error));
+        QVERIFY(error.contains(QStringLiteral("missing.jsonl")));
     }
 
     // The real engine: start, points arrive, stop (checkpoint), resume, finish, evaluate.

@@ -7,6 +7,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFile>
 #include <QFileDialog>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -59,8 +60,10 @@ BenchView::BenchView(QWidget* parent)
       m_size(new QSpinBox(this)),
       m_steps(new QSpinBox(this)),
       m_fast(new QCheckBox(tr("bf16 + channels-last on CUDA"), this)),
+      m_together(new QCheckBox(tr("all GPUs together too (2…N data-parallel ranks)"), this)),
       m_run(new QPushButton(tr("Run benchmark"), this)),
       m_save(new QPushButton(tr("Save PNG…"), this)),
+      m_import(new QPushButton(tr("Import results…"), this)),
       m_status(new QLabel(this)),
       m_plot(new QCustomPlot(this)),
       m_proc(new EngineProcess(this))
@@ -86,9 +89,15 @@ BenchView::BenchView(QWidget* parent)
     form->addRow(tr("Input size (px)"), m_size);
     form->addRow(tr("Timed steps"), m_steps);
     form->addRow(QString(), m_fast);
+    form->addRow(QString(), m_together);
+    m_together->setChecked(true);
+    m_together->setToolTip(tr("With several GPUs: also measure them as one data-parallel group (mammoscope-train bench "
+                              "--nproc-per-node N), and the scaling efficiency against one GPU"));
+    m_import->setToolTip(tr("Add results measured on another machine: a file of `mammoscope-train bench --json` lines"));
     auto* buttons = new QHBoxLayout;
     buttons->addWidget(m_run);
     buttons->addWidget(m_save);
+    buttons->addWidget(m_import);
     buttons->addStretch();
     auto* left = new QVBoxLayout;
     left->addLayout(form);
@@ -111,6 +120,13 @@ BenchView::BenchView(QWidget* parent)
             = QFileDialog::getSaveFileName(this, tr("Save benchmark chart"), QStringLiteral("cpu-vs-gpu.png"), tr("PNG (*.png)"));
         if (!f.isEmpty() && !savePng(f))
             m_status->setText(tr("Could not write %1").arg(f));
+    });
+    connect(m_import, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(
+            this, tr("Import benchmark results"), QString(), tr("JSON lines (*.jsonl *.json *.txt);;All files (*)"));
+        QString error;
+        if (!f.isEmpty() && !importResults(f, &error))
+            m_status->setText(error);
     });
     connect(m_proc, &EngineProcess::finished, this, [this](int code, const QString& msg) {
         const QByteArray out = std::exchange(m_stdout, QByteArray());
@@ -180,6 +196,12 @@ void BenchView::start()
         m_status->setText(tr("Choose at least one device."));
         return;
     }
+    int gpus = 0;
+    for (const auto& d : m_deviceList)
+        gpus += d.id.startsWith(QLatin1String("cuda:")) ? 1 : 0;
+    if (m_together->isChecked())
+        for (int n = 2; n <= gpus; n *= 2) // 2, 4, 8 ranks: one a GPU
+            m_queue << QStringLiteral("cuda×%1").arg(n);
     m_results.clear();
     replot();
     m_run->setText(tr("Cancel"));
@@ -204,12 +226,16 @@ void BenchView::runNext()
         return;
     }
     m_current = m_queue.takeFirst();
-    QStringList args = { QStringLiteral("bench"), QStringLiteral("--device"), m_current, QStringLiteral("--arch"), m_arch->currentText(),
+    const int ranks = m_current.contains(QChar(0xd7)) ? m_current.section(QChar(0xd7), 1).toInt() : 1;
+    const QString device = ranks > 1 ? QStringLiteral("cuda") : m_current;
+    QStringList args = { QStringLiteral("bench"), QStringLiteral("--device"), device, QStringLiteral("--arch"), m_arch->currentText(),
         QStringLiteral("--batch"), QString::number(m_batch->value()), QStringLiteral("--size"), QString::number(m_size->value()),
         QStringLiteral("--steps"), QString::number(m_steps->value()), QStringLiteral("--warmup"),
         QString::number(std::max(2, m_steps->value() / 3)), QStringLiteral("--json") };
     if (m_fast->isChecked() && m_current.startsWith(QLatin1String("cuda")))
         args << QStringLiteral("--amp") << QStringLiteral("bf16") << QStringLiteral("--channels-last");
+    if (ranks > 1)
+        args << QStringLiteral("--nproc-per-node") << QString::number(ranks);
     m_status->setText(
         tr("Measuring %1 (%2, batch %3, %4 px)…").arg(m_current, m_arch->currentText()).arg(m_batch->value()).arg(m_size->value()));
     m_proc->start(findTool(QStringLiteral("mammoscope-train")), args);
@@ -249,6 +275,8 @@ void BenchView::replot()
         QString label = QString::fromStdString(r["device"].string());
         if (label.size() > 28)
             label = label.left(26) + QStringLiteral("…");
+        if (const long long w = r["world_size"].integer(1); w > 1)
+            label += QStringLiteral(" ×%1").arg(w);
         ticker->addTick(i + 1,
             QStringLiteral("%1\n%2, batch %3%4")
                 .arg(label, QString::fromStdString(r["arch"].string()))
@@ -262,6 +290,8 @@ void BenchView::replot()
         QString s = QStringLiteral("%1 / %2 img/s").arg(t, 0, 'f', 0).arg(in, 0, 'f', 0);
         if (cpuTrain > 0 && r["device_id"].string() != "cpu")
             s += tr("\n×%1 training, ×%2 inference vs CPU").arg(t / cpuTrain, 0, 'f', 1).arg(cpuInfer > 0 ? in / cpuInfer : 0, 0, 'f', 1);
+        if (const QString note = scalingNote(m_results, i); !note.isEmpty())
+            s += QLatin1Char('\n') + note;
         text->setText(s);
     }
     m_plot->xAxis->setTicker(ticker);
@@ -275,6 +305,68 @@ void BenchView::replot()
         text->setText(tr("Press \"Run benchmark\" to measure the CPU and each GPU"));
     }
     m_plot->replot();
+}
+
+QString BenchView::scalingNote(const QList<Json>& results, int row)
+{
+    if (row < 0 || row >= results.size())
+        return {};
+    const Json& r = results[row];
+    const long long w = r["world_size"].integer(1);
+    if (w < 2)
+        return {};
+    auto same = [&](const Json& o) {
+        return o["device"].string() == r["device"].string() && o["arch"].string() == r["arch"].string()
+            && o["batch"].integer() == r["batch"].integer() && o["amp"].string() == r["amp"].string()
+            && o["size"].integer() == r["size"].integer();
+    };
+    for (const auto& o : results)
+        if (o["world_size"].integer(1) == 1 && same(o) && o["train_images_per_s"].number() > 0)
+            return tr("%1 ranks: %2 % scaling (training)")
+                .arg(w)
+                .arg(100.0 * r["train_images_per_s"].number() / (double(w) * o["train_images_per_s"].number()), 0, 'f', 1);
+    return {};
+}
+
+bool BenchView::importResults(const QString& file, QString* error)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = tr("%1: cannot be read (%2)").arg(file, f.errorString());
+        return false;
+    }
+    QList<Json> added;
+    int lineNo = 0;
+    for (const QByteArray& raw : f.readAll().split('\n')) {
+        ++lineNo;
+        const QByteArray line = raw.trimmed();
+        if (line.isEmpty())
+            continue;
+        auto j = Json::parse(std::string_view(line.constData(), size_t(line.size())));
+        if (!j || !j->isObject() || !((*j)["train_images_per_s"].number(-1) > 0) || (*j)["device"].string().empty()
+            || (*j)["world_size"].integer(1) < 1) {
+            if (error)
+                *error = tr("%1, line %2: not a result of mammoscope-train bench --json").arg(file).arg(lineNo);
+            return false;
+        }
+        Json r = *j;
+        if (r["device_id"].string().empty()) {
+            const long long w = r["world_size"].integer(1);
+            r.set("device_id", w > 1 ? QStringLiteral("cuda×%1").arg(w).toStdString() : r["device"].string());
+        }
+        added << r;
+    }
+    if (added.isEmpty()) {
+        if (error)
+            *error = tr("%1 holds no benchmark results").arg(file);
+        return false;
+    }
+    m_results << added;
+    replot();
+    saveResults();
+    m_status->setText(tr("Imported %n result(s) from %1.", nullptr, int(added.size())).arg(file));
+    return true;
 }
 
 void BenchView::saveResults() const

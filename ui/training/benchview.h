@@ -42,6 +42,13 @@ public:
     void start();
     void cancel();
     bool savePng(const QString& file);
+    // Adds the results in a file of `mammoscope-train bench --json` lines (written on a GPU machine, with
+    // --nproc-per-node for the multi-GPU rows). False with `error` naming the file and line of the first bad one;
+    // nothing is added then.
+    bool importResults(const QString& file, QString* error);
+    // For a row measured on several ranks: "N ranks: E % scaling", E = its images/s over N times the one-rank row of
+    // the same device, architecture, batch and precision; "" when there is no such row.
+    static QString scalingNote(const QList<Json>& results, int row);
 
 signals:
     void finished();
@@ -54,8 +61,8 @@ private:
     QListWidget* m_devices;
     QComboBox* m_arch;
     QSpinBox *m_batch, *m_size, *m_steps;
-    QCheckBox* m_fast;
-    QPushButton *m_run, *m_save;
+    QCheckBox *m_fast, *m_together;
+    QPushButton *m_run, *m_save, *m_import;
     QLabel* m_status;
     QCustomPlot* m_plot;
     EngineProcess* m_proc;
