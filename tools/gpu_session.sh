@@ -13,7 +13,8 @@
 #                                     bf16 + channels-last, eval on CUDA, bench; "N passed, N failed" at the end
 #   tools/gpu_session.sh ddp          data parallel (NCCL) on every GPU of the machine: training img/s at 1..N GPUs
 #                                     (ResNet-18 and -50, per-GPU batch 256, bf16, channels-last, shards), scaling
-#                                     efficiency, and a 2-GPU curve against the 1-GPU one at the same global batch
+#                                     efficiency, and a 2-GPU curve against the 1-GPU one at the same global batch;
+#                                     bench-ddp.jsonl: the same as bench --json lines for the app's Import results…
 #   tools/gpu_session.sh profile      kernel-by-kernel comparison of 10 training steps, engine vs PyTorch eager
 #   tools/gpu_session.sh real SHARDS.tar.xz RUN [crossval options]
 #                                     cross-validation on real mammograms: lesion-map or tissue shards made on the dev
@@ -210,6 +211,9 @@ ddp)
       [ "$n" -eq 1 ] && one=$ips
       python3 -c "import sys;n,i,o=int(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]);print(f'$arch: {n} GPU(s), global batch {256*n}: {i:.0f} img/s' + (f', scaling efficiency {i/(n*o)*100:.1f} %' if n>1 and o>0 else ''))" "$n" "$ips" "$one" | tee -a "$OUT/ddp.txt"
       grep -h "data parallel" "$r.err" | head -1 | tee -a "$OUT/ddp.txt" || true
+      # The same as bench results, for the app's CPU vs GPU view (Import results…).
+      "$T" bench --device cuda --arch "$arch" --batch 256 --amp bf16 --channels-last --steps 30 --warmup 10 --source "$OUT/ddp-shards" \
+        --nproc-per-node "$n" --json >>"$OUT/bench-ddp.jsonl" 2>>"$OUT/bench-ddp.err" || echo "bench at $n GPUs failed" | tee -a "$OUT/ddp.txt"
     done
   done
   # The curves: 1 GPU at batch 256 against 2 GPUs at 128 each (global 256), same seed and data; ResNet-18.
