@@ -4,6 +4,10 @@
 // at batch B ends; a killed rank must stop the others; a run must resume with another number of ranks.
 #include "core/models/weights.h"
 #include "core/training/distributed.h"
+#if defined(MS_TEST_APP_LOADER)
+#include "core/image/image.h"
+#include "core/ml/inference.h"
+#endif
 
 #include <QtTest>
 
@@ -223,10 +227,24 @@ private slots:
                 QVERIFY2(m["max_abs_difference"].toDouble() <= 1e-6, qPrintable(QString::number(m["max_abs_difference"].toDouble())));
             }
         QVERIFY(checked);
-        // The checkpoint of two ranks is an ordinary one: eval on one device reads it.
+        // The checkpoint of two ranks is an ordinary one: eval on one device reads it, and so does the app's loader.
         const Run e = run({ "eval", "--run", dir, "--split", "train", "--checkpoint", "last", "--json" });
         QVERIFY2(e.code == 0, e.err.constData());
         QVERIFY(QJsonDocument::fromJson(e.out).object()["samples"].toInt() > 0);
+#if defined(MS_TEST_APP_LOADER)
+        auto model = ms::ml::Model::load((dir + "/checkpoints/last").toStdString());
+        QVERIFY2(model.ok(), model.ok() ? "" : model.error().toString().c_str());
+        ms::Image16 patch(48, 48, 0);
+        for (int y = 12; y < 36; ++y)
+            for (int x = 12; x < 36; ++x)
+                patch.at(x, y) = 3000;
+        const auto p = (*model)->predict(patch);
+        QVERIFY2(p.ok(), p.ok() ? "" : p.error().toString().c_str());
+        double total = 0;
+        for (float v : *p)
+            total += v;
+        QVERIFY(std::abs(total - 1.0) < 1e-4); // class probabilities
+#endif
     }
 
     // Fine-tuning (batch norm in training mode): with --sync-bn two ranks at batch 8 normalise with the statistics of
