@@ -102,30 +102,45 @@ private slots:
         QCOMPARE(whole.meta[0].label, 1);
     }
     // Lesion-map samples: the breast turned to the left, a lesion's pixels land where toSample puts them, and toSource
-    // takes them back (the geometry the app uses to draw the map on the image).
+    // takes them back (the geometry the app uses to draw the map on the image). `gap`: air between the chest wall and
+    // the image's edge (mini-MIAS films, CDD-CESM's padded squares), with a bright label tag and a film edge strip at
+    // the other side: the chest wall still goes to the canvas's left edge (the old rule compared the image's outer
+    // bands and turned 37 of the 314 mini-MIAS images the wrong way).
     void lesionMapGeometry_data()
     {
         QTest::addColumn<bool>("breastOnRight");
         QTest::addColumn<double>("pixelMm");
-        QTest::newRow("left, 0.2 mm") << false << 0.2;
-        QTest::newRow("right, 0.2 mm") << true << 0.2;
-        QTest::newRow("right, 0.1 mm") << true << 0.1;
+        QTest::addColumn<int>("gap");
+        QTest::newRow("left, 0.2 mm") << false << 0.2 << 0;
+        QTest::newRow("right, 0.2 mm") << true << 0.2 << 0;
+        QTest::newRow("right, 0.1 mm") << true << 0.1 << 0;
+        QTest::newRow("left, air at the chest wall") << false << 0.2 << 120;
+        QTest::newRow("right, air at the chest wall") << true << 0.2 << 120;
     }
     void lesionMapGeometry()
     {
         QFETCH(bool, breastOnRight);
         QFETCH(double, pixelMm);
-        const int W = 800, H = 1000;
+        QFETCH(int, gap);
+        const int W = 800 + gap, H = 1000;
         Image16 img(W, H, 100);
         img.bitsStored = 12;
         for (int y = 0; y < H; ++y)
             for (int x = 0; x < W; ++x) {
-                const int fromWall = breastOnRight ? W - 1 - x : x;
-                if (fromWall < 500 - std::abs(y - H / 2) / 3)
+                const int fromWall = (breastOnRight ? W - 1 - x : x) - gap;
+                if (fromWall >= 0 && fromWall < 500 - std::abs(y - H / 2) / 3)
                     img.at(x, y) = uint16_t(2000 + (x * 7 + y * 3) % 200);
             }
+        if (gap > 0) { // a label tag and a film edge on the nipple side, as bright as the breast's brightest tissue
+            for (int y = 60; y < 160; ++y)
+                for (int k = 40; k < 100; ++k)
+                    img.at(breastOnRight ? k : W - 1 - k, y) = 2199;
+            for (int y = 0; y < H; ++y)
+                for (int k = 0; k < 12; ++k)
+                    img.at(breastOnRight ? k : W - 1 - k, y) = 2199;
+        }
         // a bright lesion, 40 px across, in the breast
-        const int lx = breastOnRight ? 650 : 150, ly = 300;
+        const int lx = breastOnRight ? W - 1 - gap - 150 : gap + 150, ly = 300;
         for (int y = ly - 20; y <= ly + 20; ++y)
             for (int x = lx - 20; x <= lx + 20; ++x)
                 if ((x - lx) * (x - lx) + (y - ly) * (y - ly) <= 400)
@@ -142,6 +157,9 @@ private slots:
         QVERIFY(std::abs(g.scale - pixelMm / 0.8) < 0.01);
         // the chest wall (breast tissue) is at the canvas's left edge, air at its right
         QVERIFY(s.at(1, 128) > s.at(s.width - 1 - int(g.scale * 50), 128));
+        double wallX = 0, wallY = 0;
+        g.toSample(breastOnRight ? W - gap : gap, H / 2, wallX, wallY);
+        QVERIFY2(std::abs(wallX) <= 1.0, qPrintable(QString("the chest wall lands at x = %1").arg(wallX)));
         double sx = 0, sy = 0;
         g.toSample(lx, ly, sx, sy);
         QVERIFY(sx >= 0 && sx < s.width && sy >= 0 && sy < s.height);
