@@ -38,7 +38,10 @@ void usage(FILE* f)
         "        by woman; crossval.json: FROC, pointing game, AUCs from held-out folds with 95 %% bootstrap intervals;\n"
         "        on tissue samples (prepare --task tissue): Dice per tissue class and the dense fraction's correlation.\n"
         "        --init starts from pretrained U-Net weights (fine-tuning; --freeze-encoder: feature extraction; --epochs 0:\n"
-        "        the weights scored as they are); --folds 0: only the final model\n%s"
+        "        the weights scored as they are); --folds 0: only the final model; --save-maps keeps the held-out maps\n"
+        "        for crossval-combine; --extra-data adds images to every training set that are never held out\n%s"
+        "  crossval-combine  score an ensemble: the held-out maps of crossval runs of one data set and one set of folds\n"
+        "        (--save-maps, the same --fold-seed) averaged in log-odds; --final-model joins their final models\n%s"
         "  devices [--json]\n"
         "  heatmap-bench [--arch A | --model DIR] [--size 3000x5000] [--device D] [--amp bf16] [--channels-last] [--json]\n"
         "        time the app's dense heatmap (core/ml) on a full-size synthetic mammogram\n"
@@ -50,7 +53,7 @@ void usage(FILE* f)
         "mammoscope-train train --nproc-per-node N ... (one rank a GPU; --batch is per rank; NCCL on CUDA, Gloo on CPU).\n"
         "Exit codes: 0 done or stopped, 1 error, 2 bad arguments, 3 loss not finite, 4 out of memory, 5 data error.\n",
         runs::usage<runs::TrainConfig>().c_str(), runs::usage<runs::EvalConfig>().c_str(), runs::usage<runs::BenchConfig>().c_str(),
-        runs::usage<runs::CrossvalConfig>().c_str());
+        runs::usage<runs::CrossvalConfig>().c_str(), runs::usage<runs::CombineConfig>().c_str());
 }
 
 std::vector<std::string> rest(int argc, char** argv)
@@ -228,6 +231,10 @@ int main(int argc, char** argv)
     if (cmd == "crossval") {
         training::CrossvalConfig c;
         return parse("crossval", argc, argv, c) ? training::crossval(c) : int(training::kUsage);
+    }
+    if (cmd == "crossval-combine") {
+        training::CombineConfig c;
+        return parse("crossval-combine", argc, argv, c) ? training::crossvalCombine(c) : int(training::kUsage);
     }
     if (cmd == "export-shards") {
         Args a = Args::parse(argc, argv, 2, {});

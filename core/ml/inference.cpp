@@ -228,7 +228,8 @@ std::string shippedModelDir(const std::string& name)
 struct Model::Impl {
     ModelInfo info;
     std::shared_ptr<models::Net> net;
-    models::UNet unet { nullptr }; // a lesion-map model instead of a classifier
+    models::UNet unet { nullptr }; // a lesion-map model instead of a classifier (the first network of an ensemble)
+    std::vector<models::UNet> members; // every network of the lesion-map or tissue model (one, or an ensemble's)
     bool tissue = false; // the U-Net paints tissue classes (task 'tissue'), not lesions
     sampling::MapOptions mapOptions;
     std::unique_ptr<torch::jit::Module> script; // a TorchScript model instead of one of ours (inference only)
@@ -511,20 +512,33 @@ Result<std::unique_ptr<Model>> Model::loadLesionMap(const fs::path& dir, const m
     auto w = models::loadSafetensors(wfile);
     if (!w)
         return Error(w.error().message, wfile.string());
+    // an ensemble: several networks of this spec in one file (training.members), their log-odds averaged
+    const long long count = card.training["members"].integer(1);
+    if (count < 1 || count > models::kMaxEnsemble)
+        return Error("the model card's training.members must be 1-" + std::to_string(models::kMaxEnsemble), cardFile);
+    std::vector<models::TensorMap> parts;
+    if (!models::splitEnsemble(*w, int(count), parts, why))
+        return Error(why, wfile.string());
     try {
-        models::UNet net(spec);
-        auto rep = models::loadInto(*net, *w, true);
-        if (!rep)
-            return Error(rep.error().message, wfile.string());
-        if (!rep->missing.empty())
-            return Error("the weights lack " + std::to_string(rep->missing.size()) + " tensor(s) of the network, e.g. " + rep->missing[0],
-                wfile.string());
-        net->to(*devr);
-        net->eval();
-        for (auto& p : net->parameters())
-            p.set_requires_grad(false);
+        std::vector<models::UNet> nets;
+        for (const auto& part : parts) {
+            models::UNet net(spec);
+            auto rep = models::loadInto(*net, part, true);
+            if (!rep)
+                return Error(rep.error().message, wfile.string());
+            if (!rep->missing.empty())
+                return Error(
+                    "the weights lack " + std::to_string(rep->missing.size()) + " tensor(s) of the network, e.g. " + rep->missing[0],
+                    wfile.string());
+            net->to(*devr);
+            net->eval();
+            for (auto& p : net->parameters())
+                p.set_requires_grad(false);
+            nets.push_back(net);
+        }
         std::unique_ptr<Model> m(new Model());
-        m->d->unet = net;
+        m->d->unet = nets[0];
+        m->d->members = nets;
         m->d->tissue = tissue;
         m->d->device = *devr;
         m->d->mapOptions.targetMm = mm;
@@ -572,7 +586,8 @@ Result<TissueMap> Model::tissueMap(const Image16& image)
         {
             torch::NoGradGuard ng;
             torchcompat::CudaAutocast ac(d->bf16);
-            logits = d->unet->forward(d->input(s)).to(torch::kFloat32).to(torch::kCPU).contiguous();
+            // no flip: the pectoral muscle is at the top
+            logits = models::ensembleLogits(d->members, d->input(s), false).to(torch::kCPU).contiguous();
         }
         const auto tNet = std::chrono::steady_clock::now();
         const float* L = logits.data_ptr<float>();
@@ -646,8 +661,7 @@ Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreas
         torch::Tensor logits;
         {
             torchcompat::CudaAutocast ac(d->bf16);
-            logits = d->unet->forward(x).to(torch::kFloat32);
-            logits = (logits + d->unet->forward(x.flip({ 2 })).to(torch::kFloat32).flip({ 2 })) / 2; // as cross-validated
+            logits = models::ensembleLogits(d->members, x, true); // as cross-validated
         }
         logits = logits.to(torch::kCPU).contiguous();
         const auto tNet = std::chrono::steady_clock::now();

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/models/unet.h"
+#include "core/models/weights.h"
 
 namespace ms::models
 {
@@ -81,6 +82,66 @@ bool validUNetSpec(const UNetSpec& s, std::string& why)
     else
         return true;
     return false;
+}
+
+} // namespace ms::models
+
+namespace ms::models
+{
+
+torch::Tensor ensembleLogits(std::vector<UNet>& nets, const torch::Tensor& x, bool flipTta)
+{
+    torch::Tensor sum;
+    for (auto& net : nets) {
+        auto l = net->forward(x).to(torch::kFloat32);
+        if (flipTta)
+            l = (l + net->forward(x.flip({ 2 })).to(torch::kFloat32).flip({ 2 })) / 2;
+        sum = sum.defined() ? sum + l : l;
+    }
+    return nets.size() > 1 ? sum / double(nets.size()) : sum;
+}
+
+std::map<std::string, torch::Tensor> ensembleState(std::vector<UNet>& nets)
+{
+    if (nets.size() == 1)
+        return stateDict(*nets[0]);
+    std::map<std::string, torch::Tensor> all;
+    for (size_t k = 0; k < nets.size(); ++k)
+        for (auto& [name, t] : stateDict(*nets[k]))
+            all[std::to_string(k) + "." + name] = t;
+    return all;
+}
+
+bool splitEnsemble(
+    const std::map<std::string, torch::Tensor>& all, int members, std::vector<std::map<std::string, torch::Tensor>>& out, std::string& why)
+{
+    out.clear();
+    if (members < 1 || members > kMaxEnsemble) {
+        why = "an ensemble of " + std::to_string(members) + " networks (1-" + std::to_string(kMaxEnsemble) + ")";
+        return false;
+    }
+    if (members == 1) {
+        out.push_back(all);
+        return true;
+    }
+    out.resize(size_t(members));
+    for (const auto& [name, t] : all) {
+        const auto dot = name.find('.');
+        int k = -1;
+        if (dot != std::string::npos && dot > 0 && dot <= 2 && name.find_first_not_of("0123456789") == dot)
+            k = std::stoi(name.substr(0, dot));
+        if (k < 0 || k >= members) {
+            why = "the tensor '" + name + "' belongs to none of the " + std::to_string(members) + " networks of the ensemble";
+            return false;
+        }
+        out[size_t(k)][name.substr(dot + 1)] = t;
+    }
+    for (int k = 0; k < members; ++k)
+        if (out[size_t(k)].empty()) {
+            why = "network " + std::to_string(k) + " of the ensemble has no tensors";
+            return false;
+        }
+    return true;
 }
 
 } // namespace ms::models

@@ -7,7 +7,9 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace ms::models
 {
@@ -50,6 +52,18 @@ private:
     torch::nn::Conv2d m_out { nullptr };
 };
 TORCH_MODULE(UNet);
+
+// Lesion-map log-odds of an ensemble (one network or several of one spec): each network's logits averaged with
+// those of the up-down flipped input flipped back (when flipTta), then averaged over the networks; float32,
+// N x outChannels x H x W. One definition for cross-validation and the app: the figures are those of what the app shows.
+torch::Tensor ensembleLogits(std::vector<UNet>& nets, const torch::Tensor& x, bool flipTta);
+
+// An ensemble's weights in one file: each network's tensors under "K." (K = 0, 1, ...); one network keeps its own
+// names. splitEnsemble takes them apart again (an error names a network whose tensors are missing).
+std::map<std::string, torch::Tensor> ensembleState(std::vector<UNet>& nets);
+bool splitEnsemble(
+    const std::map<std::string, torch::Tensor>& all, int members, std::vector<std::map<std::string, torch::Tensor>>& out, std::string& why);
+constexpr int kMaxEnsemble = 16;
 
 // Validates a spec read from a model card or a command line (channels 1-4, levels 2-7, width 4-128, outputs 1-16).
 bool validUNetSpec(const UNetSpec& s, std::string& why);

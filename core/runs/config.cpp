@@ -476,6 +476,29 @@ template <> const std::vector<CF>& fields<CrossvalConfig>()
         { "final-notes", &CrossvalConfig::finalNotes, "", -1e300, 1e300, nullptr, 0, nullptr, "TEXT" },
         { "init", &CrossvalConfig::init, "start from these U-Net weights", -1e300, 1e300, nullptr, 0, nullptr, "WEIGHTS" },
         { "freeze-encoder", &CrossvalConfig::freezeEncoder, "with --init: keep the contracting path frozen" },
+        { "fold-seed", &CrossvalConfig::foldSeed, "the folds' seed (0: --seed); runs that share it share their folds", 0,
+            kMaxExactInteger },
+        { "extra-data", &CrossvalConfig::extraData, "lesion-map shards added to every training set, never held out", -1e300, 1e300, nullptr,
+            0, nullptr, "SHARDS" },
+        { "save-maps", &CrossvalConfig::saveMaps, "keep the held-out maps in the run folder (for crossval-combine)" },
+    };
+    return t;
+}
+
+using MF = Field<CombineConfig>;
+template <> const std::vector<MF>& fields<CombineConfig>()
+{
+    static const std::vector<MF> t = {
+        { "data", &CombineConfig::data, "the shards the members were cross-validated on", -1e300, 1e300, nullptr, MF::kRequired, nullptr,
+            "SHARDS" },
+        { "run-dir", &CombineConfig::runDir, "", -1e300, 1e300, nullptr, MF::kRequired | MF::kNotInJson, nullptr, "DIR" },
+        { "members", &CombineConfig::members, "crossval runs made with --save-maps and the same folds", -1e300, 1e300, nullptr,
+            MF::kRequired, nullptr, "RUN,RUN,..." },
+        { "bootstrap", &CombineConfig::bootstrap, "bootstrap rounds of the intervals", 0, 100000 },
+        { "final-model", &CombineConfig::finalModel, "join the members' final models into one ensemble model folder", -1e300, 1e300,
+            nullptr, 0, nullptr, "DIR" },
+        { "final-name", &CombineConfig::finalName, "", -1e300, 1e300, nullptr, 0, nullptr, "NAME" },
+        { "final-notes", &CombineConfig::finalNotes, "", -1e300, 1e300, nullptr, 0, nullptr, "TEXT" },
     };
     return t;
 }
@@ -492,6 +515,7 @@ MS_RUNS_INSTANTIATE(TrainConfig)
 MS_RUNS_INSTANTIATE(EvalConfig)
 MS_RUNS_INSTANTIATE(BenchConfig)
 MS_RUNS_INSTANTIATE(CrossvalConfig)
+MS_RUNS_INSTANTIATE(CombineConfig)
 #undef MS_RUNS_INSTANTIATE
 
 // ---- config.json --------------------------------------------------------------------------------------------------

@@ -100,6 +100,23 @@ struct CrossvalConfig {
     // extraction) or not (fine-tuning); epochs 0 with init: the weights scored as they are; folds 0: only the final model.
     std::string init;
     bool freezeEncoder = false;
+    // Ensembles and extra data: the folds come from foldSeed (0: the seed), so runs of several seeds share their folds
+    // and their held-out maps can be averaged (saveMaps, then crossval-combine); extraData's images join every training
+    // set (and the final model's) but are never held out or scored.
+    unsigned long long foldSeed = 0;
+    std::string extraData;
+    bool saveMaps = false;
+};
+
+// crossval-combine: the held-out maps of several crossval runs (same data, same folds, --save-maps) averaged in
+// log-odds, scored as one ensemble; their final models joined into one ensemble model folder.
+struct CombineConfig {
+    std::string data; // the shards the members were cross-validated on (lesions, women)
+    std::string runDir; // where crossval.json goes
+    std::string members; // RUN,RUN,... (two or more)
+    int bootstrap = 1000;
+    std::string finalModel; // the members' final models as one ensemble (empty: none)
+    std::string finalName, finalNotes;
 };
 
 // One option of a command.

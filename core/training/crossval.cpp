@@ -16,6 +16,7 @@
 #include "core/synth/random.h"
 #include "core/training/engine.h"
 #include "core/training/internal.h"
+#include "core/training/lesionfigures.h"
 #include "core/training/unetcommon.h"
 
 #include <algorithm>
@@ -38,10 +39,6 @@ namespace ms::training
 namespace
 {
 
-const std::vector<double> kFpRates = { 0.25, 0.5, 1, 2, 4 };
-// Candidates for FROC: every peak whose log-odds reach this (P = 0.0025), split as the app splits them.
-constexpr float kFrocFloorLogit = -6.f;
-
 // The disk targets of a sample: 1 inside any lesion circle (at least 2 sample pixels across), 0 elsewhere.
 std::vector<uint8_t> diskTarget(const shards::SampleMeta& m, int w, int h)
 {
@@ -59,11 +56,15 @@ std::vector<uint8_t> diskTarget(const shards::SampleMeta& m, int w, int h)
 }
 
 // Folds by woman, stratified by her worst finding (normal < benign < malignant), seeded.
-std::vector<int> assignFolds(const shards::SampleSet& set, int folds, unsigned long long seed, std::vector<std::vector<std::string>>& women)
+// Only the first `scored` images take part (extra training data after them gets fold -1: always trained on).
+std::vector<int> assignFolds(
+    const shards::SampleSet& set, size_t scored, int folds, unsigned long long seed, std::vector<std::vector<std::string>>& women)
 {
     std::map<std::string, int> worst;
-    for (const auto& m : set.meta)
+    for (size_t i = 0; i < scored; ++i) {
+        const auto& m = set.meta[i];
         worst[m.patient] = std::max(worst.count(m.patient) ? worst[m.patient] : 0, m.label);
+    }
     std::map<int, std::vector<std::string>> byClass;
     for (const auto& [w, c] : worst)
         byClass[c].push_back(w);
@@ -80,8 +81,8 @@ std::vector<int> assignFolds(const shards::SampleSet& set, int folds, unsigned l
     women.assign(size_t(folds), {});
     for (const auto& [w, f] : foldOf)
         women[size_t(f)].push_back(w);
-    std::vector<int> out(set.size());
-    for (size_t i = 0; i < set.size(); ++i)
+    std::vector<int> out(set.size(), -1);
+    for (size_t i = 0; i < scored; ++i)
         out[i] = foldOf[set.meta[i].patient];
     return out;
 }
@@ -149,9 +150,8 @@ std::vector<std::vector<float>> predictMaps(
         torch::Tensor logits;
         {
             torchcompat::CudaAutocast ac(bf16);
-            auto xn = normaliseUnit(x);
-            logits = net->forward(xn).to(torch::kFloat);
-            logits = (logits + net->forward(xn.flip({ 2 })).to(torch::kFloat).flip({ 2 })) / 2;
+            std::vector<models::UNet> one { net };
+            logits = models::ensembleLogits(one, normaliseUnit(x), true);
         }
         logits = logits.to(torch::kCPU).contiguous();
         for (size_t k = 0; k < part.size(); ++k) {
@@ -160,217 +160,6 @@ std::vector<std::vector<float>> predictMaps(
         }
     }
     return out;
-}
-
-// What the figures need of one image, kept per woman for the bootstrap.
-struct ImageMarks {
-    std::string woman;
-    bool abnormal = false, malignant = false;
-    double score = 0; // the map's maximum (log-odds)
-    int pointing = -1; // 1 / 0, -1 without lesions with coordinates
-    metrics::FrocMarks all, masses;
-    bool hasMassLesion = false;
-};
-
-ImageMarks marksOf(const shards::SampleSet& set, size_t i, const std::vector<float>& map)
-{
-    const auto& m = set.meta[i];
-    ImageMarks r;
-    r.woman = m.patient;
-    r.abnormal = m.abnormal;
-    r.malignant = m.label == 2;
-    metrics::Heatmap h;
-    h.width = set.width;
-    h.height = set.height;
-    h.values = map;
-    r.score = *std::max_element(map.begin(), map.end());
-    std::vector<RleMask> all, masses;
-    std::vector<RleMask> others;
-    for (const auto& l : m.lesions) {
-        const double rad = std::max(2.0, double(l.r));
-        RleMask e = RleMask::ellipse(set.width, set.height, l.x, l.y, rad, rad);
-        all.push_back(e);
-        if (sampling::isMassKind(l.kind))
-            masses.push_back(e);
-        else
-            others.push_back(e);
-    }
-    r.hasMassLesion = !masses.empty();
-    if (!all.empty())
-        r.pointing = metrics::pointingGame(h, all);
-    auto dets = metrics::detectPeaks(h, kFrocFloorLogit, metrics::kPeakProminence);
-    r.all = metrics::frocMarks({ dets, all });
-    // masses: a detection on another kind of lesion is neither a hit nor a false positive
-    std::vector<metrics::Detection> massDets;
-    for (const auto& d : dets) {
-        bool onOther = false;
-        for (const auto& o : others)
-            onOther = onOther || o.contains(d.peakX, d.peakY);
-        if (!onOther)
-            massDets.push_back(d);
-    }
-    r.masses = metrics::frocMarks({ massDets, masses });
-    return r;
-}
-
-struct Figures {
-    std::vector<double> frocAll, frocMasses; // at kFpRates
-    double pointing = NAN, aucAbnormal = NAN, aucMalignant = NAN;
-    long images = 0, lesions = 0, massLesions = 0;
-};
-
-Figures figuresOf(const std::vector<const ImageMarks*>& marks)
-{
-    Figures f;
-    std::vector<metrics::FrocMarks> all, masses;
-    std::vector<double> scores;
-    std::vector<bool> abnormal, malignant;
-    long hits = 0, pointed = 0;
-    for (const auto* m : marks) {
-        all.push_back(m->all);
-        masses.push_back(m->masses);
-        scores.push_back(m->score);
-        abnormal.push_back(m->abnormal);
-        malignant.push_back(m->malignant);
-        if (m->pointing >= 0) {
-            ++pointed;
-            hits += m->pointing;
-        }
-        f.lesions += m->all.lesions;
-        f.massLesions += m->masses.lesions;
-    }
-    f.images = long(marks.size());
-    for (const auto& p : metrics::froc(all, kFpRates))
-        f.frocAll.push_back(p.sensitivity);
-    for (const auto& p : metrics::froc(masses, kFpRates))
-        f.frocMasses.push_back(p.sensitivity);
-    if (pointed > 0)
-        f.pointing = double(hits) / double(pointed);
-    f.aucAbnormal = metrics::rocAuc(scores, abnormal);
-    f.aucMalignant = metrics::rocAuc(scores, malignant);
-    return f;
-}
-
-Json numberOrNull(double v)
-{
-    return std::isfinite(v) ? Json(v) : Json();
-}
-
-Json frocJson(const std::vector<double>& s)
-{
-    Json j = Json::object();
-    for (size_t k = 0; k < kFpRates.size() && k < s.size(); ++k) {
-        char key[16];
-        std::snprintf(key, sizeof key, "%g", kFpRates[k]);
-        j.set(key, numberOrNull(s[k]));
-    }
-    return j;
-}
-
-// Figures with 95 % percentile-bootstrap intervals, resampling women with replacement.
-Json figuresWithIntervals(const std::vector<ImageMarks>& marks, int rounds, unsigned long long seed)
-{
-    std::vector<const ImageMarks*> everyone;
-    std::map<std::string, std::vector<const ImageMarks*>> byWoman;
-    for (const auto& m : marks) {
-        everyone.push_back(&m);
-        byWoman[m.woman].push_back(&m);
-    }
-    const Figures point = figuresOf(everyone);
-    std::vector<std::vector<const ImageMarks*>> women;
-    for (auto& [w, v] : byWoman)
-        women.push_back(v);
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<size_t> pick(0, women.empty() ? 0 : women.size() - 1);
-    std::vector<Figures> boot;
-    for (int r = 0; r < rounds && !women.empty(); ++r) {
-        std::vector<const ImageMarks*> sample;
-        for (size_t k = 0; k < women.size(); ++k) {
-            const auto& w = women[pick(rng)];
-            sample.insert(sample.end(), w.begin(), w.end());
-        }
-        boot.push_back(figuresOf(sample));
-    }
-    auto interval = [&](auto get) {
-        std::vector<double> v;
-        for (const auto& b : boot) {
-            const double x = get(b);
-            if (std::isfinite(x))
-                v.push_back(x);
-        }
-        return percentileCi(std::move(v));
-    };
-    auto withCi = [&](double value, auto get) {
-        Json j = Json::object();
-        j.set("value", numberOrNull(value));
-        j.set("ci95", interval(get));
-        return j;
-    };
-    Json out = Json::object();
-    out.set("images", point.images);
-    out.set("women", long(women.size()));
-    out.set("lesions_with_coordinates", point.lesions);
-    out.set("mass_lesions", point.massLesions);
-    Json fm = Json::object(), fa = Json::object();
-    for (size_t k = 0; k < kFpRates.size(); ++k) {
-        char key[16];
-        std::snprintf(key, sizeof key, "%g", kFpRates[k]);
-        fm.set(key, withCi(point.frocMasses[k], [k](const Figures& f) { return f.frocMasses[k]; }));
-        fa.set(key, withCi(point.frocAll[k], [k](const Figures& f) { return f.frocAll[k]; }));
-    }
-    out.set("froc_masses", fm);
-    out.set("froc_all", fa);
-    out.set("pointing_game", withCi(point.pointing, [](const Figures& f) { return f.pointing; }));
-    out.set("auc_abnormal_vs_normal", withCi(point.aucAbnormal, [](const Figures& f) { return f.aucAbnormal; }));
-    out.set("auc_malignant_vs_rest", withCi(point.aucMalignant, [](const Figures& f) { return f.aucMalignant; }));
-    return out;
-}
-
-// The operating point for the app: the lowest log-odds threshold at which the held-out normal images show at most
-// `perNormal` candidate regions on average, and the lesion sensitivity there (all lesions, and masses).
-Json operatingPoint(const std::vector<ImageMarks>& marks, double perNormal)
-{
-    std::vector<float> normalScores;
-    long normals = 0;
-    for (const auto& m : marks)
-        if (!m.abnormal) {
-            ++normals;
-            for (const auto& [s, l] : m.all.detections)
-                normalScores.push_back(s);
-        }
-    Json j = Json::object();
-    if (normals == 0)
-        return j;
-    std::sort(normalScores.begin(), normalScores.end(), std::greater<float>());
-    const size_t allowed = size_t(std::floor(perNormal * double(normals)));
-    // threshold: just above the (allowed+1)-th strongest candidate on normal images
-    float threshold = kFrocFloorLogit;
-    if (allowed < normalScores.size())
-        threshold = std::nextafter(normalScores[allowed], std::numeric_limits<float>::infinity());
-    auto sensitivity = [&](bool massesOnly) {
-        long found = 0, total = 0;
-        for (const auto& m : marks) {
-            const auto& fm = massesOnly ? m.masses : m.all;
-            total += fm.lesions;
-            std::set<int> hit;
-            for (const auto& [s, l] : fm.detections)
-                if (s >= threshold && l >= 0)
-                    hit.insert(l);
-            found += long(hit.size());
-        }
-        return total > 0 ? double(found) / double(total) : NAN;
-    };
-    long fp = 0;
-    for (const auto& m : marks)
-        if (!m.abnormal)
-            for (const auto& [s, l] : m.all.detections)
-                fp += s >= threshold;
-    j.set("threshold_logit", double(threshold));
-    j.set("threshold_probability", double(metrics::sigmoid(threshold)));
-    j.set("regions_per_normal_image", double(fp) / double(normals));
-    j.set("sensitivity_all", numberOrNull(sensitivity(false)));
-    j.set("sensitivity_masses", numberOrNull(sensitivity(true)));
-    return j;
 }
 
 struct FoldResult {
@@ -575,6 +364,13 @@ int crossvalImpl(const CrossvalConfig& cIn)
         set.meta.resize(size_t(c.limitImages));
         set.pixels.resize(size_t(c.limitImages) * set.sampleBytes());
     }
+    const size_t nMain = set.size(); // the images that are held out and scored; extra training data follows them
+    if (!c.extraData.empty()) {
+        if (auto err = appendExtraData(c.extraData, set); !err.empty()) {
+            std::fprintf(stderr, "mammoscope-train crossval: --extra-data %s\n", err.c_str());
+            return kDataError;
+        }
+    }
     models::UNet sizeCheck(probe);
     if (set.width % sizeCheck->sizeMultiple() != 0 || set.height % sizeCheck->sizeMultiple() != 0) {
         std::fprintf(stderr, "mammoscope-train crossval: samples of %dx%d; a U-Net of %d levels needs sides that are multiples of %d\n",
@@ -582,8 +378,8 @@ int crossvalImpl(const CrossvalConfig& cIn)
         return kDataError;
     }
     std::set<std::string> womenSet;
-    for (const auto& m : set.meta)
-        womenSet.insert(m.patient);
+    for (size_t i = 0; i < nMain; ++i)
+        womenSet.insert(set.meta[i].patient);
     if (womenSet.size() < size_t(c.folds)) {
         std::fprintf(stderr, "mammoscope-train crossval: %zu women cannot make %d folds\n", womenSet.size(), c.folds);
         return kDataError;
@@ -623,8 +419,9 @@ int crossvalImpl(const CrossvalConfig& cIn)
         return kError;
     }
     run.status(runs::state::kRunning, 0, 0, "cross-validating");
-    run.log("crossval: " + std::to_string(set.size()) + " images of " + std::to_string(womenSet.size()) + " women, "
-        + std::to_string(c.folds) + " folds, " + std::to_string(channels) + " channel(s), device " + deviceName(dev));
+    run.log("crossval: " + std::to_string(nMain) + " images of " + std::to_string(womenSet.size()) + " women, " + std::to_string(c.folds)
+        + " folds, " + std::to_string(channels) + " channel(s), device " + deviceName(dev)
+        + (nMain < set.size() ? ", " + std::to_string(set.size() - nMain) + " extra training images" : std::string()));
 
     data.targets.resize(set.size());
     for (size_t i = 0; i < set.size(); ++i)
@@ -638,9 +435,11 @@ int crossvalImpl(const CrossvalConfig& cIn)
     if (dev.is_cuda())
         at::globalContext().setBenchmarkCuDNN(true);
     std::vector<std::vector<std::string>> women;
-    const std::vector<int> fold = c.folds > 0 ? assignFolds(set, c.folds, c.seed, women) : std::vector<int>(set.size(), -1);
+    const unsigned long long foldSeed = c.foldSeed ? c.foldSeed : c.seed;
+    const std::vector<int> fold = c.folds > 0 ? assignFolds(set, nMain, c.folds, foldSeed, women) : std::vector<int>(set.size(), -1);
 
-    std::vector<ImageMarks> heldOut(set.size()), trainMarksAll;
+    std::vector<ImageMarks> heldOut(nMain), trainMarksAll;
+    std::vector<std::vector<float>> heldOutMaps(c.saveMaps ? nMain : 0);
     Json folds = Json::array();
     const bool bf16 = c.amp == "bf16" && dev.is_cuda();
     const double tStart = nowSeconds();
@@ -659,12 +458,18 @@ int crossvalImpl(const CrossvalConfig& cIn)
         for (size_t j = 0; j < te.size(); ++j) {
             heldOut[te[j]] = marksOf(set, te[j], maps[j]);
             foldMarks.push_back(&heldOut[te[j]]);
+            if (c.saveMaps)
+                heldOutMaps[te[j]] = maps[j];
         }
-        // the same figures on the fold's own training images: overfitting shows as the gap
-        const auto trainMaps = predictMaps(net, data, tr, dev, bf16, c.batch);
+        // the same figures on the fold's own training images (not the extra data): overfitting shows as the gap
+        std::vector<size_t> trScored;
+        for (size_t i : tr)
+            if (i < nMain)
+                trScored.push_back(i);
+        const auto trainMaps = predictMaps(net, data, trScored, dev, bf16, c.batch);
         std::vector<ImageMarks> trainMarks;
-        for (size_t j = 0; j < tr.size(); ++j)
-            trainMarks.push_back(marksOf(set, tr[j], trainMaps[j]));
+        for (size_t j = 0; j < trScored.size(); ++j)
+            trainMarks.push_back(marksOf(set, trScored[j], trainMaps[j]));
         std::vector<const ImageMarks*> trainPtrs;
         for (const auto& m : trainMarks)
             trainPtrs.push_back(&m);
@@ -674,7 +479,9 @@ int crossvalImpl(const CrossvalConfig& cIn)
         fj.set("fold", k + 1);
         fj.set("women", long(women[size_t(k)].size()));
         fj.set("images_held_out", long(te.size()));
-        fj.set("images_trained", long(tr.size()));
+        fj.set("images_trained", long(trScored.size()));
+        if (tr.size() > trScored.size())
+            fj.set("extra_images_trained", long(tr.size() - trScored.size()));
         fj.set("final_train_loss", loss);
         fj.set("seconds", nowSeconds() - t0);
         for (auto [name, f] : { std::pair<const char*, const Figures*> { "held_out", &fh }, { "train", &ft } }) {
@@ -711,12 +518,21 @@ int crossvalImpl(const CrossvalConfig& cIn)
     result.set("version", 1);
     result.set("command", cfg);
     if (c.folds > 0) {
-        result.set("held_out", figuresWithIntervals(heldOut, c.bootstrap, c.seed));
-        result.set("train", figuresWithIntervals(trainMarksAll, 0, c.seed));
+        result.set("held_out", figuresWithIntervals(heldOut, c.bootstrap, foldSeed));
+        result.set("train", figuresWithIntervals(trainMarksAll, 0, foldSeed));
         result.set("operating_point", operatingPoint(heldOut, 1.0));
     }
     result.set("folds", folds);
+    result.set("fold_seed", Json(double(foldSeed)));
+    if (nMain < set.size())
+        result.set("extra_images", long(set.size() - nMain));
     result.set("seconds", nowSeconds() - tStart);
+    if (c.saveMaps && c.folds > 0) {
+        if (auto err = writeHeldOutMaps(c.runDir, set, nMain, fold, c.folds, foldSeed, man->source, heldOutMaps); !err.empty()) {
+            run.fail(err, c.epochs, 0);
+            return kError;
+        }
+    }
     result.set("notes",
         "Every held-out figure is pooled over the folds' held-out images (each image scored by the one network that did "
         "not see its woman). FROC: a candidate is a peak of the map (log-odds >= -6, prominence 2); it finds a lesion when "
@@ -742,8 +558,12 @@ int crossvalImpl(const CrossvalConfig& cIn)
         card.inputHeight = set.height;
         Json tj = Json::object();
         tj.set("data", man->source);
-        tj.set("images", long(set.size()));
+        tj.set("images", long(nMain));
         tj.set("women", long(womenSet.size()));
+        if (nMain < set.size()) {
+            tj.set("extra_images", long(set.size() - nMain));
+            tj.set("extra_data", c.extraData);
+        }
         tj.set("spacing_mm", man->source["spacing_mm"].number(0.8));
         tj.set("levels", c.levels);
         tj.set("width", c.width);

@@ -15,6 +15,7 @@ namespace ms::training
 
 // The configurations, exit codes and run-folder protocol are defined once, in core/runs.
 using runs::BenchConfig;
+using runs::CombineConfig;
 using runs::CrossvalConfig;
 using runs::EvalConfig;
 using runs::ExitCode;
@@ -49,6 +50,10 @@ int bench(const BenchConfig& cfg);
 // pooled, with 95 % bootstrap intervals over women; crossval.json in the run folder. finalModel: also train on every
 // image and write a model folder (card.json with the cross-validated figures, model.safetensors).
 int crossval(const CrossvalConfig& cfg);
+// crossval-combine: the held-out maps of crossval runs made with --save-maps on the same shards and folds, averaged in
+// log-odds (as the app averages an ensemble model's networks) and scored as crossval scores one run; crossval.json in
+// cfg.runDir with the members' own figures beside; finalModel: their final models joined into one ensemble model.
+int crossvalCombine(const CombineConfig& cfg);
 
 int devices(bool json);
 // Writes the synthetic (or any loadable) data as shards: for measuring the shard pipeline where no prepare runs, and

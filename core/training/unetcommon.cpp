@@ -134,13 +134,20 @@ Json percentileCi(std::vector<double> v)
 
 std::string writeUNetModel(const std::filesystem::path& dir, models::UNet& net, models::ModelCard card, bool half)
 {
-    net->to(torch::kCPU);
+    std::vector<models::UNet> one { net };
+    return writeUNetModel(dir, one, std::move(card), half);
+}
+
+std::string writeUNetModel(const std::filesystem::path& dir, std::vector<models::UNet>& nets, models::ModelCard card, bool half)
+{
+    for (auto& n : nets)
+        n->to(torch::kCPU);
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec)
         return dir.string() + ": " + ec.message();
     const auto weights = dir / "model.safetensors";
-    auto tensors = models::stateDict(*net);
+    auto tensors = models::ensembleState(nets);
     for (auto& [name, t] : tensors)
         if (half && t.is_floating_point())
             t = t.to(torch::kHalf);
@@ -149,6 +156,11 @@ std::string writeUNetModel(const std::filesystem::path& dir, models::UNet& net, 
     card.architecture = "unet";
     card.weightsFile = "model.safetensors";
     card.weightsSha256 = sha256File(weights);
+    if (nets.size() > 1) {
+        Json t = card.training.isObject() ? card.training : Json::object();
+        t.set("members", long(nets.size()));
+        card.training = t;
+    }
     if (auto st = models::writeCard(dir / "card.json", card); !st)
         return st.error().toString();
     return "";

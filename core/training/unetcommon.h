@@ -57,5 +57,7 @@ Json percentileCi(std::vector<double> values);
 // Writes the network's weights as dir/model.safetensors, in half precision when `half` (loading converts back), and the
 // card with their sha256. Returns the error text, empty on success.
 std::string writeUNetModel(const std::filesystem::path& dir, models::UNet& net, models::ModelCard card, bool half);
+// The same for an ensemble (models::ensembleState's names; the card's training.members says how many networks).
+std::string writeUNetModel(const std::filesystem::path& dir, std::vector<models::UNet>& nets, models::ModelCard card, bool half);
 
 } // namespace ms::training

@@ -123,6 +123,7 @@ private slots:
     void crossvalRoundTrips() { roundTrips<CrossvalConfig>(); }
     void evalRoundTrips() { roundTrips<EvalConfig>(); }
     void benchRoundTrips() { roundTrips<BenchConfig>(); }
+    void combineRoundTrips() { roundTrips<CombineConfig>(); }
 
     void badArguments_data()
     {

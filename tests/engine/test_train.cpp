@@ -219,6 +219,115 @@ private slots:
         QVERIFY2(wrong.err.contains("model.safetensors"), wrong.err.constData());
     }
 
+    // Ensembles: runs of two seeds that share their folds (--fold-seed) keep their held-out maps; crossval-combine
+    // averages them and scores the average as crossval scores one run. The ensemble of a run with itself has exactly the
+    // run's figures; the joined final models load in the app's loader and paint maps; runs with other folds, too few
+    // members or no maps are refused. --extra-data trains on more images without holding them out or scoring them.
+    void crossvalEnsemble()
+    {
+        QTemporaryDir d;
+        const QString shards = d.path() + "/lm";
+        QProcess prep;
+        prep.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", shards, "--pixel-mm", "3.2",
+                "--canvas", "64x64", "--quiet" });
+        QVERIFY(prep.waitForFinished(120000));
+        QCOMPARE(prep.exitCode(), 0);
+        const QStringList tiny = { "--data", shards, "--folds", "3", "--epochs", "2", "--batch", "4", "--levels", "3", "--width", "8",
+            "--threads", "2", "--bootstrap", "50", "--no-other-breast", "--save-maps" };
+        Run a = run(QStringList { "crossval", "--run-dir", d.path() + "/a", "--seed", "1", "--final-model", d.path() + "/ma" } + tiny);
+        QVERIFY2(a.code == 0, a.err.constData());
+        Run b = run(
+            QStringList { "crossval", "--run-dir", d.path() + "/b", "--seed", "2", "--fold-seed", "1", "--final-model", d.path() + "/mb" }
+            + tiny);
+        QVERIFY2(b.code == 0, b.err.constData());
+        QVERIFY(QFileInfo(d.path() + "/a/heldout-maps.f32").size() == 20 * 64 * 64 * 4);
+        const QJsonObject ca = readJsonFile(d.path() + "/a/crossval.json"), cb = readJsonFile(d.path() + "/b/crossval.json");
+        QCOMPARE(ca["folds"].toArray()[0].toObject()["held_out_women"], cb["folds"].toArray()[0].toObject()["held_out_women"]);
+
+        // a run with itself: the same maps, so exactly the same figures
+        Run self = run({ "crossval-combine", "--data", shards, "--members", d.path() + "/a," + d.path() + "/a", "--run-dir",
+            d.path() + "/aa", "--bootstrap", "50", "--final-model", d.path() + "/maa" });
+        QVERIFY2(self.code == 0, self.err.constData());
+        const QJsonObject caa = readJsonFile(d.path() + "/aa/crossval.json");
+        for (const char* k : { "froc_masses", "froc_all" })
+            for (const char* fp : { "0.25", "1", "4" })
+                QCOMPARE(caa["held_out"].toObject()[k].toObject()[fp].toObject()["value"].toDouble(),
+                    ca["held_out"].toObject()[k].toObject()[fp].toObject()["value"].toDouble());
+        for (const char* k : { "pointing_game", "auc_abnormal_vs_normal", "auc_malignant_vs_rest" })
+            QCOMPARE(
+                caa["held_out"].toObject()[k].toObject()["value"].toDouble(), ca["held_out"].toObject()[k].toObject()["value"].toDouble());
+        QCOMPARE(caa["operating_point"].toObject()["threshold_logit"].toDouble(),
+            ca["operating_point"].toObject()["threshold_logit"].toDouble());
+
+        // two seeds: an ensemble model of two networks, with the ensemble's figures in its card
+        Run two = run({ "crossval-combine", "--data", shards, "--members", d.path() + "/a," + d.path() + "/b", "--run-dir",
+            d.path() + "/ab", "--bootstrap", "50", "--final-model", d.path() + "/mab", "--final-name", "pair" });
+        QVERIFY2(two.code == 0, two.err.constData());
+        QVERIFY2(two.out.contains("ensemble of 2: held-out mass FROC at 1 FP"), two.out.constData());
+        const QJsonObject cab = readJsonFile(d.path() + "/ab/crossval.json");
+        QCOMPARE(cab["held_out"].toObject()["images"].toInt(), 20);
+        QCOMPARE(cab["members"].toArray().size(), 2);
+        const QJsonObject card = readJsonFile(d.path() + "/mab/card.json");
+        QCOMPARE(card["name"].toString(), QStringLiteral("pair"));
+        QCOMPARE(card["training"].toObject()["members"].toInt(), 2);
+        QCOMPARE(card["metrics"].toObject()["crossval"].toObject(), cab["held_out"].toObject());
+        const auto weights = safetensorBytes(d.path() + "/mab/model.safetensors");
+        QVERIFY(weights.contains("0.out.weight") && weights.contains("1.out.weight"));
+        QCOMPARE(weights["0.out.weight"], safetensorBytes(d.path() + "/ma/model.safetensors")["out.weight"]);
+        QCOMPARE(weights["1.out.weight"], safetensorBytes(d.path() + "/mb/model.safetensors")["out.weight"]);
+
+        // the app's loader: the ensemble paints maps; the ensemble of a model with itself paints the model's own
+        auto infer = [&](const QString& model, const QString& out) {
+            QProcess p;
+            p.start(QStringLiteral(MS_CLI_PATH),
+                { "infer", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--model", model, "--out", out, "--limit", "3" });
+            p.waitForFinished(120000);
+            QFile f(out + "/scores.csv");
+            return p.exitCode() == 0 && f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("failed: " + p.readAllStandardError());
+        };
+        const QByteArray single = infer(d.path() + "/ma", d.path() + "/i1"), doubled = infer(d.path() + "/maa", d.path() + "/i2");
+        QVERIFY2(!single.startsWith("failed"), single.constData());
+        auto scoresOf = [](const QByteArray& csv) {
+            QStringList s;
+            for (const auto& line : csv.split('\n').mid(1))
+                if (!line.isEmpty())
+                    s << QString(line.split(',').value(6));
+            return s;
+        };
+        QCOMPARE(scoresOf(doubled), scoresOf(single));
+        QCOMPARE(scoresOf(single).size(), 3);
+        const QByteArray pair = infer(d.path() + "/mab", d.path() + "/i3");
+        QVERIFY2(!pair.startsWith("failed"), pair.constData());
+        QCOMPARE(scoresOf(pair).size(), 3);
+
+        // refused: other folds, one member, a run without maps
+        Run c = run(QStringList { "crossval", "--run-dir", d.path() + "/c", "--seed", "3" } + tiny);
+        QVERIFY2(c.code == 0, c.err.constData());
+        Run other
+            = run({ "crossval-combine", "--data", shards, "--members", d.path() + "/a," + d.path() + "/c", "--run-dir", d.path() + "/x" });
+        QCOMPARE(other.code, 5);
+        QVERIFY2(other.err.contains("other folds"), other.err.constData());
+        QCOMPARE(run({ "crossval-combine", "--data", shards, "--members", d.path() + "/a", "--run-dir", d.path() + "/x" }).code, 2);
+        Run noMaps = run(
+            { "crossval-combine", "--data", shards, "--members", d.path() + "/a," + d.path() + "/nothing", "--run-dir", d.path() + "/x" });
+        QCOMPARE(noMaps.code, 5);
+        QVERIFY2(noMaps.err.contains("--save-maps"), noMaps.err.constData());
+
+        // extra training data: trained on in every fold, never held out or scored
+        Run e = run(QStringList { "crossval", "--run-dir", d.path() + "/e", "--extra-data", shards } + tiny);
+        QVERIFY2(e.code == 0, e.err.constData());
+        const QJsonObject ce = readJsonFile(d.path() + "/e/crossval.json");
+        QCOMPARE(ce["held_out"].toObject()["images"].toInt(), 20);
+        QCOMPARE(ce["extra_images"].toInt(), 20);
+        for (const auto& v : ce["folds"].toArray()) {
+            QCOMPARE(v.toObject()["extra_images_trained"].toInt(), 20);
+            QCOMPARE(v.toObject()["images_held_out"].toInt() + v.toObject()["images_trained"].toInt(), 20);
+        }
+        Run badExtra = run(QStringList { "crossval", "--run-dir", d.path() + "/e2", "--extra-data", d.path() + "/nothing" } + tiny);
+        QCOMPARE(badExtra.code, 5);
+    }
+
     // Tissue segmentation (the DDSM tissue label maps): prepare keeps the source's test rows apart, crossval scores Dice
     // per class on held-out folds and the final model on the test rows, and writes a tissue model card.
     void crossvalTissue()
