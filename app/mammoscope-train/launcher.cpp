@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/mammoscope-train/launcher.h"
+#include "core/runs/launch.h"
 
 #include "core/common/strings.h"
 
-#include <arpa/inet.h>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,24 +29,6 @@ std::atomic<int> g_signal { 0 };
 void onSignal(int sig)
 {
     g_signal = sig;
-}
-
-// A port the kernel says is free on 127.0.0.1 (rank 0's TCPStore binds it a moment later).
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
 }
 
 std::string describe(int status)
@@ -85,7 +65,7 @@ std::vector<std::string> takeNprocPerNode(const std::vector<std::string>& args, 
 
 int runLocalRanks(int n, const std::vector<std::string>& args, int graceSeconds, std::string* rank0KilledBy)
 {
-    const int port = freePort();
+    const int port = runs::freeLoopbackPort(); // rank 0's TCPStore binds it a moment later
     if (port == 0) {
         std::fprintf(stderr, "mammoscope-train: no free port on 127.0.0.1 for the ranks' rendezvous\n");
         return 1;

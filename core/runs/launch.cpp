@@ -4,7 +4,11 @@
 #include "core/common/strings.h"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cstdlib>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace ms::runs
 {
@@ -148,6 +152,22 @@ bool readLaunchEnv(const std::function<const char*(const char*)>& getenv, Launch
 bool readLaunchEnv(LaunchEnv& out, std::string& error)
 {
     return readLaunchEnv([](const char* name) { return static_cast<const char*>(std::getenv(name)); }, out, error);
+}
+
+int freeLoopbackPort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    sockaddr_in a {};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+    ::close(fd);
+    return port;
 }
 
 } // namespace ms::runs

@@ -28,4 +28,8 @@ bool readLaunchEnv(LaunchEnv& out, std::string& error); // the process's own env
 // The first host of a SLURM host list ("gpu[07-09,12],cpu1" -> "gpu07"); "" with `error` when it is malformed.
 std::string firstSlurmHost(std::string_view nodelist, std::string& error);
 
+// A TCP port nobody listens on right now on 127.0.0.1 (bound to port 0, read back, closed): for a local rendezvous
+// (rank 0's TCPStore binds it a moment later) and for tests that start servers; 0 when none could be had.
+int freeLoopbackPort();
+
 } // namespace ms::runs

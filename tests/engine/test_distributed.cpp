@@ -3,6 +3,7 @@
 // the torchrun environment and SLURM's, each rank a process. Two ranks at a global batch B must end where one process
 // at batch B ends; a killed rank must stop the others; a run must resume with another number of ranks.
 #include "core/models/weights.h"
+#include "core/runs/launch.h"
 #include "core/training/distributed.h"
 #if defined(MS_TEST_APP_LOADER)
 #include "core/image/image.h"
@@ -11,11 +12,8 @@
 
 #include <QtTest>
 
-#include <arpa/inet.h>
 #include <csignal>
-#include <netinet/in.h>
 #include <set>
-#include <sys/socket.h>
 #include <unistd.h>
 
 namespace
@@ -86,22 +84,6 @@ double maxDifference(const QString& a, const QString& b)
             worst = std::max(worst, (t.to(torch::kFloat64) - it->second.to(torch::kFloat64)).abs().max().item<double>());
     }
     return worst;
-}
-
-int freePort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0
-        && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    if (fd >= 0)
-        ::close(fd);
-    return port;
 }
 
 // Child processes of `parent` (the ranks a launcher started).
@@ -296,7 +278,7 @@ private slots:
     {
         QFETCH(QString, launcher);
         const QString dir = m_tmp.path() + "/env-" + launcher;
-        const int port = freePort();
+        const int port = ms::runs::freeLoopbackPort();
         QVERIFY(port > 0);
         QList<QProcess*> ranks;
         for (int r = 0; r < 2; ++r) {

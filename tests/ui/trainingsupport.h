@@ -3,17 +3,13 @@
 // servers some tests start (sshd, slurmctld, slurmd), and the engine processes of a run.
 #pragma once
 
+#include "core/runs/launch.h"
 #include "core/runs/runreader.h"
 #include "ui/training/trainingpanel.h"
 
 #include <QDir>
 #include <QFile>
 #include <QString>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace ms::ui::testing
 {
@@ -44,22 +40,7 @@ inline TrainingForm tinyForm(const QString& name)
     return f;
 }
 
-// A loopback TCP port nobody listens on right now (bound to port 0, read back, closed); 0 when none could be had.
-inline int freeLoopbackPort()
-{
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return 0;
-    sockaddr_in a {};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
-        port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
-}
+using ms::runs::freeLoopbackPort;
 
 // Processes of the engine `engine` (its path first on the command line) working on the run folder `dir`.
 inline int enginesOf(const QString& dir, const QByteArray& engine)

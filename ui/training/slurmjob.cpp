@@ -193,19 +193,41 @@ void SlurmJobRunner::cancel(bool stop)
     const QList<QStringList> calls = stop
         ? QList<QStringList> { { QStringLiteral("--signal=TERM"), id } }
         : QList<QStringList> { { QStringLiteral("--full"), QStringLiteral("--signal=KILL"), id }, { id } };
-    for (const auto& args : calls) {
-        QString error;
-        const QStringList cmd = command(QStringLiteral("scancel"), args, error);
-        if (cmd.isEmpty()) {
-            emit failed(error);
-            return;
-        }
-        auto* p = new QProcess(this);
-        connect(p, &QProcess::finished, p, &QObject::deleteLater);
-        p->start(cmd.first(), cmd.mid(1));
-        p->waitForFinished(15000); // scancel answers at once; the order of the two calls matters
+    runScancel(calls, true);
+}
+
+// The scancel calls one after the other (their order matters), each started when the one before has ended: nothing
+// waits on the GUI thread, however slow the ssh link. Then a poll sees the job's new state. Only the first call's
+// failure is reported: a later one fails when the first has already ended the job.
+void SlurmJobRunner::runScancel(QList<QStringList> calls, bool first)
+{
+    if (calls.isEmpty()) {
+        poll();
+        return;
     }
-    poll();
+    QString error;
+    const QStringList cmd = command(QStringLiteral("scancel"), calls.first(), error);
+    if (cmd.isEmpty()) {
+        emit failed(error);
+        return;
+    }
+    calls.removeFirst();
+    auto* p = new QProcess(this);
+    connect(p, &QProcess::finished, this, [this, p, calls, first](int code, QProcess::ExitStatus status) {
+        p->deleteLater();
+        if (first && (status != QProcess::NormalExit || code != 0)) {
+            const QString err = QString::fromUtf8(p->readAllStandardError()).trimmed();
+            emit failed(tr("scancel of job %1 failed%2").arg(m_id).arg(err.isEmpty() ? QString() : QStringLiteral(": ") + err));
+        }
+        runScancel(calls, false);
+    });
+    connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError e) {
+        if (e == QProcess::FailedToStart) {
+            emit failed(tr("scancel could not be started: %1").arg(p->errorString()));
+            p->deleteLater();
+        }
+    });
+    p->start(cmd.first(), cmd.mid(1));
 }
 
 QString SlurmJobRunner::outputTail(int lines) const

@@ -7,6 +7,7 @@
 #include "core/runs/remote.h"
 #include "core/runs/slurm.h"
 
+#include <QList>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -60,6 +61,7 @@ private:
     void poll();
     void askScontrol();
     void end(int code, const QString& message);
+    void runScancel(QList<QStringList> calls, bool first);
 
     std::optional<runs::SshTarget> m_login;
     QTimer* m_timer;

@@ -341,7 +341,7 @@ void TrainingPanel::updateRunOn()
     updateValidation();
 }
 
-QString TrainingPanel::slurmScript(const TrainingForm& f, const QStringList& engineArgs, QString& error) const
+QString TrainingPanel::slurmScript(const TrainingForm& f, const QStringList& engineArgs, QString& error, QString* jobName) const
 {
     runs::SlurmJob job = f.slurm;
     const bool cuda = f.train.device.rfind("cuda", 0) == 0;
@@ -366,6 +366,8 @@ QString TrainingPanel::slurmScript(const TrainingForm& f, const QStringList& eng
     std::string why;
     const std::string script = runs::sbatchScript(job, words, why);
     error = QString::fromStdString(why);
+    if (jobName)
+        *jobName = QString::fromStdString(job.name);
     return QString::fromStdString(script);
 }
 
@@ -379,7 +381,8 @@ bool TrainingPanel::startEngine(const TrainingForm& f, const QStringList& args)
     m_viaSlurm = f.runOn == QLatin1String("slurm");
     if (m_viaSlurm) {
         QString error;
-        const QString script = slurmScript(f, args, error);
+        QString jobName; // the output file's name
+        const QString script = slurmScript(f, args, error, &jobName);
         if (script.isEmpty()) {
             setStatus(tr("Cannot write the SLURM job: %1").arg(error), true);
             return false;
@@ -393,7 +396,6 @@ bool TrainingPanel::startEngine(const TrainingForm& f, const QStringList& args)
         m_slurm->setLoginHost(f.ssh.host.empty() ? std::nullopt : std::optional<runs::SshTarget>(f.ssh));
         appendLog(QStringLiteral("$ sbatch%1 <<'EOF'\n%2EOF")
                       .arg(f.ssh.host.empty() ? QString() : QStringLiteral(" (on %1)").arg(QString::fromStdString(f.ssh.host)), script));
-        const QString jobName = script.section(QStringLiteral("--job-name="), 1).section(QLatin1Char('\n'), 0, 0); // the output's name
         return m_slurm->submit(script, QDir(logs).filePath(jobName + QStringLiteral("-%j.out")), m_runsRoot);
     }
     if (f.runOn != QLatin1String("ssh"))

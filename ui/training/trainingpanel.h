@@ -113,7 +113,7 @@ public:
     void setScriptConfirmation(std::function<bool(const QString& script)> confirm) { m_confirmScript = std::move(confirm); }
     SlurmJobRunner* slurmJob() const { return m_slurm; }
     // The SLURM job the form describes and its script for these engine arguments (empty with `error` when invalid).
-    QString slurmScript(const TrainingForm& f, const QStringList& engineArgs, QString& error) const;
+    QString slurmScript(const TrainingForm& f, const QStringList& engineArgs, QString& error, QString* jobName = nullptr) const;
     void showPage(int page); // 0 live, 1 evaluation, 2 runs, 3 CPU vs GPU
 
     RunCharts* charts() const { return m_charts; }
