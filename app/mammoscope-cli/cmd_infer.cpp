@@ -233,6 +233,14 @@ int cmdInfer(int argc, char** argv)
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
+    // the options first: a malformed one is a usage error before anything is loaded
+    std::string bad;
+    const auto limitArg = a.integer("limit", 0, 0, 100000000, bad);
+    const auto strideArg = a.number("stride", 0, 0, 4096, bad);
+    if (!limitArg || !strideArg) {
+        std::fprintf(stderr, "mammoscope-cli infer: %s (--limit 0: every image; --stride 0: the model's)\n", bad.c_str());
+        return 2;
+    }
     auto model = ml::Model::load(*a.get("model"), a.get("device", "cpu"));
     if (!model) {
         std::fprintf(stderr, "mammoscope-cli infer: %s\n", model.error().toString().c_str());
@@ -254,13 +262,6 @@ int cmdInfer(int argc, char** argv)
         return 1;
     }
     const std::string split = a.get("split", "all");
-    std::string bad;
-    const auto limitArg = a.integer("limit", 0, 0, 100000000, bad);
-    const auto strideArg = a.number("stride", 0, 0, 4096, bad);
-    if (!limitArg || !strideArg) {
-        std::fprintf(stderr, "mammoscope-cli infer: %s (--limit 0: every image; --stride 0: the model's)\n", bad.c_str());
-        return 2;
-    }
     const long limit = long(*limitArg);
     const double stride = *strideArg;
     const auto& info = (*model)->info();
