@@ -23,7 +23,7 @@ else
   cp $T $O/mammoscope-train && strip $O/mammoscope-train
 fi
 echo "engine ready in $(( $(date +%s) - t0 )) s"
-for p in mias-256 cdd-256; do tar -xJf .carry/$p.tar.xz -C $X; done
+for p in mias-256 cdd-256; do [ -f .carry/$p.tar.xz ] && tar -xJf .carry/$p.tar.xz -C $X; done
 export NVIDIA_TF32_OVERRIDE=0
 C=(--device cuda --amp bf16 --threads 4 --no-other-breast --fold-seed 1)
 summ() { python3 - "$@" <<'PY'
@@ -57,12 +57,14 @@ B)
   for s in ${SEEDS:-1 2 3}; do
     ( timeout ${LIMIT:-500} $T crossval --data $X/mias-256 "${extra[@]}" --run-dir $X/d$s --seed $s --init .carry/pm/model.safetensors --save-maps \
         --final-model $X/m$s --final-name "mini-MIAS lesion map (U-Net, phantom-pretrained, fine-tuned, seed $s)" "${C[@]}" >/dev/null 2>$X/d$s.log
-      cp $X/d$s/crossval.json $O/d-$tag-seed$s.json ) &
+      echo "seed $s: rc $? in $(( $(date +%s) - t0 )) s"; tail -2 $X/d$s.log; cp $X/d$s/crossval.json $O/d-$tag-seed$s.json ) &
   done
   wait
   [ -f $X/d3/heldout-maps.f32 ] && $T crossval-combine --data $X/mias-256 --members $X/d1,$X/d2,$X/d3 --run-dir $X/ens --final-model $X/ens-model \
     --final-name "mini-MIAS lesion map (3 U-Nets, phantom-pretrained, fine-tuned)" && cp $X/ens/crossval.json $O/d-$tag-ensemble3.json
-  [ -f $X/d2/heldout-maps.f32 ] && $T crossval-combine --data $X/mias-256 --members $X/d1,$X/d2 --run-dir $X/ens2 && cp $X/ens2/crossval.json $O/d-$tag-ensemble2.json
+  [ -f $X/d2/heldout-maps.f32 ] && $T crossval-combine --data $X/mias-256 --members $X/d1,$X/d2 --run-dir $X/ens2 --final-model $X/ens2-model \
+    --final-name "mini-MIAS lesion map (2 U-Nets, phantom-pretrained, fine-tuned)" && cp $X/ens2/crossval.json $O/d-$tag-ensemble2.json
+  [ -f $X/ens-model/card.json ] || { [ -d $X/ens2-model ] && mv $X/ens2-model $X/ens-model; }
   summ $(ls $O/d-$tag-*.json) | tee $O/summary.txt
   (cd $O && tar -cf results-$tag.tar d-*.json && rm d-*.json)
   # the ensemble model in parts under the 16 MiB a file that comes back (cat ens-model.part-* > model.safetensors)
