@@ -75,6 +75,16 @@ QMap<QString, QByteArray> safetensorBytes(const QString& file)
     return out;
 }
 
+// The 20 mini-MIAS images of realdata/mias as lesion-map shards small enough for CPU tests (64x64 at 3.2 mm).
+bool prepareMiasShards(const QString& out)
+{
+    QProcess prep;
+    prep.start(QStringLiteral(MS_CLI_PATH),
+        { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", out, "--pixel-mm", "3.2", "--canvas",
+            "64x64", "--quiet" });
+    return prep.waitForFinished(120000) && prep.exitStatus() == QProcess::NormalExit && prep.exitCode() == 0;
+}
+
 QJsonObject readJsonFile(const QString& file)
 {
     QFile f(file);
@@ -104,12 +114,7 @@ private slots:
     {
         QTemporaryDir d;
         const QString shards = d.path() + "/lm", runDir = d.path() + "/cv", model = d.path() + "/model";
-        QProcess prep;
-        prep.start(QStringLiteral(MS_CLI_PATH),
-            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", shards, "--pixel-mm", "3.2",
-                "--canvas", "64x64", "--quiet" });
-        QVERIFY(prep.waitForFinished(120000));
-        QCOMPARE(prep.exitCode(), 0);
+        QVERIFY(prepareMiasShards(shards));
         Run r = run({ "crossval", "--data", shards, "--run-dir", runDir, "--folds", "3", "--epochs", "2", "--batch", "4", "--levels", "3",
             "--width", "8", "--threads", "2", "--bootstrap", "50", "--final-model", model, "--final-name", "test map" });
         QVERIFY2(r.code == 0, r.err.constData());
@@ -172,12 +177,7 @@ private slots:
     {
         QTemporaryDir d;
         const QString shards = d.path() + "/lm", pre = d.path() + "/pre", fe = d.path() + "/fe";
-        QProcess prep;
-        prep.start(QStringLiteral(MS_CLI_PATH),
-            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", shards, "--pixel-mm", "3.2",
-                "--canvas", "64x64", "--quiet" });
-        QVERIFY(prep.waitForFinished(120000));
-        QCOMPARE(prep.exitCode(), 0);
+        QVERIFY(prepareMiasShards(shards));
         const QStringList tiny = { "--epochs", "2", "--batch", "4", "--levels", "3", "--width", "8", "--threads", "2", "--bootstrap", "20",
             "--no-other-breast" };
         Run p = run(
@@ -227,12 +227,7 @@ private slots:
     {
         QTemporaryDir d;
         const QString shards = d.path() + "/lm";
-        QProcess prep;
-        prep.start(QStringLiteral(MS_CLI_PATH),
-            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", shards, "--pixel-mm", "3.2",
-                "--canvas", "64x64", "--quiet" });
-        QVERIFY(prep.waitForFinished(120000));
-        QCOMPARE(prep.exitCode(), 0);
+        QVERIFY(prepareMiasShards(shards));
         const QStringList tiny = { "--data", shards, "--folds", "3", "--epochs", "2", "--batch", "4", "--levels", "3", "--width", "8",
             "--threads", "2", "--bootstrap", "50", "--no-other-breast", "--save-maps" };
         Run a = run(QStringList { "crossval", "--run-dir", d.path() + "/a", "--seed", "1", "--final-model", d.path() + "/ma" } + tiny);
