@@ -84,6 +84,28 @@ std::string writeHeldOutMaps(const fs::path& runDir, const shards::SampleSet& se
     return writeFileAtomic(runDir / kMapsIndex, j.dump(1));
 }
 
+std::string heldOutIndexProblem(const Json& index, const shards::SampleSet& set)
+{
+    if (!index.isObject() || index["version"].integer(0) != 1)
+        return "not a held-out map index of version 1";
+    if (index["width"].integer(0) != set.width || index["height"].integer(0) != set.height)
+        return "maps of another canvas than the shards'";
+    const long long folds = index["folds"].integer(0);
+    if (folds < 2 || folds > 20 || !index["fold_seed"].isNumber())
+        return "no folds (2-20) or fold seed";
+    const auto& ids = index["ids"].elements();
+    const auto& fold = index["fold"].elements();
+    if (!index["ids"].isArray() || !index["fold"].isArray() || ids.size() != set.size() || fold.size() != set.size())
+        return std::to_string(ids.size()) + " images, the shards hold " + std::to_string(set.size());
+    for (size_t i = 0; i < set.size(); ++i) {
+        if (!ids[i].isString() || ids[i].string() != set.meta[i].id)
+            return "image " + std::to_string(i + 1) + " is not the shards' " + set.meta[i].id + " (other shards?)";
+        if (!fold[i].isNumber() || fold[i].integer(-1) < 0 || fold[i].integer(-1) >= folds)
+            return "image " + std::to_string(i + 1) + " has no fold of 1-" + std::to_string(folds);
+    }
+    return "";
+}
+
 namespace
 {
 
@@ -100,19 +122,11 @@ std::string readMember(const fs::path& dir, const shards::SampleSet& set, Member
     if (!readFile(dir / kMapsIndex, text))
         return (dir / kMapsIndex).string() + " cannot be read (was the run made with --save-maps?)";
     auto j = Json::parse(text);
-    if (!j || !j->isObject() || (*j)["version"].integer(0) != 1)
-        return (dir / kMapsIndex).string() + ": not a held-out map index of version 1";
+    if (!j)
+        return (dir / kMapsIndex).string() + ": " + j.error().message;
+    if (auto why = heldOutIndexProblem(*j, set); !why.empty())
+        return (dir / kMapsIndex).string() + ": " + why;
     m.index = *j;
-    if (m.index["width"].integer(0) != set.width || m.index["height"].integer(0) != set.height)
-        return (dir / kMapsIndex).string() + ": maps of another canvas than the shards'";
-    const auto& ids = m.index["ids"].elements();
-    const auto& fold = m.index["fold"].elements();
-    if (ids.size() != set.size() || fold.size() != set.size())
-        return (dir / kMapsIndex).string() + ": " + std::to_string(ids.size()) + " images, the shards hold " + std::to_string(set.size());
-    for (size_t i = 0; i < set.size(); ++i)
-        if (!ids[i].isString() || ids[i].string() != set.meta[i].id)
-            return (dir / kMapsIndex).string() + ": image " + std::to_string(i + 1) + " is not the shards' " + set.meta[i].id
-                + " (other shards?)";
     if (!readFile(dir / "crossval.json", text))
         return (dir / "crossval.json").string() + " cannot be read";
     auto cv = Json::parse(text);

@@ -9,6 +9,7 @@
 #include "core/metrics/metrics.h"
 #include "core/shards/shards.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include <string>
@@ -52,6 +53,10 @@ Json operatingPoint(const std::vector<ImageMarks>& marks, double perNormal);
 // --extra-data: appends another lesion-map shard folder's images to `set` (same canvas), their ids, women and partners
 // prefixed with "extra:" so that they never meet the scored set's. Returns the error text, empty on success.
 std::string appendExtraData(const std::filesystem::path& dir, shards::SampleSet& set);
+
+// What is wrong with a heldout-maps.json for these shards (version, canvas, folds, the same images in the same order,
+// a fold for each), empty when nothing is: crossval-combine's check of each member.
+std::string heldOutIndexProblem(const Json& index, const shards::SampleSet& set);
 
 // --save-maps: the held-out maps of the first `scored` images (log-odds, sample pixels) as heldout-maps.f32 (float32,
 // little-endian, image after image in the shards' order) and heldout-maps.json (canvas, ids, fold of each image, fold
