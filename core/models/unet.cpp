@@ -128,7 +128,8 @@ bool splitEnsemble(
     for (const auto& [name, t] : all) {
         const auto dot = name.find('.');
         int k = -1;
-        if (dot != std::string::npos && dot > 0 && dot <= 2 && name.find_first_not_of("0123456789") == dot)
+        // "K." with K written without leading zeros ("00.a" would land on network 0 beside "0.a")
+        if (dot != std::string::npos && dot > 0 && dot <= 2 && name.find_first_not_of("0123456789") == dot && !(dot > 1 && name[0] == '0'))
             k = std::stoi(name.substr(0, dot));
         if (k < 0 || k >= members) {
             why = "the tensor '" + name + "' belongs to none of the " + std::to_string(members) + " networks of the ensemble";

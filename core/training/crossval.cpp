@@ -338,8 +338,13 @@ int crossvalImpl(const CrossvalConfig& cIn)
         std::fprintf(stderr, "mammoscope-train crossval: %s\n", man.error().toString().c_str());
         return kDataError;
     }
-    if (man->task == "tissue")
+    if (man->task == "tissue") {
+        if (c.foldSeed != 0 || !c.extraData.empty() || c.saveMaps) {
+            std::fprintf(stderr, "mammoscope-train crossval: --fold-seed, --extra-data and --save-maps are for lesion-map shards\n");
+            return kUsage;
+        }
         return crossvalTissue(c, *man);
+    }
     if (man->task != "lesion-map") {
         std::fprintf(stderr,
             "mammoscope-train crossval: %s holds '%s' samples; crossval needs whole mammograms with their lesions "
@@ -366,7 +371,7 @@ int crossvalImpl(const CrossvalConfig& cIn)
     }
     const size_t nMain = set.size(); // the images that are held out and scored; extra training data follows them
     if (!c.extraData.empty()) {
-        if (auto err = appendExtraData(c.extraData, set); !err.empty()) {
+        if (auto err = appendExtraData(c.extraData, set, man->source); !err.empty()) {
             std::fprintf(stderr, "mammoscope-train crossval: --extra-data %s\n", err.c_str());
             return kDataError;
         }

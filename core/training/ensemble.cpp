@@ -11,22 +11,32 @@
 #include "core/training/lesionfigures.h"
 #include "core/training/unetcommon.h"
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <set>
+#include <string_view>
 
 namespace fs = std::filesystem;
 
 namespace ms::training
 {
 
-std::string appendExtraData(const fs::path& dir, shards::SampleSet& set)
+std::string appendExtraData(const fs::path& dir, shards::SampleSet& set, const Json& scoredSource)
 {
     auto man = shards::readManifest(dir);
     if (!man)
         return man.error().toString();
     if (man->task != "lesion-map")
         return dir.string() + " holds '" + man->task + "' samples; extra data must be lesion-map shards (prepare --task lesion-map)";
+    // images that are also scored would be trained on while held out: the same dataset is refused outright
+    if (man->source["dataset"].isString() && man->source["dataset"].string() == scoredSource["dataset"].string())
+        return dir.string() + " was prepared from the cross-validated dataset itself (" + man->source["dataset"].string()
+            + "): its images would be trained on while held out";
+    if (man->source["spacing_mm"].number(-1) != scoredSource["spacing_mm"].number(-2))
+        return dir.string() + " has samples of " + std::to_string(man->source["spacing_mm"].number(0)) + " mm, the cross-validated set "
+            + std::to_string(scoredSource["spacing_mm"].number(0)) + " mm (prepare both with the same --pixel-mm)";
     auto extra = shards::loadSplit(dir, "all");
     if (!extra)
         return extra.error().toString();
@@ -36,6 +46,15 @@ std::string appendExtraData(const fs::path& dir, shards::SampleSet& set)
         return dir.string() + " has samples of " + std::to_string(extra->width) + "x" + std::to_string(extra->height)
             + ", the cross-validated set " + std::to_string(set.width) + "x" + std::to_string(set.height)
             + " (prepare both with the same --canvas)";
+    // and an image whose pixels are those of a scored one (the same film in another folder)
+    std::map<std::string_view, size_t> scored;
+    const size_t bytes = set.sampleBytes();
+    for (size_t i = 0; i < set.size(); ++i)
+        scored.emplace(std::string_view(reinterpret_cast<const char*>(set.sample(i)), bytes), i);
+    for (size_t i = 0; i < extra->size(); ++i)
+        if (auto it = scored.find(std::string_view(reinterpret_cast<const char*>(extra->sample(i)), bytes)); it != scored.end())
+            return dir.string() + ": " + extra->meta[i].id + " is the same image as the cross-validated set's " + set.meta[it->second].id
+                + ": it would be trained on while held out";
     for (auto& m : extra->meta) {
         m.id = "extra:" + m.id;
         m.patient = "extra:" + m.patient;
@@ -91,8 +110,9 @@ std::string heldOutIndexProblem(const Json& index, const shards::SampleSet& set)
     if (index["width"].integer(0) != set.width || index["height"].integer(0) != set.height)
         return "maps of another canvas than the shards'";
     const long long folds = index["folds"].integer(0);
-    if (folds < 2 || folds > 20 || !index["fold_seed"].isNumber())
-        return "no folds (2-20) or fold seed";
+    const double seed = index["fold_seed"].number(-1);
+    if (folds < 2 || folds > 20 || !(seed >= 0 && seed <= 9007199254740992.0) || seed != std::floor(seed))
+        return "no folds (2-20) or fold seed (a whole number)";
     const auto& ids = index["ids"].elements();
     const auto& fold = index["fold"].elements();
     if (!index["ids"].isArray() || !index["fold"].isArray() || ids.size() != set.size() || fold.size() != set.size())
@@ -115,7 +135,7 @@ struct Member {
     Json index, crossval;
 };
 
-std::string readMember(const fs::path& dir, const shards::SampleSet& set, Member& m)
+std::string readMember(const fs::path& dir, const shards::SampleSet& set, const Json& source, Member& m)
 {
     m.dir = dir;
     std::string text;
@@ -126,6 +146,9 @@ std::string readMember(const fs::path& dir, const shards::SampleSet& set, Member
         return (dir / kMapsIndex).string() + ": " + j.error().message;
     if (auto why = heldOutIndexProblem(*j, set); !why.empty())
         return (dir / kMapsIndex).string() + ": " + why;
+    if ((*j)["source"].dump() != source.dump())
+        return (dir / kMapsIndex).string() + ": the maps were made on shards of another source (" + (*j)["source"]["dataset"].string()
+            + ", " + std::to_string((*j)["source"]["spacing_mm"].number(0)) + " mm) than --data";
     m.index = *j;
     if (!readFile(dir / "crossval.json", text))
         return (dir / "crossval.json").string() + " cannot be read";
@@ -245,7 +268,7 @@ int combineImpl(const CombineConfig& c)
         }
     }
     for (size_t k = 0; k < dirs.size(); ++k) {
-        if (auto err = readMember(dirs[k], set, members[k]); !err.empty()) {
+        if (auto err = readMember(dirs[k], set, man->source, members[k]); !err.empty()) {
             std::fprintf(stderr, "mammoscope-train crossval-combine: %s\n", err.c_str());
             return kDataError;
         }

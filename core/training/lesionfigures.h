@@ -50,9 +50,11 @@ Json figuresWithIntervals(const std::vector<ImageMarks>& marks, int rounds, unsi
 // `perNormal` candidate regions on average, and the lesion sensitivity there (all lesions, and masses).
 Json operatingPoint(const std::vector<ImageMarks>& marks, double perNormal);
 
-// --extra-data: appends another lesion-map shard folder's images to `set` (same canvas), their ids, women and partners
-// prefixed with "extra:" so that they never meet the scored set's. Returns the error text, empty on success.
-std::string appendExtraData(const std::filesystem::path& dir, shards::SampleSet& set);
+// --extra-data: appends another lesion-map shard folder's images to `set` (same canvas and pixel size), their ids,
+// women and partners prefixed with "extra:" so that they never meet the scored set's. Shards of the scored dataset
+// itself (`scoredSource`: its manifest's source) and images with a scored image's pixels are refused: they would be
+// trained on while held out. Returns the error text, empty on success.
+std::string appendExtraData(const std::filesystem::path& dir, shards::SampleSet& set, const Json& scoredSource);
 
 // What is wrong with a heldout-maps.json for these shards (version, canvas, folds, the same images in the same order,
 // a fold for each), empty when nothing is: crossval-combine's check of each member.

@@ -296,6 +296,17 @@ private slots:
         QVERIFY2(!pair.startsWith("failed"), pair.constData());
         QCOMPARE(scoresOf(pair).size(), 3);
 
+        // refused: maps made on other shards (the same images prepared again at another pixel size)
+        QProcess prepOther;
+        prepOther.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/mias", "--task", "lesion-map", "--out", d.path() + "/lm-other", "--pixel-mm",
+                "3.0", "--canvas", "64x64", "--quiet" });
+        QVERIFY(prepOther.waitForFinished(120000));
+        QCOMPARE(prepOther.exitCode(), 0);
+        Run otherShards = run({ "crossval-combine", "--data", d.path() + "/lm-other", "--members", d.path() + "/a," + d.path() + "/b",
+            "--run-dir", d.path() + "/x" });
+        QCOMPARE(otherShards.code, 5);
+        QVERIFY2(otherShards.err.contains("another source"), otherShards.err.constData());
         // refused: other folds, one member, a run without maps
         Run c = run(QStringList { "crossval", "--run-dir", d.path() + "/c", "--seed", "3" } + tiny);
         QVERIFY2(c.code == 0, c.err.constData());
@@ -309,16 +320,42 @@ private slots:
         QCOMPARE(noMaps.code, 5);
         QVERIFY2(noMaps.err.contains("--save-maps"), noMaps.err.constData());
 
-        // extra training data: trained on in every fold, never held out or scored
-        Run e = run(QStringList { "crossval", "--run-dir", d.path() + "/e", "--extra-data", shards } + tiny);
+        // extra training data (CDD-CESM, another dataset): trained on in every fold, never held out or scored
+        const QString cdd = d.path() + "/cdd";
+        QProcess prepCdd;
+        prepCdd.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", QStringLiteral(MS_REALDATA_DIR) + "/cdd-cesm", "--task", "lesion-map", "--out", cdd, "--pixel-mm", "3.2",
+                "--canvas", "64x64", "--source-mm", "0.4", "--quiet" });
+        QVERIFY(prepCdd.waitForFinished(120000));
+        QCOMPARE(prepCdd.exitCode(), 0);
+        const int cddImages = readJsonFile(cdd + "/dataset.json")["counts"].toObject()["all"].toInt();
+        QVERIFY2(cddImages > 100, qPrintable(QString::number(cddImages)));
+        Run e = run(QStringList { "crossval", "--run-dir", d.path() + "/e", "--extra-data", cdd } + tiny);
         QVERIFY2(e.code == 0, e.err.constData());
         const QJsonObject ce = readJsonFile(d.path() + "/e/crossval.json");
         QCOMPARE(ce["held_out"].toObject()["images"].toInt(), 20);
-        QCOMPARE(ce["extra_images"].toInt(), 20);
+        QCOMPARE(ce["extra_images"].toInt(), cddImages);
         for (const auto& v : ce["folds"].toArray()) {
-            QCOMPARE(v.toObject()["extra_images_trained"].toInt(), 20);
+            QCOMPARE(v.toObject()["extra_images_trained"].toInt(), cddImages);
             QCOMPARE(v.toObject()["images_held_out"].toInt() + v.toObject()["images_trained"].toInt(), 20);
         }
+        // refused: the cross-validated shards themselves (their images would be trained on while held out), a copy of
+        // them under another name, no shards
+        Run same = run(QStringList { "crossval", "--run-dir", d.path() + "/e1", "--extra-data", shards } + tiny);
+        QCOMPARE(same.code, 5);
+        QVERIFY2(same.err.contains("trained on while held out"), same.err.constData());
+        QDir().mkpath(d.path() + "/mias-copy");
+        for (const QString& f : QDir(QStringLiteral(MS_REALDATA_DIR) + "/mias").entryList(QDir::Files))
+            QVERIFY(QFile::copy(QStringLiteral(MS_REALDATA_DIR) + "/mias/" + f, d.path() + "/mias-copy/" + f));
+        QProcess prepCopy;
+        prepCopy.start(QStringLiteral(MS_CLI_PATH),
+            { "prepare", d.path() + "/mias-copy", "--task", "lesion-map", "--out", d.path() + "/lm-copy", "--pixel-mm", "3.2", "--canvas",
+                "64x64", "--quiet" });
+        QVERIFY(prepCopy.waitForFinished(120000));
+        QCOMPARE(prepCopy.exitCode(), 0);
+        Run copy = run(QStringList { "crossval", "--run-dir", d.path() + "/e3", "--extra-data", d.path() + "/lm-copy" } + tiny);
+        QCOMPARE(copy.code, 5);
+        QVERIFY2(copy.err.contains("is the same image as"), copy.err.constData());
         Run badExtra = run(QStringList { "crossval", "--run-dir", d.path() + "/e2", "--extra-data", d.path() + "/nothing" } + tiny);
         QCOMPARE(badExtra.code, 5);
     }
@@ -365,6 +402,10 @@ private slots:
         QVERIFY(card["metrics"].toObject().contains("test"));
         // tissue networks start from scratch
         QCOMPARE(run({ "crossval", "--data", shards, "--run-dir", d.path() + "/cv2", "--init", model + "/model.safetensors" }).code, 2);
+        // the ensemble options are for lesion maps: on tissue shards they are refused, not ignored
+        Run maps = run({ "crossval", "--data", shards, "--run-dir", d.path() + "/cv3", "--save-maps" });
+        QCOMPARE(maps.code, 2);
+        QVERIFY2(maps.err.contains("lesion-map shards"), maps.err.constData());
     }
 
     void trainsAndWritesTheRunFolder()
