@@ -3,6 +3,7 @@
 
 #include "ui/casepanel.h"
 #include "ui/curation/curation.h"
+#include "ui/pacs/pacsdialog.h"
 #ifdef MS_WITH_ML
 #include "ui/heatmap.h"
 #endif
@@ -313,6 +314,7 @@ void MainWindow::buildActions()
     auto* open = fileMenu->addAction(tr("&Open dataset folder…"), this, &MainWindow::openFolderDialog);
     open->setShortcut(QKeySequence::Open);
     fileMenu->addAction(tr("Open &demo dataset"), m_controller, [this] { m_controller->openDemo(); });
+    fileMenu->addAction(tr("Open from &PACS…"), this, &MainWindow::openPacsDialog);
     fileMenu->addAction(tr("&Reload dataset"), this, [this] {
         if (!m_controller->root().isEmpty())
             m_controller->open(m_controller->root());
@@ -885,6 +887,17 @@ void MainWindow::openFolderDialog()
         this, tr("Open a dataset folder (CBIS-DDSM, Kaggle JPEG, mini-MIAS or images)"), m_controller->root());
     if (!dir.isEmpty())
         m_controller->open(dir);
+}
+
+void MainWindow::openPacsDialog()
+{
+    if (!m_pacs) {
+        m_pacs = new PacsDialog(this);
+        connect(m_pacs, &PacsDialog::studyRetrieved, m_controller, [this](const QString& folder) { m_controller->open(folder); });
+    }
+    m_pacs->show();
+    m_pacs->raise();
+    m_pacs->activateWindow();
 }
 
 void MainWindow::about()

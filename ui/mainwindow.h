@@ -39,6 +39,7 @@ class HeatmapPanel;
 class CurationController;
 class CurationPanel;
 class RoiEditor;
+class PacsDialog;
 
 class MainWindow : public QMainWindow
 {
@@ -113,6 +114,7 @@ private:
     void updateWindowMenu();
     void readFilterBar();
     void openFolderDialog();
+    void openPacsDialog();
     void about();
     static void applyThemeByName(const QString& name);
     void shortcutsHelp();
@@ -132,6 +134,7 @@ private:
     QTreeView* m_tree = nullptr;
     CasePanel* m_case = nullptr;
     ProblemsPanel* m_problems = nullptr;
+    PacsDialog* m_pacs = nullptr; // File ▸ Open from PACS (made on first use)
     QDockWidget* m_problemsDock = nullptr;
     QLabel* m_pixel = nullptr;
     QLabel* m_datasetLabel = nullptr;

@@ -52,5 +52,7 @@ int exportFindingsSr(
     const dataset::Dataset& ds, const std::string& modelDir, const std::string& device, const std::string& out, bool json, bool quiet);
 int cmdExport(int argc, char** argv);
 int cmdAnnotate(int argc, char** argv);
+// pacs echo|find|get|send (cmd_pacs.cpp)
+int cmdPacs(int argc, char** argv);
 
 } // namespace ms::cli

@@ -23,6 +23,8 @@ static void usage(FILE* f)
         "                                        corrections in the annotation store (as the GUI's curation tools make)\n"
         "  export DATASET --format cbis|coco|masks --out DIR [--store FILE] [--files link|copy|symlink]\n"
         "                                        the corrected dataset (original + annotation store) and its audit CSV\n"
+        "  pacs echo|find|get|send [NODE] ...    a PACS over DIMSE: search studies, retrieve one into a folder (C-GET),\n"
+        "                                        send SEG/SR or images back (C-STORE); 'pacs' alone for its options\n"
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
         "  realism REAL PHANTOMS [--json]        phantoms against real mammograms as a network sees them: features and\n"
         "                                        a real-vs-phantom classifier's held-out accuracy (the realism gap)\n"
@@ -60,6 +62,8 @@ int main(int argc, char** argv)
         return ms::cli::cmdAnnotate(argc, argv);
     if (cmd == "bench")
         return ms::cli::cmdBench(argc, argv);
+    if (cmd == "pacs")
+        return ms::cli::cmdPacs(argc, argv);
     if (cmd == "realism")
         return ms::cli::cmdRealism(argc, argv);
 #ifdef MS_WITH_ML

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/pacs/pacsdialog.h"
+
+#include "core/common/paths.h"
+
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRegularExpressionValidator>
+#include <QSettings>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+#include <atomic>
+#include <mutex>
+
+namespace ms::ui
+{
+
+// Progress shared with the worker: the GUI polls it (no signal storm from a fast C-GET), cancel is a flag.
+struct PacsDialog::Task : Progress {
+    std::atomic<bool> cancel { false };
+    mutable std::mutex mutex;
+    double fraction = 0;
+    std::string message;
+    void report(double f, std::string_view m) override
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        fraction = f;
+        message = std::string(m);
+    }
+    bool cancelled() const override { return cancel.load(); }
+};
+
+namespace
+{
+
+const char* const kGroup = "pacs/servers";
+
+QString qs(const std::string& s)
+{
+    return QString::fromStdString(s);
+}
+
+// "1 study", "2 studies" (no translations are shipped, so %n plurals would read "1 studies").
+QString count(qsizetype n, const QString& one, const QString& many)
+{
+    return QString::number(n) + QLatin1Char(' ') + (n == 1 ? one : many);
+}
+
+} // namespace
+
+PacsDialog::PacsDialog(QWidget* parent) : QDialog(parent)
+{
+    setWindowTitle(tr("Open from PACS"));
+    setObjectName(QStringLiteral("pacsDialog"));
+    m_retrieveRoot = qs((appCacheDir() / "pacs").string());
+
+    auto* serverBox = new QGroupBox(tr("DICOM node"), this);
+    auto* sf = new QFormLayout(serverBox);
+    auto* nameRow = new QHBoxLayout;
+    m_server = new QComboBox(serverBox);
+    m_server->setEditable(true);
+    m_server->setToolTip(tr("Saved nodes; type a new name and press Save to keep the fields below under it"));
+    auto* save = new QPushButton(tr("Save"), serverBox);
+    auto* remove = new QPushButton(tr("Remove"), serverBox);
+    m_echo = new QPushButton(tr("Test"), serverBox);
+    m_echo->setToolTip(tr("C-ECHO: does the node answer, and does it accept our AE title?"));
+    nameRow->addWidget(m_server, 1);
+    nameRow->addWidget(save);
+    nameRow->addWidget(remove);
+    nameRow->addWidget(m_echo);
+    sf->addRow(tr("Name"), nameRow);
+    auto* addrRow = new QHBoxLayout;
+    m_host = new QLineEdit(QStringLiteral("127.0.0.1"), serverBox);
+    m_port = new QSpinBox(serverBox);
+    m_port->setRange(1, 65535);
+    m_port->setValue(4242);
+    addrRow->addWidget(m_host, 1);
+    addrRow->addWidget(new QLabel(tr("port"), serverBox));
+    addrRow->addWidget(m_port);
+    sf->addRow(tr("Host"), addrRow);
+    auto* aeRow = new QHBoxLayout;
+    const auto* aeValidator = new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[ -\\[\\]-~]{1,16}")), this);
+    m_aet = new QLineEdit(QStringLiteral("ORTHANC"), serverBox);
+    m_aet->setValidator(aeValidator);
+    m_ourAet = new QLineEdit(QStringLiteral("MAMMOSCOPE"), serverBox);
+    m_ourAet->setValidator(aeValidator);
+    m_timeout = new QSpinBox(serverBox);
+    m_timeout->setRange(1, 3600);
+    m_timeout->setValue(30);
+    m_timeout->setSuffix(tr(" s"));
+    aeRow->addWidget(m_aet, 1);
+    aeRow->addWidget(new QLabel(tr("our AE title"), serverBox));
+    aeRow->addWidget(m_ourAet, 1);
+    aeRow->addWidget(new QLabel(tr("timeout"), serverBox));
+    aeRow->addWidget(m_timeout);
+    sf->addRow(tr("AE title"), aeRow);
+
+    auto* queryBox = new QGroupBox(tr("Search studies"), this);
+    auto* qf = new QFormLayout(queryBox);
+    m_patientId = new QLineEdit(queryBox);
+    m_patientId->setObjectName(QStringLiteral("pacsPatientId"));
+    m_patientId->setPlaceholderText(tr("any (wildcards * and ? allowed)"));
+    m_patientName = new QLineEdit(queryBox);
+    m_patientName->setPlaceholderText(tr("any, e.g. DOE^JANE or DOE*"));
+    auto* dateRow = new QHBoxLayout;
+    const auto* dateValidator = new QRegularExpressionValidator(QRegularExpression(QStringLiteral("\\d{0,8}")), this);
+    m_dateFrom = new QLineEdit(queryBox);
+    m_dateFrom->setPlaceholderText(tr("from YYYYMMDD"));
+    m_dateFrom->setValidator(dateValidator);
+    m_dateTo = new QLineEdit(queryBox);
+    m_dateTo->setPlaceholderText(tr("to YYYYMMDD"));
+    m_dateTo->setValidator(dateValidator);
+    dateRow->addWidget(m_dateFrom);
+    dateRow->addWidget(m_dateTo);
+    m_accession = new QLineEdit(queryBox);
+    m_modality = new QComboBox(queryBox);
+    m_modality->addItem(tr("MG (mammography)"), QStringLiteral("MG"));
+    m_modality->addItem(tr("any"), QString());
+    m_modality->addItem(QStringLiteral("DX"), QStringLiteral("DX"));
+    m_modality->addItem(QStringLiteral("US"), QStringLiteral("US"));
+    m_modality->addItem(QStringLiteral("MR"), QStringLiteral("MR"));
+    qf->addRow(tr("Patient ID"), m_patientId);
+    qf->addRow(tr("Patient name"), m_patientName);
+    qf->addRow(tr("Study date"), dateRow);
+    qf->addRow(tr("Accession"), m_accession);
+    qf->addRow(tr("Modality"), m_modality);
+
+    m_results = new QTableWidget(0, 7, this);
+    m_results->setObjectName(QStringLiteral("pacsResults"));
+    m_results->setHorizontalHeaderLabels(
+        { tr("Date"), tr("Patient ID"), tr("Patient name"), tr("Accession"), tr("Modalities"), tr("Images"), tr("Description") });
+    m_results->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_results->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_results->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_results->horizontalHeader()->setStretchLastSection(true);
+    m_results->verticalHeader()->hide();
+
+    m_search = new QPushButton(tr("Search"), this);
+    m_search->setDefault(true);
+    m_retrieve = new QPushButton(tr("Retrieve and open"), this);
+    m_retrieve->setToolTip(tr("C-GET the selected study into MammoScope's cache and open it like a folder"));
+    m_retrieve->setEnabled(false);
+    m_send = new QPushButton(tr("Send files…"), this);
+    m_send->setToolTip(tr("C-STORE DICOM files to this node, e.g. the SEG and SR that File ▸ Export wrote"));
+    m_cancel = new QPushButton(tr("Cancel"), this);
+    m_cancel->setEnabled(false);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumHeight(8);
+    m_progress->setVisible(false);
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("pacsStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+    auto* buttons = new QHBoxLayout;
+    buttons->addWidget(m_search);
+    buttons->addWidget(m_retrieve);
+    buttons->addWidget(m_send);
+    buttons->addStretch(1);
+    buttons->addWidget(m_cancel);
+    auto* close = new QPushButton(tr("Close"), this);
+    buttons->addWidget(close);
+
+    auto* v = new QVBoxLayout(this);
+    v->addWidget(serverBox);
+    v->addWidget(queryBox);
+    v->addWidget(m_results, 1);
+    v->addWidget(m_progress);
+    v->addWidget(m_status);
+    v->addLayout(buttons);
+    resize(860, 620);
+
+    m_poll = new QTimer(this);
+    m_poll->setInterval(100);
+    connect(m_poll, &QTimer::timeout, this, [this] {
+        if (!m_task)
+            return;
+        std::lock_guard<std::mutex> lock(m_task->mutex);
+        m_progress->setValue(int(m_task->fraction * 1000));
+        if (!m_task->message.empty())
+            m_status->setText(qs(m_task->message));
+    });
+    connect(&m_watcher, &QFutureWatcher<QString>::finished, this, &PacsDialog::finish);
+    connect(save, &QPushButton::clicked, this, &PacsDialog::saveServer);
+    connect(remove, &QPushButton::clicked, this, &PacsDialog::removeServer);
+    connect(m_server, qOverload<int>(&QComboBox::activated), this, &PacsDialog::selectServer);
+    connect(m_echo, &QPushButton::clicked, this, &PacsDialog::testConnection);
+    connect(m_search, &QPushButton::clicked, this, &PacsDialog::search);
+    connect(m_retrieve, &QPushButton::clicked, this, &PacsDialog::retrieveSelected);
+    connect(m_results, &QTableWidget::itemSelectionChanged, this,
+        [this] { m_retrieve->setEnabled(!busy() && !m_results->selectedItems().isEmpty()); });
+    connect(m_results, &QTableWidget::cellDoubleClicked, this, [this] { retrieveSelected(); });
+    connect(m_send, &QPushButton::clicked, this, [this] {
+        const QStringList files
+            = QFileDialog::getOpenFileNames(this, tr("DICOM files to send"), QString(), tr("DICOM files (*.dcm);;All files (*)"));
+        if (!files.isEmpty())
+            sendFiles(files);
+    });
+    connect(m_cancel, &QPushButton::clicked, this, &PacsDialog::cancel);
+    connect(close, &QPushButton::clicked, this, &QDialog::reject);
+    loadServers();
+}
+
+PacsDialog::~PacsDialog()
+{
+    // A network call cannot be interrupted from here except by its cancel flag: ask, then wait for it to end.
+    if (m_task)
+        m_task->cancel = true;
+    m_watcher.waitForFinished();
+}
+
+dicom::PacsNode PacsDialog::node() const
+{
+    dicom::PacsNode n;
+    n.host = m_host->text().trimmed().toStdString();
+    n.port = m_port->value();
+    n.calledAe = m_aet->text().toStdString();
+    n.callingAe = m_ourAet->text().toStdString();
+    n.timeoutSeconds = m_timeout->value();
+    return n;
+}
+
+void PacsDialog::setNode(const dicom::PacsNode& n)
+{
+    m_host->setText(qs(n.host));
+    m_port->setValue(n.port);
+    m_aet->setText(qs(n.calledAe));
+    m_ourAet->setText(qs(n.callingAe));
+    m_timeout->setValue(n.timeoutSeconds);
+}
+
+bool PacsDialog::busy() const
+{
+    return m_task != nullptr;
+}
+
+void PacsDialog::loadServers()
+{
+    QSettings s;
+    m_server->clear();
+    s.beginGroup(QString::fromLatin1(kGroup));
+    for (const QString& name : s.childGroups())
+        m_server->addItem(name);
+    s.endGroup();
+    const QString last = s.value(QStringLiteral("pacs/last")).toString();
+    if (const int i = m_server->findText(last); i >= 0) {
+        m_server->setCurrentIndex(i);
+        selectServer(i);
+    } else if (m_server->count() == 0) {
+        m_server->setEditText(tr("Local Orthanc"));
+    }
+}
+
+void PacsDialog::selectServer(int index)
+{
+    if (index < 0)
+        return;
+    QSettings s;
+    s.beginGroup(QString::fromLatin1(kGroup) + QLatin1Char('/') + m_server->itemText(index));
+    dicom::PacsNode n;
+    n.host = s.value(QStringLiteral("host"), qs(n.host)).toString().toStdString();
+    n.port = s.value(QStringLiteral("port"), n.port).toInt();
+    n.calledAe = s.value(QStringLiteral("aet"), qs(n.calledAe)).toString().toStdString();
+    n.callingAe = s.value(QStringLiteral("ourAet"), qs(n.callingAe)).toString().toStdString();
+    n.timeoutSeconds = s.value(QStringLiteral("timeout"), n.timeoutSeconds).toInt();
+    s.endGroup();
+    setNode(n);
+    QSettings().setValue(QStringLiteral("pacs/last"), m_server->itemText(index));
+}
+
+void PacsDialog::saveServer()
+{
+    const QString name = m_server->currentText().trimmed().remove(QLatin1Char('/')).remove(QLatin1Char('\\'));
+    if (name.isEmpty()) {
+        m_status->setText(tr("Give the node a name to save it."));
+        return;
+    }
+    const dicom::PacsNode n = node();
+    if (Status st = dicom::validatePacsNode(n); !st) {
+        m_status->setText(qs(st.error().message));
+        return;
+    }
+    QSettings s;
+    s.beginGroup(QString::fromLatin1(kGroup) + QLatin1Char('/') + name);
+    s.setValue(QStringLiteral("host"), qs(n.host));
+    s.setValue(QStringLiteral("port"), n.port);
+    s.setValue(QStringLiteral("aet"), qs(n.calledAe));
+    s.setValue(QStringLiteral("ourAet"), qs(n.callingAe));
+    s.setValue(QStringLiteral("timeout"), n.timeoutSeconds);
+    s.endGroup();
+    s.setValue(QStringLiteral("pacs/last"), name);
+    loadServers();
+    m_status->setText(tr("Saved \"%1\".").arg(name));
+}
+
+void PacsDialog::removeServer()
+{
+    const QString name = m_server->currentText();
+    QSettings s;
+    s.remove(QString::fromLatin1(kGroup) + QLatin1Char('/') + name);
+    loadServers();
+    m_status->setText(tr("Removed \"%1\".").arg(name));
+}
+
+void PacsDialog::setBusy(bool b)
+{
+    for (QWidget* w : std::initializer_list<QWidget*> { m_echo, m_search, m_send })
+        w->setEnabled(!b);
+    m_retrieve->setEnabled(!b && !m_results->selectedItems().isEmpty());
+    m_cancel->setEnabled(b);
+    m_progress->setVisible(b);
+    if (b)
+        m_poll->start();
+    else
+        m_poll->stop();
+}
+
+void PacsDialog::start(const QString& what, std::function<QString(Progress&)> work, std::function<void(const QString&)> done)
+{
+    if (busy())
+        return;
+    const dicom::PacsNode n = node();
+    if (Status st = dicom::validatePacsNode(n); !st) {
+        m_status->setText(qs(st.error().message));
+        emit actionFinished(false);
+        return;
+    }
+    m_task = std::make_shared<Task>();
+    m_done = std::move(done);
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(0);
+    m_status->setText(what);
+    setBusy(true);
+    auto task = m_task;
+    m_watcher.setFuture(QtConcurrent::run([task, work = std::move(work)] { return work(*task); }));
+}
+
+void PacsDialog::finish()
+{
+    const QString error = m_watcher.result();
+    m_task.reset();
+    setBusy(false);
+    m_progress->setValue(error.isEmpty() ? 1000 : 0);
+    auto done = std::move(m_done);
+    m_done = nullptr;
+    if (done)
+        done(error);
+    emit actionFinished(error.isEmpty());
+}
+
+void PacsDialog::cancel()
+{
+    if (m_task) {
+        m_task->cancel = true;
+        m_status->setText(tr("Cancelling…"));
+    }
+}
+
+void PacsDialog::testConnection()
+{
+    const dicom::PacsNode n = node();
+    start(
+        tr("Testing %1…").arg(qs(n.calledAe)),
+        [n](Progress&) {
+            const Status st = dicom::pacsEcho(n);
+            return st ? QString() : qs(st.error().message);
+        },
+        [this, n](const QString& error) {
+            m_status->setText(error.isEmpty() ? tr("%1 at %2:%3 answers (C-ECHO).").arg(qs(n.calledAe), qs(n.host)).arg(n.port) : error);
+        });
+}
+
+void PacsDialog::search()
+{
+    dicom::StudyQuery q;
+    q.patientId = m_patientId->text().trimmed().toStdString();
+    q.patientName = m_patientName->text().trimmed().toStdString();
+    const QString from = m_dateFrom->text().trimmed(), to = m_dateTo->text().trimmed();
+    if (!from.isEmpty() || !to.isEmpty())
+        q.studyDate = (from == to) ? from.toStdString() : (from + QLatin1Char('-') + to).toStdString();
+    q.accessionNumber = m_accession->text().trimmed().toStdString();
+    q.modality = m_modality->currentData().toString().toStdString();
+    if (Status st = dicom::validateStudyQuery(q); !st) {
+        m_status->setText(qs(st.error().message));
+        emit actionFinished(false);
+        return;
+    }
+    const dicom::PacsNode n = node();
+    auto result = std::make_shared<dicom::StudySearch>();
+    start(
+        tr("Searching…"),
+        [n, q, result](Progress& p) {
+            auto r = dicom::pacsFindStudies(n, q, 1000, p);
+            if (!r)
+                return qs(r.error().message);
+            *result = std::move(*r);
+            return QString();
+        },
+        [this, result](const QString& error) {
+            if (!error.isEmpty()) {
+                m_status->setText(error);
+                return;
+            }
+            showStudies(*result);
+        });
+}
+
+void PacsDialog::showStudies(const dicom::StudySearch& s)
+{
+    m_lastSearch = std::make_shared<dicom::StudySearch>(s);
+    m_results->clearContents();
+    m_results->setRowCount(int(s.studies.size()));
+    for (int r = 0; r < int(s.studies.size()); ++r) {
+        const dicom::StudyMatch& m = s.studies[size_t(r)];
+        QString date = qs(m.studyDate);
+        if (date.size() == 8)
+            date = date.left(4) + QLatin1Char('-') + date.mid(4, 2) + QLatin1Char('-') + date.mid(6, 2);
+        const QStringList cells = { date, qs(m.patientId), qs(m.patientName).replace(QLatin1Char('^'), QLatin1Char(' ')).trimmed(),
+            qs(m.accessionNumber), qs(m.modalities).replace(QLatin1Char('\\'), QLatin1Char(' ')),
+            m.instances >= 0 ? QString::number(m.instances) : QString(), qs(m.description) };
+        for (int c = 0; c < cells.size(); ++c) {
+            auto* item = new QTableWidgetItem(cells[c]);
+            if (c == 0)
+                item->setData(Qt::UserRole, qs(m.studyInstanceUid));
+            item->setToolTip(tr("Study UID %1").arg(qs(m.studyInstanceUid)));
+            m_results->setItem(r, c, item);
+        }
+    }
+    m_results->resizeColumnsToContents();
+    if (!s.studies.empty())
+        m_results->selectRow(0);
+    m_status->setText(s.studies.empty() ? tr("No study matches.")
+                                        : count(qsizetype(s.studies.size()), tr("study"), tr("studies"))
+                + (s.truncated ? tr(" (more match: narrow the search)") : QString()) + QLatin1Char('.'));
+}
+
+void PacsDialog::retrieveSelected()
+{
+    const auto rows = m_results->selectionModel() ? m_results->selectionModel()->selectedRows() : QModelIndexList();
+    if (rows.isEmpty() || busy())
+        return;
+    const QString uid = m_results->item(rows.first().row(), 0)->data(Qt::UserRole).toString();
+    const dicom::PacsNode n = node();
+    const std::string root = m_retrieveRoot.toStdString();
+    auto result = std::make_shared<dicom::Retrieved>();
+    start(
+        tr("Retrieving…"),
+        [n, uid, root, result](Progress& p) {
+            auto r = dicom::pacsRetrieveStudy(n, uid.toStdString(), root, {}, p);
+            if (!r)
+                return qs(r.error().message);
+            *result = std::move(*r);
+            return QString();
+        },
+        [this, result](const QString& error) {
+            if (!error.isEmpty()) {
+                m_status->setText(error);
+                return;
+            }
+            QString text = count(qsizetype(result->files), tr("object"), tr("objects"))
+                + tr(" retrieved (%1 MB)").arg(double(result->bytes) / 1e6, 0, 'f', 1);
+            if (result->failed > 0)
+                text += tr("; the node could not send %1").arg(result->failed);
+            m_status->setText(text + QLatin1Char('.'));
+            emit studyRetrieved(qs(result->folder.string()));
+        });
+}
+
+void PacsDialog::sendFiles(const QStringList& files)
+{
+    std::vector<std::filesystem::path> paths;
+    for (const QString& f : files)
+        paths.emplace_back(f.toStdString());
+    const dicom::PacsNode n = node();
+    auto result = std::make_shared<dicom::Sent>();
+    start(
+        tr("Sending %1…").arg(count(qsizetype(paths.size()), tr("file"), tr("files"))),
+        [n, paths, result](Progress& p) {
+            auto r = dicom::pacsSend(n, paths, p);
+            if (!r)
+                return qs(r.error().message);
+            *result = std::move(*r);
+            return QString();
+        },
+        [this, result, total = paths.size()](const QString& error) {
+            if (!error.isEmpty()) {
+                m_status->setText(error);
+                return;
+            }
+            QString text = tr("%1 of %2 sent.").arg(result->sent).arg(count(qsizetype(total), tr("file"), tr("files")));
+            for (const std::string& p : result->problems)
+                text += QLatin1Char('\n') + tr("Not sent: %1").arg(qs(p));
+            m_status->setText(text);
+        });
+}
+
+} // namespace ms::ui
