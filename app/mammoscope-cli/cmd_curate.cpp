@@ -6,10 +6,16 @@
 #include "core/annotations/effective.h"
 #include "core/annotations/export.h"
 #include "core/annotations/store.h"
+#include "core/common/json.h"
+#include "core/common/paths.h"
 #include "core/dataset/dataset.h"
+#include "core/dicom/deid.h"
+#include "core/dicom/dicom.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 namespace ms::cli
 {
@@ -42,23 +48,106 @@ Result<Opened> openBoth(const std::string& root, const std::optional<std::string
     return Opened { std::move(*ds), std::move(*st) };
 }
 
+// export --deidentify: what the export wrote into `staged` and every DICOM image of the dataset, de-identified into
+// `out` (so the SEGs and SRs keep pointing at their images); `staged` is removed after.
+int finishDeidentified(const dataset::Dataset& ds, const std::filesystem::path& staged, const std::filesystem::path& out, const Args& a)
+{
+    namespace fs = std::filesystem;
+    auto cleanup = [&] { removeTree(staged); };
+    auto key = deidKey(a.get("key-file"), a.flag("quiet") || a.flag("json"));
+    if (!key) {
+        cleanup();
+        std::fprintf(stderr, "mammoscope-cli export: %s\n", key.error().toString().c_str());
+        return 1;
+    }
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(staged, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec) && it->path().extension() == ".dcm")
+            files.push_back(it->path());
+    std::sort(files.begin(), files.end());
+    const size_t objects = files.size();
+    dicom::DeidOptions opt;
+    opt.key = *key;
+    for (const auto& img : ds.images) {
+        if (img.path.empty())
+            continue;
+        // the dataset's woman, not the header's ID (CBIS-DDSM writes one per image), gives the pseudonym and date shift
+        if (auto h = dicom::readHeader(img.path); h && !h->sopClassUid.empty()) {
+            files.emplace_back(img.path);
+            if (!h->patientId.empty() && !img.patientId.empty())
+                opt.patientOf[h->patientId] = img.patientId;
+        }
+    }
+    StderrProgress progress(!a.flag("json") && !a.flag("quiet"));
+    auto r = dicom::deidentifyFiles(files, out, opt, progress);
+    cleanup();
+    if (!r) {
+        std::fprintf(stderr, "mammoscope-cli export: %s\n", r.error().toString().c_str());
+        return 1;
+    }
+    if (a.flag("json")) {
+        Json j = Json::object();
+        j.set("format", a.get("format", ""));
+        j.set("out", out.string());
+        j.set("deidentified", true);
+        j.set("objects", objects);
+        j.set("files_written", r->written);
+        Json probs = Json::array(), burned = Json::array();
+        for (const auto& p : r->problems)
+            probs.push(p);
+        for (const auto& b : r->burnedIn)
+            burned.push(b);
+        j.set("problems", std::move(probs));
+        j.set("burned_in_annotation", std::move(burned));
+        std::printf("%s\n", j.dump(2).c_str());
+    } else {
+        std::printf("exported %zu %s objects with %zu images, de-identified, to %s\n", objects, a.get("format", "").c_str(),
+            r->written - std::min(r->written, objects), out.c_str());
+        for (const auto& p : r->problems)
+            std::printf("  left out: %s\n", p.c_str());
+        for (const auto& b : r->burnedIn)
+            std::printf("  check the pixels: %s says Burned In Annotation YES\n", b.c_str());
+    }
+    return 0;
+}
+
+// A staging folder beside `out` for export --deidentify (never inside a dataset: beside the export folder).
+std::filesystem::path stagingFolder(const std::filesystem::path& out)
+{
+    std::random_device rd;
+    const std::filesystem::path abs = std::filesystem::absolute(out);
+    return abs.parent_path() / ("." + abs.filename().string() + ".staging-" + std::to_string(rd()));
+}
+
 } // namespace
 
 int cmdExport(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, { "json", "quiet" });
+    Args a = Args::parse(argc, argv, 2, { "json", "quiet", "deidentify" });
     const char* usage = "usage: mammoscope-cli export DATASET --format cbis|coco|masks|dicom-seg --out DIR [--store FILE]\n"
                         "                             [--files link|copy|symlink] [--json]\n"
                         "       mammoscope-cli export DATASET --format dicom-sr --model MODEL_DIR --out DIR [--device D] [--json]\n"
+                        "       ... --format dicom-seg|dicom-sr --deidentify [--key-file F]\n"
                         "  dicom-seg: the (curated) ROIs of each DICOM image as a DICOM Segmentation; dicom-sr: the model's\n"
-                        "  suspicious regions and image score as a Comprehensive SR, both referencing their image by UIDs\n";
+                        "  suspicious regions and image score as a Comprehensive SR, both referencing their image by UIDs.\n"
+                        "  --deidentify: the objects and the dataset's DICOM images de-identified together (see deidentify)\n";
     annotations::ExportOptions opt;
-    if (auto u = a.unknown({ "json", "quiet", "format", "out", "store", "files", "model", "device" });
+    if (auto u = a.unknown({ "json", "quiet", "format", "out", "store", "files", "model", "device", "deidentify", "key-file" });
         !u.empty() || a.positional.size() != 1 || !a.get("out")) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
-    if (a.get("format", "") == "dicom-sr") {
+    const bool deid = a.flag("deidentify");
+    const std::string format = a.get("format", "cbis");
+    if (deid && format != "dicom-seg" && format != "dicom-sr") {
+        std::fprintf(stderr,
+            "mammoscope-cli export: --deidentify is for dicom-seg and dicom-sr (the other formats keep the dataset's "
+            "file names and CSV fields, which may identify)\n");
+        return 2;
+    }
+    const std::filesystem::path staged = deid ? stagingFolder(*a.get("out")) : std::filesystem::path(*a.get("out"));
+    if (format == "dicom-sr") {
 #ifdef MS_WITH_ML
         if (!a.get("model")) {
             std::fprintf(
@@ -70,7 +159,13 @@ int cmdExport(int argc, char** argv)
             std::fprintf(stderr, "mammoscope-cli export: %s\n", ds.error().toString().c_str());
             return 1;
         }
-        return exportFindingsSr(*ds, *a.get("model"), a.get("device", "cpu"), *a.get("out"), a.flag("json"), a.flag("quiet"));
+        if (!deid)
+            return exportFindingsSr(*ds, *a.get("model"), a.get("device", "cpu"), *a.get("out"), a.flag("json"), a.flag("quiet"));
+        if (const int rc = exportFindingsSr(*ds, *a.get("model"), a.get("device", "cpu"), staged.string(), false, true); rc != 0) {
+            removeTree(staged);
+            return rc;
+        }
+        return finishDeidentified(*ds, staged, *a.get("out"), a);
 #else
         std::fprintf(stderr, "mammoscope-cli export: this build has no inference (LibTorch): dicom-sr is not available\n");
         return 1;
@@ -102,11 +197,15 @@ int cmdExport(int argc, char** argv)
     }
     dataset::Dataset eff = annotations::effective(both->original, *snap);
     StderrProgress progress(!a.flag("json") && !a.flag("quiet"));
-    auto r = annotations::exportDataset(eff, both->store.get(), *a.get("out"), opt, progress);
+    auto r = annotations::exportDataset(eff, both->store.get(), staged, opt, progress);
     if (!r) {
+        if (deid)
+            removeTree(staged);
         std::fprintf(stderr, "mammoscope-cli export: %s\n", r.error().toString().c_str());
         return 1;
     }
+    if (deid)
+        return finishDeidentified(eff, staged, *a.get("out"), a);
     if (a.flag("json")) {
         Json j = Json::object();
         j.set("format", annotations::formatName(opt.format));

@@ -25,6 +25,9 @@ static void usage(FILE* f)
         "                                        the corrected dataset (original + annotation store) and its audit CSV\n"
         "  pacs echo|find|get|send [NODE] ...    a PACS over DIMSE: search studies, retrieve one into a folder (C-GET),\n"
         "                                        send SEG/SR or images back (C-STORE); 'pacs' alone for its options\n"
+        "  deidentify FILE|FOLDER... --out DIR [--key-file F]\n"
+        "                                        DICOM de-identified for sharing (PS3.15 basic profile, dates shifted per\n"
+        "                                        patient, UIDs remapped consistently)\n"
         "  bench [--json] [--csv-dir DIR]        index, decode and synth timings\n"
         "  realism REAL PHANTOMS [--json]        phantoms against real mammograms as a network sees them: features and\n"
         "                                        a real-vs-phantom classifier's held-out accuracy (the realism gap)\n"
@@ -62,6 +65,8 @@ int main(int argc, char** argv)
         return ms::cli::cmdAnnotate(argc, argv);
     if (cmd == "bench")
         return ms::cli::cmdBench(argc, argv);
+    if (cmd == "deidentify")
+        return ms::cli::cmdDeidentify(argc, argv);
     if (cmd == "pacs")
         return ms::cli::cmdPacs(argc, argv);
     if (cmd == "realism")

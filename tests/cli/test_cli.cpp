@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The command line as a user runs it.
 #include <QDir>
+#include <QDirIterator>
 #include <QFile>
 #include <QImage>
 #include <QJsonArray>
@@ -300,6 +301,90 @@ private slots:
         QVERIFY(checked >= 4);
     }
 #endif
+
+    // #16: export --deidentify: the SEGs and the dataset's DICOM images de-identified together into a folder that opens
+    // with the same ROIs, with no patient ID left in any byte; the staging folder is gone; the same key gives the same
+    // files; deidentify on its own does the same for a folder; without a key file, the account's key is made once.
+    void exportDeidentified()
+    {
+        QTemporaryDir d;
+        const QString ds = d.filePath(QStringLiteral("ds")), key = d.filePath(QStringLiteral("key.txt"));
+        QCOMPARE(run({ "synth", "--out", ds, "--patients", "2", "--seed", "23", "--size", "160x256", "--quiet" }).code, 0);
+        const QJsonObject before = QJsonDocument::fromJson(run({ "index", ds, "--json", "--no-cache" }).out).object();
+        QFile k(key);
+        QVERIFY(k.open(QIODevice::WriteOnly));
+        k.write("correct horse battery staple 42\n");
+        k.close();
+        QCOMPARE(run({ "export", ds, "--format", "masks", "--deidentify", "--key-file", key, "--out", d.filePath("x") }).code, 2);
+        QCOMPARE(
+            run({ "export", ds, "--format", "dicom-seg", "--deidentify", "--key-file", ds + "/nope", "--out", d.filePath("x") }).code, 1);
+
+        const QString out = d.filePath(QStringLiteral("deid"));
+        Run r = run({ "export", ds, "--format", "dicom-seg", "--deidentify", "--key-file", key, "--out", out, "--json" });
+        QVERIFY2(r.code == 0, r.err.constData());
+        const QJsonObject j = QJsonDocument::fromJson(r.out).object();
+        QVERIFY(j["deidentified"].toBool());
+        QVERIFY(j["objects"].toInt() > 0);
+        QCOMPARE(j["files_written"].toInt(), j["objects"].toInt() + before["images"].toInt());
+        QCOMPARE(
+            QDir(d.path()).entryList(QDir::Hidden | QDir::AllEntries | QDir::NoDotAndDotDot).filter(QStringLiteral("staging")).size(), 0);
+        const QJsonObject after = QJsonDocument::fromJson(run({ "index", out, "--json", "--no-cache" }).out).object();
+        QCOMPARE(after["images"].toInt(), before["images"].toInt());
+        QCOMPARE(after["abnormalities"].toInt(), before["abnormalities"].toInt());
+        QCOMPARE(after["patients"].toInt(), before["patients"].toInt());
+        QStringList files;
+        for (QDirIterator it(out, QDir::Files, QDirIterator::Subdirectories); it.hasNext();)
+            files << it.next();
+        QCOMPARE(files.size(), j["files_written"].toInt());
+        for (const QString& f : files) {
+            QFile in(f);
+            QVERIFY(in.open(QIODevice::ReadOnly));
+            const QByteArray raw = in.readAll();
+            QVERIFY2(!raw.contains("P_0000"), qPrintable(f));
+            QVERIFY2(!QFileInfo(f).absolutePath().contains(QLatin1String("P_0000")), qPrintable(f));
+        }
+        // deidentify on the dataset folder: its images under the same pseudonyms (the dataset's women, not CBIS-DDSM's
+        // per-image IDs) and byte for byte the images the export wrote; a second export with the same key agrees too
+        // (its SEGs are new objects with new UIDs, its images are the same files)
+        Run di = run({ "deidentify", ds, "--key-file", key, "--out", d.filePath("deid4"), "--json" });
+        QCOMPARE(di.code, 0);
+        int dicomFiles = 0; // the CBIS layout's crops and ROI masks are DICOM files too
+        for (QDirIterator it(ds, { "*.dcm" }, QDir::Files, QDirIterator::Subdirectories); it.hasNext(); it.next())
+            ++dicomFiles;
+        QCOMPARE(QJsonDocument::fromJson(di.out).object()["written"].toInt(), dicomFiles);
+        QCOMPARE(
+            QDir(d.filePath("deid4")).entryList(QDir::Dirs | QDir::NoDotAndDotDot), QDir(out).entryList(QDir::Dirs | QDir::NoDotAndDotDot));
+        QCOMPARE(
+            run({ "export", ds, "--format", "dicom-seg", "--deidentify", "--key-file", key, "--out", d.filePath("deid3"), "--quiet" }).code,
+            0);
+        int images = 0;
+        for (QDirIterator it(d.filePath("deid4"), QDir::Files, QDirIterator::Subdirectories); it.hasNext();) {
+            const QString f = it.next(), rel = f.mid(d.filePath("deid4").size());
+            if (!QFileInfo::exists(out + rel))
+                continue; // a crop or an ROI mask: export --deidentify takes the full images
+            ++images;
+            QFile a(f), b(out + rel), c(d.filePath("deid3") + rel);
+            QVERIFY2(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly) && c.open(QIODevice::ReadOnly), qPrintable(rel));
+            const QByteArray bytes = a.readAll();
+            QVERIFY(bytes == b.readAll());
+            QVERIFY(bytes == c.readAll());
+        }
+        QCOMPARE(images, before["images"].toInt());
+        // no key file: this account's key is made once, readable by its owner only, and used again
+        const QByteArray dataDir = qgetenv("MAMMOSCOPE_DATA_DIR");
+        qputenv("MAMMOSCOPE_DATA_DIR", d.filePath(QStringLiteral("data")).toUtf8());
+        auto restore = qScopeGuard([&] { dataDir.isNull() ? qunsetenv("MAMMOSCOPE_DATA_DIR") : qputenv("MAMMOSCOPE_DATA_DIR", dataDir); });
+        QCOMPARE(run({ "deidentify", ds, "--out", d.filePath("deid5"), "--quiet" }).code, 0);
+        const QString accountKey = d.filePath(QStringLiteral("data/deid-key"));
+        QVERIFY(QFileInfo::exists(accountKey));
+        QCOMPARE(QFileInfo(accountKey).permissions() & (QFile::ReadGroup | QFile::ReadOther), QFileDevice::Permissions());
+        QCOMPARE(run({ "deidentify", ds, "--out", d.filePath("deid6"), "--quiet" }).code, 0);
+        QCOMPARE(QDir(d.filePath("deid6")).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
+            QDir(d.filePath("deid5")).entryList(QDir::Dirs | QDir::NoDotAndDotDot));
+        // the output may not be inside the input
+        QCOMPARE(run({ "deidentify", ds, "--key-file", key, "--out", ds + "/anon" }).code, 2);
+        QVERIFY(!QFileInfo::exists(ds + "/anon"));
+    }
 
     void annotateExportPrepare()
     {

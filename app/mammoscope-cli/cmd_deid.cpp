@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// mammoscope-cli deidentify: DICOM files and folders de-identified for sharing (PS3.15 Basic Profile, dates shifted
+// per patient, UIDs remapped consistently under a secret key), and the key that export --deidentify shares.
+#include "commands.h"
+#include "core/common/json.h"
+#include "core/common/paths.h"
+#include "core/dicom/deid.h"
+#include "core/dicom/dicom.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sys/stat.h>
+
+namespace fs = std::filesystem;
+
+namespace ms::cli
+{
+
+Result<std::string> deidKey(const std::optional<std::string>& keyFile, bool quiet)
+{
+    auto firstLine = [](const fs::path& f, std::string& out) {
+        std::ifstream in(f);
+        if (!in)
+            return false;
+        std::getline(in, out);
+        while (!out.empty() && (out.back() == '\r' || out.back() == ' ' || out.back() == '\n'))
+            out.pop_back();
+        return true;
+    };
+    std::string key;
+    if (keyFile) {
+        if (!firstLine(*keyFile, key))
+            return Error("cannot read the key file", *keyFile);
+        if (key.size() < 16)
+            return Error("the key (its first line) has fewer than 16 characters", *keyFile);
+        return key;
+    }
+    if (const char* env = std::getenv("MAMMOSCOPE_DEID_KEY"); env && *env) {
+        key = env;
+        if (key.size() < 16)
+            return Error("MAMMOSCOPE_DEID_KEY has fewer than 16 characters");
+        return key;
+    }
+    // This user's own key, made once: exports made on this account agree with each other.
+    const fs::path f = appDataDir() / "deid-key";
+    if (firstLine(f, key) && key.size() >= 16)
+        return key;
+    std::random_device rd;
+    char hex[65];
+    for (int i = 0; i < 8; ++i)
+        std::snprintf(hex + 8 * i, 9, "%08x", unsigned(rd()));
+    key = hex;
+    const mode_t old = ::umask(077);
+    const std::string err = writeFileAtomic(f, key + "\n");
+    ::umask(old);
+    if (!err.empty())
+        return Error("cannot keep the new de-identification key: " + err, f.string());
+    ::chmod(f.c_str(), 0600);
+    if (!quiet)
+        std::fprintf(stderr,
+            "made a de-identification key for this account: %s (keep it secret; the same key gives the same "
+            "pseudonyms and UIDs next time)\n",
+            f.c_str());
+    return key;
+}
+
+int cmdDeidentify(int argc, char** argv)
+{
+    Args a = Args::parse(argc, argv, 2, { "json", "quiet" });
+    const char* usage = "usage: mammoscope-cli deidentify FILE|FOLDER... --out DIR [--key-file F] [--json]\n"
+                        "  DICOM files de-identified into DIR/<pseudonym>/<new SOP Instance UID>.dcm: names and IDs replaced by a\n"
+                        "  pseudonym, identifying attributes removed (PS3.15 Basic Profile), dates shifted per patient, UIDs remapped\n"
+                        "  so SEGs and SRs still point at their images. The key: --key-file, else $MAMMOSCOPE_DEID_KEY, else this\n"
+                        "  account's own (made on first use in the data folder). Input files are never written.\n";
+    if (auto u = a.unknown({ "json", "quiet", "out", "key-file" }); !u.empty() || a.positional.empty() || !a.get("out")) {
+        std::fprintf(stderr, "%s%s\n", usage, u.c_str());
+        return 2;
+    }
+    auto key = deidKey(a.get("key-file"), a.flag("quiet") || a.flag("json"));
+    if (!key) {
+        std::fprintf(stderr, "mammoscope-cli deidentify: %s\n", key.error().toString().c_str());
+        return 1;
+    }
+    const fs::path out = *a.get("out");
+    dicom::DeidOptions opt;
+    opt.key = *key;
+    std::vector<fs::path> files;
+    for (const std::string& p : a.positional) {
+        std::error_code ec;
+        if (resolvesInside(out, p) || resolvesInside(p, out)) {
+            std::fprintf(
+                stderr, "mammoscope-cli deidentify: %s: the output folder may not be inside an input, nor an input inside it\n", p.c_str());
+            return 2;
+        }
+        if (fs::is_directory(p, ec)) {
+            // A folder that opens as a dataset says which images are one woman's (CBIS-DDSM writes one Patient ID per
+            // image): the pseudonym and date shift follow the woman.
+            if (auto ds = dataset::open(p); ds && ds->format != dataset::Format::Folder) {
+                auto learn = [&](const std::string& file, const std::string& woman) {
+                    if (file.empty() || woman.empty())
+                        return;
+                    if (auto h = dicom::readHeader(file); h && !h->patientId.empty())
+                        opt.patientOf[h->patientId] = woman;
+                };
+                for (const auto& img : ds->images)
+                    learn(img.path, img.patientId);
+                for (const auto& ab : ds->abnormalities) { // CBIS-DDSM's crops and ROI masks carry IDs of their own
+                    learn(ab.cropPath, ab.patientId);
+                    learn(ab.maskPath, ab.patientId);
+                }
+            }
+            std::vector<fs::path> in;
+            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_regular_file(ec) && !it->is_symlink(ec))
+                    in.push_back(it->path());
+            std::sort(in.begin(), in.end());
+            files.insert(files.end(), in.begin(), in.end());
+        } else if (fs::is_regular_file(p, ec)) {
+            files.emplace_back(p);
+        } else {
+            std::fprintf(stderr, "mammoscope-cli deidentify: %s: no such file or folder\n", p.c_str());
+            return 1;
+        }
+    }
+    StderrProgress progress(!a.flag("json") && !a.flag("quiet"));
+    auto r = dicom::deidentifyFiles(files, out, opt, progress);
+    if (!r) {
+        std::fprintf(stderr, "mammoscope-cli deidentify: %s\n", r.error().toString().c_str());
+        return 1;
+    }
+    if (a.flag("json")) {
+        Json j = Json::object();
+        j.set("written", r->written);
+        Json probs = Json::array(), burned = Json::array();
+        for (const auto& p : r->problems)
+            probs.push(p);
+        for (const auto& b : r->burnedIn)
+            burned.push(b);
+        j.set("problems", std::move(probs));
+        j.set("burned_in_annotation", std::move(burned));
+        std::printf("%s\n", j.dump(2).c_str());
+    } else {
+        std::printf("%zu files de-identified into %s\n", r->written, out.c_str());
+        for (const auto& p : r->problems)
+            std::printf("  left out: %s\n", p.c_str());
+        for (const auto& b : r->burnedIn)
+            std::printf("  check the pixels: %s says Burned In Annotation YES (text in the image may identify)\n", b.c_str());
+    }
+    return 0;
+}
+
+} // namespace ms::cli
