@@ -71,7 +71,7 @@ configure_build() {
 # The Qt-free cores' tests and every fuzz target, built again with AddressSanitizer and UBSan (no LibTorch: the engine
 # and the GUI are left out to keep CI within its time): a memory error in a parser fails the suite instead of passing
 # unnoticed. Any sanitizer report aborts the test (halt_on_error, no UBSan recovery).
-sanitize_targets="test_common test_image test_dicom test_pacs test_deid mammoscope-cli test_csv test_dataset test_synth test_annotations test_roi test_metrics test_shards test_sampling test_runreader test_runconfig test_dicomobjects fuzz_csv fuzz_rle fuzz_json fuzz_jpegll fuzz_j2k fuzz_dicom fuzz_shard fuzz_image fuzz_runs fuzz_mias fuzz_store fuzz_folder"
+sanitize_targets="test_common test_image test_dicom test_pacs test_deid mammoscope-cli test_csv test_dataset test_synth test_annotations test_roi test_metrics test_shards test_sampling test_runreader test_runconfig test_dicomobjects fuzz_csv fuzz_rle fuzz_json fuzz_jpegll fuzz_j2k fuzz_dicom fuzz_dicomweb fuzz_shard fuzz_image fuzz_runs fuzz_mias fuzz_store fuzz_folder"
 sanitize() {
   local sb="${MS_ASAN_BUILD_DIR:-$root/build-asan}"
   if [ ! -f "$sb/build.ninja" ]; then

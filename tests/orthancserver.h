@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/dicom/dicom.h"
+#include "core/dicom/dicomweb.h"
 #include "core/dicom/pacs.h"
 #include "core/runs/launch.h"
 
@@ -50,7 +51,8 @@ public:
                               << ",\n  \"DicomPort\": " << dicomPort << R"(,
   "DicomAet": "ORTHANC",
   "RemoteAccessAllowed": false,
-  "AuthenticationEnabled": false,
+  "AuthenticationEnabled": true,
+  "RegisteredUsers": { "reader": "mammo-test-pw" },
   "DicomCheckCalledAet": true,
   "DicomModalities": { "mammoscope": { "AET": "MAMMOSCOPE", "Host": "127.0.0.1", "Port": 1, "AllowEcho": true,
     "AllowFind": true, "AllowGet": true, "AllowMove": true, "AllowStore": true } },
@@ -59,7 +61,9 @@ public:
   "UnknownSopClassAccepted": true,
   "StorageCompression": false,
   "SaveJobs": false,
-  "Plugins": []
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/" },
+  "Plugins": [ )" << (fs::exists(kDicomWebPlugin) ? "\"" + std::string(kDicomWebPlugin) + "\"" : std::string())
+                              << R"( ]
 })";
         m_process.setProcessChannelMode(QProcess::MergedChannels);
         m_process.setStandardOutputFile(QString::fromStdString(m_log.string()));
@@ -71,6 +75,11 @@ public:
         }
         m_node.port = dicomPort;
         m_node.timeoutSeconds = 10;
+        m_web.baseUrl = "http://127.0.0.1:" + std::to_string(httpPort) + "/dicom-web";
+        m_web.user = "reader";
+        m_web.password = "mammo-test-pw";
+        m_web.timeoutSeconds = 10;
+        m_hasWeb = fs::exists(kDicomWebPlugin);
         for (int i = 0; i < 100 && m_process.state() == QProcess::Running; ++i) {
             if (dicom::pacsEcho(m_node))
                 return;
@@ -99,11 +108,17 @@ public:
 
     const QString& skipReason() const { return m_skip; }
     const dicom::PacsNode& node() const { return m_node; }
+    // The DICOMweb root with the test user's credentials (HTTP basic); hasDicomWeb() false when the plugin is missing.
+    const dicom::WebNode& webNode() const { return m_web; }
+    bool hasDicomWeb() const { return m_hasWeb; }
+    static constexpr const char* kDicomWebPlugin = "/usr/share/orthanc/plugins/libOrthancDicomWeb.so";
 
 private:
     QProcess m_process;
     QString m_skip;
     dicom::PacsNode m_node;
+    dicom::WebNode m_web;
+    bool m_hasWeb = false;
     std::filesystem::path m_log;
 };
 

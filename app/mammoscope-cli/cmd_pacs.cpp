@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// mammoscope-cli pacs echo|find|get|send: a classic DICOM node (C-ECHO, C-FIND, C-GET, C-STORE) from scripts.
+// mammoscope-cli pacs echo|find|get|send: a PACS from scripts, over DIMSE (C-ECHO, C-FIND, C-GET, C-STORE) or
+// DICOMweb (QIDO-RS, WADO-RS, STOW-RS).
 #include "commands.h"
 #include "core/common/json.h"
+#include "core/dicom/dicomweb.h"
 #include "core/dicom/pacs.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 namespace fs = std::filesystem;
 
@@ -19,7 +23,9 @@ const char* kUsage = "usage: mammoscope-cli pacs echo [NODE]\n"
                      "                                [--accession A] [--modality MG|any] [--study UID] [--limit N] [--json]\n"
                      "       mammoscope-cli pacs get [NODE] --study UID --out DIR [--max-files N] [--json]\n"
                      "       mammoscope-cli pacs send [NODE] FILE|FOLDER... [--json]\n"
-                     "  NODE: --host H (127.0.0.1) --port P (4242) --aet PACS_AE (ORTHANC) --our-aet AE (MAMMOSCOPE) --timeout S (30)\n"
+                     "  NODE: DIMSE: --host H (127.0.0.1) --port P (4242) --aet PACS_AE (ORTHANC) --our-aet AE (MAMMOSCOPE)\n"
+                     "        DICOMweb: --url http(s)://HOST/ROOT [--user U] [--password-file F] [--token-file F] [--insecure]\n"
+                     "        (the password also from $MAMMOSCOPE_PACS_PASSWORD; never on the command line); both: --timeout S (30)\n"
                      "  get retrieves the study with C-GET into DIR/<study UID>/ (complete or not at all) and prints that folder;\n"
                      "  open it like any folder (mammoscope DIR/<study UID>). send stores DICOM files (folders: every file in them).\n";
 
@@ -54,8 +60,9 @@ int cmdPacs(int argc, char** argv)
         return 2;
     }
     const std::string sub = argv[2];
-    Args a = Args::parse(argc, argv, 3, { "json", "quiet" });
-    std::vector<std::string> known = { "host", "port", "aet", "our-aet", "timeout", "json", "quiet" };
+    Args a = Args::parse(argc, argv, 3, { "json", "quiet", "insecure" });
+    std::vector<std::string> known
+        = { "host", "port", "aet", "our-aet", "timeout", "json", "quiet", "url", "user", "password-file", "token-file", "insecure" };
     if (sub == "find")
         known.insert(known.end(), { "patient-id", "patient-name", "date", "accession", "modality", "study", "limit" });
     else if (sub == "get")
@@ -87,16 +94,50 @@ int cmdPacs(int argc, char** argv)
     }
     node.port = int(*port);
     node.timeoutSeconds = int(*timeout);
-    if (Status s = dicom::validatePacsNode(node); !s)
+    const bool web = a.get("url").has_value();
+    dicom::WebNode wnode;
+    if (web) {
+        auto firstLine = [](const std::string& f, std::string& out) {
+            std::ifstream in(f);
+            if (!in)
+                return false;
+            std::getline(in, out);
+            while (!out.empty() && (out.back() == '\r' || out.back() == '\n'))
+                out.pop_back();
+            return true;
+        };
+        wnode.baseUrl = *a.get("url");
+        wnode.user = a.get("user", "");
+        wnode.timeoutSeconds = node.timeoutSeconds;
+        wnode.verifyTls = !a.flag("insecure");
+        if (auto f = a.get("password-file"); f && !firstLine(*f, wnode.password))
+            return fail(Error("cannot read the password file", *f));
+        if (!a.get("password-file"))
+            if (const char* env = std::getenv("MAMMOSCOPE_PACS_PASSWORD"))
+                wnode.password = env;
+        if (auto f = a.get("token-file"); f && !firstLine(*f, wnode.bearerToken))
+            return fail(Error("cannot read the token file", *f));
+        if (Status s = dicom::validateWebNode(wnode); !s)
+            return fail(s.error());
+    } else if (Status s = dicom::validatePacsNode(node); !s) {
         return fail(s.error());
+    }
     const bool json = a.flag("json");
     StderrProgress progress(!json && !a.flag("quiet"));
 
     if (sub == "echo") {
-        if (Status s = dicom::pacsEcho(node); !s)
+        if (web) { // DICOMweb has no echo: a search for one study shows the server answers and takes the credentials
+            dicom::StudyQuery any;
+            any.modality.clear();
+            if (auto r = dicom::webFindStudies(wnode, any, 1, progress); !r)
+                return fail(r.error());
+        } else if (Status s = dicom::pacsEcho(node); !s) {
             return fail(s.error());
+        }
         if (json)
             std::printf("%s\n", Json::object().set("echo", true).dump().c_str());
+        else if (web)
+            std::printf("%s answers QIDO-RS\n", dicom::displayUrl(wnode.baseUrl).c_str());
         else
             std::printf("%s at %s:%d answers C-ECHO\n", node.calledAe.c_str(), node.host.c_str(), node.port);
         return 0;
@@ -111,7 +152,8 @@ int cmdPacs(int argc, char** argv)
         if (q.modality == "any")
             q.modality.clear();
         q.studyInstanceUid = a.get("study", "");
-        auto r = dicom::pacsFindStudies(node, q, size_t(*limit), progress);
+        auto r
+            = web ? dicom::webFindStudies(wnode, q, size_t(*limit), progress) : dicom::pacsFindStudies(node, q, size_t(*limit), progress);
         if (!r)
             return fail(r.error());
         if (json) {
@@ -139,7 +181,8 @@ int cmdPacs(int argc, char** argv)
         }
         dicom::RetrieveLimits limits;
         limits.maxFiles = size_t(*maxFiles);
-        auto r = dicom::pacsRetrieveStudy(node, *a.get("study"), *a.get("out"), limits, progress);
+        auto r = web ? dicom::webRetrieveStudy(wnode, *a.get("study"), *a.get("out"), limits, progress)
+                     : dicom::pacsRetrieveStudy(node, *a.get("study"), *a.get("out"), limits, progress);
         if (!r)
             return fail(r.error());
         if (json) {
@@ -177,7 +220,7 @@ int cmdPacs(int argc, char** argv)
             return fail(Error("no such file or folder", p));
         }
     }
-    auto r = dicom::pacsSend(node, files, progress);
+    auto r = web ? dicom::webSend(wnode, files, progress) : dicom::pacsSend(node, files, progress);
     if (!r)
         return fail(r.error());
     if (json) {

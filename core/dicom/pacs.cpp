@@ -4,6 +4,7 @@
 #include "core/common/paths.h"
 #include "core/common/sha256.h"
 #include "core/dicom/dicom_common.h"
+#include "core/dicom/pacs_detail.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -137,12 +138,7 @@ bool validDate(const std::string& d)
     return (from.empty() || digits8(from)) && (to.empty() || digits8(to));
 }
 
-bool validUid(const std::string& u)
-{
-    if (u.empty() || u.size() > 64 || u.front() == '.' || u.back() == '.')
-        return false;
-    return std::all_of(u.begin(), u.end(), [](unsigned char c) { return std::isdigit(c) || c == '.'; });
-}
+using detail::validUid;
 
 std::string text(DcmItem* ds, const DcmTagKey& tag)
 {
@@ -304,6 +300,57 @@ std::string randomSuffix()
 
 } // namespace
 
+bool detail::validUid(const std::string& u)
+{
+    if (u.empty() || u.size() > 64 || u.front() == '.' || u.back() == '.' || u.find("..") != std::string::npos)
+        return false;
+    return std::all_of(u.begin(), u.end(), [](unsigned char c) { return std::isdigit(c) || c == '.'; });
+}
+
+Result<fs::path> detail::makePartialFolder(const fs::path& destRoot, const std::string& studyUid)
+{
+    std::error_code ec;
+    fs::create_directories(destRoot, ec);
+    if (ec)
+        return Error("cannot create the folder: " + ec.message(), destRoot.string());
+    const fs::path partial = destRoot / (".partial-" + studyFolderName(studyUid) + "-" + randomSuffix());
+    fs::create_directory(partial, ec);
+    if (ec)
+        return Error("cannot create the folder: " + ec.message(), partial.string());
+    return partial;
+}
+
+Result<fs::path> detail::commitStudyFolder(const fs::path& partial, const fs::path& destRoot, const std::string& studyUid, bool& replaced)
+{
+    std::error_code ec;
+    const fs::path final = destRoot / studyFolderName(studyUid);
+    replaced = false;
+    if (fs::exists(final, ec)) {
+        const fs::path old = destRoot / (".old-" + studyFolderName(studyUid) + "-" + randomSuffix());
+        fs::rename(final, old, ec);
+        if (ec) {
+            removeTree(partial);
+            return Error("cannot replace the earlier retrieve: " + ec.message(), final.string());
+        }
+        fs::rename(partial, final, ec);
+        if (ec) {
+            fs::rename(old, final, ec);
+            removeTree(partial);
+            return Error("cannot move the retrieved study into place", final.string());
+        }
+        removeTree(old);
+        replaced = true;
+        return final;
+    }
+    fs::rename(partial, final, ec);
+    if (ec) {
+        const std::string why = ec.message();
+        removeTree(partial);
+        return Error("cannot move the retrieved study into place: " + why, final.string());
+    }
+    return final;
+}
+
 Status validatePacsNode(const PacsNode& n)
 {
     if (n.host.empty() || n.host.size() > 253 || !std::all_of(n.host.begin(), n.host.end(), [](unsigned char c) {
@@ -423,15 +470,10 @@ Result<Retrieved> pacsRetrieveStudy(
         return s.error();
     if (!validUid(studyUid))
         return Error("the study UID '" + studyUid + "' is not a DICOM UID (digits and dots, at most 64)");
-    std::error_code ec;
-    fs::create_directories(destRoot, ec);
-    if (ec)
-        return Error("cannot create the folder: " + ec.message(), destRoot.string());
-    const fs::path final = destRoot / studyFolderName(studyUid);
-    const fs::path partial = destRoot / (".partial-" + studyFolderName(studyUid) + "-" + randomSuffix());
-    fs::create_directory(partial, ec);
-    if (ec)
-        return Error("cannot create the folder: " + ec.message(), partial.string());
+    auto madePartial = detail::makePartialFolder(destRoot, studyUid);
+    if (!madePartial)
+        return madePartial.error();
+    const fs::path partial = *madePartial;
     // (removeTree, not fs::remove_all: see core/common/paths.h)
     auto discard = [&] { removeTree(partial); };
 
@@ -479,31 +521,10 @@ Result<Retrieved> pacsRetrieveStudy(
     r.bytes = scu.bytes;
     r.failed = scu.failed;
     r.warnings = scu.warnings;
-    if (fs::exists(final, ec)) {
-        // Replace the older copy: move it aside first so that a failed rename leaves it in place.
-        const fs::path old = destRoot / (".old-" + studyFolderName(studyUid) + "-" + randomSuffix());
-        fs::rename(final, old, ec);
-        if (ec) {
-            discard();
-            return Error("cannot replace the earlier retrieve: " + ec.message(), final.string());
-        }
-        r.replaced = true;
-        fs::rename(partial, final, ec);
-        if (ec) {
-            fs::rename(old, final, ec);
-            discard();
-            return Error("cannot move the retrieved study into place", final.string());
-        }
-        removeTree(old);
-    } else {
-        fs::rename(partial, final, ec);
-        if (ec) {
-            const std::string why = ec.message();
-            discard();
-            return Error("cannot move the retrieved study into place: " + why, final.string());
-        }
-    }
-    r.folder = final;
+    auto placed = detail::commitStudyFolder(partial, destRoot, studyUid, r.replaced);
+    if (!placed)
+        return placed.error();
+    r.folder = *placed;
     progress.report(1.0, std::to_string(r.files) + " objects received");
     return r;
 }

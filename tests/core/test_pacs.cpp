@@ -6,6 +6,7 @@
 // port, unknown AE or study, cancellation, a study over the retrieve limit, bad keys), none leaving a partial folder.
 #include "core/dataset/dataset.h"
 #include "core/dicom/dicom.h"
+#include "core/dicom/dicomweb.h"
 #include "core/dicom/objects.h"
 #include "core/dicom/pacs.h"
 #include "core/runs/launch.h"
@@ -237,6 +238,125 @@ private slots:
         QCOMPARE(ds2->abnormalities.size(), size_t(1));
     }
 
+    // What a DICOMweb server sends, parsed without a server: multipart bodies and QIDO JSON, odd but legal forms
+    // and broken ones.
+    void dicomWebParsers()
+    {
+        QCOMPARE(dicom::multipartBoundary("multipart/related; type=\"application/dicom\"; boundary=abc123"), std::string("abc123"));
+        QCOMPARE(dicom::multipartBoundary("multipart/related;boundary=\"a b;c\";type=application/dicom"), std::string("a b;c"));
+        QCOMPARE(dicom::multipartBoundary("Multipart/Related; BOUNDARY = xyz ; type=x"), std::string("xyz"));
+        QCOMPARE(dicom::multipartBoundary("application/dicom"), std::string());
+        QCOMPARE(dicom::multipartBoundary("multipart/related; boundary=\"unterminated"), std::string());
+
+        const std::string body = "preamble\r\n--B\r\nContent-Type: application/dicom\r\n\r\nFIRST\r\n--B\r\n"
+                                 "Content-Location: x\r\ncontent-type:  application/dicom\r\n\r\nSEC\r\nOND\r\n--B--\r\nepilogue";
+        auto parts = dicom::parseMultipart(body, "B");
+        QVERIFY(parts.ok());
+        QCOMPARE(parts->size(), size_t(2));
+        QCOMPARE(std::string((*parts)[0].body), std::string("FIRST"));
+        QCOMPARE((*parts)[1].contentType, std::string("application/dicom"));
+        QCOMPARE(std::string((*parts)[1].body), std::string("SEC\r\nOND"));
+        QVERIFY(dicom::parseMultipart("--B\r\n\r\nno headers\r\n--B--", "B").ok());
+        QVERIFY(!dicom::parseMultipart("--B\r\nContent-Type: application/dicom\r\n\r\ncut short", "B").ok());
+        QVERIFY(!dicom::parseMultipart("no boundary here", "B").ok());
+        QVERIFY(!dicom::parseMultipart("--B\r\nContent-Type: a", "B").ok());
+        QVERIFY(!dicom::parseMultipart(body, "").ok());
+
+        const std::string qido = R"([{"0020000D":{"vr":"UI","Value":["1.2.3"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^Jane"}]},
+            "00201208":{"vr":"IS","Value":[4]},"00080061":{"vr":"CS","Value":["MG","SR"]}},
+            {"0020000D":{"vr":"UI","Value":["../../etc"]}}, {"00100020":{"vr":"LO"}}, 7])";
+        auto studies = dicom::parseQidoStudies(qido);
+        QVERIFY(studies.ok());
+        QCOMPARE(studies->size(), size_t(1)); // the entry with a path for a UID, and the ones without a UID, are left out
+        QCOMPARE((*studies)[0].patientName, std::string("Doe^Jane"));
+        QCOMPARE((*studies)[0].instances, 4);
+        QCOMPARE((*studies)[0].series, -1);
+        QCOMPARE((*studies)[0].modalities, std::string("MG\\SR"));
+        QVERIFY(dicom::parseQidoStudies("").ok()); // 204 No Content
+        QVERIFY(!dicom::parseQidoStudies("<html>login</html>").ok());
+        QVERIFY(!dicom::parseQidoStudies(R"({"not":"an array"})").ok());
+        auto inst = dicom::parseQidoInstances(R"([{"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1"]}},
+            {"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1/../x"]}}])");
+        QVERIFY(inst.ok());
+        QCOMPARE(inst->size(), size_t(1));
+
+        QCOMPARE(
+            dicom::displayUrl("https://user:pw@pacs.example.org:8443/dicom-web"), std::string("https://pacs.example.org:8443/dicom-web"));
+        QCOMPARE(dicom::displayUrl("http://127.0.0.1:8042/dicom-web"), std::string("http://127.0.0.1:8042/dicom-web"));
+        dicom::WebNode w;
+        QVERIFY(dicom::validateWebNode(w).ok());
+        w.baseUrl = "file:///etc/passwd";
+        QVERIFY(!dicom::validateWebNode(w));
+        w.baseUrl = "http://user:pw@host/dicom-web";
+        QVERIFY(!dicom::validateWebNode(w));
+        w.baseUrl = "http://host/dicom web";
+        QVERIFY(!dicom::validateWebNode(w));
+    }
+
+    // The same Orthanc over DICOMweb (its plugin): QIDO-RS finds what DIMSE stored, WADO-RS retrieves the study (the 4
+    // views and the SEG), STOW-RS stores a second study that C-FIND then finds; a wrong password is a named error that
+    // does not repeat the password.
+    void dicomWeb()
+    {
+        if (!m_skip.isEmpty())
+            QSKIP(qPrintable(m_skip));
+        if (!m_orthanc->hasDicomWeb())
+            QSKIP("Orthanc's DICOMweb plugin (Debian package orthanc-dicomweb) is not installed");
+        const dicom::WebNode web = m_orthanc->webNode();
+        dicom::StudyQuery q;
+        q.patientId = "PACS_0001";
+        auto found = dicom::webFindStudies(web, q);
+        QVERIFY2(found.ok(), found.ok() ? "" : found.error().toString().c_str());
+        QCOMPARE(found->studies.size(), size_t(1));
+        QCOMPARE(found->studies[0].studyInstanceUid, std::string(kStudy));
+        QCOMPARE(found->studies[0].patientName, std::string("Pacs^Test"));
+        QCOMPARE(found->studies[0].instances, 5);
+        q.studyDate = "-20231231";
+        QCOMPARE(dicom::webFindStudies(web, q)->studies.size(), size_t(0));
+
+        const fs::path root = dir() / "web";
+        auto got = dicom::webRetrieveStudy(web, kStudy, root);
+        QVERIFY2(got.ok(), got.ok() ? "" : got.error().toString().c_str());
+        QCOMPARE(got->files, size_t(5));
+        QVERIFY(hiddenEntries(root).empty());
+        const auto ds = dataset::open(got->folder);
+        QVERIFY(ds.ok());
+        QCOMPARE(ds->images.size(), size_t(4));
+        QCOMPARE(ds->abnormalities.size(), size_t(1));
+        dicom::RetrieveLimits two;
+        two.maxFiles = 2;
+        QVERIFY(!dicom::webRetrieveStudy(web, kStudy, dir() / "web-limited", two).ok());
+        QVERIFY(!fs::exists(dir() / "web-limited") || fs::is_empty(dir() / "web-limited"));
+        QVERIFY(!dicom::webRetrieveStudy(web, "1.2.3.4.5.6.7.8", dir() / "web-unknown").ok());
+
+        const std::string second = "1.2.826.0.1.3680043.10.543.2";
+        const auto files = test::writeFourViewStudy(dir() / "src-web", second, "PACS_0003", "Web^Sent");
+        QCOMPARE(files.size(), size_t(4));
+        auto sent = dicom::webSend(web, { files[0], files[1], files[2], files[3], dir() / "src/notes.txt" });
+        QVERIFY2(sent.ok(), sent.ok() ? "" : sent.error().toString().c_str());
+        QCOMPARE(sent->sent, size_t(4));
+        QCOMPARE(sent->problems.size(), size_t(1));
+        dicom::StudyQuery q3;
+        q3.patientId = "PACS_0003";
+        auto viaDimse = dicom::pacsFindStudies(m_node, q3);
+        QVERIFY(viaDimse.ok());
+        QCOMPARE(viaDimse->studies.size(), size_t(1));
+        QCOMPARE(viaDimse->studies[0].instances, 4);
+
+        dicom::WebNode wrong = web;
+        wrong.password = "not-the-password";
+        auto refused = dicom::webFindStudies(wrong, {});
+        QVERIFY(!refused.ok());
+        QVERIFY2(refused.error().message.find("401") != std::string::npos, refused.error().message.c_str());
+        QVERIFY(refused.error().message.find("not-the-password") == std::string::npos);
+        dicom::WebNode closed = web;
+        closed.baseUrl = "http://127.0.0.1:" + std::to_string(runs::freeLoopbackPort()) + "/dicom-web";
+        closed.timeoutSeconds = 3;
+        auto nobody = dicom::webFindStudies(closed, {});
+        QVERIFY(!nobody.ok());
+        QVERIFY2(nobody.error().message.find("127.0.0.1") != std::string::npos, nobody.error().message.c_str());
+    }
+
     // mammoscope-cli pacs, as a script would use it (after sendFindRetrieveOpen: the study holds 4 views and a SEG).
     void commandLine()
     {
@@ -278,6 +398,27 @@ private slots:
         QCOMPARE(rc, 3);
         QVERIFY2(out.contains(QLatin1String("4 of 5 files sent")), qPrintable(out));
         QVERIFY(err.contains(QLatin1String("notes.txt")));
+
+        // The same over DICOMweb, the password from a file (never on the command line), and a wrong one refused
+        // without being repeated.
+        if (m_orthanc->hasDicomWeb()) {
+            const dicom::WebNode& w = m_orthanc->webNode();
+            const QString pw = QString::fromStdString((dir() / "pw.txt").string()),
+                          badPw = QString::fromStdString((dir() / "bad.txt").string());
+            std::ofstream(pw.toStdString()) << w.password << "\n";
+            std::ofstream(badPw.toStdString()) << "wrong-password-123\n";
+            const QStringList webArgs = { "--url", QString::fromStdString(w.baseUrl), "--user", QString::fromStdString(w.user) };
+            out = run(QStringList { "pacs", "find", "--patient-id", "PACS_0001", "--json", "--password-file", pw } + webArgs, rc, err);
+            QCOMPARE(rc, 0);
+            QCOMPARE(QJsonDocument::fromJson(out.toUtf8()).object().value("studies").toArray().size(), 1);
+            out = run(QStringList { "pacs", "get", "--study", kStudy, "--out", root + "-web", "--password-file", pw } + webArgs, rc, err);
+            QCOMPARE(rc, 0);
+            QCOMPARE(std::distance(fs::directory_iterator(out.trimmed().toStdString()), fs::directory_iterator()), 5);
+            run(QStringList { "pacs", "echo", "--password-file", badPw } + webArgs, rc, err);
+            QCOMPARE(rc, 1);
+            QVERIFY2(err.contains(QLatin1String("401")), qPrintable(err));
+            QVERIFY(!err.contains(QLatin1String("wrong-password-123")));
+        }
 
         // Refusals name what is wrong; nothing is retrieved for them.
         run({ "pacs", "find", "--port", port, "--date", "2024-03-15" }, rc, err);
