@@ -11,6 +11,7 @@
 #include "ui/readingarea.h"
 
 #include <QComboBox>
+#include <QDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -144,6 +145,57 @@ private slots:
         QVERIFY(m_controller->dataset());
         QCOMPARE(m_controller->dataset()->images.size(), size_t(4));
         QTRY_VERIFY_WITH_TIMEOUT(m_window->readingArea()->allLoaded(), 20000);
+    }
+
+    // The same study over DICOMweb, with the test user's password; saving the node keeps URL and user, never the
+    // password (no keyring is asked for here), and a wrong password is a named error.
+    void dicomWebSearchAndRetrieve()
+    {
+        if (!m_skip.isEmpty())
+            QSKIP(qPrintable(m_skip));
+        if (!m_orthanc->hasDicomWeb())
+            QSKIP("Orthanc's DICOMweb plugin (Debian package orthanc-dicomweb) is not installed");
+        dicom::WebNode w = m_orthanc->webNode();
+        m_dialog->setWebNode(w);
+        QVERIFY(m_dialog->usesDicomWeb());
+        m_dialog->patientIdEdit()->setText(QStringLiteral("PACS_0002"));
+        QSignalSpy done(m_dialog, &PacsDialog::actionFinished);
+        QTest::mouseClick(m_dialog->searchButton(), Qt::LeftButton);
+        QVERIFY(done.wait(30000));
+        QCOMPARE(done.at(0).at(0).toBool(), true);
+        QCOMPARE(m_dialog->resultsTable()->rowCount(), 1);
+        QCOMPARE(m_dialog->resultsTable()->item(0, 2)->text(), QStringLiteral("Dialog Test"));
+        if (const QString grabs = qEnvironmentVariable("MS_TEST_GRAB_DIR"); !grabs.isEmpty()) // for docs/screenshots
+            m_dialog->grab().save(grabs + QStringLiteral("/pacs-dialog-dicomweb.png"));
+        QSignalSpy retrieved(m_dialog, &PacsDialog::studyRetrieved);
+        m_dialog->setRetrieveRoot(m_tmp.path() + QStringLiteral("/cache-web"));
+        QTest::mouseClick(m_dialog->retrieveButton(), Qt::LeftButton);
+        QVERIFY(retrieved.wait(30000));
+        QCOMPARE(QDir(retrieved.at(0).at(0).toString()).entryList(QDir::Files).size(), 4);
+
+        auto* name = m_dialog->findChild<QComboBox*>();
+        name->setEditText(QStringLiteral("Web archive"));
+        for (QPushButton* b : m_dialog->findChildren<QPushButton*>())
+            if (b->text() == QLatin1String("Save"))
+                QTest::mouseClick(b, Qt::LeftButton);
+        QSettings settings;
+        QCOMPARE(settings.value(QStringLiteral("pacs/servers/Web archive/url")).toString(), QString::fromStdString(w.baseUrl));
+        QCOMPARE(settings.value(QStringLiteral("pacs/servers/Web archive/user")).toString(), QString::fromStdString(w.user));
+        settings.sync();
+        QFile file(settings.fileName());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        QVERIFY(!file.readAll().contains(QByteArray::fromStdString(w.password)));
+        QCOMPARE(m_dialog->webNode().password, w.password); // still there for this session
+
+        w.password = "wrong-password-123";
+        m_dialog->setWebNode(w);
+        QSignalSpy refused(m_dialog, &PacsDialog::actionFinished);
+        QTest::mouseClick(m_dialog->testButton(), Qt::LeftButton);
+        QVERIFY(refused.wait(30000));
+        QCOMPARE(refused.at(0).at(0).toBool(), false);
+        QVERIFY2(m_dialog->statusLabel()->text().contains(QLatin1String("401")), qPrintable(m_dialog->statusLabel()->text()));
+        QVERIFY(!m_dialog->statusLabel()->text().contains(QLatin1String("wrong-password-123")));
+        m_dialog->setNode(m_orthanc->node());
     }
 
     void deadNodeIsNamed()

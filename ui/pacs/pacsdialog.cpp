@@ -3,6 +3,7 @@
 
 #include "core/common/paths.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFileDialog>
@@ -18,10 +19,12 @@
 #include <QRegularExpressionValidator>
 #include <QSettings>
 #include <QSpinBox>
+#include <QStackedWidget>
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <QtConcurrent>
+#include <qt6keychain/keychain.h>
 
 #include <atomic>
 #include <mutex>
@@ -68,7 +71,7 @@ PacsDialog::PacsDialog(QWidget* parent) : QDialog(parent)
     setObjectName(QStringLiteral("pacsDialog"));
     m_retrieveRoot = qs((appCacheDir() / "pacs").string());
 
-    auto* serverBox = new QGroupBox(tr("DICOM node"), this);
+    auto* serverBox = new QGroupBox(tr("PACS"), this);
     auto* sf = new QFormLayout(serverBox);
     auto* nameRow = new QHBoxLayout;
     m_server = new QComboBox(serverBox);
@@ -77,37 +80,70 @@ PacsDialog::PacsDialog(QWidget* parent) : QDialog(parent)
     auto* save = new QPushButton(tr("Save"), serverBox);
     auto* remove = new QPushButton(tr("Remove"), serverBox);
     m_echo = new QPushButton(tr("Test"), serverBox);
-    m_echo->setToolTip(tr("C-ECHO: does the node answer, and does it accept our AE title?"));
+    m_echo->setToolTip(tr("Does the node answer, and does it accept our AE title or credentials? (C-ECHO, or a one-study search)"));
     nameRow->addWidget(m_server, 1);
     nameRow->addWidget(save);
     nameRow->addWidget(remove);
     nameRow->addWidget(m_echo);
     sf->addRow(tr("Name"), nameRow);
+    m_protocol = new QComboBox(serverBox);
+    m_protocol->addItem(tr("DIMSE (C-FIND, C-GET, C-STORE)"));
+    m_protocol->addItem(tr("DICOMweb (QIDO-RS, WADO-RS, STOW-RS)"));
+    sf->addRow(tr("Protocol"), m_protocol);
+    m_nodeFields = new QStackedWidget(serverBox);
+    auto* dimse = new QWidget(m_nodeFields);
+    auto* df = new QFormLayout(dimse);
+    df->setContentsMargins(0, 0, 0, 0);
     auto* addrRow = new QHBoxLayout;
-    m_host = new QLineEdit(QStringLiteral("127.0.0.1"), serverBox);
-    m_port = new QSpinBox(serverBox);
+    m_host = new QLineEdit(QStringLiteral("127.0.0.1"), dimse);
+    m_port = new QSpinBox(dimse);
     m_port->setRange(1, 65535);
     m_port->setValue(4242);
     addrRow->addWidget(m_host, 1);
-    addrRow->addWidget(new QLabel(tr("port"), serverBox));
+    addrRow->addWidget(new QLabel(tr("port"), dimse));
     addrRow->addWidget(m_port);
-    sf->addRow(tr("Host"), addrRow);
+    df->addRow(tr("Host"), addrRow);
     auto* aeRow = new QHBoxLayout;
     const auto* aeValidator = new QRegularExpressionValidator(QRegularExpression(QStringLiteral("[ -\\[\\]-~]{1,16}")), this);
-    m_aet = new QLineEdit(QStringLiteral("ORTHANC"), serverBox);
+    m_aet = new QLineEdit(QStringLiteral("ORTHANC"), dimse);
     m_aet->setValidator(aeValidator);
-    m_ourAet = new QLineEdit(QStringLiteral("MAMMOSCOPE"), serverBox);
+    m_ourAet = new QLineEdit(QStringLiteral("MAMMOSCOPE"), dimse);
     m_ourAet->setValidator(aeValidator);
+    aeRow->addWidget(m_aet, 1);
+    aeRow->addWidget(new QLabel(tr("our AE title"), dimse));
+    aeRow->addWidget(m_ourAet, 1);
+    df->addRow(tr("AE title"), aeRow);
+    m_nodeFields->addWidget(dimse);
+    auto* webw = new QWidget(m_nodeFields);
+    auto* wf = new QFormLayout(webw);
+    wf->setContentsMargins(0, 0, 0, 0);
+    m_url = new QLineEdit(QStringLiteral("http://127.0.0.1:8042/dicom-web"), webw);
+    m_url->setObjectName(QStringLiteral("pacsUrl"));
+    wf->addRow(tr("URL"), m_url);
+    auto* credRow = new QHBoxLayout;
+    m_user = new QLineEdit(webw);
+    m_user->setPlaceholderText(tr("none"));
+    m_password = new QLineEdit(webw);
+    m_password->setEchoMode(QLineEdit::Password);
+    m_password->setObjectName(QStringLiteral("pacsPassword"));
+    m_rememberPassword = new QCheckBox(tr("keep in the system keyring"), webw);
+    m_rememberPassword->setToolTip(tr("Otherwise the password is kept for this session only; it is never written to the settings"));
+    credRow->addWidget(m_user, 1);
+    credRow->addWidget(new QLabel(tr("password"), webw));
+    credRow->addWidget(m_password, 1);
+    credRow->addWidget(m_rememberPassword);
+    wf->addRow(tr("User"), credRow);
+    m_nodeFields->addWidget(webw);
+    sf->addRow(m_nodeFields);
     m_timeout = new QSpinBox(serverBox);
     m_timeout->setRange(1, 3600);
     m_timeout->setValue(30);
     m_timeout->setSuffix(tr(" s"));
-    aeRow->addWidget(m_aet, 1);
-    aeRow->addWidget(new QLabel(tr("our AE title"), serverBox));
-    aeRow->addWidget(m_ourAet, 1);
-    aeRow->addWidget(new QLabel(tr("timeout"), serverBox));
-    aeRow->addWidget(m_timeout);
-    sf->addRow(tr("AE title"), aeRow);
+    auto* timeoutRow = new QHBoxLayout;
+    timeoutRow->addWidget(m_timeout);
+    timeoutRow->addStretch(1);
+    sf->addRow(tr("Timeout"), timeoutRow);
+    connect(m_protocol, qOverload<int>(&QComboBox::currentIndexChanged), m_nodeFields, &QStackedWidget::setCurrentIndex);
 
     auto* queryBox = new QGroupBox(tr("Search studies"), this);
     auto* qf = new QFormLayout(queryBox);
@@ -236,8 +272,33 @@ dicom::PacsNode PacsDialog::node() const
     return n;
 }
 
+dicom::WebNode PacsDialog::webNode() const
+{
+    dicom::WebNode n;
+    n.baseUrl = m_url->text().trimmed().toStdString();
+    n.user = m_user->text().trimmed().toStdString();
+    n.password = m_password->text().toStdString();
+    n.timeoutSeconds = m_timeout->value();
+    return n;
+}
+
+void PacsDialog::setWebNode(const dicom::WebNode& n)
+{
+    m_protocol->setCurrentIndex(1);
+    m_url->setText(qs(n.baseUrl));
+    m_user->setText(qs(n.user));
+    m_password->setText(qs(n.password));
+    m_timeout->setValue(n.timeoutSeconds);
+}
+
+bool PacsDialog::usesDicomWeb() const
+{
+    return m_protocol->currentIndex() == 1;
+}
+
 void PacsDialog::setNode(const dicom::PacsNode& n)
 {
+    m_protocol->setCurrentIndex(0);
     m_host->setText(qs(n.host));
     m_port->setValue(n.port);
     m_aet->setText(qs(n.calledAe));
@@ -271,17 +332,63 @@ void PacsDialog::selectServer(int index)
 {
     if (index < 0)
         return;
+    const QString name = m_server->itemText(index);
     QSettings s;
-    s.beginGroup(QString::fromLatin1(kGroup) + QLatin1Char('/') + m_server->itemText(index));
-    dicom::PacsNode n;
-    n.host = s.value(QStringLiteral("host"), qs(n.host)).toString().toStdString();
-    n.port = s.value(QStringLiteral("port"), n.port).toInt();
-    n.calledAe = s.value(QStringLiteral("aet"), qs(n.calledAe)).toString().toStdString();
-    n.callingAe = s.value(QStringLiteral("ourAet"), qs(n.callingAe)).toString().toStdString();
-    n.timeoutSeconds = s.value(QStringLiteral("timeout"), n.timeoutSeconds).toInt();
-    s.endGroup();
-    setNode(n);
-    QSettings().setValue(QStringLiteral("pacs/last"), m_server->itemText(index));
+    s.beginGroup(QString::fromLatin1(kGroup) + QLatin1Char('/') + name);
+    const int timeout = s.value(QStringLiteral("timeout"), 30).toInt();
+    if (s.value(QStringLiteral("protocol")).toString() == QLatin1String("dicomweb")) {
+        dicom::WebNode w;
+        w.baseUrl = s.value(QStringLiteral("url"), qs(w.baseUrl)).toString().toStdString();
+        w.user = s.value(QStringLiteral("user")).toString().toStdString();
+        w.timeoutSeconds = timeout;
+        const bool remembered = s.value(QStringLiteral("keyring"), false).toBool();
+        s.endGroup();
+        setWebNode(w);
+        m_rememberPassword->setChecked(remembered);
+        if (remembered)
+            readPassword(name);
+    } else {
+        dicom::PacsNode n;
+        n.host = s.value(QStringLiteral("host"), qs(n.host)).toString().toStdString();
+        n.port = s.value(QStringLiteral("port"), n.port).toInt();
+        n.calledAe = s.value(QStringLiteral("aet"), qs(n.calledAe)).toString().toStdString();
+        n.callingAe = s.value(QStringLiteral("ourAet"), qs(n.callingAe)).toString().toStdString();
+        n.timeoutSeconds = timeout;
+        s.endGroup();
+        setNode(n);
+    }
+    QSettings().setValue(QStringLiteral("pacs/last"), name);
+}
+
+// The keyring entry of a saved DICOMweb node: service "MammoScope PACS", key = the node's name.
+void PacsDialog::readPassword(const QString& server)
+{
+    auto* job = new QKeychain::ReadPasswordJob(QStringLiteral("MammoScope PACS"), this);
+    job->setAutoDelete(true);
+    job->setKey(server);
+    connect(job, &QKeychain::Job::finished, this, [this, server](QKeychain::Job* j) {
+        if (m_server->currentText() != server)
+            return; // another node was chosen meanwhile
+        if (j->error() == QKeychain::NoError)
+            m_password->setText(static_cast<QKeychain::ReadPasswordJob*>(j)->textData());
+        else
+            m_status->setText(
+                tr("The password of \"%1\" could not be read from the system keyring (%2); type it.").arg(server, j->errorString()));
+    });
+    job->start();
+}
+
+void PacsDialog::writePassword(const QString& server, const QString& password)
+{
+    auto* job = new QKeychain::WritePasswordJob(QStringLiteral("MammoScope PACS"), this);
+    job->setAutoDelete(true);
+    job->setKey(server);
+    job->setTextData(password);
+    connect(job, &QKeychain::Job::finished, this, [this](QKeychain::Job* j) {
+        if (j->error() != QKeychain::NoError)
+            m_status->setText(tr("No system keyring took the password (%1): it is kept for this session only.").arg(j->errorString()));
+    });
+    job->start();
 }
 
 void PacsDialog::saveServer()
@@ -291,21 +398,36 @@ void PacsDialog::saveServer()
         m_status->setText(tr("Give the node a name to save it."));
         return;
     }
-    const dicom::PacsNode n = node();
-    if (Status st = dicom::validatePacsNode(n); !st) {
-        m_status->setText(qs(st.error().message));
+    const Status valid = usesDicomWeb() ? dicom::validateWebNode(webNode()) : dicom::validatePacsNode(node());
+    if (!valid) {
+        m_status->setText(qs(valid.error().message));
         return;
     }
     QSettings s;
+    s.remove(QString::fromLatin1(kGroup) + QLatin1Char('/') + name);
     s.beginGroup(QString::fromLatin1(kGroup) + QLatin1Char('/') + name);
-    s.setValue(QStringLiteral("host"), qs(n.host));
-    s.setValue(QStringLiteral("port"), n.port);
-    s.setValue(QStringLiteral("aet"), qs(n.calledAe));
-    s.setValue(QStringLiteral("ourAet"), qs(n.callingAe));
-    s.setValue(QStringLiteral("timeout"), n.timeoutSeconds);
+    s.setValue(QStringLiteral("timeout"), m_timeout->value());
+    if (usesDicomWeb()) {
+        const dicom::WebNode w = webNode();
+        s.setValue(QStringLiteral("protocol"), QStringLiteral("dicomweb"));
+        s.setValue(QStringLiteral("url"), qs(w.baseUrl));
+        s.setValue(QStringLiteral("user"), qs(w.user));
+        s.setValue(QStringLiteral("keyring"), m_rememberPassword->isChecked()); // never the password itself
+        if (m_rememberPassword->isChecked() && !w.password.empty())
+            writePassword(name, qs(w.password));
+    } else {
+        const dicom::PacsNode n = node();
+        s.setValue(QStringLiteral("protocol"), QStringLiteral("dimse"));
+        s.setValue(QStringLiteral("host"), qs(n.host));
+        s.setValue(QStringLiteral("port"), n.port);
+        s.setValue(QStringLiteral("aet"), qs(n.calledAe));
+        s.setValue(QStringLiteral("ourAet"), qs(n.callingAe));
+    }
     s.endGroup();
     s.setValue(QStringLiteral("pacs/last"), name);
+    const QString password = m_password->text();
     loadServers();
+    m_password->setText(password); // loadServers re-reads the fields; the typed password stays for this session
     m_status->setText(tr("Saved \"%1\".").arg(name));
 }
 
@@ -335,9 +457,9 @@ void PacsDialog::start(const QString& what, std::function<QString(Progress&)> wo
 {
     if (busy())
         return;
-    const dicom::PacsNode n = node();
-    if (Status st = dicom::validatePacsNode(n); !st) {
-        m_status->setText(qs(st.error().message));
+    const Status valid = usesDicomWeb() ? dicom::validateWebNode(webNode()) : dicom::validatePacsNode(node());
+    if (!valid) {
+        m_status->setText(qs(valid.error().message));
         emit actionFinished(false);
         return;
     }
@@ -374,6 +496,21 @@ void PacsDialog::cancel()
 
 void PacsDialog::testConnection()
 {
+    if (usesDicomWeb()) {
+        const dicom::WebNode w = webNode();
+        start(
+            tr("Testing %1…").arg(qs(dicom::displayUrl(w.baseUrl))),
+            [w](Progress& p) {
+                dicom::StudyQuery any;
+                any.modality.clear();
+                auto r = dicom::webFindStudies(w, any, 1, p);
+                return r ? QString() : qs(r.error().message);
+            },
+            [this, w](const QString& error) {
+                m_status->setText(error.isEmpty() ? tr("%1 answers (QIDO-RS).").arg(qs(dicom::displayUrl(w.baseUrl))) : error);
+            });
+        return;
+    }
     const dicom::PacsNode n = node();
     start(
         tr("Testing %1…").arg(qs(n.calledAe)),
@@ -402,11 +539,13 @@ void PacsDialog::search()
         return;
     }
     const dicom::PacsNode n = node();
+    const dicom::WebNode w = webNode();
+    const bool web = usesDicomWeb();
     auto result = std::make_shared<dicom::StudySearch>();
     start(
         tr("Searching…"),
-        [n, q, result](Progress& p) {
-            auto r = dicom::pacsFindStudies(n, q, 1000, p);
+        [n, w, web, q, result](Progress& p) {
+            auto r = web ? dicom::webFindStudies(w, q, 1000, p) : dicom::pacsFindStudies(n, q, 1000, p);
             if (!r)
                 return qs(r.error().message);
             *result = std::move(*r);
@@ -457,12 +596,15 @@ void PacsDialog::retrieveSelected()
         return;
     const QString uid = m_results->item(rows.first().row(), 0)->data(Qt::UserRole).toString();
     const dicom::PacsNode n = node();
+    const dicom::WebNode w = webNode();
+    const bool web = usesDicomWeb();
     const std::string root = m_retrieveRoot.toStdString();
     auto result = std::make_shared<dicom::Retrieved>();
     start(
         tr("Retrieving…"),
-        [n, uid, root, result](Progress& p) {
-            auto r = dicom::pacsRetrieveStudy(n, uid.toStdString(), root, {}, p);
+        [n, w, web, uid, root, result](Progress& p) {
+            auto r = web ? dicom::webRetrieveStudy(w, uid.toStdString(), root, {}, p)
+                         : dicom::pacsRetrieveStudy(n, uid.toStdString(), root, {}, p);
             if (!r)
                 return qs(r.error().message);
             *result = std::move(*r);
@@ -488,11 +630,13 @@ void PacsDialog::sendFiles(const QStringList& files)
     for (const QString& f : files)
         paths.emplace_back(f.toStdString());
     const dicom::PacsNode n = node();
+    const dicom::WebNode w = webNode();
+    const bool web = usesDicomWeb();
     auto result = std::make_shared<dicom::Sent>();
     start(
         tr("Sending %1…").arg(count(qsizetype(paths.size()), tr("file"), tr("files"))),
-        [n, paths, result](Progress& p) {
-            auto r = dicom::pacsSend(n, paths, p);
+        [n, w, web, paths, result](Progress& p) {
+            auto r = web ? dicom::webSend(w, paths, p) : dicom::pacsSend(n, paths, p);
             if (!r)
                 return qs(r.error().message);
             *result = std::move(*r);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// File ▸ Open from PACS… (#16): a classic DICOM node (host, port, AE titles; kept in the settings under a name) to
-// test (C-ECHO), search (patient ID or name, study date range, accession, modality), retrieve a study (C-GET) into
-// MammoScope's cache and open it like a folder, and to send DICOM files (the SEG and SR exports) back (C-STORE).
+// File ▸ Open from PACS… (#16): a PACS over DIMSE (host, port, AE titles) or DICOMweb (URL, user; the password in the
+// system keyring when the user asks and there is one, else for this session only; never in the settings or a log),
+// kept in the settings under a name, to test (C-ECHO, or a one-study QIDO search), search (patient ID or name, study
+// date range, accession, modality), retrieve a study (C-GET or WADO-RS) into MammoScope's cache and open it like a
+// folder, and to send DICOM files (the SEG and SR exports) back (C-STORE or STOW-RS).
 // Network work runs off the GUI thread, shows progress and can be cancelled; a study is opened only when it arrived
 // whole. Patient names are shown in the results (the user asked for them) and never written to a log.
 #pragma once
 
+#include "core/dicom/dicomweb.h"
 #include "core/dicom/pacs.h"
 
 #include <QDialog>
@@ -22,6 +25,8 @@ class QPushButton;
 class QProgressBar;
 class QLabel;
 class QTimer;
+class QCheckBox;
+class QStackedWidget;
 
 namespace ms::ui
 {
@@ -33,9 +38,12 @@ public:
     explicit PacsDialog(QWidget* parent = nullptr);
     ~PacsDialog() override;
 
-    // The node the fields describe now.
+    // The node the fields describe now (DIMSE or DICOMweb, as the protocol box says).
     dicom::PacsNode node() const;
-    void setNode(const dicom::PacsNode& n);
+    void setNode(const dicom::PacsNode& n); // also switches to DIMSE
+    dicom::WebNode webNode() const;
+    void setWebNode(const dicom::WebNode& n); // also switches to DICOMweb
+    bool usesDicomWeb() const;
     // Where retrieved studies go (default: <cache>/pacs).
     QString retrieveRoot() const { return m_retrieveRoot; }
     void setRetrieveRoot(const QString& dir) { m_retrieveRoot = dir; }
@@ -74,7 +82,16 @@ private:
     void setBusy(bool b);
     void showStudies(const dicom::StudySearch& s);
 
+    void readPassword(const QString& server);
+    void writePassword(const QString& server, const QString& password);
+
     QComboBox* m_server = nullptr;
+    QComboBox* m_protocol = nullptr;
+    QStackedWidget* m_nodeFields = nullptr;
+    QLineEdit* m_url = nullptr;
+    QLineEdit* m_user = nullptr;
+    QLineEdit* m_password = nullptr;
+    QCheckBox* m_rememberPassword = nullptr;
     QLineEdit* m_host = nullptr;
     QSpinBox* m_port = nullptr;
     QLineEdit* m_aet = nullptr;
