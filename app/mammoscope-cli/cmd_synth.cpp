@@ -12,10 +12,12 @@ namespace ms::cli
 
 int cmdSynth(int argc, char** argv)
 {
-    Args a = Args::parse(argc, argv, 2, { "full-size", "quiet" });
+    Args a = Args::parse(argc, argv, 2, { "full-size", "quiet", "one-study" });
     const char* usage = "usage: mammoscope-cli synth --out DIR [--patients N] [--seed S] [--size WxH] [--layout cbis|kaggle] [--full-size] "
-                        "[--threads N] [--anatomy 1|2]\n";
-    if (auto u = a.unknown({ "out", "patients", "seed", "size", "layout", "full-size", "threads", "quiet", "anatomy" });
+                        "[--threads N] [--anatomy 1|2] [--one-study]\n"
+                        "  --one-study: a woman's four views are one DICOM study under her patient ID (as a PACS holds them),\n"
+                        "  not CBIS-DDSM's one study and one ID per image\n";
+    if (auto u = a.unknown({ "out", "patients", "seed", "size", "layout", "full-size", "threads", "quiet", "anatomy", "one-study" });
         !u.empty() || !a.get("out") || !a.positional.empty()) {
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
@@ -36,6 +38,7 @@ int cmdSynth(int argc, char** argv)
         return 2;
     }
     o.synth.anatomy = int(*anatomy);
+    o.oneStudyPerWoman = a.flag("one-study");
     o.threads = int(*threads);
     if (a.flag("full-size")) {
         o.synth.width = 3000;

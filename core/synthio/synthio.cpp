@@ -92,11 +92,13 @@ public:
                                                : mass     ? "Mass"
                                                           : "Calc")
                 + "-" + split + "_" + pc.id + "_" + v.side + "_" + v.view;
-            const std::string study = uid(seed, pc.id, int(vi), 0, 1), series = uid(seed, pc.id, int(vi), 0, 2);
+            const std::string study = m_opt.oneStudyPerWoman ? uid(seed, pc.id, 0, 0, 8) : uid(seed, pc.id, int(vi), 0, 1);
+            const std::string series = uid(seed, pc.id, int(vi), 0, 2);
             const std::string fullCsv = folder + "/" + study + "/" + series + "/000000.dcm";
             dicom::WriteInfo wi;
-            wi.patientId = folder;
-            wi.patientName = folder;
+            wi.patientId = m_opt.oneStudyPerWoman ? pc.id : folder;
+            wi.patientName = wi.patientId;
+            wi.instanceNumber = m_opt.oneStudyPerWoman ? int(vi) + 1 : 1;
             wi.studyUid = study;
             wi.seriesUid = series;
             wi.sopInstanceUid = uid(seed, pc.id, int(vi), 0, 3);

@@ -21,6 +21,9 @@ struct WriteOptions {
     int patients = 24;
     Layout layout = Layout::Cbis;
     int threads = 0; // 0: hardware concurrency
+    // A woman's full mammograms as one study under her ID (as a PACS holds an exam), not CBIS-DDSM's one study and one
+    // Patient ID per image; crops and ROI masks keep CBIS-DDSM's form.
+    bool oneStudyPerWoman = false;
 };
 
 struct WriteReport {
