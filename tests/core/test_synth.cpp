@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/synth/phantom.h"
+#include "core/dataset/dataset.h"
+#include "core/dicom/dicom.h"
 #include "core/synthio/synthio.h"
 
 #include <QtTest>
@@ -8,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 using namespace ms;
@@ -100,6 +103,42 @@ private slots:
         auto again = synthio::writeDataset(a, o);
         QVERIFY(!again.ok());
         QVERIFY(again.error().message.find("not empty") != std::string::npos);
+    }
+
+    // --one-study: a woman's full mammograms are one study under her ID (as a PACS holds them); the CBIS-DDSM reader sees
+    // the same dataset as without it.
+    void oneStudyPerWoman()
+    {
+        QTemporaryDir d;
+        const fs::path cbis = fs::path(d.path().toStdString()) / "cbis", pacs = fs::path(d.path().toStdString()) / "pacs";
+        synthio::WriteOptions o;
+        o.patients = 2;
+        o.synth.seed = 8;
+        o.synth.width = 160;
+        o.synth.height = 256;
+        QVERIFY(synthio::writeDataset(cbis, o).ok());
+        o.oneStudyPerWoman = true;
+        QVERIFY(synthio::writeDataset(pacs, o).ok());
+        const auto a = dataset::open(cbis), b = dataset::open(pacs);
+        QVERIFY(a.ok() && b.ok());
+        QCOMPARE(b->images.size(), a->images.size());
+        QCOMPARE(b->abnormalities.size(), a->abnormalities.size());
+        QCOMPARE(b->patients.size(), size_t(2));
+        std::map<std::string, std::set<std::string>> studies, series; // woman -> UIDs of her full mammograms
+        for (const auto& im : b->images) {
+            const auto h = dicom::readHeader(im.path);
+            QVERIFY(h.ok());
+            QCOMPARE(h->patientId, im.patientId);
+            studies[im.patientId].insert(h->studyUid);
+            series[im.patientId].insert(h->seriesUid);
+        }
+        for (const auto& [woman, uids] : studies) {
+            QCOMPARE(uids.size(), size_t(1));
+            QCOMPARE(series[woman].size(), size_t(4));
+        }
+        QVERIFY(*studies.begin()->second.begin() != *studies.rbegin()->second.begin());
+        for (const auto& im : a->images) // CBIS-DDSM's own form: one ID per image
+            QVERIFY(dicom::readHeader(im.path)->patientId != im.patientId);
     }
 
     // Pathology is drawn first and morphology from it, as BI-RADS describes, with overlap.
