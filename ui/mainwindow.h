@@ -77,7 +77,8 @@ public:
     // Scores every image (or those the browser shows) with the heatmap model in the background.
     void scoreImages(bool filteredOnly);
     // Exports the effective (corrected) dataset; blocks until done when `wait` (tests), else shows progress.
-    bool exportCorrected(const QString& dir, const QString& format, bool wait, QString* message = nullptr);
+    // deidentify (DICOM SEG only): the SEGs and the dataset's DICOM images de-identified together (core/dicom/deid.h).
+    bool exportCorrected(const QString& dir, const QString& format, bool wait, QString* message = nullptr, bool deidentify = false);
     QTabWidget* workspaces() const { return m_mainTabs; }
     // 0 reading, 1 training.
     void showWorkspace(int index);

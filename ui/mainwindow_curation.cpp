@@ -4,6 +4,8 @@
 // edit (the browser keeps its selection, the reading view its zoom).
 #include "core/annotations/effective.h"
 #include "core/annotations/export.h"
+#include "core/common/paths.h"
+#include "core/dicom/deid.h"
 #include "ui/casepanel.h"
 #include "ui/curation/curation.h"
 #include "ui/curation/curationpanel.h"
@@ -14,6 +16,7 @@
 #endif
 #include "ui/training/trainingpanel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialog>
 #include <QDialogButtonBox>
@@ -190,11 +193,17 @@ void MainWindow::correctSample(const QString& imageKey, int abnormality, int x, 
         m_curationPanel->showImage(image); // a background sample: the curator may add a missed lesion here
 }
 
-bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool wait, QString* message)
+bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool wait, QString* message, bool deidentify)
 {
     annotations::ExportOptions opt;
     if (!annotations::parseExportFormat(format.toStdString(), opt.format) || !m_ds)
         return false;
+    if (deidentify && opt.format != annotations::ExportFormat::DicomSeg) {
+        if (message)
+            *message
+                = tr("De-identification is for DICOM SEG exports (the other formats keep file names and CSV fields that may identify).");
+        return false;
+    }
     if (m_curation->storeDamaged()) {
         // Exporting now would write the dataset as if no correction had been made.
         const QString m = tr("Export refused: %1").arg(m_curation->storeProblem());
@@ -207,23 +216,66 @@ bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool
     auto ds = m_ds;
     auto* store = m_curation->store();
     auto cancel = std::make_shared<CancelFlag>();
-    auto summary = [dir, format](const Result<annotations::ExportReport>& r) {
+    auto deidReport = std::make_shared<annotations::DeidExportReport>();
+    auto summary = [dir, format, deidentify, deidReport](const Result<annotations::ExportReport>& r) {
         if (!r)
             return tr("Export failed: %1").arg(QString::fromStdString(r.error().toString()));
-        QString m = tr("Exported %1 images and %2 abnormalities as %3 to %4 (%5 new masks) in %6 s.")
-                        .arg(r->images)
-                        .arg(r->abnormalities)
-                        .arg(format, dir)
-                        .arg(r->masksWritten)
-                        .arg(r->seconds, 0, 'f', 1);
+        QString m;
+        if (deidentify) {
+            m = tr("Exported %1 DICOM SEG objects with %2 images, de-identified (pseudonyms, dates shifted, UIDs remapped), to %3.")
+                    .arg(deidReport->objects)
+                    .arg(deidReport->images)
+                    .arg(dir);
+            if (!deidReport->burnedIn.empty())
+                m += tr("\n%1 image(s) say their pixels carry burned-in text: check them before sharing.").arg(deidReport->burnedIn.size());
+            if (!deidReport->problems.empty())
+                m += tr("\n%1 file(s) left out; first: %2")
+                         .arg(deidReport->problems.size())
+                         .arg(QString::fromStdString(deidReport->problems[0]));
+        } else {
+            m = tr("Exported %1 images and %2 abnormalities as %3 to %4 (%5 new masks) in %6 s.")
+                    .arg(r->images)
+                    .arg(r->abnormalities)
+                    .arg(format, dir)
+                    .arg(r->masksWritten)
+                    .arg(r->seconds, 0, 'f', 1);
+        }
         if (!r->problems.empty())
             m += tr("\n%1 item(s) could not be exported; first: %2 %3")
                      .arg(r->problems.size())
                      .arg(QString::fromStdString(r->problems[0].where), QString::fromStdString(r->problems[0].message));
         return m;
     };
+    // The store is read on the GUI thread's connection: take the audit now, export on the pool.
+    const std::string storePath = store ? store->path().string() : std::string();
+    const std::string root = ds->root;
+    auto work = [ds, storePath, root, opt, cancel, dir, deidentify, deidReport]() -> Result<annotations::ExportReport> {
+        std::unique_ptr<annotations::Store> own;
+        if (!storePath.empty()) {
+            annotations::Store::Options so;
+            so.datasetRoot = root;
+            so.readOnly = true;
+            if (auto s = annotations::Store::open(storePath, so))
+                own = std::move(*s);
+        }
+        if (!deidentify)
+            return annotations::exportDataset(*ds, own.get(), dir.toStdString(), opt, *cancel);
+        // The SEGs into a staging folder beside the export, then they and the images, de-identified, into it.
+        const std::filesystem::path staged = annotations::stagingFolderFor(dir.toStdString());
+        auto r = annotations::exportDataset(*ds, own.get(), staged, opt, *cancel);
+        auto key = r ? dicom::deidKey(std::nullopt) : Result<std::string>(Error(""));
+        if (!r || !key) {
+            removeTree(staged);
+            return r ? Result<annotations::ExportReport>(key.error()) : r;
+        }
+        auto d = annotations::deidentifyExport(*ds, staged, dir.toStdString(), *key, *cancel);
+        if (!d)
+            return d.error();
+        *deidReport = std::move(*d);
+        return r;
+    };
     if (wait) {
-        auto r = annotations::exportDataset(*ds, store, dir.toStdString(), opt, *cancel);
+        auto r = work();
         if (message)
             *message = summary(r);
         return r.ok();
@@ -244,20 +296,7 @@ bool MainWindow::exportCorrected(const QString& dir, const QString& format, bool
         else
             QMessageBox::warning(this, tr("Export"), m);
     });
-    // The store is read on the GUI thread's connection: take the audit now, export on the pool.
-    const std::string storePath = store ? store->path().string() : std::string();
-    const std::string root = ds->root;
-    watcher->setFuture(QtConcurrent::run([ds, storePath, root, opt, cancel, dir]() -> Result<annotations::ExportReport> {
-        std::unique_ptr<annotations::Store> own;
-        if (!storePath.empty()) {
-            annotations::Store::Options so;
-            so.datasetRoot = root;
-            so.readOnly = true;
-            if (auto s = annotations::Store::open(storePath, so))
-                own = std::move(*s);
-        }
-        return annotations::exportDataset(*ds, own.get(), dir.toStdString(), opt, *cancel);
-    }));
+    watcher->setFuture(QtConcurrent::run(work));
     return true;
 }
 
@@ -290,6 +329,18 @@ void MainWindow::exportDialog()
     row->addWidget(path, 1);
     row->addWidget(browse);
     form->addRow(tr("Folder"), row);
+    auto* deid = new QCheckBox(tr("De-identify, with the images (for sharing: pseudonyms, dates shifted, UIDs remapped)"), &dlg);
+    deid->setToolTip(tr("PS3.15 basic confidentiality profile, keyed by this account's de-identification key so that "
+                        "exports agree with each other; the SEGs keep pointing at their de-identified images"));
+    auto syncDeid = [fmt, deid] {
+        const bool dicom = fmt->currentData().toString() == QLatin1String("dicom-seg");
+        deid->setEnabled(dicom);
+        if (!dicom)
+            deid->setChecked(false);
+    };
+    syncDeid();
+    connect(fmt, qOverload<int>(&QComboBox::currentIndexChanged), &dlg, syncDeid);
+    form->addRow(deid);
     auto* note
         = new QLabel(tr("Unchanged images are hard-linked (copied across file systems); the dataset folder is never written."), &dlg);
     note->setWordWrap(true);
@@ -300,7 +351,7 @@ void MainWindow::exportDialog()
     form->addRow(bb);
     if (dlg.exec() != QDialog::Accepted)
         return;
-    exportCorrected(path->text(), fmt->currentData().toString(), false);
+    exportCorrected(path->text(), fmt->currentData().toString(), false, nullptr, deid->isChecked());
 }
 
 } // namespace ms::ui

@@ -48,40 +48,20 @@ Result<Opened> openBoth(const std::string& root, const std::optional<std::string
     return Opened { std::move(*ds), std::move(*st) };
 }
 
-// export --deidentify: what the export wrote into `staged` and every DICOM image of the dataset, de-identified into
-// `out` (so the SEGs and SRs keep pointing at their images); `staged` is removed after.
+// export --deidentify: the staged objects and the dataset's DICOM images de-identified into `out` (staged removed).
 int finishDeidentified(const dataset::Dataset& ds, const std::filesystem::path& staged, const std::filesystem::path& out, const Args& a)
 {
-    namespace fs = std::filesystem;
-    auto cleanup = [&] { removeTree(staged); };
-    auto key = deidKey(a.get("key-file"), a.flag("quiet") || a.flag("json"));
+    bool made = false;
+    auto key = dicom::deidKey(a.get("key-file") ? std::optional<std::filesystem::path>(*a.get("key-file")) : std::nullopt, &made);
     if (!key) {
-        cleanup();
+        removeTree(staged);
         std::fprintf(stderr, "mammoscope-cli export: %s\n", key.error().toString().c_str());
         return 1;
     }
-    std::vector<fs::path> files;
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(staged, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-        if (it->is_regular_file(ec) && it->path().extension() == ".dcm")
-            files.push_back(it->path());
-    std::sort(files.begin(), files.end());
-    const size_t objects = files.size();
-    dicom::DeidOptions opt;
-    opt.key = *key;
-    for (const auto& img : ds.images) {
-        if (img.path.empty())
-            continue;
-        // the dataset's woman, not the header's ID (CBIS-DDSM writes one per image), gives the pseudonym and date shift
-        if (auto h = dicom::readHeader(img.path); h && !h->sopClassUid.empty()) {
-            files.emplace_back(img.path);
-            if (!h->patientId.empty() && !img.patientId.empty())
-                opt.patientOf[h->patientId] = img.patientId;
-        }
-    }
+    if (made && !a.flag("quiet") && !a.flag("json"))
+        std::fprintf(stderr, "made a de-identification key for this account in %s (keep it secret)\n", appDataDir().c_str());
     StderrProgress progress(!a.flag("json") && !a.flag("quiet"));
-    auto r = dicom::deidentifyFiles(files, out, opt, progress);
-    cleanup();
+    auto r = annotations::deidentifyExport(ds, staged, out, *key, progress);
     if (!r) {
         std::fprintf(stderr, "mammoscope-cli export: %s\n", r.error().toString().c_str());
         return 1;
@@ -91,8 +71,8 @@ int finishDeidentified(const dataset::Dataset& ds, const std::filesystem::path& 
         j.set("format", a.get("format", ""));
         j.set("out", out.string());
         j.set("deidentified", true);
-        j.set("objects", objects);
-        j.set("files_written", r->written);
+        j.set("objects", r->objects);
+        j.set("files_written", r->objects + r->images);
         Json probs = Json::array(), burned = Json::array();
         for (const auto& p : r->problems)
             probs.push(p);
@@ -102,22 +82,14 @@ int finishDeidentified(const dataset::Dataset& ds, const std::filesystem::path& 
         j.set("burned_in_annotation", std::move(burned));
         std::printf("%s\n", j.dump(2).c_str());
     } else {
-        std::printf("exported %zu %s objects with %zu images, de-identified, to %s\n", objects, a.get("format", "").c_str(),
-            r->written - std::min(r->written, objects), out.c_str());
+        std::printf("exported %zu %s objects with %zu images, de-identified, to %s\n", r->objects, a.get("format", "").c_str(), r->images,
+            out.c_str());
         for (const auto& p : r->problems)
             std::printf("  left out: %s\n", p.c_str());
         for (const auto& b : r->burnedIn)
             std::printf("  check the pixels: %s says Burned In Annotation YES\n", b.c_str());
     }
     return 0;
-}
-
-// A staging folder beside `out` for export --deidentify (never inside a dataset: beside the export folder).
-std::filesystem::path stagingFolder(const std::filesystem::path& out)
-{
-    std::random_device rd;
-    const std::filesystem::path abs = std::filesystem::absolute(out);
-    return abs.parent_path() / ("." + abs.filename().string() + ".staging-" + std::to_string(rd()));
 }
 
 } // namespace
@@ -146,7 +118,7 @@ int cmdExport(int argc, char** argv)
             "file names and CSV fields, which may identify)\n");
         return 2;
     }
-    const std::filesystem::path staged = deid ? stagingFolder(*a.get("out")) : std::filesystem::path(*a.get("out"));
+    const std::filesystem::path staged = deid ? annotations::stagingFolderFor(*a.get("out")) : std::filesystem::path(*a.get("out"));
     if (format == "dicom-sr") {
 #ifdef MS_WITH_ML
         if (!a.get("model")) {

@@ -10,61 +10,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <sys/stat.h>
 
 namespace fs = std::filesystem;
 
 namespace ms::cli
 {
-
-Result<std::string> deidKey(const std::optional<std::string>& keyFile, bool quiet)
-{
-    auto firstLine = [](const fs::path& f, std::string& out) {
-        std::ifstream in(f);
-        if (!in)
-            return false;
-        std::getline(in, out);
-        while (!out.empty() && (out.back() == '\r' || out.back() == ' ' || out.back() == '\n'))
-            out.pop_back();
-        return true;
-    };
-    std::string key;
-    if (keyFile) {
-        if (!firstLine(*keyFile, key))
-            return Error("cannot read the key file", *keyFile);
-        if (key.size() < 16)
-            return Error("the key (its first line) has fewer than 16 characters", *keyFile);
-        return key;
-    }
-    if (const char* env = std::getenv("MAMMOSCOPE_DEID_KEY"); env && *env) {
-        key = env;
-        if (key.size() < 16)
-            return Error("MAMMOSCOPE_DEID_KEY has fewer than 16 characters");
-        return key;
-    }
-    // This user's own key, made once: exports made on this account agree with each other.
-    const fs::path f = appDataDir() / "deid-key";
-    if (firstLine(f, key) && key.size() >= 16)
-        return key;
-    std::random_device rd;
-    char hex[65];
-    for (int i = 0; i < 8; ++i)
-        std::snprintf(hex + 8 * i, 9, "%08x", unsigned(rd()));
-    key = hex;
-    const mode_t old = ::umask(077);
-    const std::string err = writeFileAtomic(f, key + "\n");
-    ::umask(old);
-    if (!err.empty())
-        return Error("cannot keep the new de-identification key: " + err, f.string());
-    ::chmod(f.c_str(), 0600);
-    if (!quiet)
-        std::fprintf(stderr,
-            "made a de-identification key for this account: %s (keep it secret; the same key gives the same "
-            "pseudonyms and UIDs next time)\n",
-            f.c_str());
-    return key;
-}
 
 int cmdDeidentify(int argc, char** argv)
 {
@@ -78,11 +28,17 @@ int cmdDeidentify(int argc, char** argv)
         std::fprintf(stderr, "%s%s\n", usage, u.c_str());
         return 2;
     }
-    auto key = deidKey(a.get("key-file"), a.flag("quiet") || a.flag("json"));
+    bool made = false;
+    auto key = dicom::deidKey(a.get("key-file") ? std::optional<fs::path>(*a.get("key-file")) : std::nullopt, &made);
     if (!key) {
         std::fprintf(stderr, "mammoscope-cli deidentify: %s\n", key.error().toString().c_str());
         return 1;
     }
+    if (made && !a.flag("quiet") && !a.flag("json"))
+        std::fprintf(stderr,
+            "made a de-identification key for this account in %s (keep it secret; the same key gives the same "
+            "pseudonyms and UIDs next time)\n",
+            appDataDir().c_str());
     const fs::path out = *a.get("out");
     dicom::DeidOptions opt;
     opt.key = *key;

@@ -54,9 +54,7 @@ int cmdExport(int argc, char** argv);
 int cmdAnnotate(int argc, char** argv);
 // pacs echo|find|get|send (cmd_pacs.cpp)
 int cmdPacs(int argc, char** argv);
-// deidentify (cmd_deid.cpp), and the key it and export --deidentify use (--key-file, $MAMMOSCOPE_DEID_KEY, or the
-// account's own, made on first use)
+// deidentify (cmd_deid.cpp)
 int cmdDeidentify(int argc, char** argv);
-Result<std::string> deidKey(const std::optional<std::string>& keyFile, bool quiet);
 
 } // namespace ms::cli

@@ -2,6 +2,7 @@
 #include "core/annotations/export.h"
 
 #include "core/annotations/roi.h"
+#include "core/dicom/deid.h"
 #include "core/dicom/objects.h"
 
 #include "core/annotations/effective.h"
@@ -15,10 +16,12 @@
 #include "core/dicom/dicom.h"
 #include "core/imageio/imageio.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 
 namespace fs = std::filesystem;
@@ -675,6 +678,55 @@ Result<ExportReport> exportDataset(const Dataset& ds, const Store* store, const 
         return Error(err, (out / "mammoscope-export.json").string());
     progress.report(1.0, "export finished");
     return cx.report;
+}
+
+Result<DeidExportReport> deidentifyExport(
+    const dataset::Dataset& ds, const fs::path& staged, const fs::path& out, const std::string& key, Progress& progress)
+{
+    struct Cleanup {
+        const fs::path& p;
+        ~Cleanup() { removeTree(p); }
+    } cleanup { staged };
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(staged, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+        if (it->is_regular_file(ec) && it->path().extension() == ".dcm")
+            files.push_back(it->path());
+    std::sort(files.begin(), files.end());
+    DeidExportReport rep;
+    const size_t staged0 = files.size();
+    dicom::DeidOptions opt;
+    opt.key = key;
+    for (const auto& img : ds.images) {
+        if (img.path.empty())
+            continue;
+        if (auto h = dicom::readHeader(img.path); h && !h->sopClassUid.empty()) {
+            files.emplace_back(img.path);
+            if (!h->patientId.empty() && !img.patientId.empty())
+                opt.patientOf[h->patientId] = img.patientId;
+        }
+    }
+    auto r = dicom::deidentifyFiles(files, out, opt, progress);
+    if (!r)
+        return r.error();
+    rep.problems = r->problems;
+    rep.burnedIn = r->burnedIn;
+    // deidentifyFiles writes in input order and lists what it left out: count the staged objects among those written
+    size_t leftOutStaged = 0;
+    for (const std::string& p : r->problems)
+        for (size_t i = 0; i < staged0; ++i)
+            if (p.rfind(files[i].string() + ":", 0) == 0)
+                ++leftOutStaged;
+    rep.objects = staged0 - std::min(staged0, leftOutStaged);
+    rep.images = r->written - std::min(r->written, rep.objects);
+    return rep;
+}
+
+fs::path stagingFolderFor(const fs::path& out)
+{
+    std::random_device rd;
+    const fs::path abs = fs::absolute(out);
+    return abs.parent_path() / ("." + abs.filename().string() + ".staging-" + std::to_string(rd()));
 }
 
 } // namespace ms::annotations

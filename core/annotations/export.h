@@ -50,6 +50,19 @@ struct ExportReport {
 Result<ExportReport> exportDataset(const dataset::Dataset& effectiveDs, const Store* store, const std::filesystem::path& out,
     const ExportOptions& opt, Progress& progress = nullProgress());
 
+// export --deidentify: what an export wrote into `staged` (its .dcm objects: SEGs, SRs) and every DICOM image of `ds`,
+// de-identified together into `out` (core/dicom/deid.h), so the objects keep pointing at their images; the dataset's
+// grouping of images into women (not CBIS-DDSM's one Patient ID per image) gives the pseudonyms. `staged` is removed
+// after, whatever happens. `objects` is set to the number of staged objects.
+struct DeidExportReport {
+    size_t objects = 0, images = 0; // written
+    std::vector<std::string> problems, burnedIn;
+};
+Result<DeidExportReport> deidentifyExport(const dataset::Dataset& ds, const std::filesystem::path& staged, const std::filesystem::path& out,
+    const std::string& key, Progress& progress = nullProgress());
+// A fresh staging folder beside `out` (never inside a dataset: beside the export folder), not yet created.
+std::filesystem::path stagingFolderFor(const std::filesystem::path& out);
+
 Status writeAuditCsv(const std::vector<AuditEntry>& entries, const std::filesystem::path& file);
 
 } // namespace ms::annotations

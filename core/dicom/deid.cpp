@@ -16,8 +16,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <random>
 #include <set>
+#include <sys/stat.h>
 #include <utility>
 
 namespace fs = std::filesystem;
@@ -373,6 +375,52 @@ Status checkKey(const DeidOptions& o)
 }
 
 } // namespace
+
+Result<std::string> deidKey(const std::optional<fs::path>& keyFile, bool* made)
+{
+    if (made)
+        *made = false;
+    auto firstLine = [](const fs::path& f, std::string& out) {
+        std::string all;
+        if (!readFile(f, all))
+            return false;
+        out = all.substr(0, all.find('\n'));
+        while (!out.empty() && (out.back() == '\r' || out.back() == ' '))
+            out.pop_back();
+        return true;
+    };
+    std::string key;
+    if (keyFile) {
+        if (!firstLine(*keyFile, key))
+            return Error("cannot read the key file", keyFile->string());
+        if (key.size() < 16)
+            return Error("the key (its first line) has fewer than 16 characters", keyFile->string());
+        return key;
+    }
+    if (const char* env = std::getenv("MAMMOSCOPE_DEID_KEY"); env && *env) {
+        key = env;
+        if (key.size() < 16)
+            return Error("MAMMOSCOPE_DEID_KEY has fewer than 16 characters");
+        return key;
+    }
+    const fs::path f = appDataDir() / "deid-key";
+    if (firstLine(f, key) && key.size() >= 16)
+        return key;
+    std::random_device rd;
+    char hex[65];
+    for (int i = 0; i < 8; ++i)
+        std::snprintf(hex + 8 * i, 9, "%08x", unsigned(rd()));
+    key = hex;
+    const mode_t old = ::umask(077);
+    const std::string err = writeFileAtomic(f, key + "\n");
+    ::umask(old);
+    if (!err.empty())
+        return Error("cannot keep the new de-identification key: " + err, f.string());
+    ::chmod(f.c_str(), 0600);
+    if (made)
+        *made = true;
+    return key;
+}
 
 std::string deidPseudonym(const std::string& key, const std::string& patientId)
 {

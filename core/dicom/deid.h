@@ -27,6 +27,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,11 @@ struct DeidOptions {
     // one Patient ID per image, "Calc-Training_P_00001_LEFT_CC"; its woman is P_00001). Absent: the header's ID.
     std::map<std::string, std::string> patientOf;
 };
+
+// The key: the first line of `keyFile` when given (at least 16 characters); else $MAMMOSCOPE_DEID_KEY; else this
+// account's own key (<data folder>/deid-key, 256 random bits made on first use, readable by its owner only), so that
+// exports made on this account agree with each other. `made` (optional) says whether the key file was made now.
+Result<std::string> deidKey(const std::optional<std::filesystem::path>& keyFile, bool* made = nullptr);
 
 // The pseudonym and the date shift the key gives a patient ID (also for the audit of an export).
 std::string deidPseudonym(const std::string& key, const std::string& patientId);

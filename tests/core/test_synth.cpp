@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "core/synth/phantom.h"
 #include "core/dataset/dataset.h"
 #include "core/dicom/dicom.h"
+#include "core/synth/phantom.h"
 #include "core/synthio/synthio.h"
 
 #include <QtTest>

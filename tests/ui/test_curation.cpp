@@ -27,6 +27,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 #include <sqlite3.h>
 
 using namespace ms;
@@ -414,6 +415,38 @@ private slots:
         }
         QVERIFY(fs::exists(out.toStdString() + "/audit.csv"));
         QVERIFY(folderHashes(m_root.toStdString()) == m_before);
+    }
+
+    // File ▸ Export as DICOM SEG, de-identified: the curated ROIs and the images in one folder that opens with the same
+    // women, images and abnormalities (the corrected ones), no patient ID in any byte, the dataset untouched.
+    void exportDeidentified()
+    {
+        qputenv("MAMMOSCOPE_DEID_KEY", "a test key for the curation export");
+        const QString out = m_tmp.path() + QStringLiteral("/export-deid");
+        QString message;
+        QVERIFY(!m_window->exportCorrected(out, QStringLiteral("coco"), true, &message, true)); // only DICOM SEG de-identifies
+        QVERIFY(!fs::exists(out.toStdString()));
+        QVERIFY2(m_window->exportCorrected(out, QStringLiteral("dicom-seg"), true, &message, true), qPrintable(message));
+        QVERIFY2(message.contains(QStringLiteral("de-identified")), qPrintable(message));
+        dataset::OpenOptions oo;
+        oo.useCache = false;
+        auto re = dataset::open(out.toStdString(), oo);
+        QVERIFY(re.ok());
+        size_t dicomImages = 0;
+        for (const auto& im : eff()->images)
+            dicomImages += im.path.size() > 4 && im.path.substr(im.path.size() - 4) == ".dcm";
+        QCOMPARE(re->images.size(), dicomImages);
+        QCOMPARE(re->patients.size(), eff()->patients.size());
+        QCOMPARE(re->abnormalities.size(), eff()->abnormalities.size());
+        for (const auto& e : fs::recursive_directory_iterator(out.toStdString())) {
+            if (!e.is_regular_file())
+                continue;
+            std::ifstream in(e.path(), std::ios::binary);
+            const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+            QVERIFY2(bytes.find("P_000") == std::string::npos, e.path().c_str());
+        }
+        QVERIFY(folderHashes(m_root.toStdString()) == m_before);
+        qunsetenv("MAMMOSCOPE_DEID_KEY");
     }
 };
 
