@@ -687,6 +687,9 @@ Result<DeidExportReport> deidentifyExport(
         const fs::path& p;
         ~Cleanup() { removeTree(p); }
     } cleanup { staged };
+    // The checks exportDataset made on the staging folder, made on the real output: never into the dataset.
+    if (resolvesInside(out, ds.root) || resolvesInside(ds.root, out))
+        return Error("the export folder may not be inside the dataset folder, nor the dataset inside it", out.string());
     std::vector<fs::path> files;
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(staged, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
@@ -725,7 +728,9 @@ Result<DeidExportReport> deidentifyExport(
 fs::path stagingFolderFor(const fs::path& out)
 {
     std::random_device rd;
-    const fs::path abs = fs::absolute(out);
+    fs::path abs = fs::absolute(out).lexically_normal();
+    if (abs.filename().empty()) // "exp/" and "exp/." name the folder exp
+        abs = abs.parent_path();
     return abs.parent_path() / ("." + abs.filename().string() + ".staging-" + std::to_string(rd()));
 }
 

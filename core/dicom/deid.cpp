@@ -5,6 +5,7 @@
 #include "core/common/sha256.h"
 #include "core/dicom/dicom.h"
 #include "core/dicom/dicom_common.h"
+#include "core/dicom/pacs_detail.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
@@ -16,10 +17,14 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
 #include <random>
 #include <set>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <utility>
 
 namespace fs = std::filesystem;
@@ -107,6 +112,37 @@ const std::set<Tag> kRemove = {
     { 0x0040, 0x2017 }, // Filler Order Number / Imaging Service Request
     { 0x0400, 0x0550 }, // Modified Attributes Sequence
     { 0x0400, 0x0561 }, // Original Attributes Sequence
+    { 0x0008, 0x0051 }, // Issuer of Accession Number Sequence
+    { 0x0008, 0x0201 }, // Timezone Offset From UTC
+    { 0x0008, 0x4000 }, // Identifying Comments
+    { 0x0018, 0x1004 }, // Plate ID
+    { 0x0018, 0x1005 }, // Generator ID
+    { 0x0018, 0x1007 }, // Cassette ID
+    { 0x0018, 0x1008 }, // Gantry ID
+    { 0x0018, 0x700A }, // Detector ID
+    { 0x0032, 0x1030 }, // Reason for Study
+    { 0x0040, 0x0001 }, // Scheduled Station AE Title
+    { 0x0040, 0x0007 }, // Scheduled Procedure Step Description
+    { 0x0040, 0x0009 }, // Scheduled Procedure Step ID
+    { 0x0040, 0x0010 }, // Scheduled Station Name
+    { 0x0040, 0x1002 }, // Reason for the Requested Procedure
+    { 0x0040, 0x1102 }, // Person's Address
+    { 0x0040, 0x1103 }, // Person's Telephone Numbers
+    { 0x0040, 0x1400 }, // Requested Procedure Comments
+    { 0x0040, 0x2400 }, // Imaging Service Request Comments
+    { 0x0040, 0xA088 }, // Verifying Observer Identification Code Sequence
+    { 0x0070, 0x0086 }, // Content Creator's Identification Code Sequence
+    { 0x0088, 0x0200 }, // Icon Image Sequence (a thumbnail may show burned-in text)
+    { 0x4FFE, 0x0001 }, // MAC Parameters Sequence
+    { 0xFFFA, 0xFFFA }, // Digital Signatures Sequence
+};
+
+// Date-times that are versions of coding resources, not events: kept.
+const std::set<Tag> kKeepDateTime = {
+    { 0x0008, 0x0106 }, // Context Group Version
+    { 0x0008, 0x0107 }, // Context Group Local Version
+    { 0x0040, 0xDB06 }, // Template Version
+    { 0x0040, 0xDB07 }, // Template Local Version
 };
 
 // Emptied (Z): attributes modules require (Type 2) whose value identifies.
@@ -258,7 +294,11 @@ void clean(DcmItem* item, const Ctx& ctx, bool top)
             e->putString("");
             continue;
         }
-        const DcmEVR vr = e->getVR();
+        // The rule follows the dictionary's VR as well as the file's: a UID, date or name stored under another VR (explicit
+        // VR files keep what they say) is still one.
+        const DcmEVR fileVr = e->getVR(), dictVr = DcmTag(tag.getXTag()).getEVR();
+        const auto isVr = [&](DcmEVR v) { return fileVr == v || dictVr == v; };
+        const DcmEVR vr = isVr(EVR_PN) ? EVR_PN : isVr(EVR_UI) ? EVR_UI : isVr(EVR_DA) ? EVR_DA : isVr(EVR_DT) ? EVR_DT : fileVr;
         if (vr == EVR_PN) {
             // Any other person name; the Person Name of an SR PNAME item is Type 1, so it gets a placeholder.
             e->putString(t == Tag { 0x0040, 0xA123 } ? "ANONYMOUS" : "");
@@ -274,7 +314,7 @@ void clean(DcmItem* item, const Ctx& ctx, bool top)
             }
             continue;
         }
-        if (vr == EVR_DA || vr == EVR_DT) {
+        if ((vr == EVR_DA || vr == EVR_DT) && !kKeepDateTime.count(t)) {
             if (e->getOFStringArray(value).good() && !value.empty()) {
                 std::vector<std::string> parts = splitValues(value.c_str());
                 for (std::string& p : parts) {
@@ -404,19 +444,36 @@ Result<std::string> deidKey(const std::optional<fs::path>& keyFile, bool* made)
         return key;
     }
     const fs::path f = appDataDir() / "deid-key";
-    if (firstLine(f, key) && key.size() >= 16)
+    std::error_code ec;
+    if (fs::exists(f, ec) || ec) {
+        // Never replaced: pseudonyms and UIDs of every earlier export hang on it.
+        if (!firstLine(f, key))
+            return Error(
+                "cannot read this account's de-identification key (it is never made again: earlier exports depend on it)", f.string());
+        if (key.size() < 16)
+            return Error("this account's de-identification key has fewer than 16 characters; give --key-file", f.string());
         return key;
+    }
     std::random_device rd;
     char hex[65];
     for (int i = 0; i < 8; ++i)
         std::snprintf(hex + 8 * i, 9, "%08x", unsigned(rd()));
     key = hex;
-    const mode_t old = ::umask(077);
-    const std::string err = writeFileAtomic(f, key + "\n");
-    ::umask(old);
-    if (!err.empty())
-        return Error("cannot keep the new de-identification key: " + err, f.string());
-    ::chmod(f.c_str(), 0600);
+    fs::create_directories(f.parent_path(), ec);
+    // Created readable by its owner only, and only if nobody made it meanwhile.
+    const int fd = ::open(f.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST && firstLine(f, key) && key.size() >= 16)
+            return key;
+        return Error("cannot make this account's de-identification key: " + std::string(std::strerror(errno)), f.string());
+    }
+    const std::string line = key + "\n";
+    const bool written = ::write(fd, line.data(), line.size()) == ssize_t(line.size());
+    ::close(fd);
+    if (!written) {
+        fs::remove(f, ec);
+        return Error("cannot write this account's de-identification key", f.string());
+    }
     if (made)
         *made = true;
     return key;
@@ -510,7 +567,10 @@ Result<DeidReport> deidentifyFiles(const std::vector<fs::path>& files, const fs:
             rep.problems.push_back(r.error().toString() + " (left out)");
             continue;
         }
-        const fs::path target = out / r->pseudonym / (r->sopInstanceUid + ".dcm");
+        // The new UID names the file only when it is a plain UID (a kept 1.2.840.10008 value could hold anything).
+        const std::string stem
+            = detail::validUid(r->sopInstanceUid) ? r->sopInstanceUid : "object-" + sha256Hex(r->sopInstanceUid).substr(0, 16);
+        const fs::path target = out / r->pseudonym / (stem + ".dcm");
         if (!written.insert(target).second) {
             rep.problems.push_back(files[i].string() + ": the same SOP Instance UID as another file (left out)");
             continue;

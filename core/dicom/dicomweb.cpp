@@ -125,9 +125,6 @@ Result<Reply> request(const WebNode& node, const std::string& url, const std::ve
     size_t maxBytes, Progress& progress)
 {
     initCurl();
-    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
-    if (!curl)
-        return Error("cannot start an HTTP client");
     Reply reply;
     Transfer t { &reply.body, &reply.contentType, maxBytes, false, &progress };
     char errbuf[CURL_ERROR_SIZE] = {};
@@ -137,6 +134,10 @@ Result<Reply> request(const WebNode& node, const std::string& url, const std::ve
     if (!node.bearerToken.empty())
         list = curl_slist_append(list, ("Authorization: Bearer " + node.bearerToken).c_str());
     std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)> headerList(list, &curl_slist_free_all);
+    // Declared after the buffers it points to, so that it is cleaned up before them.
+    std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), &curl_easy_cleanup);
+    if (!curl)
+        return Error("cannot start an HTTP client");
     CURL* c = curl.get();
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -168,7 +169,8 @@ Result<Reply> request(const WebNode& node, const std::string& url, const std::ve
         curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(post->size()));
     }
     const CURLcode rc = curl_easy_perform(c);
-    const std::string where = "DICOMweb server " + displayUrl(url);
+    // The URL without its query: a search's keys (patient name, ID) never go into a message.
+    const std::string where = "DICOMweb server " + displayUrl(url.substr(0, url.find('?')));
     if (progress.cancelled())
         return Error("cancelled");
     if (t.tooLarge)
@@ -267,6 +269,12 @@ Status validateWebNode(const WebNode& n)
         return Error("put the user name and password in their fields, not in the URL");
     if (n.timeoutSeconds < 1 || n.timeoutSeconds > 3600)
         return Error("DICOMweb timeout " + std::to_string(n.timeoutSeconds) + " s is outside 1..3600");
+    if (u.rfind("http://", 0) == 0 && (!n.user.empty() || !n.bearerToken.empty())) {
+        // Credentials travel in clear over plain HTTP: only to this machine.
+        const std::string host = u.substr(7, u.find_first_of(":/", 7) - 7);
+        if (host != "127.0.0.1" && host != "localhost" && host != "[::1]")
+            return Error("credentials would go in clear over http:// to " + host + ": use https://");
+    }
     for (const std::string* s : { &n.user, &n.password, &n.bearerToken })
         if (std::any_of(s->begin(), s->end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
             return Error("the DICOMweb credentials hold control characters");
@@ -310,8 +318,9 @@ Result<std::vector<std::pair<std::string, std::string>>> parseQidoInstances(std:
         if (!o.isObject())
             continue;
         std::string series = attribute(o, "0020000E"), sop = attribute(o, "00080018");
-        if (validUid(series) && validUid(sop))
-            out.emplace_back(std::move(series), std::move(sop));
+        if (!validUid(series) || !validUid(sop))
+            return Error("the server lists an instance without a usable series or SOP instance UID");
+        out.emplace_back(std::move(series), std::move(sop));
     }
     return out;
 }
@@ -490,6 +499,8 @@ Result<Retrieved> webRetrieveStudy(
         auto parts = parseMultipart(got->body, multipartBoundary(got->contentType));
         if (!parts)
             return fail(Error("DICOMweb server " + displayUrl(node.baseUrl) + ": " + parts.error().message));
+        if (parts->empty())
+            return fail(Error("DICOMweb server " + displayUrl(node.baseUrl) + " sent no object for an instance it listed"));
         for (const MultipartPart& part : *parts) {
             if (r.files >= limits.maxFiles)
                 return fail(Error("the study has more than " + std::to_string(limits.maxFiles) + " objects (the retrieve limit)"));

@@ -23,7 +23,8 @@ struct WebNode {
     bool verifyTls = true;
 };
 
-// http:// or https:// URL without spaces or control characters; timeout 1..3600.
+// http:// or https:// URL without spaces, control characters or credentials in it; credentials over plain http:// only
+// to this machine; timeout 1..3600.
 Status validateWebNode(const WebNode& node);
 // The URL as shown to the user: without user:password@.
 std::string displayUrl(const std::string& url);
@@ -36,7 +37,8 @@ Result<Sent> webSend(const WebNode& node, const std::vector<std::filesystem::pat
 // The parsers of what a server sends, exposed for the tests and the fuzz target (fuzz_dicomweb).
 // QIDO-RS study results (the DICOM JSON model, PS3.18 F.2): an array of objects keyed by tag.
 Result<std::vector<StudyMatch>> parseQidoStudies(std::string_view json);
-// Instance results: (series UID, SOP instance UID) pairs; entries without both are left out.
+// Instance results: (series UID, SOP instance UID) pairs; an entry without usable UIDs is an error (the study could
+// not be retrieved whole).
 Result<std::vector<std::pair<std::string, std::string>>> parseQidoInstances(std::string_view json);
 // The boundary parameter of a multipart Content-Type (quoted or not); empty when there is none.
 std::string multipartBoundary(std::string_view contentType);

@@ -60,6 +60,8 @@ const char* const kStorageClasses[] = {
     UID_EnhancedSRStorage,
     UID_BasicTextSRStorage,
     UID_MammographyCADSRStorage,
+    UID_XRayRadiationDoseSRStorage,
+    UID_EnhancedXRayRadiationDoseSRStorage,
     UID_KeyObjectSelectionDocumentStorage,
     UID_GrayscaleSoftcopyPresentationStateStorage,
     UID_ParametricMapStorage,
@@ -77,6 +79,15 @@ OFList<OFString> receiveSyntaxes()
         x.push_back(s);
     return x;
 }
+
+// The image classes a mammography study mostly holds: these get a context of their own for each compressed syntax, so
+// that a PACS that cannot transcode can still send what it stores.
+const char* const kImageClasses[]
+    = { UID_DigitalMammographyXRayImageStorageForPresentation, UID_DigitalMammographyXRayImageStorageForProcessing,
+          UID_BreastTomosynthesisImageStorage, UID_DigitalXRayImageStorageForPresentation, UID_SecondaryCaptureImageStorage };
+const char* const kCompressedSyntaxes[] = { UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess14TransferSyntax,
+    UID_JPEGLSLosslessTransferSyntax, UID_JPEG2000LosslessOnlyTransferSyntax, UID_JPEG2000TransferSyntax, UID_RLELosslessTransferSyntax,
+    UID_JPEGProcess1TransferSyntax };
 
 OFList<OFString> plainSyntaxes()
 {
@@ -220,6 +231,8 @@ public:
     {
         if (!incoming)
             return DIMSE_NULLKEY;
+        // DCMTK hands the data set over: this handler owns it (DcmSCU's own handler gives it to a DcmFileFormat too).
+        std::unique_ptr<DcmDataset> owned(incoming);
         if (m_progress.cancelled()) {
             cancelled = true;
             continueSession = OFFalse;
@@ -243,7 +256,7 @@ public:
         char name[32];
         std::snprintf(name, sizeof name, "%06zu.dcm", files + 1);
         const fs::path out = m_dir / name;
-        DcmFileFormat ff(incoming); // a copy: the caller deletes the incoming data set
+        DcmFileFormat ff(owned.release(), OFFalse); // takes the data set over, no copy
         const OFCondition c = ff.saveFile(out.c_str(), xfer == EXS_Unknown ? EXS_LittleEndianExplicit : xfer, EET_ExplicitLength,
             EGL_recalcGL, EPD_noChange, 0, 0, EWM_createNewMeta);
         if (c.bad()) {
@@ -453,7 +466,10 @@ Result<StudySearch> pacsFindStudies(const PacsNode& node, const StudyQuery& q, s
         scu.abortAssociation();
         return netError(node, "C-FIND failed", c);
     }
-    scu.releaseAssociation();
+    if (scu.truncated)
+        scu.abortAssociation(); // answers after the C-CANCEL may still be on their way
+    else
+        scu.releaseAssociation();
     StudySearch out;
     out.studies = std::move(scu.studies);
     out.truncated = scu.truncated;
@@ -483,6 +499,12 @@ Result<Retrieved> pacsRetrieveStudy(
     scu.addPresentationContext(UID_GETStudyRootQueryRetrieveInformationModel, plainSyntaxes());
     for (const char* sop : kStorageClasses)
         scu.addPresentationContext(sop, receiveSyntaxes(), ASC_SC_ROLE_SCP);
+    for (const char* sop : kImageClasses)
+        for (const char* x : kCompressedSyntaxes) {
+            OFList<OFString> one;
+            one.push_back(x);
+            scu.addPresentationContext(sop, one, ASC_SC_ROLE_SCP);
+        }
     if (Status s = associate(scu, node); !s) {
         discard();
         return s.error();
@@ -515,6 +537,14 @@ Result<Retrieved> pacsRetrieveStudy(
             std::snprintf(b, sizeof b, "%04x", unsigned(scu.lastStatus()));
             return std::string(b);
         }() + ")");
+    }
+    const Uint16 last = scu.lastStatus();
+    if (scu.failed > 0 || (last != STATUS_Success && last != STATUS_GET_Warning_SubOperationsCompleteOneOrMoreFailures)) {
+        discard();
+        char b[8];
+        std::snprintf(b, sizeof b, "%04x", unsigned(last));
+        return Error("PACS " + where(node) + " could not send the whole study (" + std::to_string(scu.failed) + " of "
+            + std::to_string(scu.files + size_t(scu.failed)) + " objects failed, final status 0x" + b + "); nothing was kept");
     }
     Retrieved r;
     r.files = scu.files;
@@ -562,8 +592,13 @@ Result<Sent> pacsSend(const PacsNode& node, const std::vector<fs::path>& files, 
     }
     if (items.empty())
         return out;
-    if (contexts.size() > 60)
-        return Error("the files hold " + std::to_string(contexts.size()) + " SOP classes; send at most 60 at once");
+    size_t proposed = 0; // DICOM allows 128 presentation contexts on one association
+    for (const auto& [sop, xfers] : contexts)
+        proposed += xfers.size() + 1;
+    if (proposed > 128)
+        return Error("the files need " + std::to_string(proposed)
+            + " presentation contexts (SOP classes times transfer syntaxes); at most "
+              "128 fit one association: send fewer kinds of files at once");
     DcmSCU scu;
     configure(scu, node);
     for (const auto& [sop, xfers] : contexts) {

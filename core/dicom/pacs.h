@@ -77,7 +77,8 @@ struct Retrieved {
 
 // Retrieves one study with C-GET into destRoot/<a folder named after the study UID>. Objects arrive into a hidden
 // partial folder that is removed on failure or cancellation and renamed into place on success (replacing an older
-// retrieve of the same study). Cancellation (progress.cancelled()) aborts the association.
+// retrieve of the same study). A study the PACS could not send whole (a failed sub-operation, a failure status) is an
+// error and nothing is kept. Cancellation (progress.cancelled()) aborts the association.
 Result<Retrieved> pacsRetrieveStudy(const PacsNode& node, const std::string& studyInstanceUid, const std::filesystem::path& destRoot,
     const RetrieveLimits& limits = {}, Progress& progress = nullProgress());
 

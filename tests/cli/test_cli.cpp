@@ -381,6 +381,13 @@ private slots:
         QCOMPARE(run({ "deidentify", ds, "--out", d.filePath("deid6"), "--quiet" }).code, 0);
         QCOMPARE(QDir(d.filePath("deid6")).entryList(QDir::Dirs | QDir::NoDotAndDotDot),
             QDir(d.filePath("deid5")).entryList(QDir::Dirs | QDir::NoDotAndDotDot));
+        // an output folder given with a trailing slash is the same folder (the staging goes beside it, not into it)
+        Run slash = run(
+            { "export", ds, "--format", "dicom-seg", "--deidentify", "--key-file", key, "--out", d.filePath("deid7") + "/", "--json" });
+        QCOMPARE(slash.code, 0);
+        QCOMPARE(QJsonDocument::fromJson(slash.out).object()["objects"].toInt(), j["objects"].toInt());
+        QCOMPARE(run({ "export", ds, "--format", "dicom-seg", "--deidentify", "--key-file", key, "--out", ds + "/deid" }).code, 1);
+        QVERIFY(!QFileInfo::exists(ds + "/deid"));
         // the output may not be inside the input
         QCOMPARE(run({ "deidentify", ds, "--key-file", key, "--out", ds + "/anon" }).code, 2);
         QVERIFY(!QFileInfo::exists(ds + "/anon"));

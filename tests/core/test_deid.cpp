@@ -238,10 +238,62 @@ private slots:
         QCOMPARE(rep->written, size_t(0));
         QCOMPARE(rep->problems.size(), size_t(1));
         QVERIFY(rep->problems[0].find("notes.txt") != std::string::npos);
-        // a malformed real file is a problem, not a crash
+        // a truncated real file (DCMTK: premature end of stream) is a named problem, not a crash, and nothing is written
         auto bad = dicom::deidentifyFiles({ kMg / "MG-Im-Hologic-PropProj.dcm" }, dir() / "bad-out", o);
         QVERIFY(bad.ok());
-        QCOMPARE(bad->written + bad->problems.size(), size_t(1));
+        QCOMPARE(bad->written, size_t(0));
+        QCOMPARE(bad->problems.size(), size_t(1));
+        QVERIFY(bad->problems[0].find("MG-Im-Hologic-PropProj.dcm") != std::string::npos);
+        QVERIFY(!fs::exists(dir() / "bad-out") || fs::is_empty(dir() / "bad-out"));
+    }
+
+    // A SOP Instance UID in DICOM's own root is kept as it is; when it is not a plain UID it must not name the file
+    // (a crafted one would write outside the output folder).
+    void hostileUidNamesNoPath()
+    {
+        Image16 img(16, 16);
+        img.bitsStored = 12;
+        dicom::WriteInfo info;
+        info.patientId = "P9";
+        info.studyUid = "1.2.826.0.1.3680043.10.543.30";
+        info.seriesUid = info.studyUid + ".1";
+        info.sopInstanceUid = "1.2.840.10008.1/../../../escaped";
+        fs::create_directories(dir() / "hostile");
+        QVERIFY(dicom::write(dir() / "hostile/x.dcm", img, info).ok());
+        QCOMPARE(dicom::readHeader(dir() / "hostile/x.dcm")->sopInstanceUid, info.sopInstanceUid);
+        dicom::DeidOptions o;
+        o.key = kKey;
+        auto rep = dicom::deidentifyFolder(dir() / "hostile", dir() / "hostile-out", o);
+        QVERIFY(rep.ok());
+        QCOMPARE(rep->written, size_t(1));
+        QVERIFY(!fs::exists(dir() / "escaped.dcm"));
+        const fs::path patient = dir() / "hostile-out" / dicom::deidPseudonym(kKey, "P9");
+        QVERIFY(fs::is_directory(patient));
+        const auto files = std::distance(fs::directory_iterator(patient), fs::directory_iterator());
+        QCOMPARE(files, 1);
+        QVERIFY(fs::directory_iterator(patient)->path().filename().string().rfind("object-", 0) == 0);
+    }
+
+    // This account's key: made once, readable by its owner only, never replaced (earlier exports hang on it).
+    void accountKey()
+    {
+        const QByteArray old = qgetenv("MAMMOSCOPE_DATA_DIR");
+        qputenv("MAMMOSCOPE_DATA_DIR", QByteArray::fromStdString((dir() / "data").string()));
+        qunsetenv("MAMMOSCOPE_DEID_KEY");
+        bool made = false;
+        auto k1 = dicom::deidKey(std::nullopt, &made);
+        QVERIFY2(k1.ok(), k1.ok() ? "" : k1.error().toString().c_str());
+        QVERIFY(made);
+        QVERIFY(k1->size() >= 32);
+        const fs::path f = dir() / "data/deid-key";
+        QCOMPARE(fs::status(f).permissions() & (fs::perms::group_all | fs::perms::others_all), fs::perms::none);
+        auto k2 = dicom::deidKey(std::nullopt, &made);
+        QVERIFY(k2.ok() && !made);
+        QCOMPARE(*k2, *k1);
+        std::ofstream(f) << "short\n"; // damaged: an error, and the file is left as it is
+        QVERIFY(!dicom::deidKey(std::nullopt, &made).ok());
+        QCOMPARE(bytes(f), std::string("short\n"));
+        old.isNull() ? qunsetenv("MAMMOSCOPE_DATA_DIR") : qputenv("MAMMOSCOPE_DATA_DIR", old);
     }
 };
 

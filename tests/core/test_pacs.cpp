@@ -275,10 +275,13 @@ private slots:
         QVERIFY(dicom::parseQidoStudies("").ok()); // 204 No Content
         QVERIFY(!dicom::parseQidoStudies("<html>login</html>").ok());
         QVERIFY(!dicom::parseQidoStudies(R"({"not":"an array"})").ok());
-        auto inst = dicom::parseQidoInstances(R"([{"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1"]}},
-            {"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1/../x"]}}])");
+        auto inst = dicom::parseQidoInstances(R"([{"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1"]}}])");
         QVERIFY(inst.ok());
         QCOMPARE(inst->size(), size_t(1));
+        // an instance whose UID is a path cannot be fetched: the study would not arrive whole, so the listing is refused
+        QVERIFY(!dicom::parseQidoInstances(R"([{"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1"]}},
+            {"0020000E":{"vr":"UI","Value":["1.2"]},"00080018":{"vr":"UI","Value":["1.2.1/../x"]}}])")
+                     .ok());
 
         QCOMPARE(
             dicom::displayUrl("https://user:pw@pacs.example.org:8443/dicom-web"), std::string("https://pacs.example.org:8443/dicom-web"));
@@ -291,6 +294,14 @@ private slots:
         QVERIFY(!dicom::validateWebNode(w));
         w.baseUrl = "http://host/dicom web";
         QVERIFY(!dicom::validateWebNode(w));
+        // credentials in clear only to this machine
+        w.baseUrl = "http://pacs.example.org/dicom-web";
+        w.user = "reader";
+        QVERIFY(!dicom::validateWebNode(w));
+        w.baseUrl = "https://pacs.example.org/dicom-web";
+        QVERIFY(dicom::validateWebNode(w).ok());
+        w.baseUrl = "http://127.0.0.1:8042/dicom-web";
+        QVERIFY(dicom::validateWebNode(w).ok());
     }
 
     // The same Orthanc over DICOMweb (its plugin): QIDO-RS finds what DIMSE stored, WADO-RS retrieves the study (the 4
@@ -352,9 +363,15 @@ private slots:
         dicom::WebNode closed = web;
         closed.baseUrl = "http://127.0.0.1:" + std::to_string(runs::freeLoopbackPort()) + "/dicom-web";
         closed.timeoutSeconds = 3;
-        auto nobody = dicom::webFindStudies(closed, {});
+        dicom::StudyQuery secret;
+        secret.patientName = "Secretname^Jane";
+        secret.patientId = "MRN-555";
+        auto nobody = dicom::webFindStudies(closed, secret);
         QVERIFY(!nobody.ok());
         QVERIFY2(nobody.error().message.find("127.0.0.1") != std::string::npos, nobody.error().message.c_str());
+        // the search keys (a patient's name and ID) are part of the request's URL, never of the message
+        QVERIFY2(nobody.error().message.find("Secretname") == std::string::npos, nobody.error().message.c_str());
+        QVERIFY(nobody.error().message.find("MRN-555") == std::string::npos);
     }
 
     // mammoscope-cli pacs, as a script would use it (after sendFindRetrieveOpen: the study holds 4 views and a SEG).

@@ -391,6 +391,21 @@ void PacsDialog::writePassword(const QString& server, const QString& password)
     job->start();
 }
 
+void PacsDialog::deletePassword(const QString& server)
+{
+    auto* job = new QKeychain::DeletePasswordJob(QStringLiteral("MammoScope PACS"), this);
+    job->setAutoDelete(true);
+    job->setKey(server);
+    job->start();
+}
+
+void PacsDialog::reject()
+{
+    // Closing the dialog ends what it was doing: a retrieve that finished later would replace the open dataset.
+    cancel();
+    QDialog::reject();
+}
+
 void PacsDialog::saveServer()
 {
     const QString name = m_server->currentText().trimmed().remove(QLatin1Char('/')).remove(QLatin1Char('\\'));
@@ -415,6 +430,8 @@ void PacsDialog::saveServer()
         s.setValue(QStringLiteral("keyring"), m_rememberPassword->isChecked()); // never the password itself
         if (m_rememberPassword->isChecked() && !w.password.empty())
             writePassword(name, qs(w.password));
+        else if (!m_rememberPassword->isChecked())
+            deletePassword(name); // unticked: whatever the keyring held for this node goes
     } else {
         const dicom::PacsNode n = node();
         s.setValue(QStringLiteral("protocol"), QStringLiteral("dimse"));
@@ -433,8 +450,12 @@ void PacsDialog::saveServer()
 
 void PacsDialog::removeServer()
 {
-    const QString name = m_server->currentText();
+    const QString name = m_server->currentText().trimmed();
+    if (name.isEmpty() || name.contains(QLatin1Char('/')) || name.contains(QLatin1Char('\\')))
+        return; // an empty name would remove every saved node
     QSettings s;
+    if (s.value(QString::fromLatin1(kGroup) + QLatin1Char('/') + name + QStringLiteral("/keyring"), false).toBool())
+        deletePassword(name);
     s.remove(QString::fromLatin1(kGroup) + QLatin1Char('/') + name);
     loadServers();
     m_status->setText(tr("Removed \"%1\".").arg(name));
@@ -620,7 +641,8 @@ void PacsDialog::retrieveSelected()
             if (result->failed > 0)
                 text += tr("; the node could not send %1").arg(result->failed);
             m_status->setText(text + QLatin1Char('.'));
-            emit studyRetrieved(qs(result->folder.string()));
+            if (isVisible()) // not after the user closed the dialog
+                emit studyRetrieved(qs(result->folder.string()));
         });
 }
 

@@ -64,6 +64,7 @@ public slots:
     void retrieveSelected();
     void sendFiles(const QStringList& files);
     void cancel();
+    void reject() override;
 
 signals:
     // A retrieved study, complete, ready to open as a dataset.
@@ -84,6 +85,7 @@ private:
 
     void readPassword(const QString& server);
     void writePassword(const QString& server, const QString& password);
+    void deletePassword(const QString& server);
 
     QComboBox* m_server = nullptr;
     QComboBox* m_protocol = nullptr;
