@@ -73,13 +73,7 @@ int finishDeidentified(const dataset::Dataset& ds, const std::filesystem::path& 
         j.set("deidentified", true);
         j.set("objects", r->objects);
         j.set("files_written", r->objects + r->images);
-        Json probs = Json::array(), burned = Json::array();
-        for (const auto& p : r->problems)
-            probs.push(p);
-        for (const auto& b : r->burnedIn)
-            burned.push(b);
-        j.set("problems", std::move(probs));
-        j.set("burned_in_annotation", std::move(burned));
+        setDeidJson(j, r->problems, r->burnedIn);
         std::printf("%s\n", j.dump(2).c_str());
     } else {
         std::printf("exported %zu %s objects with %zu images, de-identified, to %s\n", r->objects, a.get("format", "").c_str(), r->images,

@@ -16,6 +16,41 @@ namespace fs = std::filesystem;
 namespace ms::cli
 {
 
+Result<std::vector<fs::path>> filesOf(const std::vector<std::string>& args)
+{
+    std::vector<fs::path> files;
+    for (const std::string& p : args) {
+        std::error_code ec;
+        if (fs::is_directory(p, ec)) {
+            std::vector<fs::path> in;
+            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
+                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+                if (it->is_regular_file(ec) && !it->is_symlink(ec))
+                    in.push_back(it->path());
+            if (ec)
+                return Error("cannot list the folder: " + ec.message(), p);
+            std::sort(in.begin(), in.end());
+            files.insert(files.end(), in.begin(), in.end());
+        } else if (fs::is_regular_file(p, ec)) {
+            files.emplace_back(p);
+        } else {
+            return Error("no such file or folder", p);
+        }
+    }
+    return files;
+}
+
+void setDeidJson(Json& j, const std::vector<std::string>& problems, const std::vector<std::string>& burnedIn)
+{
+    Json probs = Json::array(), burned = Json::array();
+    for (const auto& p : problems)
+        probs.push(p);
+    for (const auto& b : burnedIn)
+        burned.push(b);
+    j.set("problems", std::move(probs));
+    j.set("burned_in_annotation", std::move(burned));
+}
+
 int cmdDeidentify(int argc, char** argv)
 {
     Args a = Args::parse(argc, argv, 2, { "json", "quiet" });
@@ -42,7 +77,6 @@ int cmdDeidentify(int argc, char** argv)
     const fs::path out = *a.get("out");
     dicom::DeidOptions opt;
     opt.key = *key;
-    std::vector<fs::path> files;
     for (const std::string& p : a.positional) {
         std::error_code ec;
         if (resolvesInside(out, p) || resolvesInside(p, out)) {
@@ -50,39 +84,32 @@ int cmdDeidentify(int argc, char** argv)
                 stderr, "mammoscope-cli deidentify: %s: the output folder may not be inside an input, nor an input inside it\n", p.c_str());
             return 2;
         }
-        if (fs::is_directory(p, ec)) {
-            // A folder that opens as a dataset says which images are one woman's (CBIS-DDSM writes one Patient ID per
-            // image): the pseudonym and date shift follow the woman.
-            if (auto ds = dataset::open(p); ds && ds->format != dataset::Format::Folder) {
-                auto learn = [&](const std::string& file, const std::string& woman) {
-                    if (file.empty() || woman.empty())
-                        return;
-                    if (auto h = dicom::readHeader(file); h && !h->patientId.empty())
-                        opt.patientOf[h->patientId] = woman;
-                };
-                for (const auto& img : ds->images)
-                    learn(img.path, img.patientId);
-                for (const auto& ab : ds->abnormalities) { // CBIS-DDSM's crops and ROI masks carry IDs of their own
-                    learn(ab.cropPath, ab.patientId);
-                    learn(ab.maskPath, ab.patientId);
-                }
+        // A folder that opens as a dataset says which images are one woman's (CBIS-DDSM writes one Patient ID per
+        // image): the pseudonym and date shift follow the woman.
+        if (!fs::is_directory(p, ec))
+            continue;
+        if (auto ds = dataset::open(p); ds && ds->format != dataset::Format::Folder) {
+            auto learn = [&](const std::string& file, const std::string& woman) {
+                if (file.empty() || woman.empty())
+                    return;
+                if (auto h = dicom::readHeader(file); h && !h->patientId.empty())
+                    opt.patientOf[h->patientId] = woman;
+            };
+            for (const auto& img : ds->images)
+                learn(img.path, img.patientId);
+            for (const auto& ab : ds->abnormalities) { // CBIS-DDSM's crops and ROI masks carry IDs of their own
+                learn(ab.cropPath, ab.patientId);
+                learn(ab.maskPath, ab.patientId);
             }
-            std::vector<fs::path> in;
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-                if (it->is_regular_file(ec) && !it->is_symlink(ec))
-                    in.push_back(it->path());
-            std::sort(in.begin(), in.end());
-            files.insert(files.end(), in.begin(), in.end());
-        } else if (fs::is_regular_file(p, ec)) {
-            files.emplace_back(p);
-        } else {
-            std::fprintf(stderr, "mammoscope-cli deidentify: %s: no such file or folder\n", p.c_str());
-            return 1;
         }
     }
+    auto files = filesOf(a.positional);
+    if (!files) {
+        std::fprintf(stderr, "mammoscope-cli deidentify: %s\n", files.error().toString().c_str());
+        return 1;
+    }
     StderrProgress progress(!a.flag("json") && !a.flag("quiet"));
-    auto r = dicom::deidentifyFiles(files, out, opt, progress);
+    auto r = dicom::deidentifyFiles(*files, out, opt, progress);
     if (!r) {
         std::fprintf(stderr, "mammoscope-cli deidentify: %s\n", r.error().toString().c_str());
         return 1;
@@ -90,13 +117,7 @@ int cmdDeidentify(int argc, char** argv)
     if (a.flag("json")) {
         Json j = Json::object();
         j.set("written", r->written);
-        Json probs = Json::array(), burned = Json::array();
-        for (const auto& p : r->problems)
-            probs.push(p);
-        for (const auto& b : r->burnedIn)
-            burned.push(b);
-        j.set("problems", std::move(probs));
-        j.set("burned_in_annotation", std::move(burned));
+        setDeidJson(j, r->problems, r->burnedIn);
         std::printf("%s\n", j.dump(2).c_str());
     } else {
         std::printf("%zu files de-identified into %s\n", r->written, out.c_str());

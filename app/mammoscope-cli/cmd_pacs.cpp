@@ -203,24 +203,10 @@ int cmdPacs(int argc, char** argv)
         return r->failed ? 3 : 0;
     }
     // send
-    std::vector<fs::path> files;
-    for (const std::string& p : a.positional) {
-        std::error_code ec;
-        if (fs::is_directory(p, ec)) {
-            std::vector<fs::path> in;
-            for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
-                 !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-                if (it->is_regular_file(ec))
-                    in.push_back(it->path());
-            std::sort(in.begin(), in.end());
-            files.insert(files.end(), in.begin(), in.end());
-        } else if (fs::is_regular_file(p, ec)) {
-            files.emplace_back(p);
-        } else {
-            return fail(Error("no such file or folder", p));
-        }
-    }
-    auto r = web ? dicom::webSend(wnode, files, progress) : dicom::pacsSend(node, files, progress);
+    auto files = filesOf(a.positional);
+    if (!files)
+        return fail(files.error());
+    auto r = web ? dicom::webSend(wnode, *files, progress) : dicom::pacsSend(node, *files, progress);
     if (!r)
         return fail(r.error());
     if (json) {
@@ -234,7 +220,7 @@ int cmdPacs(int argc, char** argv)
     } else {
         for (const auto& p : r->problems)
             std::fprintf(stderr, "not sent: %s\n", p.c_str());
-        std::printf("%zu of %zu files sent\n", r->sent, files.size());
+        std::printf("%zu of %zu files sent\n", r->sent, files->size());
     }
     return r->problems.empty() ? 0 : 3;
 }

@@ -2,12 +2,15 @@
 #pragma once
 
 #include "core/common/cliargs.h"
+#include "core/common/json.h"
 #include "core/common/progress.h"
 #include "core/dataset/dataset.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ms::cli
 {
@@ -54,6 +57,11 @@ int cmdExport(int argc, char** argv);
 int cmdAnnotate(int argc, char** argv);
 // pacs echo|find|get|send (cmd_pacs.cpp)
 int cmdPacs(int argc, char** argv);
+// FILE|FOLDER arguments as a list of files: folders walked recursively, regular files only (symbolic links are not
+// followed), each folder's files in name order; an argument that is neither is an error naming it (cmd_deid.cpp).
+Result<std::vector<std::filesystem::path>> filesOf(const std::vector<std::string>& args);
+// A de-identification's report as JSON fields (problems, burned_in_annotation) of `j` (cmd_deid.cpp).
+void setDeidJson(Json& j, const std::vector<std::string>& problems, const std::vector<std::string>& burnedIn);
 // deidentify (cmd_deid.cpp)
 int cmdDeidentify(int argc, char** argv);
 

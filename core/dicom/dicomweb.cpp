@@ -446,9 +446,7 @@ Result<StudySearch> webFindStudies(const WebNode& node, const StudyQuery& q, siz
         out.studies.resize(limit);
         out.truncated = true;
     }
-    std::sort(out.studies.begin(), out.studies.end(), [](const StudyMatch& a, const StudyMatch& b) {
-        return std::tie(b.studyDate, b.studyTime, a.studyInstanceUid) < std::tie(a.studyDate, a.studyTime, b.studyInstanceUid);
-    });
+    detail::sortStudies(out.studies);
     return out;
 }
 

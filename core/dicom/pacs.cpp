@@ -313,6 +313,13 @@ std::string randomSuffix()
 
 } // namespace
 
+void detail::sortStudies(std::vector<StudyMatch>& studies)
+{
+    std::sort(studies.begin(), studies.end(), [](const StudyMatch& a, const StudyMatch& b) {
+        return std::tie(b.studyDate, b.studyTime, a.studyInstanceUid) < std::tie(a.studyDate, a.studyTime, b.studyInstanceUid);
+    });
+}
+
 bool detail::validUid(const std::string& u)
 {
     if (u.empty() || u.size() > 64 || u.front() == '.' || u.back() == '.' || u.find("..") != std::string::npos)
@@ -473,9 +480,7 @@ Result<StudySearch> pacsFindStudies(const PacsNode& node, const StudyQuery& q, s
     StudySearch out;
     out.studies = std::move(scu.studies);
     out.truncated = scu.truncated;
-    std::sort(out.studies.begin(), out.studies.end(), [](const StudyMatch& a, const StudyMatch& b) {
-        return std::tie(b.studyDate, b.studyTime, a.studyInstanceUid) < std::tie(a.studyDate, a.studyTime, b.studyInstanceUid);
-    });
+    detail::sortStudies(out.studies);
     return out;
 }
 

@@ -8,6 +8,7 @@
 #include "core/dicom/deid.h"
 #include "core/dicom/dicom.h"
 #include "core/dicom/objects.h"
+#include "dciodvfy.h"
 
 #include <QProcess>
 #include <QStandardPaths>
@@ -44,22 +45,6 @@ std::map<std::string, std::string> tagValues(const fs::path& f)
             if (t.depth == 0)
                 out[t.tag] = t.value;
     return out;
-}
-
-QStringList dciodvfyErrors(const fs::path& file)
-{
-    const QString tool = QStandardPaths::findExecutable(QStringLiteral("dciodvfy"));
-    if (tool.isEmpty())
-        return {};
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(tool, { QString::fromStdString(file.string()) });
-    p.waitForFinished(60000);
-    QStringList errors;
-    for (const QString& line : QString::fromUtf8(p.readAll()).split(QLatin1Char('\n')))
-        if (line.startsWith(QLatin1String("Error")))
-            errors << line;
-    return errors;
 }
 
 } // namespace
@@ -154,7 +139,7 @@ private slots:
         auto again = dicom::deidentifyFiles({ a }, dir() / "ge2", o);
         QVERIFY(again.ok());
         QCOMPARE(sha256File(dir() / "ge2" / pseudo / oa.filename()), sha256File(oa));
-        const QStringList errors = dciodvfyErrors(oa);
+        const QStringList errors = test::dciodvfyErrors(oa);
         QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
     }
 
@@ -183,7 +168,7 @@ private slots:
         QVERIFY(dicom::writeSegmentation(image, { { "mass", "BENIGN", "", "", "", "", mask } }, seg, {}).ok());
         // Our writer keeps CBIS-DDSM's view in Patient Orientation, which dciodvfy calls an error: de-identification may
         // add no error of its own.
-        const QStringList imageErrorsBefore = dciodvfyErrors(image);
+        const QStringList imageErrorsBefore = test::dciodvfyErrors(image);
 
         dicom::DeidOptions o;
         o.key = kKey;
@@ -204,7 +189,7 @@ private slots:
                 segOut = e.path();
             else
                 imageUid = h->sopInstanceUid;
-            for (const QString& error : dciodvfyErrors(e.path()))
+            for (const QString& error : test::dciodvfyErrors(e.path()))
                 QVERIFY2(h->sopClassUid != "1.2.840.10008.5.1.4.1.1.66.4" ? imageErrorsBefore.contains(error) : false, qPrintable(error));
         }
         QVERIFY(!segOut.empty() && !imageUid.empty());

@@ -4,6 +4,7 @@
 // and bad input is refused with the file named and nothing left behind. Real third-party SEGs (dcmqi) are read too.
 #include "core/dicom/dicom.h"
 #include "core/dicom/objects.h"
+#include "dciodvfy.h"
 
 #include <QProcess>
 #include <QStandardPaths>
@@ -42,26 +43,6 @@ fs::path writeSource(const fs::path& dir, int w, int h, const std::string& later
     if (!st)
         qFatal("cannot write the source image: %s", st.error().toString().c_str());
     return file;
-}
-
-// dciodvfy's verdict: the lines that say Error (empty: valid). Skips when dicom3tools is not installed.
-QStringList dciodvfyErrors(const fs::path& file, bool& ran)
-{
-    ran = false;
-    const QString tool = QStandardPaths::findExecutable(QStringLiteral("dciodvfy"));
-    if (tool.isEmpty())
-        return {};
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(tool, { QString::fromStdString(file.string()) });
-    if (!p.waitForFinished(60000))
-        return { QStringLiteral("dciodvfy did not finish") };
-    ran = true;
-    QStringList errors;
-    for (const QString& line : QString::fromUtf8(p.readAll()).split(QLatin1Char('\n')))
-        if (line.startsWith(QLatin1String("Error")) || line.contains(QLatin1String("Abort")))
-            errors << line;
-    return errors;
 }
 
 } // namespace
@@ -130,7 +111,7 @@ private slots:
         QVERIFY(h->seriesUid != std::string("1.2.826.0.1.3680043.10.1.2")); // a series of its own
 
         bool ran = false;
-        const QStringList errors = dciodvfyErrors(out, ran);
+        const QStringList errors = test::dciodvfyErrors(out, &ran);
         if (!ran)
             QSKIP("dciodvfy (Debian package dicom3tools) is not installed: `packaging/setup.sh deps` installs it");
         QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
@@ -188,7 +169,7 @@ private slots:
         QCOMPARE(back->imageScores[0].second, 0.73);
         QVERIFY(!dicom::readFindingsSr(src)); // an image is not a report
         bool ran = false;
-        const QStringList errors = dciodvfyErrors(out, ran);
+        const QStringList errors = test::dciodvfyErrors(out, &ran);
         if (!ran)
             QSKIP("dciodvfy (Debian package dicom3tools) is not installed");
         QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
@@ -222,7 +203,7 @@ private slots:
         QVERIFY2(st.ok(), st ? "" : st.error().toString().c_str());
         bool ran = false;
         for (const auto& file : { out, sr }) {
-            const QStringList errors = dciodvfyErrors(file, ran);
+            const QStringList errors = test::dciodvfyErrors(file, &ran);
             QVERIFY2(errors.isEmpty(), qPrintable(errors.join(QLatin1Char('\n'))));
         }
         if (!ran)
