@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # What the GPU figures in the README come from. Runs on a machine with a CUDA GPU, CMake, a compiler and PyTorch
-# (whose bundled LibTorch the engine builds against); no Qt, OpenCV or DCMTK needed.
+# (whose bundled LibTorch the engine builds against); no Qt, OpenCV or DCMTK needed. nlohmann-json's headers travel
+# with the call where the machine has none: on the dev machine `mkdir -p .carry/include && cp -r /usr/include/nlohmann
+# .carry/include/`, and carry .carry/include.
 #   tools/gpu_session.sh build        configure and build mammoscope-train (engine only) into $BUILD
 #   tools/gpu_session.sh bench        engine vs PyTorch eager (ResNet-50, ResNet-18, batch 256, bf16, channels_last),
 #                                     shards vs synthetic throughput, CPU vs GPU

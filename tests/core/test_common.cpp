@@ -99,6 +99,64 @@ private slots:
         QCOMPARE((*j)["d"].integer(), 1000000000000000000LL);
         QCOMPARE((*j)["missing"].integer(-3), -3LL);
         QCOMPARE(Json(std::nan("")).integer(7), 7LL);
+        // 64-bit integers are exact: 2^53 + 1 does not pass through double, in or out
+        QCOMPARE((*j)["c"].integer(), 9007199254740993LL);
+        QCOMPARE(QString::fromStdString((*j)["c"].dump()), QStringLiteral("9007199254740993"));
+        QCOMPARE(Json(std::numeric_limits<long long>::min()).dump(), std::string("-9223372036854775808"));
+        QCOMPARE(Json(18446744073709551615ULL).integer(), std::numeric_limits<long long>::max()); // beyond: a double
+        auto seed = Json::parse("{\"seed\": 18446744073709551615, \"s\": 9223372036854775807}");
+        QVERIFY(seed.ok());
+        QCOMPARE((*seed)["s"].integer(), std::numeric_limits<long long>::max());
+        QVERIFY(!(*seed)["seed"].isInteger());
+    }
+    // Doubles are written shortest-round-trip and read back bit for bit; whole doubles as integers.
+    void jsonDoublesRoundTrip()
+    {
+        for (double d : { 0.1 + 0.2, 1e-300, 5e-324, 1.7976931348623157e308, -2.5, 1.0 / 3.0, 123456789.125 }) {
+            auto back = Json::parse(Json(d).dump());
+            QVERIFY(back.ok());
+            QCOMPARE(back->number(), d);
+        }
+        QCOMPARE(Json(3.0).dump(), std::string("3"));
+        QVERIFY(!Json::parse("1e400").ok()); // overflows double: refused, not infinity
+    }
+    // What we write is always valid JSON (a Latin-1 name from an old DICOM header must not make an unreadable file),
+    // and what we read must be valid UTF-8; nesting is bounded (a crafted file of 100,000 '[' is an error, not a crash).
+    void jsonStrictText_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("why");
+        QTest::newRow("invalid UTF-8") << QByteArray("{\"name\": \"M\xfcller\"}") << "invalid string: ill-formed UTF-8";
+        QTest::newRow("deep") << QByteArray(100000, '[') << "nesting deeper than 200 levels";
+        QTest::newRow("comment") << QByteArray("{} // no") << "syntax error";
+        QTest::newRow("control character") << QByteArray("[\"a\tb\"]") << "control character";
+        QTest::newRow("where") << QByteArray("{\n\"a\": [1, 2,]\n}") << "line 2, column";
+    }
+    void jsonStrictText()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(QString, why);
+        auto j = Json::parse(std::string_view(text.constData(), size_t(text.size())));
+        QVERIFY(!j.ok());
+        QVERIFY2(QString::fromStdString(j.error().message).contains(why), j.error().message.c_str());
+    }
+    void jsonWritesValidUtf8()
+    {
+        Json j = Json::object();
+        j.set("name", std::string("M\xfcller^Anna"));
+        j.set("ok", std::string("caf\xc3\xa9"));
+        const std::string text = j.dump();
+        auto back = Json::parse(text);
+        QVERIFY2(back.ok(), text.c_str());
+        QCOMPARE(QString::fromStdString((*back)["name"].string()), QString::fromUtf8("M\xef\xbf\xbdller^Anna"));
+        QCOMPARE(QString::fromStdString((*back)["ok"].string()), QString::fromUtf8("caf\xc3\xa9"));
+        Json deep;
+        Json* p = &deep;
+        for (int i = 1; i < Json::kMaxDepth; ++i) // the outer array and 199 inside it
+            p = &p->push(Json::array());
+        QVERIFY(Json::parse(deep.dump()).ok()); // exactly the limit reads back
+        p->push(Json::array());
+        QVERIFY(!Json::parse(deep.dump()).ok());
     }
     void jsonUnicodeEscape()
     {
