@@ -67,7 +67,17 @@ QComboBox* filterCombo(QWidget* parent, const QString& any, const QStringList& i
 }
 } // namespace
 
-MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWindow(parent), m_controller(controller)
+MainWindow::MainWindow(AppServices& services, QWidget* parent)
+    : QMainWindow(parent),
+      m_controller(services.dataset),
+      m_thumbs(services.thumbnails.get())
+#ifdef MS_WITH_ML
+      ,
+      m_heatStore(services.heatmaps.get()),
+      m_infer(services.inference.get())
+#endif
+      ,
+      m_curation(services.curation.get())
 {
     setWindowTitle(tr("MammoScope"));
     setObjectName(QStringLiteral("MainWindow"));
@@ -98,7 +108,6 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
     connect(m_training, &TrainingPanel::correctSample, this, &MainWindow::correctSample);
     connect(m_training, &TrainingPanel::message, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
 
-    m_thumbs = new ThumbnailCache(this);
     m_tableModel = new ImageTableModel(this);
     m_tableModel->setThumbnails(m_thumbs);
     m_treeModel = new DatasetTreeModel(this);
@@ -179,10 +188,7 @@ MainWindow::MainWindow(DatasetController* controller, QWidget* parent) : QMainWi
     if (!hadState) {
         // First start: give the images most of the width, at 1366x768 as at 1920x1080.
         QTimer::singleShot(0, this, [this] {
-            auto* browser = findChild<QDockWidget*>(QStringLiteral("browserDock"));
-            auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock"));
-            if (browser && caseDock)
-                resizeDocks({ browser, caseDock }, { int(width() * 0.27), int(width() * 0.2) }, Qt::Horizontal);
+            resizeDocks({ m_browserDock, m_caseDock }, { int(width() * 0.27), int(width() * 0.2) }, Qt::Horizontal);
         });
     }
 }
@@ -191,7 +197,7 @@ MainWindow::~MainWindow() = default;
 
 void MainWindow::buildBrowser()
 {
-    auto* dock = new QDockWidget(tr("Dataset"), this);
+    auto* dock = m_browserDock = new QDockWidget(tr("Dataset"), this);
     dock->setObjectName(QStringLiteral("browserDock"));
     auto* w = new QWidget(dock);
     auto* lay = new QVBoxLayout(w);
@@ -271,11 +277,11 @@ void MainWindow::buildBrowser()
 
 void MainWindow::buildDocks()
 {
-    auto* caseDock = new QDockWidget(tr("Case"), this);
-    caseDock->setObjectName(QStringLiteral("caseDock"));
-    m_case = new CasePanel(caseDock);
-    caseDock->setWidget(m_case);
-    addDockWidget(Qt::RightDockWidgetArea, caseDock);
+    m_caseDock = new QDockWidget(tr("Case"), this);
+    m_caseDock->setObjectName(QStringLiteral("caseDock"));
+    m_case = new CasePanel(m_caseDock);
+    m_caseDock->setWidget(m_case);
+    addDockWidget(Qt::RightDockWidgetArea, m_caseDock);
     connect(m_case, &CasePanel::abnormalityActivated, this, [this](int ai) {
         m_currentAbnormality = ai;
         m_area->zoomToAbnormality(ai);
@@ -310,9 +316,20 @@ void MainWindow::buildDocks()
 
 void MainWindow::buildActions()
 {
+    QMenu* fileMenu = buildFileMenu();
+    buildViewMenu();
+    buildImageMenu();
+    buildNavigateMenu();
+    buildCurationMenus(fileMenu);
+    buildHelpMenu();
+    buildToolbar();
+}
+
+QMenu* MainWindow::buildFileMenu()
+{
     auto* fileMenu = menuBar()->addMenu(tr("&File"));
-    auto* open = fileMenu->addAction(tr("&Open dataset folder…"), this, &MainWindow::openFolderDialog);
-    open->setShortcut(QKeySequence::Open);
+    m_actOpen = fileMenu->addAction(tr("&Open dataset folder…"), this, &MainWindow::openFolderDialog);
+    m_actOpen->setShortcut(QKeySequence::Open);
     fileMenu->addAction(tr("Open &demo dataset"), m_controller, [this] { m_controller->openDemo(); });
     fileMenu->addAction(tr("Open from &PACS…"), this, &MainWindow::openPacsDialog);
     fileMenu->addAction(tr("&Reload dataset"), this, [this] {
@@ -328,7 +345,11 @@ void MainWindow::buildActions()
     fileMenu->addSeparator();
     auto* quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+    return fileMenu;
+}
 
+void MainWindow::buildViewMenu()
+{
     auto* view = menuBar()->addMenu(tr("&View"));
     auto* toReading = view->addAction(tr("&Reading workspace"), this, [this] { showWorkspace(0); });
     toReading->setShortcut(QKeySequence(QStringLiteral("Alt+1")));
@@ -413,7 +434,10 @@ void MainWindow::buildActions()
     connect(heat, &QAction::toggled, m_heatPanel->enableBox(), &QCheckBox::setChecked);
     connect(m_heatPanel->enableBox(), &QCheckBox::toggled, heat, &QAction::setChecked);
 #endif
+}
 
+void MainWindow::buildImageMenu()
+{
     auto* image = menuBar()->addMenu(tr("&Image"));
     m_actInvert = image->addAction(tr("&Invert"), this, [this] {
         if (auto* v = m_area->activeView()) {
@@ -433,7 +457,10 @@ void MainWindow::buildActions()
             v->resetWindow();
     });
     resetW->setShortcut(QKeySequence(QStringLiteral("R")));
+}
 
+void MainWindow::buildNavigateMenu()
+{
     auto* nav = menuBar()->addMenu(tr("&Navigate"));
     auto addNav = [&](const QString& text, const QList<QKeySequence>& keys, std::function<void()> f) {
         QAction* a = nav->addAction(text, this, f);
@@ -452,18 +479,21 @@ void MainWindow::buildActions()
         m_search->setFocus();
         m_search->selectAll();
     });
+}
 
-    buildCurationMenus(fileMenu);
-
+void MainWindow::buildHelpMenu()
+{
     auto* help = menuBar()->addMenu(tr("&Help"));
     help->addAction(tr("&Keyboard and mouse"), this, &MainWindow::shortcutsHelp);
     help->addAction(tr("&About MammoScope"), this, &MainWindow::about);
+}
 
-    // Toolbar.
+void MainWindow::buildToolbar()
+{
     auto* tb = addToolBar(tr("Reading"));
     tb->setObjectName(QStringLiteral("readingToolbar"));
     tb->setToolButtonStyle(Qt::ToolButtonTextOnly);
-    tb->addAction(open);
+    tb->addAction(m_actOpen);
     tb->addSeparator();
     for (QAction* a : { m_actSingle, m_actCC, m_actMLO, m_act4 })
         tb->addAction(a);
@@ -589,8 +619,6 @@ void MainWindow::showDataset(DatasetPtr ds)
 void MainWindow::buildHeatmaps()
 {
 #ifdef MS_WITH_ML
-    m_heatStore = new HeatmapStore(this);
-    m_infer = new InferenceService(m_heatStore, this);
     const HeatmapStore* store = m_heatStore;
     m_case->setHeatmapStore(m_heatStore);
     m_area->addOverlayFactory([store] { return std::make_shared<HeatmapOverlay>(store); });
@@ -598,7 +626,7 @@ void MainWindow::buildHeatmaps()
     connect(m_heatStore, &HeatmapStore::selectionChanged, m_area, &ReadingArea::updateViews);
     // A map missing for the chosen channel (Grad-CAM is computed on demand) is asked for.
     connect(m_heatStore, &HeatmapStore::changed, this, &MainWindow::requestHeatmaps);
-    auto* dock = new QDockWidget(tr("Heatmap"), this);
+    auto* dock = m_heatmapDock = new QDockWidget(tr("Heatmap"), this);
     dock->setObjectName(QStringLiteral("heatmapDock"));
     m_heatPanel = new HeatmapPanel(m_heatStore, m_infer, dock);
     // Scrolled rather than squeezed: on a short screen the model's notes would crush the controls above them.
@@ -610,10 +638,8 @@ void MainWindow::buildHeatmaps()
     heatScroll->setWidget(m_heatPanel);
     dock->setWidget(heatScroll);
     addDockWidget(Qt::RightDockWidgetArea, dock);
-    if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock")))
-        tabifyDockWidget(caseDock, dock);
-    if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock")))
-        caseDock->raise();
+    tabifyDockWidget(m_caseDock, dock);
+    m_caseDock->raise();
     connect(m_infer, &InferenceService::message, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
     connect(m_heatPanel->enableBox(), &QCheckBox::toggled, this, [this, dock](bool on) {
         if (on) {

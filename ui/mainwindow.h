@@ -7,6 +7,7 @@
 #ifdef MS_WITH_ML
 #include "core/ml/inference.h"
 #endif
+#include "ui/appservices.h"
 #include "ui/datasetcontroller.h"
 #include "ui/datasetmodels.h"
 #include "ui/readingarea.h"
@@ -45,7 +46,8 @@ class MainWindow : public QMainWindow
 {
     Q_OBJECT
 public:
-    explicit MainWindow(DatasetController* controller, QWidget* parent = nullptr);
+    // The services are made by the caller (app/mammoscope's main is the composition root) and outlive the window.
+    explicit MainWindow(AppServices& services, QWidget* parent = nullptr);
     ~MainWindow() override;
 
     ReadingArea* readingArea() const { return m_area; }
@@ -100,7 +102,13 @@ protected:
     void dropEvent(QDropEvent*) override;
 
 private:
-    void buildActions();
+    void buildActions(); // the menus and the toolbar, in this order:
+    QMenu* buildFileMenu();
+    void buildViewMenu();
+    void buildImageMenu();
+    void buildNavigateMenu();
+    void buildHelpMenu();
+    void buildToolbar();
     void buildBrowser();
     void buildDocks();
     void onDatasetOpened(DatasetPtr ds);
@@ -136,7 +144,12 @@ private:
     CasePanel* m_case = nullptr;
     ProblemsPanel* m_problems = nullptr;
     PacsDialog* m_pacs = nullptr; // File ▸ Open from PACS (made on first use)
+    QDockWidget* m_browserDock = nullptr;
+    QDockWidget* m_caseDock = nullptr;
     QDockWidget* m_problemsDock = nullptr;
+    QDockWidget* m_curationDock = nullptr;
+    QDockWidget* m_heatmapDock = nullptr;
+    QAction* m_actOpen = nullptr;
     QLabel* m_pixel = nullptr;
     QLabel* m_datasetLabel = nullptr;
     QLabel* m_count = nullptr;

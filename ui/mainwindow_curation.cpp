@@ -44,21 +44,18 @@ namespace ms::ui
 
 void MainWindow::buildCuration()
 {
-    m_curation = new CurationController(this);
     m_roiEditor = new RoiEditor(m_curation, m_area, this);
     m_area->setViewTool(m_roiEditor);
     RoiEditor* editor = m_roiEditor;
     m_area->addOverlayFactory([editor] { return editor->makeOverlay(); });
 
-    auto* dock = new QDockWidget(tr("Curation"), this);
+    auto* dock = m_curationDock = new QDockWidget(tr("Curation"), this);
     dock->setObjectName(QStringLiteral("curationDock"));
     m_curationPanel = new CurationPanel(m_curation, m_roiEditor, dock);
     dock->setWidget(m_curationPanel);
     addDockWidget(Qt::RightDockWidgetArea, dock);
-    if (auto* caseDock = findChild<QDockWidget*>(QStringLiteral("caseDock"))) {
-        tabifyDockWidget(caseDock, dock);
-        caseDock->raise();
-    }
+    tabifyDockWidget(m_caseDock, dock);
+    m_caseDock->raise();
 
     connect(m_curation, &CurationController::effectiveChanged, this, &MainWindow::onEffectiveChanged);
     connect(m_curation, &CurationController::failed, this, [this](const QString& m) { statusBar()->showMessage(m, 15000); });
@@ -85,10 +82,8 @@ void MainWindow::buildCuration()
             const QString key = m_curation->addAbnormality(image, type, &mask, pathology, annotations::Source::Model);
             if (key.isEmpty())
                 return;
-            if (auto* d = findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
-                d->show();
-                d->raise();
-            }
+            m_curationDock->show();
+            m_curationDock->raise();
             for (const auto& a : m_ds->abnormalities)
                 if (QString::fromStdString(a.key) == key)
                     m_curationPanel->selectAbnormality(a.index);
@@ -138,10 +133,8 @@ void MainWindow::buildCurationMenus(QMenu* fileMenu)
     noTool->setShortcut(QKeySequence(QStringLiteral("V")));
     cur->addAction(tr("Fill holes of the ROI"), m_roiEditor, &RoiEditor::fillHoles);
     cur->addAction(tr("Show the Curation panel"), this, [this] {
-        if (auto* d = findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
-            d->show();
-            d->raise();
-        }
+        m_curationDock->show();
+        m_curationDock->raise();
     });
     // After File.
     QAction* second = menuBar()->actions().value(1);
@@ -177,10 +170,8 @@ void MainWindow::correctSample(const QString& imageKey, int abnormality, int x, 
     openSample(imageKey, abnormality, x, y, width, height);
     if (!m_ds || m_area->currentImage() < 0)
         return;
-    if (auto* d = findChild<QDockWidget*>(QStringLiteral("curationDock"))) {
-        d->show();
-        d->raise();
-    }
+    m_curationDock->show();
+    m_curationDock->raise();
     int image = -1;
     for (const auto& im : m_ds->images)
         if (QString::fromStdString(im.key) == imageKey)

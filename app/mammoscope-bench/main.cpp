@@ -135,7 +135,8 @@ int main(int argc, char** argv)
     {
         const double before = rssMb();
         DatasetController c;
-        MainWindow w(&c);
+        AppServices services(&c);
+        MainWindow w(services);
         w.resize(1920, 1080);
         w.show();
         w.setLayoutMode(ReadingLayout::FourView);
@@ -166,7 +167,8 @@ int main(int argc, char** argv)
             fs::create_hard_link(folder / "base.png", folder / ("P_" + std::to_string(10000 + i) + "_LEFT_CC.png"));
         fs::remove(folder / "base.png");
         DatasetController c;
-        MainWindow w(&c);
+        AppServices services(&c);
+        MainWindow w(services);
         w.resize(1920, 1080);
         w.show();
         QSignalSpy shown(&w, &MainWindow::datasetShown);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Figures for the README: index of the real CBIS-DDSM CSVs, decode of a full-size 16-bit DICOM (uncompressed and
 // JPEG lossless), synthetic set generation. Medians of repeated runs; prints a table or JSON.
+#include "app/common/cliargs.h"
 #include "commands.h"
-#include "core/common/cliargs.h"
 
 #include "core/common/json.h"
 #include "core/common/strings.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // export and annotate: the curation store from the command line.
+#include "app/common/cliargs.h"
 #include "commands.h"
-#include "core/common/cliargs.h"
 
 #include "core/annotations/effective.h"
 #include "core/annotations/export.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/common/cliargs.h"
 #include "commands.h"
-#include "core/common/cliargs.h"
 
 #include "core/common/json.h"
 #include "core/common/strings.h"

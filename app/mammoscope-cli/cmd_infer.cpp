@@ -3,8 +3,8 @@
 // mammoscope-cli score: how well those maps agree with the ground-truth lesions (pointing game, FROC, image AUC).
 #include "commands.h"
 
+#include "app/common/cliargs.h"
 #include "core/annotations/roi.h"
-#include "core/common/cliargs.h"
 #include "core/common/json.h"
 #include "core/common/paths.h"
 #include "core/common/strings.h"

@@ -5,10 +5,10 @@
 #ifdef MS_WITH_ML
 #include "core/ml/inference.h"
 #endif
+#include "app/common/cliargs.h"
 #include "core/annotations/effective.h"
 #include "core/annotations/roi.h"
 #include "core/annotations/store.h"
-#include "core/common/cliargs.h"
 #include "core/common/strings.h"
 #include "core/dataset/dataset.h"
 #include "core/dataset/loader.h"

@@ -2,9 +2,9 @@
 // prepare --task lesion-map: every mammogram with ground truth as one whole-image sample for lesion-map models (the
 // image at a fixed pixel size, chest wall left, the other breast of the same woman as a second channel, the lesion
 // circles in sample pixels, the other breast named), in one split "all": the engine's crossval makes folds by woman from it.
+#include "app/common/cliargs.h"
 #include "commands.h"
 #include "core/annotations/effective.h"
-#include "core/common/cliargs.h"
 #include "core/common/strings.h"
 #include "core/dataset/dataset.h"
 #include "core/dataset/loader.h"

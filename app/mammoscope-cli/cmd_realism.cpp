@@ -2,8 +2,8 @@
 // realism REAL PHANTOMS: how far the phantoms are from real mammograms, measured on what a network sees (the 8-bit
 // model view at one pixel size, chest wall left): features side by side, and a real-vs-phantom classifier's held-out
 // accuracy (the realism gap: 0.5 = indistinguishable).
+#include "app/common/cliargs.h"
 #include "commands.h"
-#include "core/common/cliargs.h"
 #include "core/common/strings.h"
 #include "core/dataset/dataset.h"
 #include "core/dataset/loader.h"

@@ -2,8 +2,8 @@
 // Tissue maps: prepare --task tissue (training samples from images and their label maps), segment (one image's label
 // map from a tissue model) and segment-eval (Dice against label maps), in the DDSM tissue labels' convention
 // (core/sampling/tissue.h: 64 background, 128 fatty, 192 fibroglandular, 255 pectoral muscle).
+#include "app/common/cliargs.h"
 #include "commands.h"
-#include "core/common/cliargs.h"
 #include "core/common/paths.h"
 #include "core/common/strings.h"
 #include "core/dataset/csv.h"

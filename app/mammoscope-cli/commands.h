@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "core/common/cliargs.h"
+#include "app/common/cliargs.h"
 #include "core/common/json.h"
 #include "core/common/progress.h"
 #include "core/dataset/dataset.h"

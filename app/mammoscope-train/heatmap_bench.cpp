@@ -2,7 +2,7 @@
 // mammoscope-train heatmap-bench: the app's heatmap path (core/ml: preprocessing, dense patch map, breast masking)
 // timed on a full-size synthetic mammogram, on the CPU or a CUDA GPU. The GPU machine has no Qt, so this is where
 // the app's GPU heatmap figures come from.
-#include "core/common/cliargs.h"
+#include "app/common/cliargs.h"
 #include "core/common/json.h"
 #include "core/common/strings.h"
 #include "core/ml/inference.h"

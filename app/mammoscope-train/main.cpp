@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // mammoscope-train: the headless engine. LibTorch and the standard library only; runs on a CPU or any CUDA GPU.
 // Research software, not a medical device.
+#include "app/common/cliargs.h"
 #include "app/mammoscope-train/launcher.h"
-#include "core/common/cliargs.h"
 #include "core/common/strings.h"
 #include "core/runs/launch.h"
 #include "core/runs/runfolder.h"

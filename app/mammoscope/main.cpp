@@ -85,8 +85,10 @@ int main(int argc, char** argv)
         = cli.isSet(themeOpt) ? cli.value(themeOpt) : settings.value(QStringLiteral("theme"), QStringLiteral("dark")).toString();
     applyTheme(app, themeFromString(theme));
 
+    // The composition root: the services first, then the window that works with them (they outlive it).
     DatasetController controller;
-    MainWindow window(&controller);
+    AppServices services(&controller);
+    MainWindow window(services);
     if (cli.isSet(sizeOpt)) {
         const auto parts = cli.value(sizeOpt).split(QLatin1Char('x'));
         if (parts.size() == 2)

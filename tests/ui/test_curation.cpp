@@ -61,6 +61,7 @@ class TestCuration : public QObject
     QString m_root;
     std::map<std::string, std::string> m_before;
     DatasetController* m_controller = nullptr;
+    AppServices* m_services = nullptr;
     MainWindow* m_window = nullptr;
 
     CurationController* cur() const { return m_window->curation(); }
@@ -110,7 +111,14 @@ private slots:
         QVERIFY(synthio::writeDataset(m_root.toStdString(), o).ok());
         m_before = folderHashes(m_root.toStdString());
         m_controller = new DatasetController;
-        m_window = new MainWindow(m_controller);
+        m_services = new AppServices(m_controller);
+        m_window = new MainWindow(*m_services);
+        // the window works with the services it was given (main is the composition root), it makes none of its own
+        QCOMPARE(m_window->curation(), m_services->curation.get());
+#ifdef MS_WITH_ML
+        QCOMPARE(m_window->heatmaps(), m_services->heatmaps.get());
+        QCOMPARE(m_window->inference(), m_services->inference.get());
+#endif
         m_window->resize(1400, 900);
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window));
@@ -123,6 +131,7 @@ private slots:
     void cleanupTestCase()
     {
         delete m_window;
+        delete m_services;
         delete m_controller;
     }
 

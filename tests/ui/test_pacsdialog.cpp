@@ -51,6 +51,7 @@ class TestPacsDialog : public QObject
     std::unique_ptr<test::OrthancServer> m_orthanc;
     QString m_skip;
     DatasetController* m_controller = nullptr;
+    AppServices* m_services = nullptr;
     MainWindow* m_window = nullptr;
     PacsDialog* m_dialog = nullptr;
 
@@ -63,7 +64,8 @@ private slots:
         QSettings().clear();
         QVERIFY(m_tmp.isValid());
         m_controller = new DatasetController;
-        m_window = new MainWindow(m_controller);
+        m_services = new AppServices(m_controller);
+        m_window = new MainWindow(*m_services);
         m_window->resize(1200, 800);
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window));
@@ -90,6 +92,7 @@ private slots:
     void cleanupTestCase()
     {
         delete m_window;
+        delete m_services;
         delete m_controller;
         m_orthanc.reset();
     }

@@ -66,6 +66,7 @@ class TestReadingView : public QObject
     QTemporaryDir m_tmp;
     QString m_root;
     DatasetController* m_controller = nullptr;
+    AppServices* m_services = nullptr;
     MainWindow* m_window = nullptr;
 
 private slots:
@@ -81,7 +82,8 @@ private slots:
         m_root = m_tmp.path() + QStringLiteral("/ds");
         QVERIFY(synthio::writeDataset(m_root.toStdString(), o).ok());
         m_controller = new DatasetController;
-        m_window = new MainWindow(m_controller);
+        m_services = new AppServices(m_controller);
+        m_window = new MainWindow(*m_services);
         m_window->resize(1400, 900);
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window));
@@ -93,6 +95,7 @@ private slots:
     void cleanupTestCase()
     {
         delete m_window;
+        delete m_services;
         delete m_controller;
     }
 

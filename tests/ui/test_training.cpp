@@ -523,7 +523,8 @@ private slots:
         const QString root = m_tmp.filePath(QStringLiteral("ds"));
         QVERIFY(synthio::writeDataset(root.toStdString(), o).ok());
         DatasetController controller;
-        MainWindow window(&controller);
+        AppServices services(&controller);
+        MainWindow window(services);
         window.resize(1200, 800);
         window.show();
         QSignalSpy shown(&window, &MainWindow::datasetShown);

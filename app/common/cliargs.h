@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+// The programs' command lines (mammoscope-cli, mammoscope-train): app-only, no library depends on it.
 #pragma once
 
 #include <map>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "core/common/cliargs.h"
+#include "app/common/cliargs.h"
 
 #include "core/common/strings.h"
 
