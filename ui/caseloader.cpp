@@ -7,6 +7,7 @@
 #include "core/image/mask.h"
 #include "core/image/window.h"
 #include "core/imageio/imageio.h"
+#include "core/sampling/lesionmap.h"
 
 #include <QElapsedTimer>
 #include <QtConcurrent>
@@ -25,22 +26,6 @@ QColor pathologyColor(const QString& p)
     if (p == QLatin1String("BENIGN_WITHOUT_CALLBACK"))
         return QColor(90, 170, 240);
     return QColor(240, 200, 60);
-}
-
-bool chestWallOnLeft(const Image16& img)
-{
-    if (img.empty())
-        return true;
-    const uint16_t t = otsuThreshold(img);
-    const bool mono1 = img.photometric == Photometric::Monochrome1;
-    const int band = std::max(1, img.width / 30);
-    long left = 0, right = 0;
-    for (int y = 0; y < img.height; y += 2)
-        for (int x = 0; x < band; ++x) {
-            left += (img.at(x, y) > t) != mono1;
-            right += (img.at(img.width - 1 - x, y) > t) != mono1;
-        }
-    return left >= right;
 }
 
 QVector<RoiOutline> roiOutlines(const dataset::Dataset& ds, int imageIndex, int width, int height)
@@ -156,7 +141,7 @@ LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex)
     out->spacingMm = img->spacingX > 0 ? img->spacingX : 0;
     out->header = std::move(li->header);
     out->tags = std::move(li->tags);
-    out->chestWallLeft = chestWallOnLeft(*img);
+    out->chestWallLeft = sampling::chestWallOnLeft(*img); // the lesion maps' rule: hanging and maps agree
     out->image = img;
     out->pyramid = buildPyramid(out->image, 512);
 

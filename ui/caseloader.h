@@ -70,7 +70,4 @@ LoadedViewPtr loadView(const dataset::Dataset& ds, int imageIndex);
 // Runs loadView on the global thread pool.
 QFuture<LoadedViewPtr> loadViewAsync(std::shared_ptr<const dataset::Dataset> ds, int imageIndex);
 
-// True when the tissue touches the left edge more than the right one.
-bool chestWallOnLeft(const Image16& img);
-
 } // namespace ms::ui

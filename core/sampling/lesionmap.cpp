@@ -38,6 +38,86 @@ double pixelSizeMm(const Image16& img, double fallbackMm)
     return fallbackMm > 0 ? fallbackMm : 0;
 }
 
+BreastExtent breastExtent(const Gray8& small)
+{
+    BreastExtent out;
+    const int w = small.width, h = small.height;
+    if (w <= 0 || h <= 0)
+        return out;
+    // The chest wall: the breast is widest there. The breast is the largest region brighter than the background (label
+    // tags, film edges and specks apart); its chest wall is on the side of its extent's centre where its centre of
+    // mass lies. Comparing the image's own outer bands instead failed where the breast does not reach the image's edges
+    // (12 % of mini-MIAS, the padded CDD-CESM squares).
+    // breast: above a tenth of the 99th percentile (a threshold between tissues, such as Otsu's, cuts a dense
+    // breast in parts); the outer 3 % of the columns left out (film edges, scanner strips)
+    long hist[256] = {};
+    for (uint8_t v : small.pixels)
+        ++hist[v];
+    int p99 = 255;
+    for (long seen = 0; p99 > 0; --p99) {
+        seen += hist[p99];
+        if (double(seen) >= 0.01 * double(small.pixels.size()))
+            break;
+    }
+    const int thr = std::max(4, p99 / 10), margin = w / 33;
+    std::vector<uint8_t> above(small.pixels.size(), 0);
+    for (int y = 0; y < h; ++y)
+        for (int x = margin; x < w - margin; ++x)
+            above[size_t(y) * size_t(w) + size_t(x)] = small.at(x, y) > thr;
+    const std::vector<uint8_t> breast = largestComponent(above.data(), w, h);
+    std::vector<long> columns(size_t(w), 0);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            columns[size_t(x)] += breast[size_t(y) * size_t(w) + size_t(x)];
+    int lo = 0, hi = w - 1;
+    while (lo < w && columns[size_t(lo)] == 0)
+        ++lo;
+    while (hi >= 0 && columns[size_t(hi)] == 0)
+        --hi;
+    if (lo > hi)
+        return out; // no breast: the chest wall is taken to be on the left
+    // a breast cut by the left-out margin reaches the image's edge
+    lo = lo <= margin ? 0 : lo;
+    hi = hi >= w - 1 - margin ? w - 1 : hi;
+    // the breast's centre of mass lies nearer the chest wall (it is widest there)
+    double mass = 0, moment = 0;
+    for (int x = lo; x <= hi; ++x) {
+        mass += double(columns[size_t(x)]);
+        moment += double(columns[size_t(x)]) * x;
+    }
+    const double off = moment / mass - 0.5 * (lo + hi);
+    bool right = false;
+    if (std::abs(off) > 0.02 * (hi - lo + 1))
+        right = off > 0;
+    else if ((lo == 0) != (hi == w - 1)) // no shape to go by: the side where it meets the image's edge
+        right = hi == w - 1;
+    else { // nor that: the brighter outer band of the image
+        double left = 0, rightBand = 0;
+        const int band = std::max(1, w / 4);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < band; ++x) {
+                left += small.at(x, y);
+                rightBand += small.at(w - 1 - x, y);
+            }
+        right = rightBand > left;
+    }
+    out.found = true;
+    out.lo = lo;
+    out.hi = hi;
+    out.chestWallRight = right;
+    return out;
+}
+
+bool chestWallOnLeft(const Image16& img)
+{
+    if (img.empty())
+        return true;
+    // at about the lesion map's scale (256 sample pixels high), where the rule was checked on every mini-MIAS image
+    const int h = std::min(img.height, 256);
+    const int w = std::max(1, int(std::lround(double(img.width) * h / img.height)));
+    return !breastExtent(resizeGray(toModelInput8(img), w, h)).chestWallRight;
+}
+
 Gray8 mapSample(const Image16& img, double pixelMm, const MapOptions& opt, MapGeometry* geometry)
 {
     MapGeometry g;
@@ -54,68 +134,10 @@ Gray8 mapSample(const Image16& img, double pixelMm, const MapOptions& opt, MapGe
     }
     const int w = std::max(1, int(std::lround(img.width * g.scale))), h = std::max(1, int(std::lround(img.height * g.scale)));
     const Gray8 small = resizeGray(toModelInput8(img), w, h);
-    // The chest wall: the breast is widest there. The breast is the largest region brighter than the background (label
-    // tags, film edges and specks apart); its chest wall is on the side of its extent's centre where its centre of
-    // mass lies. Comparing the image's own outer bands instead failed where the breast does not reach the image's edges
-    // (12 % of mini-MIAS, the padded CDD-CESM squares). The chest-wall edge of that extent goes to the canvas's left.
-    int x0 = 0, x1 = w - 1;
-    bool flipped = false;
-    {
-        // breast: above a tenth of the 99th percentile (a threshold between tissues, such as Otsu's, cuts a dense
-        // breast in parts); the outer 3 % of the columns left out (film edges, scanner strips)
-        long hist[256] = {};
-        for (uint8_t v : small.pixels)
-            ++hist[v];
-        int p99 = 255;
-        for (long seen = 0; p99 > 0; --p99) {
-            seen += hist[p99];
-            if (double(seen) >= 0.01 * double(small.pixels.size()))
-                break;
-        }
-        const int thr = std::max(4, p99 / 10), margin = w / 33;
-        std::vector<uint8_t> above(small.pixels.size(), 0);
-        for (int y = 0; y < h; ++y)
-            for (int x = margin; x < w - margin; ++x)
-                above[size_t(y) * size_t(w) + size_t(x)] = small.at(x, y) > thr;
-        const std::vector<uint8_t> breast = largestComponent(above.data(), w, h);
-        std::vector<long> columns(size_t(w), 0);
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x)
-                columns[size_t(x)] += breast[size_t(y) * size_t(w) + size_t(x)];
-        int lo = 0, hi = w - 1;
-        while (lo < w && columns[size_t(lo)] == 0)
-            ++lo;
-        while (hi >= 0 && columns[size_t(hi)] == 0)
-            --hi;
-        if (lo <= hi) {
-            // a breast cut by the left-out margin reaches the image's edge
-            lo = lo <= margin ? 0 : lo;
-            hi = hi >= w - 1 - margin ? w - 1 : hi;
-            // the breast's centre of mass lies nearer the chest wall (it is widest there)
-            double mass = 0, moment = 0;
-            for (int x = lo; x <= hi; ++x) {
-                mass += double(columns[size_t(x)]);
-                moment += double(columns[size_t(x)]) * x;
-            }
-            const double off = moment / mass - 0.5 * (lo + hi);
-            if (std::abs(off) > 0.02 * (hi - lo + 1))
-                flipped = off > 0;
-            else if ((lo == 0) != (hi == w - 1)) // no shape to go by: the side where it meets the image's edge
-                flipped = hi == w - 1;
-            else { // nor that: the brighter outer band of the image
-                double left = 0, right = 0;
-                const int band = std::max(1, w / 4);
-                for (int y = 0; y < h; ++y)
-                    for (int x = 0; x < band; ++x) {
-                        left += small.at(x, y);
-                        right += small.at(w - 1 - x, y);
-                    }
-                flipped = right > left;
-            }
-            x0 = lo;
-            x1 = hi;
-        }
-    }
+    // the chest-wall edge of the breast's extent goes to the canvas's left (breastExtent: the one chest-wall rule)
+    const BreastExtent be = breastExtent(small);
+    const int x0 = be.found ? be.lo : 0, x1 = be.found ? be.hi : w - 1;
+    const bool flipped = be.chestWallRight;
     g.flipped = flipped;
     // in the mirrored image (x' = flipped ? w - 1 - x : x) the chest-wall edge is column `shift`
     const int shift = flipped ? w - 1 - x1 : x0;

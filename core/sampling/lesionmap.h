@@ -38,6 +38,21 @@ bool plausiblePixelMm(double mm);
 // The source's pixel size in mm: its own spacing when it has one, else `fallbackMm` (mini-MIAS: 0.2), else 0 (unknown).
 double pixelSizeMm(const Image16& img, double fallbackMm);
 
+// The breast on an 8-bit image (the training's intensity path, at about the map's pixel size): the largest region
+// above a tenth of the 99th percentile, the outer 3 % of the columns (film edges) left out; its columns lo..hi (an
+// extent cut by that margin reaches the image's edge); the chest wall on the side where its centre of mass lies, else
+// where it meets the image's edge, else the brighter outer quarter. Not found: chest wall left.
+struct BreastExtent {
+    bool found = false;
+    int lo = 0, hi = 0;
+    bool chestWallRight = false;
+};
+BreastExtent breastExtent(const Gray8& small);
+
+// The one chest-wall rule: breastExtent on the image brought to 256 rows. The reading view hangs images by it and the
+// lesion maps turn their canvases by it, so the two cannot disagree.
+bool chestWallOnLeft(const Image16& img);
+
 // The 8-bit sample of one mammogram (the training's intensity path, toModelInput8) and its geometry. pixelMm <= 0 (or
 // not plausible; callers report that first): the image is scaled to fill the canvas's height instead.
 Gray8 mapSample(const Image16& img, double pixelMm, const MapOptions& opt, MapGeometry* geometry = nullptr);

@@ -1,8 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/imageio/imageio.h"
 #include "core/sampling/lesionmap.h"
 #include "core/sampling/sampling.h"
 #include "core/sampling/synthsource.h"
 #include "core/sampling/tissue.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
 
 #include <QtTest>
 
@@ -154,6 +159,9 @@ private slots:
         QCOMPARE(s.width, 160);
         QCOMPARE(s.height, 256);
         QCOMPARE(g.flipped, breastOnRight);
+        // the reading view hangs the image by the same rule (the old one counted Otsu-bright pixels in the outer bands
+        // and took the film edge strip for the chest wall)
+        QCOMPARE(sampling::chestWallOnLeft(img), !breastOnRight);
         QVERIFY(std::abs(g.scale - pixelMm / 0.8) < 0.01);
         // the chest wall (breast tissue) is at the canvas's left edge, air at its right
         QVERIFY(s.at(1, 128) > s.at(s.width - 1 - int(g.scale * 50), 128));
@@ -174,6 +182,39 @@ private slots:
         const auto two = sampling::twoChannels(s, nullptr);
         QCOMPARE(two.size(), s.pixels.size() * 2);
         QVERIFY(std::equal(s.pixels.begin(), s.pixels.end(), two.begin() + long(s.pixels.size())));
+    }
+
+    // On real films (the 20 mini-MIAS images of ../shared/realdata/mias, 0.2 mm): the reading view's chest-wall side
+    // is the lesion map's, and both breasts of a woman (mdbNNN, odd and even) face each other.
+    void chestWallOnRealFilms()
+    {
+        const std::filesystem::path dir = std::filesystem::path(MS_REALDATA_DIR) / "mias";
+        if (!std::filesystem::is_directory(dir))
+            QSKIP("../shared/realdata/mias is not there");
+        std::map<std::string, bool> left;
+        for (const auto& e : std::filesystem::directory_iterator(dir)) {
+            if (e.path().extension() != ".pgm")
+                continue;
+            auto img = imageio::read(e.path());
+            QVERIFY2(img.ok(), e.path().c_str());
+            sampling::MapGeometry g;
+            (void)sampling::mapSample(*img, 0.2, sampling::MapOptions(), &g);
+            const bool l = sampling::chestWallOnLeft(*img);
+            QVERIFY2(l == !g.flipped, e.path().c_str());
+            left[e.path().stem().string()] = l;
+        }
+        QVERIFY(left.size() >= 20);
+        int pairs = 0;
+        for (const auto& [name, l] : left) {
+            const int n = std::stoi(name.substr(3));
+            char partner[16];
+            std::snprintf(partner, sizeof partner, "mdb%03d", n + 1);
+            if (n % 2 == 1 && left.count(partner)) {
+                ++pairs;
+                QVERIFY2(l != left[partner], qPrintable(QString::fromStdString(name + " and " + partner + " face the same way")));
+            }
+        }
+        QVERIFY(pairs >= 2);
     }
 
     // Tissue label maps: the DDSM convention's values and what lies between them, Dice, the density figures, the
