@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/annotations/roi.h"
 
+#include "core/image/components.h"
+
 #include "core/dataset/loader.h"
 
 #include <cmath>
@@ -55,7 +57,18 @@ Result<ResolvedRoi> resolveRoi(const dataset::Abnormality& a, int w, int h)
             return g.error();
         const std::string what
             = a.maskSegment > 0 ? "segment " + std::to_string(a.maskSegment) + " of " + a.maskPath : "ROI mask " + a.maskPath;
-        return fitMask(RleMask::fromGray(*g), w, h, what, RoiSource::MaskFile);
+        auto r = fitMask(RleMask::fromGray(*g), w, h, what, RoiSource::MaskFile);
+        if (r) {
+            // an open line beside the lesion (a breast outline traced along the skin) is not part of it
+            long long removed = 0;
+            RleMask clean = withoutStrokes(r->mask, &removed);
+            if (removed > 0) {
+                r->mask = std::move(clean);
+                r->note += std::string(r->note.empty() ? "" : "; ") + "an open line of " + std::to_string(removed) + " pixels in " + what
+                    + " is not a region: left out";
+            }
+        }
+        return r;
     }
     if (a.radius > 0 && w > 0 && h > 0) {
         ResolvedRoi r;

@@ -2,7 +2,9 @@
 // Which ROI wins, decided once (#19 item 3): the curator's drawn ROI (RLE in the store), else the dataset's mask file,
 // else its circle. One rule for a mask whose size differs from its image, for every caller (reading view, prepare,
 // export, scoring): of the same shape (aspect ratios within 2 %) it is scaled to the image, and the note says so; of
-// another shape it is refused (it belongs to another image or view), naming the file and both sizes.
+// another shape it is refused (it belongs to another image or view), naming the file and both sizes. A mask file's
+// strokes (open lines beside the lesion, such as a breast outline traced along the skin: core/image/components.h
+// withoutStrokes) are left out, and the note says so.
 #pragma once
 
 #include "core/common/result.h"

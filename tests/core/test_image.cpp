@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/image/components.h"
 #include "core/image/image.h"
 #include "core/image/mask.h"
 #include "core/image/resample.h"
@@ -6,12 +7,72 @@
 
 #include <QtTest>
 
+#include <cmath>
+
 using namespace ms;
 
 class TestImage : public QObject
 {
     Q_OBJECT
 private slots:
+    // Lesion masks with a stroke beside the lesion (CDD-CESM's re-released masks trace the breast's outline along the
+    // skin: a bounding box of the whole mask then spans the breast): the open line goes, the regions stay; a closed
+    // outline is a region; a mask of nothing but a line comes back whole.
+    void withoutStrokes()
+    {
+        const int W = 300, H = 300;
+        auto disk = [](Gray8& g, int cx, int cy, int r) {
+            for (int y = cy - r; y <= cy + r; ++y)
+                for (int x = cx - r; x <= cx + r; ++x)
+                    if ((x - cx) * (x - cx) + (y - cy) * (y - cy) <= r * r)
+                        g.at(x, y) = 255;
+        };
+        auto arc = [](Gray8& g, int thick) { // a quarter circle of radius 250 about (0, 0), `thick` pixels wide
+            long n = 0;
+            for (int y = 0; y < 300; ++y)
+                for (int x = 0; x < 300; ++x) {
+                    const double d = std::hypot(double(x), double(y));
+                    if (d >= 250 && d < 250 + thick) {
+                        g.at(x, y) = 255;
+                        ++n;
+                    }
+                }
+            return n;
+        };
+        Gray8 g(W, H, 0);
+        disk(g, 100, 100, 30);
+        disk(g, 150, 60, 8); // a second, small lesion stays
+        const long line = arc(g, 3);
+        long long removed = -1;
+        const RleMask clean = ms::withoutStrokes(RleMask::fromGray(g), &removed);
+        QCOMPARE(removed, (long long)line);
+        const Rect b = clean.boundingBox();
+        QVERIFY2(b.x == 70 && b.y == 52 && b.x + b.w == 159 && b.y + b.h == 131,
+            qPrintable(QString("%1 %2 %3 %4").arg(b.x).arg(b.y).arg(b.w).arg(b.h)));
+        // a diagonal line one pixel wide (8-connected only) is one stroke, not many small regions
+        Gray8 d(W, H, 0);
+        disk(d, 200, 200, 20);
+        for (int k = 10; k < 150; ++k)
+            d.at(k, k / 2 + 5) = 255;
+        QCOMPARE(ms::withoutStrokes(RleMask::fromGray(d)).boundingBox().x, 180);
+        // a closed outline (a lesion drawn as its contour) is a region
+        Gray8 ring(W, H, 0);
+        for (int y = 0; y < H; ++y)
+            for (int x = 0; x < W; ++x) {
+                const double r = std::hypot(x - 150.0, y - 150.0);
+                if (r >= 40 && r < 42)
+                    ring.at(x, y) = 255;
+            }
+        disk(ring, 30, 30, 10);
+        ms::withoutStrokes(RleMask::fromGray(ring), &removed);
+        QCOMPARE(removed, 0LL);
+        // nothing but a line: whole
+        Gray8 only(W, H, 0);
+        arc(only, 2);
+        const RleMask same = ms::withoutStrokes(RleMask::fromGray(only), &removed);
+        QCOMPARE(removed, 0LL);
+        QCOMPARE(same.toString(), RleMask::fromGray(only).toString());
+    }
     void windowLinear_data()
     {
         QTest::addColumn<double>("center");

@@ -77,6 +77,8 @@ private slots:
         QTest::newRow("mask of another shape") << none << QSize(80, 80) << true << -1 << "80x80, the image 100x80: another shape";
         QTest::newRow("mask file missing") << none << QSize(-1, -1) << true << -1 << "mask.png";
         QTest::newRow("no ROI at all") << none << none << false << -1 << "has no ROI";
+        // (-2, -2): the rectangle with an open line traced beside it (CDD-CESM's masks trace the breast's outline)
+        QTest::newRow("mask with a stroke") << none << QSize(-2, -2) << false << int(RoiSource::MaskFile) << "an open line of 76 pixels";
     }
     void resolveRoi()
     {
@@ -99,10 +101,16 @@ private slots:
         a.key = "IMG#1";
         if (!curated.isEmpty())
             a.roiRle = RleMask::fromGray(rect(curated.width(), curated.height())).toString();
-        if (!maskFile.isEmpty() || maskFile == QSize(-1, -1)) {
+        if (!maskFile.isEmpty() || maskFile.width() < 0) {
             a.maskPath = d.filePath(QStringLiteral("mask.png")).toStdString();
             if (maskFile.width() > 0)
                 QVERIFY(imageio::writePng(a.maskPath, rect(maskFile.width(), maskFile.height())).ok());
+            if (maskFile == QSize(-2, -2)) {
+                Gray8 g = rect(W, H);
+                for (int x = 2; x < 78; ++x) // a line along the bottom, 1 px thick
+                    g.at(x, 75) = 255;
+                QVERIFY(imageio::writePng(a.maskPath, g).ok());
+            }
         }
         if (circle) {
             a.centerX = 70;
