@@ -63,7 +63,7 @@ namespace
 // The 8-connected parts of the nonzero pixels of `px` (w x h) that are long for their mean thickness (area / longer
 // side of their bounding box: at least 8 times; a disk is 1.3 times, an ellipse must be over 6 times longer than wide,
 // CDD-CESM's skin traces are about 40 times) and at least `minLength` long: 1 in the returned map where such a part is.
-std::vector<uint8_t> elongatedParts(const std::vector<uint8_t>& px, int w, int h, double minLength)
+std::vector<uint8_t> elongatedParts(const std::vector<uint8_t>& px, int w, int h, double minLength, double ratio = 8.0)
 {
     // 8-connected parts through 4-connected labels of the pixels grown by one (a diagonal line stays one part)
     std::vector<uint8_t> grown(px.size(), 0);
@@ -96,7 +96,7 @@ std::vector<uint8_t> elongatedParts(const std::vector<uint8_t>& px, int w, int h
         if (!area[l])
             continue;
         const double longer = double(std::max(hx[l] - lx[l], hy[l] - ly[l]) + 1), thickness = double(area[l]) / longer;
-        thin[l] = longer >= 8.0 * thickness && longer >= minLength;
+        thin[l] = longer >= ratio * thickness && longer >= minLength;
     }
     std::vector<uint8_t> out(px.size(), 0);
     for (size_t i = 0; i < px.size(); ++i)
@@ -104,23 +104,25 @@ std::vector<uint8_t> elongatedParts(const std::vector<uint8_t>& px, int w, int h
     return out;
 }
 
-// Erosion (take min) or dilation (max) of 0/1 pixels by a (2r+1)-square, separably; outside counts as 0.
+// Erosion or dilation of 0/1 pixels by a (2r+1)-square, separably, in time independent of r (running sums: a pixel
+// erodes to 1 when its whole window is 1, dilates to 1 when any of it is); outside counts as 0.
 std::vector<uint8_t> squareFilter(const std::vector<uint8_t>& px, int w, int h, int r, bool dilate)
 {
     std::vector<uint8_t> tmp(px.size()), out(px.size());
+    std::vector<int> sum;
     auto pass = [&](const std::vector<uint8_t>& in, std::vector<uint8_t>& o, bool rows) {
         const int n = rows ? w : h, lines = rows ? h : w;
-        for (int line = 0; line < lines; ++line)
+        auto at = [&](int line, int k) { return rows ? size_t(line) * size_t(w) + size_t(k) : size_t(k) * size_t(w) + size_t(line); };
+        sum.assign(size_t(n) + 1, 0);
+        for (int line = 0; line < lines; ++line) {
+            for (int k = 0; k < n; ++k)
+                sum[size_t(k) + 1] = sum[size_t(k)] + (in[at(line, k)] ? 1 : 0);
             for (int k = 0; k < n; ++k) {
-                uint8_t v = dilate ? 0 : 1;
-                for (int d = -r; d <= r; ++d) {
-                    const int q = k + d;
-                    const uint8_t u
-                        = q < 0 || q >= n ? 0 : in[rows ? size_t(line) * size_t(w) + size_t(q) : size_t(q) * size_t(w) + size_t(line)];
-                    v = dilate ? std::max(v, u) : std::min(v, u);
-                }
-                o[rows ? size_t(line) * size_t(w) + size_t(k) : size_t(k) * size_t(w) + size_t(line)] = v;
+                const int lo = std::max(0, k - r), hi = std::min(n, k + r + 1);
+                const int ones = sum[size_t(hi)] - sum[size_t(lo)];
+                o[at(line, k)] = dilate ? ones > 0 : ones == 2 * r + 1;
             }
+        }
     };
     pass(px, tmp, true);
     pass(tmp, out, false);
@@ -150,7 +152,7 @@ RleMask withoutStrokes(const RleMask& mask, long long* removed)
     // 1. parts that are lines on their own
     std::vector<uint8_t> stroke = elongatedParts(filled, w, h, 0);
     // 2. lines that touch a region (a skin trace running into the lesion's outline): what an opening by a square of
-    // side 2r+1 (r: 1/64 of the mask's size, 8 pixels at 512) takes off the regions, where it is long and thin
+    // side 2r+1 (r: 1/64 of the mask's size, 8 pixels at 512) takes off the regions, where it is very long and thin
     std::vector<uint8_t> region(filled.size());
     for (size_t i = 0; i < filled.size(); ++i)
         region[i] = filled[i] && !stroke[i];
@@ -158,7 +160,10 @@ RleMask withoutStrokes(const RleMask& mask, long long* removed)
     std::vector<uint8_t> residue(filled.size());
     for (size_t i = 0; i < filled.size(); ++i)
         residue[i] = region[i] && !opened[i];
-    const std::vector<uint8_t> attached = elongatedParts(residue, w, h, 4.0 * r);
+    // stricter than 1.: 16 times longer than thick, and a quarter of the image long (a skin trace runs along the
+    // breast; the bits an opening shaves off a lesion's rim are short or thick)
+    const std::vector<uint8_t> attached
+        = elongatedParts(residue, w, h, std::max(4.0 * r, 0.25 * std::max(mask.width(), mask.height())), 16.0);
     bool anyLeft = false, anyStroke = false;
     for (size_t i = 0; i < filled.size(); ++i) {
         stroke[i] = stroke[i] || attached[i];
