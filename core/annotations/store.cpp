@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/annotations/store.h"
+#include "core/common/sqlite.h"
 
 #include "core/annotations/vocabulary.h"
 #include "core/common/paths.h"
@@ -62,22 +63,7 @@ std::optional<std::string> Snapshot::get(const std::string& item, const std::str
 namespace
 {
 
-struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    int rc = SQLITE_OK;
-    Stmt(sqlite3* db, const char* sql) { rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
-    ~Stmt() { sqlite3_finalize(s); }
-    Stmt(const Stmt&) = delete;
-    Stmt& operator=(const Stmt&) = delete;
-    void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT); }
-    void i64(int i, long long v) { sqlite3_bind_int64(s, i, v); }
-    std::string col(int i) const
-    {
-        auto* t = sqlite3_column_text(s, i);
-        return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, i))) : std::string();
-    }
-    long long colInt(int i) const { return sqlite3_column_int64(s, i); }
-};
+using sqlite::Stmt;
 
 // Schema history. Each step moves the store from version i to i + 1 inside one transaction.
 const char* const kMigrations[] = {

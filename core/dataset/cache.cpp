@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/dataset/cache.h"
+#include "core/common/sqlite.h"
 
 #include "core/dicom/dicom.h"
 
@@ -15,18 +16,7 @@ namespace ms::dataset
 namespace
 {
 
-struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    Stmt(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &s, nullptr); }
-    ~Stmt() { sqlite3_finalize(s); }
-    void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT); }
-    void i64(int i, int64_t v) { sqlite3_bind_int64(s, i, v); }
-    std::string col(int i) const
-    {
-        auto* t = sqlite3_column_text(s, i);
-        return t ? std::string(reinterpret_cast<const char*>(t), size_t(sqlite3_column_bytes(s, i))) : std::string();
-    }
-};
+using sqlite::Stmt;
 
 constexpr int kSchemaVersion = 3; // 3: the SOP Instance UID (SEGs name their image by it)
 
