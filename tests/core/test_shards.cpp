@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/common/paths.h"
 #include "core/shards/shards.h"
+#include "core/shards/stamp.h"
 
 #include <QtTest>
 
@@ -124,6 +125,40 @@ private slots:
         QVERIFY(br.error().message.find("lesion circle with bad coordinates") != std::string::npos);
     }
 
+    // The Training panel reuses prepared shards only while what they were made from is unchanged: each field, a
+    // missing dataset.json and a damaged stamp make them stale.
+    void preparedFromStamp()
+    {
+        QTemporaryDir d;
+        const fs::path dir = d.path().toStdString();
+        shards::PreparedFrom p;
+        p.dataset = "/data/cbis";
+        p.task = "patches";
+        p.size = 224;
+        p.images = 3103;
+        p.abnormalities = 3568;
+        p.annotations = "/data/cbis/.mammoscope/annotations.sqlite";
+        p.annotationRows = 12;
+        QVERIFY(shards::writePreparedFrom(dir, p).empty());
+        QVERIFY(!shards::preparedFromCurrent(dir, p)); // no dataset.json: no shards
+        QVERIFY(writeFileAtomic(dir / "dataset.json", "{}").empty());
+        QVERIFY(shards::preparedFromCurrent(dir, p));
+        auto changed = [&](auto edit) {
+            shards::PreparedFrom q = p;
+            edit(q);
+            return !shards::preparedFromCurrent(dir, q);
+        };
+        QVERIFY(changed([](auto& q) { q.dataset = "/data/other"; }));
+        QVERIFY(changed([](auto& q) { q.task = "roi"; }));
+        QVERIFY(changed([](auto& q) { q.size = 96; }));
+        QVERIFY(changed([](auto& q) { q.images = 3102; }));
+        QVERIFY(changed([](auto& q) { q.abnormalities = 3569; }));
+        QVERIFY(changed([](auto& q) { q.annotations.clear(); }));
+        QVERIFY(changed([](auto& q) { q.annotationRows = 13; }));
+        QVERIFY(writeFileAtomic(dir / shards::kPreparedFromFile, "{\"dataset\": ").empty());
+        QVERIFY(!shards::preparedFromCurrent(dir, p));
+        QVERIFY(!shards::writePreparedFrom(dir / "missing" / "deeper", p).empty());
+    }
     void damageIsNamed()
     {
         QTemporaryDir d;

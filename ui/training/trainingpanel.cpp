@@ -530,18 +530,22 @@ QString TrainingPanel::shardsDirFor(const TrainingForm& f) const
               .arg(QString::fromLatin1(h));
 }
 
+shards::PreparedFrom TrainingPanel::preparedFrom(const TrainingForm& f) const
+{
+    shards::PreparedFrom p;
+    p.dataset = m_ds->root;
+    p.task = f.train.task;
+    p.size = f.train.size;
+    p.images = (long long)m_ds->images.size();
+    p.abnormalities = (long long)m_ds->abnormalities.size();
+    p.annotations = m_annotations.toStdString();
+    p.annotationRows = m_annotationRows;
+    return p;
+}
+
 bool TrainingPanel::shardsCurrent(const QString& dir, const TrainingForm& f) const
 {
-    // Current when prepared from this dataset as it is now (same images and abnormalities) with the same options.
-    QFile stamp(dir + QStringLiteral("/prepared-from.json"));
-    if (!stamp.open(QIODevice::ReadOnly) || !QFileInfo::exists(dir + QStringLiteral("/dataset.json")))
-        return false;
-    const QByteArray b = stamp.readAll();
-    auto j = Json::parse(std::string_view(b.constData(), size_t(b.size())));
-    return j && (*j)["dataset"].string() == m_ds->root && (*j)["task"].string() == f.train.task && (*j)["size"].integer() == f.train.size
-        && (*j)["images"].integer() == (long long)m_ds->images.size()
-        && (*j)["abnormalities"].integer() == (long long)m_ds->abnormalities.size()
-        && (*j)["annotations"].string() == m_annotations.toStdString() && (*j)["annotation_rows"].integer() == m_annotationRows;
+    return shards::preparedFromCurrent(dir.toStdString(), preparedFrom(f));
 }
 
 void TrainingPanel::setAnnotations(const QString& storePath, long long auditRows, bool hasCorrections)
@@ -550,17 +554,11 @@ void TrainingPanel::setAnnotations(const QString& storePath, long long auditRows
     m_annotationRows = hasCorrections ? auditRows : 0;
 }
 
-void TrainingPanel::writeShardsStamp(const QString& dir, const TrainingForm& f) const
+void TrainingPanel::writeShardsStamp(const QString& dir, const TrainingForm& f)
 {
-    Json j = Json::object();
-    j.set("dataset", m_ds->root);
-    j.set("task", f.train.task);
-    j.set("size", f.train.size);
-    j.set("images", (long long)m_ds->images.size());
-    j.set("abnormalities", (long long)m_ds->abnormalities.size());
-    j.set("annotations", m_annotations.toStdString());
-    j.set("annotation_rows", m_annotationRows);
-    (void)writeFileAtomic((dir + QStringLiteral("/prepared-from.json")).toStdString(), j.dump(2) + "\n");
+    const std::string err = shards::writePreparedFrom(dir.toStdString(), preparedFrom(f));
+    if (!err.empty()) // the shards are used all the same, and prepared again next time
+        appendLog(tr("Could not record what the shards were prepared from: %1").arg(QString::fromStdString(err)));
 }
 
 QString TrainingPanel::uniqueRunDir(const QString& name) const

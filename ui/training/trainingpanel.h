@@ -12,6 +12,7 @@
 #include "core/runs/config.h"
 #include "core/runs/remote.h"
 #include "core/runs/slurm.h"
+#include "core/shards/stamp.h"
 
 #include <QWidget>
 
@@ -159,8 +160,9 @@ private:
     void updateRunOn();
     void showDevices(const QList<DeviceInfo>& devices);
     QString shardsDirFor(const TrainingForm& f) const;
+    shards::PreparedFrom preparedFrom(const TrainingForm& f) const; // what shards for `f` are made from
     bool shardsCurrent(const QString& dir, const TrainingForm& f) const;
-    void writeShardsStamp(const QString& dir, const TrainingForm& f) const;
+    void writeShardsStamp(const QString& dir, const TrainingForm& f);
     QString uniqueRunDir(const QString& name) const;
     // The engine's --data for the form when it can be used as it is (phantoms, a shard folder, current shards of the
     // open dataset); empty with the reason otherwise.
