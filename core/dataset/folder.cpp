@@ -3,7 +3,8 @@
 // from the DICOM header where there is one, else from the file and folder names. Images of one woman are grouped by
 // their names as public sets write them (a patient or exam prefix, then side and view tokens: P1_L_DM_MLO,
 // Mass-Training_P_00001_LEFT_CC, A_0040_1.RIGHT_MLO), so the four-view layout works on a folder of PNGs. Masks and
-// label maps beside their image (NAME_mask.png, NAME_roi.png, NAME_benign/_malignant.png; NAME_LI.png, NAME_label.png)
+// label maps beside their image (NAME_mask.png, NAME_roi.png, NAME_benign/_malignant.png; NAME_LI.png, NAME_label.png;
+// or any NAME_X.png whose pixels have two values (a mask) or up to eight (a label map))
 // belong to that image: a lesion mask makes it abnormal with that ROI, a label map is kept with it; neither is listed
 // as a mammogram.
 #include "core/common/strings.h"
@@ -140,6 +141,38 @@ std::string stemOf(const fs::path& p)
     return p.stem().string();
 }
 
+// What a file's pixels say it is, for NAME<sep>ANYTHING beside NAME: a lesion mask has two values (background and
+// lesion; a JPEG one nearly all its pixels near those two), a label map a few (tissue classes: 3-8), a mammogram
+// hundreds. An image of one value (an empty mask, or
+// nothing) says nothing. Files that cannot be read stay images (their problem is reported when they are read as such).
+Companion companionByContent(const fs::path& p, bool& empty)
+{
+    empty = false;
+    auto img = imageio::read(p);
+    if (!img || img->empty())
+        return Companion::None;
+    std::set<uint16_t> values;
+    uint16_t top = 0;
+    for (uint16_t v : img->pixels) {
+        top = std::max(top, v);
+        if (values.size() <= 8)
+            values.insert(v);
+    }
+    if (values.size() > 8) {
+        // a lossy (JPEG) mask: nearly every pixel near black or near its brightest value; a mammogram has its tissue
+        // in between
+        size_t ends = 0;
+        for (uint16_t v : img->pixels)
+            ends += v <= top / 10 || v >= top - top / 10;
+        return double(ends) >= 0.98 * double(img->pixels.size()) ? Companion::LesionMask : Companion::None;
+    }
+    if (values.size() == 1) {
+        empty = *values.begin() == 0;
+        return empty ? Companion::LesionMask : Companion::None;
+    }
+    return values.size() == 2 ? Companion::LesionMask : Companion::LabelMap;
+}
+
 } // namespace
 
 Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& progress)
@@ -194,6 +227,36 @@ Result<Dataset> readFolder(const fs::path& root, HeaderCache* cache, Progress& p
             attached[it->second].masks.emplace_back(files[i].string(), pathology);
         else
             attached[it->second].labelMap = files[i].string();
+    }
+    // Then by content: NAME<separator>ANYTHING beside NAME (the longest such NAME), not named as a companion, whose
+    // pixels are a mask or a label map (CBIS-style "_1", "_gt", "_annotation" and other names we cannot know).
+    for (size_t i = 0; i < files.size(); ++i) {
+        if (isCompanion[i] || iEndsWith(files[i].string(), ".dcm"))
+            continue;
+        const std::string stem = toLower(stemOf(files[i]));
+        size_t image = files.size();
+        for (size_t k = stem.size(); k-- > 1;) {
+            if (stem[k] != '_' && stem[k] != '-' && stem[k] != ' ' && stem[k] != '.')
+                continue;
+            auto it = byStem.find({ files[i].parent_path().string(), stem.substr(0, k) });
+            if (it != byStem.end() && it->second != i && !isCompanion[it->second]) {
+                image = it->second;
+                break;
+            }
+        }
+        if (image == files.size())
+            continue;
+        bool empty = false;
+        const Companion kind = companionByContent(files[i], empty);
+        if (kind == Companion::None)
+            continue;
+        isCompanion[i] = true;
+        if (empty)
+            ds.addProblem(files[i].string(), "", "an empty mask of " + files[image].filename().string() + " (no lesion marked); skipped");
+        else if (kind == Companion::LesionMask)
+            attached[image].masks.emplace_back(files[i].string(), "");
+        else if (attached[image].labelMap.empty())
+            attached[image].labelMap = files[i].string();
     }
     if (cache)
         cache->begin();

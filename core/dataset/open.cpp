@@ -42,8 +42,9 @@ std::string fingerprint(const fs::path& root)
     std::sort(entries.begin(), entries.end());
     for (const auto& e : entries)
         mix(e.data(), e.size() + 1);
-    const char* version = "index-v4"; // v2: images say whether they have ground truth; v3: images + masks folders;
-    // v4: a plain folder's masks and label maps beside their images, and patients grouped by name
+    const char* version = "index-v5"; // v2: images say whether they have ground truth; v3: images + masks folders;
+    // v4: a plain folder's masks and label maps beside their images, and patients grouped by name; v5: masks and label
+    // maps recognised by their pixels too
     mix(version, 8);
     char buf[20];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));

@@ -453,6 +453,60 @@ private slots:
             QVERIFY2(im.key.find("_mask") == std::string::npos && im.key.find("_LI") == std::string::npos, im.key.c_str());
     }
 
+    // Masks and label maps that no suffix names are recognised by their pixels when their name extends an image's
+    // (NAME_1, NAME_gt, NAME-annotation): two values or a JPEG's near-binary pixels make a lesion mask, a few values a
+    // label map, an all-black one an empty mask (a problem, no lesion invented); a second mammogram named NAME_2 stays
+    // a mammogram.
+    void plainFolderMasksByContent()
+    {
+        QTemporaryDir tmp;
+        const fs::path root = tmp.path().toStdString();
+        Gray8 img(64, 80), mask(64, 80, 0), labels(64, 80, 64);
+        for (int y = 0; y < 80; ++y)
+            for (int x = 0; x < 64; ++x) {
+                img.at(x, y) = uint8_t(20 + (x * 7 + y * 13) % 200); // many grey values, like tissue
+                labels.at(x, y) = x < 20 ? 64 : x < 40 ? 128 : y < 40 ? 192 : 255;
+            }
+        for (int y = 30; y < 50; ++y)
+            for (int x = 20; x < 40; ++x)
+                mask.at(x, y) = 255;
+        for (const char* n : { "case7", "case8", "case9", "case9_2", "scan-12" })
+            QVERIFY(imageio::writePng(root / (std::string(n) + ".png"), img).ok());
+        QVERIFY(imageio::writePng(root / "case7_1.png", mask).ok());
+        QVERIFY(imageio::writePng(root / "case8_gt.png", labels).ok());
+        QVERIFY(imageio::writePng(root / "case9_3.png", Gray8(64, 80, 0)).ok());
+        // a lossy mask: the real CDD-CESM mask JPEG beside a copy of its image, renamed so no suffix says "mask"
+        fs::copy_file(kData / "cdd-cesm" / "images" / "P102_R_DM_CC.jpg", root / "scan-13.jpg");
+        fs::copy_file(kData / "cdd-cesm" / "masks" / "P102_R_DM_CC.jpg", root / "scan-13-annotation.jpg");
+        auto ds = dataset::open(root, noCache());
+        QVERIFY2(ds.ok(), ds.ok() ? "" : ds.error().toString().c_str());
+        QStringList keys;
+        for (const auto& im : ds->images)
+            keys << QString::fromStdString(im.key);
+        keys.sort();
+        QCOMPARE(keys, QStringList({ "case7.png", "case8.png", "case9.png", "case9_2.png", "scan-12.png", "scan-13.jpg" }));
+        auto find = [&](const QString& key) -> const dataset::Image& {
+            for (const auto& im : ds->images)
+                if (QString::fromStdString(im.key) == key)
+                    return im;
+            return ds->images.front();
+        };
+        QCOMPARE(find("case7.png").abnormalities.size(), size_t(1));
+        QVERIFY(find("case7.png").groundTruth);
+        QVERIFY(QString::fromStdString(ds->abnormalities[size_t(find("case7.png").abnormalities[0])].maskPath).endsWith("case7_1.png"));
+        QVERIFY(QString::fromStdString(find("case8.png").labelMapPath).endsWith("case8_gt.png"));
+        QVERIFY(find("case8.png").abnormalities.empty());
+        QVERIFY(find("case9.png").abnormalities.empty());
+        QVERIFY(find("case9_2.png").abnormalities.empty());
+        QCOMPARE(find("scan-13.jpg").abnormalities.size(), size_t(1));
+        QVERIFY(find("scan-12.png").abnormalities.empty());
+        bool emptyReported = false;
+        for (const auto& pr : ds->problems)
+            emptyReported
+                = emptyReported || (pr.file.find("case9_3.png") != std::string::npos && pr.message.find("empty mask") != std::string::npos);
+        QVERIFY(emptyReported);
+    }
+
     // images/ and masks/ side by side (the CDD-CESM release): every masked image is abnormal with its mask as ROI, the
     // CSV's row gives patient, side, view, pathology, BI-RADS and ACR density; a stray mask is a problem.
     void imagesAndMasks()
