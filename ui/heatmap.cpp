@@ -332,6 +332,15 @@ void InferenceWorker::compute(int imageIndex, ms::ImagePtr image, bool gradCam)
         return;
     }
     auto maps = std::make_shared<ImageMaps>();
+    int lastPercent = -1;
+    const ml::Progress report = [this, imageIndex, &lastPercent](double fraction) {
+        const int percent = std::clamp(int(fraction * 100), 0, 100);
+        if (percent != lastPercent) {
+            lastPercent = percent;
+            emit progress(imageIndex, percent);
+        }
+    };
+    report(0);
     // patch classifiers and lesion-map models give dense maps; whole-image and ROI models have only their Grad-CAM
     const bool dense = m_model->info().task == "patches" || m_model->isLesionMap();
     if (dense && !m_tissueTried) {
@@ -350,8 +359,8 @@ void InferenceWorker::compute(int imageIndex, ms::ImagePtr image, bool gradCam)
             maps->tissue = std::make_shared<const ml::TissueMap>(std::move(*t));
     }
     if (dense) {
-        auto h = m_model->isLesionMap() ? m_model->lesionMap(*image, nullptr, maps->tissue ? &maps->tissue->classes : nullptr)
-                                        : m_model->denseMap(*image);
+        auto h = m_model->isLesionMap() ? m_model->lesionMap(*image, nullptr, maps->tissue ? &maps->tissue->classes : nullptr, report)
+                                        : m_model->denseMap(*image, 0, report);
         if (!h) {
             emit failed(imageIndex, QString::fromStdString(h.error().toString()));
             return;
@@ -421,8 +430,10 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
         emit message(tr("The model could not be loaded: %1").arg(m));
         emit modelChanged();
     });
+    connect(m_worker, &InferenceWorker::progress, this, &InferenceService::mapProgress);
     connect(m_worker, &InferenceWorker::computed, this, [this](int imageIndex, HeatmapPtr map) {
         m_inFlight = -1;
+        emit mapProgress(imageIndex, -1);
         m_store->put(imageIndex, std::move(map));
         emit mapReady(imageIndex);
         next();
@@ -442,6 +453,7 @@ InferenceService::InferenceService(HeatmapStore* store, QObject* parent) : QObje
     });
     connect(m_worker, &InferenceWorker::failed, this, [this](int imageIndex, const QString& m) {
         m_inFlight = -1;
+        emit mapProgress(imageIndex, -1);
         emit message(tr("No heatmap for image %1: %2").arg(imageIndex).arg(m));
         next();
     });
@@ -644,6 +656,18 @@ HeatmapPanel::HeatmapPanel(HeatmapStore* store, InferenceService* service, QWidg
     lay->addWidget(m_legend);
     lay->addWidget(m_operating);
     lay->addWidget(m_score);
+    m_mapProgress = new QProgressBar(this);
+    m_mapProgress->setObjectName(QStringLiteral("mapProgress"));
+    m_mapProgress->setRange(0, 100);
+    m_mapProgress->setVisible(false);
+    lay->addWidget(m_mapProgress);
+    connect(m_service, &InferenceService::mapProgress, this, [this](int imageIndex, int percent) {
+        m_mapProgress->setVisible(percent >= 0);
+        if (percent < 0)
+            return;
+        m_mapProgress->setValue(percent);
+        m_mapProgress->setFormat(imageIndex == m_current ? tr("Computing this image's map: %p%") : tr("Computing a map: %p%"));
+    });
     lay->addWidget(new QLabel(tr("Suspicious regions"), this));
     m_detections->setMinimumHeight(5 * m_detections->fontMetrics().height() + 8);
     lay->addWidget(m_detections, 1);

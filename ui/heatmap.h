@@ -144,6 +144,8 @@ signals:
     void loadFailed(const QString& message);
     void computed(int imageIndex, ms::ui::HeatmapPtr map);
     void failed(int imageIndex, const QString& message);
+    // How far the map of imageIndex has come (whole per cent, each value once).
+    void progress(int imageIndex, int percent);
 
 private:
     std::unique_ptr<ml::Model> m_model;
@@ -202,6 +204,8 @@ signals:
     void modelChanged();
     void message(const QString& text);
     void mapReady(int imageIndex);
+    // The map being computed: per cent done, or -1 when it is ready or failed.
+    void mapProgress(int imageIndex, int percent);
 
 private:
     void next();
@@ -254,6 +258,8 @@ public:
     QCheckBox* tissueBox() const { return m_tissueBox; }
     QComboBox* channelCombo() const { return m_channel; }
     QLabel* scoreLabel() const { return m_score; }
+    // Shown while a map is computed (a full-field mammogram takes seconds on the CPU).
+    QProgressBar* mapProgressBar() const { return m_mapProgress; }
     // Suspicious regions of the current image's map above the threshold, strongest first; a click zooms to one.
     QListWidget* detectionList() const { return m_detections; }
 
@@ -291,6 +297,7 @@ private:
     QComboBox* m_scoreScope = nullptr;
     QPushButton *m_scoreButton = nullptr, *m_scoreCancel = nullptr;
     QProgressBar* m_scoreProgress = nullptr;
+    QProgressBar* m_mapProgress = nullptr;
     QLabel* m_agreement = nullptr;
     QLabel *m_warning = nullptr, *m_operating = nullptr;
     ml::Domain m_images = ml::Domain::Unknown;

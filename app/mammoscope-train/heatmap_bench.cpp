@@ -19,11 +19,13 @@ using namespace ms;
 int heatmapBench(int argc, char** argv)
 {
     cli::Args a = cli::Args::parse(argc, argv, 2, { "json", "channels-last", "gradcam" });
-    if (auto u = a.unknown({ "arch", "model", "size", "device", "amp", "channels-last", "repeat", "patch", "stride", "json", "gradcam" });
+    if (auto u
+        = a.unknown({ "arch", "model", "size", "device", "amp", "channels-last", "repeat", "patch", "stride", "json", "gradcam", "tile" });
         !u.empty()) {
         std::fprintf(stderr,
             "usage: mammoscope-train heatmap-bench [--arch resnet18 | --model DIR] [--size 3000x5000] [--patch 224] [--device D]\n"
             "                                      [--amp bf16] [--channels-last] [--repeat N] [--stride PX] [--json]\n"
+            "                                      [--tile PX]   CPU tile size (0: the whole image at once; default: the model's)\n"
             "                                      [--gradcam]   Grad-CAM vs the plain forward pass of the same image\n%s\n",
             u.c_str());
         return 2;
@@ -44,6 +46,15 @@ int heatmapBench(int argc, char** argv)
         return 1;
     }
     (*model)->setFast(a.get("amp", "none") == "bf16", a.flag("channels-last"));
+    if (auto t = a.get("tile")) {
+        const auto px = parseInt(*t);
+        if (!px || *px < 0 || *px > 100000) {
+            std::fprintf(
+                stderr, "mammoscope-train heatmap-bench: --tile needs a size in pixels (0: the whole image), got '%s'\n", t->c_str());
+            return 2;
+        }
+        (*model)->setTileSize(int(*px));
+    }
     synth::Options so;
     so.width = w;
     so.height = h;
@@ -142,6 +153,7 @@ int heatmapBench(int argc, char** argv)
     out.set("image", std::to_string(w) + "x" + std::to_string(h));
     out.set("amp", a.get("amp", "none"));
     out.set("channels_last", a.flag("channels-last"));
+    out.set("tile_px", (*model)->tileSize());
     out.set("map", std::to_string(last.width) + "x" + std::to_string(last.height));
     out.set("cell_px", last.stride);
     out.set("median_ms", ms[ms.size() / 2]);
@@ -152,9 +164,10 @@ int heatmapBench(int argc, char** argv)
     if (a.flag("json"))
         std::printf("%s\n", out.dump().c_str());
     else
-        std::printf("%s on %s, %dx%d image -> %dx%d map (%.0f px cells): median %.1f ms (min %.1f, max %.1f; preprocessing %.1f, network "
+        std::printf("%s on %s (tiles %d px), %dx%d image -> %dx%d map (%.0f px cells): median %.1f ms (min %.1f, max %.1f; preprocessing "
+                    "%.1f, network "
                     "%.1f) over %d runs\n",
-            (*model)->info().arch.c_str(), (*model)->deviceName().c_str(), w, h, last.width, last.height, last.stride, ms[ms.size() / 2],
-            ms.front(), ms.back(), pre[pre.size() / 2], net[net.size() / 2], repeat);
+            (*model)->info().arch.c_str(), (*model)->deviceName().c_str(), (*model)->tileSize(), w, h, last.width, last.height, last.stride,
+            ms[ms.size() / 2], ms.front(), ms.back(), pre[pre.size() / 2], net[net.size() / 2], repeat);
     return 0;
 }

@@ -19,6 +19,7 @@
 #include <c10/cuda/CUDACachingAllocator.h>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -73,6 +74,71 @@ struct Model::Impl {
     }
     torch::Device device { torch::kCPU };
     bool bf16 = false, channelsLast = false;
+    int tile = -1; // CPU dense maps: tile size in model-input pixels; 0 the whole image; -1 the architecture's default
+    int tileSize() const
+    {
+        if (tile >= 0 || !net)
+            return std::max(0, tile);
+        // Measured on two cores (heatmap-bench --tile): the compact CNN is memory-bound on a whole mammogram (its first
+        // feature maps are gigabytes) and eight times faster in tiles of 256 px (3064x4664: 20 s whole, 2.5 s tiled);
+        // ResNet-18 is faster in tiles of 512 px with their 256 px of context (2048x2048: 7.0 s whole, 4.0 s tiled).
+        return net->arch() == "compact" ? 256 : std::max<int>(512, int(2 * halo()));
+    }
+    // Image rows and columns around a tile that its cells depend on, rounded up to the output stride.
+    int64_t halo() const
+    {
+        const int os = net->outputStride();
+        return (net->receptiveField() / 2 + os + os - 1) / os * os;
+    }
+    // The network's feature map of a normalised 1 x C x H x W input, tile by tile: each tile computed with the receptive
+    // field's worth of image around it (rounded up to the output stride, so tiles keep the whole image's sampling grid)
+    // and only its own cells kept, so the result is the whole image's. Tiles run channels-last.
+    torch::Tensor tiledFeatures(const torch::Tensor& x, int tilePx, const Progress& progress)
+    {
+        const int os = net->outputStride();
+        const int64_t H = x.size(2), W = x.size(3);
+        tilePx = std::max(os, tilePx / os * os);
+        const int64_t halo = this->halo();
+        // n pixels in about equal spans of at most tilePx (multiples of the stride but the last)
+        auto spans = [&](int64_t n) {
+            const int64_t count = std::max<int64_t>(1, (n + tilePx - 1) / tilePx);
+            const int64_t len = std::max<int64_t>(os, (n / count + os - 1) / os * os);
+            std::vector<std::pair<int64_t, int64_t>> v;
+            for (int64_t a = 0; a < n; a += len)
+                v.emplace_back(a, std::min(n, a + len));
+            // a last span shorter than one cell cannot stand alone: it joins the one before
+            if (v.size() > 1 && v.back().second - v.back().first < os) {
+                v[v.size() - 2].second = n;
+                v.pop_back();
+            }
+            return v;
+        };
+        const auto ys = spans(H), xs = spans(W);
+        const size_t total = ys.size() * xs.size();
+        size_t done = 0;
+        std::vector<torch::Tensor> rows;
+        for (size_t i = 0; i < ys.size(); ++i) {
+            const bool lastY = i + 1 == ys.size();
+            const auto [y0, y1] = ys[i];
+            const int64_t ya = std::max<int64_t>(0, y0 - halo), yb = lastY ? H : std::min(H, y1 + halo);
+            std::vector<torch::Tensor> cols;
+            for (size_t j = 0; j < xs.size(); ++j) {
+                const bool lastX = j + 1 == xs.size();
+                const auto [x0, x1] = xs[j];
+                const int64_t xa = std::max<int64_t>(0, x0 - halo), xb = lastX ? W : std::min(W, x1 + halo);
+                auto f = net->features(x.slice(2, ya, yb).slice(3, xa, xb).contiguous(at::MemoryFormat::ChannelsLast));
+                // the tile's cells: the last tile of a row or column keeps every cell to the end (the whole image's
+                // arithmetic at its far edge), the others their own span
+                const int64_t r0 = (y0 - ya) / os, c0 = (x0 - xa) / os;
+                const int64_t rn = lastY ? f.size(2) - r0 : (y1 - y0) / os, cn = lastX ? f.size(3) - c0 : (x1 - x0) / os;
+                cols.push_back(f.slice(2, r0, r0 + rn).slice(3, c0, c0 + cn));
+                if (progress)
+                    progress(double(++done) / double(total));
+            }
+            rows.push_back(cols.size() == 1 ? cols[0] : torch::cat(cols, 3));
+        }
+        return rows.size() == 1 ? rows[0] : torch::cat(rows, 2);
+    }
     // An 8-bit model view as the network's input: on the device, normalised, channels-last when the model runs so.
     torch::Tensor input(const Gray8& g) const
     {
@@ -112,6 +178,8 @@ Result<std::unique_ptr<Model>> Model::untrained(const std::string& arch, int sam
     m->d->net = models::create({ arch, 5, 1 });
     m->d->net->to(*dev);
     m->d->net->eval();
+    if (dev->is_cpu())
+        models::foldBatchNorm(*m->d->net);
     m->d->device = *dev;
     ModelInfo& i = m->d->info;
     i.name = "untrained " + arch;
@@ -238,6 +306,8 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& dirIn, const std::
         net->eval();
         for (auto& p : net->parameters()) // inference only: Grad-CAM's graph starts at the feature map, never in the weights
             p.set_requires_grad(false);
+        if (dev.is_cpu())
+            models::foldBatchNorm(*net); // the same function in eval mode, without LibTorch's slow channels-last CPU batch norm
         std::unique_ptr<Model> m(new Model());
         m->d->net = net;
         m->d->device = dev;
@@ -277,6 +347,73 @@ using Clock = std::chrono::steady_clock;
 // What every dense map gets after the network: background outside the breast (the model never saw air or the image
 // border in training, so what it says there means nothing; the breast as core/sampling finds it, Otsu on the stored
 // values, tested at each cell's centre), its geometry in the caller's image pixels, the image's score and timings.
+// Means of windows of k cells along one axis of a feature map, one per start (ascending, each window inside the map):
+// runs of starts one stride apart are one strided average pooling, the others (the windows shifted inside at the
+// image's edges) a mean each.
+torch::Tensor windowMeans(const torch::Tensor& f, int64_t axis, const std::vector<int64_t>& starts, int64_t k)
+{
+    namespace F = torch::nn::functional;
+    std::vector<torch::Tensor> parts;
+    size_t i = 0;
+    while (i < starts.size()) {
+        size_t j = i + 1;
+        const int64_t step = j < starts.size() ? starts[j] - starts[i] : 0;
+        if (step > 0)
+            while (j < starts.size() && starts[j] - starts[j - 1] == step)
+                ++j;
+        const auto n = int64_t(j - i);
+        auto span = f.narrow(axis, starts[i], (n - 1) * std::max<int64_t>(step, 1) + k);
+        if (n == 1) {
+            parts.push_back(span.mean(axis, true));
+        } else {
+            const std::vector<int64_t> kernel = axis == 2 ? std::vector<int64_t> { k, 1 } : std::vector<int64_t> { 1, k };
+            const std::vector<int64_t> stride = axis == 2 ? std::vector<int64_t> { step, 1 } : std::vector<int64_t> { 1, step };
+            parts.push_back(F::avg_pool2d(span, F::AvgPool2dFuncOptions(kernel).stride(stride)));
+        }
+        i = j;
+    }
+    return parts.size() == 1 ? parts[0] : torch::cat(parts, axis);
+}
+
+// The means of the k x k windows of a 1 x C x H x W feature map at the given row and column starts: 1 x C x rows x cols.
+// On the CPU a plain loop over rows then columns (LibTorch 1.13's CPU average pooling took most of a second on a
+// mammogram's feature map; this takes milliseconds); elsewhere strided pooling.
+torch::Tensor windowMeans2d(
+    const torch::Tensor& fIn, const std::vector<int64_t>& rowStarts, const std::vector<int64_t>& colStarts, int64_t k)
+{
+    if (!fIn.device().is_cpu())
+        return windowMeans(windowMeans(fIn, 2, rowStarts, k), 3, colStarts, k);
+    const auto f = fIn.to(torch::kFloat32).contiguous();
+    const int64_t C = f.size(1), W = f.size(3);
+    const auto R = int64_t(rowStarts.size()), Q = int64_t(colStarts.size());
+    auto out = torch::empty({ 1, C, R, Q }, torch::TensorOptions().dtype(torch::kFloat32));
+    const float* src = f.data_ptr<float>();
+    float* dst = out.data_ptr<float>();
+    const float inv = 1.f / float(k * k);
+    at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
+        std::vector<float> rowSum(static_cast<size_t>(W));
+        for (int64_t c = c0; c < c1; ++c) {
+            const float* plane = src + c * f.size(2) * W;
+            for (int64_t r = 0; r < R; ++r) {
+                std::fill(rowSum.begin(), rowSum.end(), 0.f);
+                for (int64_t y = rowStarts[size_t(r)]; y < rowStarts[size_t(r)] + k; ++y) {
+                    const float* line = plane + y * W;
+                    for (int64_t x = 0; x < W; ++x)
+                        rowSum[size_t(x)] += line[x];
+                }
+                float* o = dst + (c * R + r) * Q;
+                for (int64_t q = 0; q < Q; ++q) {
+                    float sum = 0.f;
+                    for (int64_t x = colStarts[size_t(q)]; x < colStarts[size_t(q)] + k; ++x)
+                        sum += rowSum[size_t(x)];
+                    o[q] = sum * inv;
+                }
+            }
+        }
+    });
+    return out;
+}
+
 void finishMap(Heatmap& h, const Image16& imageIn, const Image16& img, int cellPx, int windowPx, double scale, const ModelInfo& info,
     Clock::time_point t0, Clock::time_point tPre, Clock::time_point tNet)
 {
@@ -464,7 +601,7 @@ Result<TissueMap> Model::tissueMap(const Image16& image)
     }
 }
 
-Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreast, const Gray8* tissue)
+Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreast, const Gray8* tissue, const Progress& progress)
 {
     const auto t0 = std::chrono::steady_clock::now();
     if (!isLesionMap())
@@ -492,7 +629,11 @@ Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreas
         torch::Tensor logits;
         {
             torchcompat::CudaAutocast ac(d->bf16);
-            logits = models::ensembleLogits(d->members, x, true); // as cross-validated
+            // as cross-validated; the passes are most of the time: they make the progress
+            logits = models::ensembleLogits(d->members, x, true, [&](int done, int total) {
+                if (progress)
+                    progress(0.05 + 0.9 * done / total);
+            });
         }
         logits = logits.to(torch::kCPU).contiguous();
         const auto tNet = std::chrono::steady_clock::now();
@@ -555,7 +696,17 @@ Result<Heatmap> Model::lesionMap(const Image16& image, const Image16* otherBreas
     }
 }
 
-Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
+void Model::setTileSize(int px)
+{
+    d->tile = std::max(0, px);
+}
+
+int Model::tileSize() const
+{
+    return d->tileSize();
+}
+
+Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx, const Progress& progress)
 {
     const auto t0 = std::chrono::steady_clock::now();
     if (imageIn.empty())
@@ -587,11 +738,19 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
     const Gray8 g = sampling::toModelInput8(*img);
     const auto tPre = std::chrono::steady_clock::now();
     if (d->script)
-        return slidingMap(imageIn, *img, g, scale, cellStridePx, t0, tPre);
+        return slidingMap(imageIn, *img, g, scale, cellStridePx, t0, tPre, progress);
     try {
         torch::NoGradGuard ng;
         std::optional<torchcompat::CudaAutocast> autocast(std::in_place, d->bf16);
-        auto f = d->net->features(d->input(g));
+        const int tile = d->device.is_cpu() ? d->tileSize() : 0;
+        const bool tiled = tile > 0 && (g.width > tile || g.height > tile);
+        // the tiles are nearly all of the time; the windows, the head and the breast mask after them are the rest
+        auto f = tiled ? d->tiledFeatures(d->input(g), tile,
+                     [&](double done) {
+                         if (progress)
+                             progress(0.95 * done);
+                     })
+                       : d->net->features(d->input(g));
         // One training patch is `patch / os` feature cells: pooling that window and applying the head is what the
         // classifier does to a patch (global average pooling, then the linear head).
         // With a pool margin the classifier pooled only the inner cells of its patch: so do the windows here.
@@ -611,13 +770,16 @@ Result<Heatmap> Model::denseMap(const Image16& imageIn, double cellStridePx)
             // image): every window is a whole one, and none takes the margin cells along the image's edge, whose
             // features see the convolutions' zero padding (a pooling margin kept them out of training too). Windows
             // clipped at the edge instead were most of the false positives of a ResNet-18 map on normal images.
-            auto full = torch::nn::functional::avg_pool2d(f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ 1, 1 }));
             auto starts = [&](int64_t cells) {
                 const int64_t out = (cells + 2 * pad - k) / s + 1;
-                auto idx = torch::arange(out, torch::TensorOptions().dtype(torch::kInt64)) * s - pad;
-                return idx.clamp(m, cells - m - k).to(f.device());
+                std::vector<int64_t> v(size_t(std::max<int64_t>(0, out)));
+                for (int64_t i = 0; i < out; ++i)
+                    v[size_t(i)] = std::clamp<int64_t>(i * s - pad, m, cells - m - k);
+                return v;
             };
-            pooled = full.index_select(2, starts(f.size(2))).index_select(3, starts(f.size(3)));
+            // The k x k mean as a mean over k rows, then over k columns (the same number: every window is whole), each
+            // computed only at the windows' starts: k + k additions per window instead of k * k at every cell.
+            pooled = windowMeans2d(f, starts(f.size(2)), starts(f.size(3)), k).to(f.scalar_type());
         } else {
             pooled = torch::nn::functional::avg_pool2d(
                 f, torch::nn::functional::AvgPool2dFuncOptions({ k, k }).stride({ s, s }).padding({ pad, pad }).count_include_pad(false));
@@ -677,7 +839,7 @@ long long Model::peakMemoryBytes(bool reset)
 }
 
 Result<Heatmap> Model::slidingMap(const Image16& imageIn, const Image16& img, const Gray8& g, double scale, double cellStridePx,
-    std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point tPre)
+    std::chrono::steady_clock::time_point t0, std::chrono::steady_clock::time_point tPre, const Progress& progress)
 {
     // A TorchScript model is opaque (no feature map to pool): the patch classifier slides over the image, one patch
     // centred on each cell, in batches. Slower than our models' fully convolutional map, the same meaning.
@@ -724,6 +886,8 @@ Result<Heatmap> Model::slidingMap(const Image16& imageIn, const Image16& img, co
                 for (int c = 0; c < classes; ++c)
                     h.prob[(size_t(c) * size_t(H) + size_t(cy)) * size_t(W) + size_t(cx)] = pp[k * size_t(classes) + size_t(c)];
             }
+            if (progress)
+                progress(double(b0 + n) / double(cells.size()));
         }
     } catch (const std::exception& e) {
         std::string what = e.what();

@@ -120,6 +120,8 @@ void BatchNorm2dImpl::reset()
 torch::Tensor BatchNorm2dImpl::forward(const torch::Tensor& x)
 {
     TORCH_CHECK(x.dim() == 4, "batch norm: expected a 4-D input, got ", x.dim(), "-D");
+    if (!is_training() && folded)
+        return x;
     if (!is_training())
         return torch::batch_norm(x, weight, bias, running_mean, running_var, false, momentum, eps, at::globalContext().userEnabledCuDNN());
     {

@@ -35,6 +35,8 @@ public:
     int64_t numFeatures;
     double eps = 1e-5, momentum = 0.1;
     torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
+    // Folded into the convolution before it (foldBatchNorm, inference only): in eval mode the layer passes its input on.
+    bool folded = false;
 };
 TORCH_MODULE(BatchNorm2d);
 

@@ -4,6 +4,9 @@
 #include "core/models/batchnorm.h"
 #include "core/models/torchcompat.h"
 
+#include <map>
+#include <string>
+
 namespace ms::models
 {
 
@@ -136,10 +139,19 @@ public:
         bn1 = register_module("bn1", BatchNorm2d(64));
         int in = 64;
         const int planes[4] = { 64, 128, 256, 512 };
+        // receptive field: conv1 (7x7, stride 2), the max pool (3x3, stride 2), then each block's 3x3 convolutions (two
+        // in a basic block, the first one strided; one, strided, in a bottleneck)
+        int jump = 4;
+        m_rf = 1 + 6 * 1 + 2 * 2;
         for (int s = 0; s < 4; ++s) {
             auto stage = std::make_shared<Stage>();
             for (int b = 0; b < layers[size_t(s)]; ++b) {
-                auto blk = std::make_shared<Block>(in, planes[s], b == 0 && s > 0 ? 2 : 1);
+                const int stride = b == 0 && s > 0 ? 2 : 1;
+                m_rf += 2 * jump;
+                jump *= stride;
+                if (Block::expansion == 1)
+                    m_rf += 2 * jump;
+                auto blk = std::make_shared<Block>(in, planes[s], stride);
                 stage->register_module(std::to_string(b), blk);
                 stage->blocks.push_back(blk);
                 in = planes[s] * Block::expansion;
@@ -165,8 +177,10 @@ public:
     int featureChannels() const override { return m_channels; }
     std::string arch() const override { return m_name; }
     int outputStride() const override { return 32; }
+    int receptiveField() const override { return m_rf; }
 
 private:
+    int m_rf = 0;
     nn::Conv2d conv1 { nullptr };
     BatchNorm2d bn1 { nullptr };
     std::shared_ptr<Stage> stages[4];
@@ -202,6 +216,8 @@ public:
     int featureChannels() const override { return 160; }
     std::string arch() const override { return "compact"; }
     int outputStride() const override { return 8; }
+    // 3x3 convolutions at jumps 1, 2, 4, 8 with 2x2 pools between them
+    int receptiveField() const override { return 38; }
 
 private:
     nn::Conv2d convs[4] = { nn::Conv2d { nullptr }, nn::Conv2d { nullptr }, nn::Conv2d { nullptr }, nn::Conv2d { nullptr } };
@@ -236,6 +252,47 @@ std::shared_ptr<Net> create(const NetSpec& s)
     if (s.arch == "compact")
         return std::make_shared<CompactNet>(s.classes, s.inChannels);
     return nullptr;
+}
+
+int foldBatchNorm(torch::nn::Module& net)
+{
+    torch::NoGradGuard ng;
+    std::map<std::string, std::shared_ptr<torch::nn::Module>> byName;
+    for (const auto& item : net.named_modules("", false))
+        byName[item.key()] = item.value();
+    auto convFor = [&](const std::string& bnName) -> std::shared_ptr<torch::nn::Module> {
+        // "...bnK" follows "...convK"; "...downsample.1" follows "...downsample.0"
+        const auto dot = bnName.rfind('.');
+        const std::string prefix = dot == std::string::npos ? std::string() : bnName.substr(0, dot + 1);
+        const std::string last = bnName.substr(prefix.size());
+        std::string conv;
+        if (last.rfind("bn", 0) == 0)
+            conv = prefix + "conv" + last.substr(2);
+        else if (last == "1" && prefix.size() > 11 && prefix.compare(prefix.size() - 11, 11, "downsample.") == 0)
+            conv = prefix + "0";
+        const auto it = byName.find(conv);
+        return it == byName.end() ? nullptr : it->second;
+    };
+    int n = 0;
+    for (const auto& [name, m] : byName) {
+        auto* bn = m->as<BatchNorm2dImpl>();
+        if (!bn || bn->folded)
+            continue;
+        auto cm = convFor(name);
+        auto* conv = cm ? cm->as<torch::nn::Conv2dImpl>() : nullptr;
+        if (!conv || conv->weight.size(0) != bn->numFeatures)
+            continue;
+        const auto scale = bn->weight / (bn->running_var + bn->eps).sqrt();
+        auto shift = bn->bias - bn->running_mean * scale;
+        if (conv->bias.defined())
+            shift = shift + conv->bias * scale;
+        conv->weight.mul_(scale.view({ -1, 1, 1, 1 }).to(conv->weight.scalar_type()));
+        // the convolution's forward adds its `bias` member; the registered parameter stays as it was
+        conv->bias = shift.to(conv->weight.scalar_type()).contiguous();
+        bn->folded = true;
+        ++n;
+    }
+    return n;
 }
 
 void toChannelsLast(torch::nn::Module& m)

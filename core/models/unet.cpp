@@ -89,13 +89,23 @@ bool validUNetSpec(const UNetSpec& s, std::string& why)
 namespace ms::models
 {
 
-torch::Tensor ensembleLogits(std::vector<UNet>& nets, const torch::Tensor& x, bool flipTta)
+torch::Tensor ensembleLogits(
+    std::vector<UNet>& nets, const torch::Tensor& x, bool flipTta, const std::function<void(int done, int total)>& step)
 {
     torch::Tensor sum;
+    const int total = int(nets.size()) * (flipTta ? 2 : 1);
+    int done = 0;
+    auto stepped = [&] {
+        if (step)
+            step(++done, total);
+    };
     for (auto& net : nets) {
         auto l = net->forward(x).to(torch::kFloat32);
-        if (flipTta)
+        stepped();
+        if (flipTta) {
             l = (l + net->forward(x.flip({ 2 })).to(torch::kFloat32).flip({ 2 })) / 2;
+            stepped();
+        }
         sum = sum.defined() ? sum + l : l;
     }
     return nets.size() > 1 ? sum / double(nets.size()) : sum;

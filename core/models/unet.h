@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -56,7 +57,9 @@ TORCH_MODULE(UNet);
 // Lesion-map log-odds of an ensemble (one network or several of one spec): each network's logits averaged with
 // those of the up-down flipped input flipped back (when flipTta), then averaged over the networks; float32,
 // N x outChannels x H x W. One definition for cross-validation and the app: the figures are those of what the app shows.
-torch::Tensor ensembleLogits(std::vector<UNet>& nets, const torch::Tensor& x, bool flipTta);
+// step: called after each forward pass with how many of how many are done (for progress).
+torch::Tensor ensembleLogits(
+    std::vector<UNet>& nets, const torch::Tensor& x, bool flipTta, const std::function<void(int done, int total)>& step = {});
 
 // An ensemble's weights in one file: each network's tensors under "K." (K = 0, 1, ...); one network keeps its own
 // names. splitEnsemble takes them apart again (an error names a network whose tensors are missing).

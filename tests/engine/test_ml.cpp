@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <fstream>
 
 using namespace ms;
@@ -265,6 +266,57 @@ def forward(self, x):
         QVERIFY(!junk.ok());
         QVERIFY(QString::fromStdString(junk.error().message).contains(QStringLiteral("not a TorchScript model")));
         QCOMPARE(QString::fromStdString(junk.error().file), QString::fromStdString((dir / "junk.pt").string()));
+    }
+
+    // CPU maps are computed in tiles, each with the network's receptive field of image around it: the map is the whole
+    // image's (every cell, every value) for the compact CNN and ResNet-18, with tiles that do not divide the image, and
+    // the progress rises to the end.
+    void tiledMapIsTheWholeImagesMap_data()
+    {
+        QTest::addColumn<QString>("arch");
+        QTest::addColumn<int>("patch");
+        QTest::addColumn<int>("w");
+        QTest::addColumn<int>("h");
+        QTest::addColumn<int>("tile");
+        QTest::newRow("compact") << "compact" << 96 << 700 << 1010 << 136;
+        QTest::newRow("resnet18") << "resnet18" << 224 << 520 << 610 << 224;
+    }
+    void tiledMapIsTheWholeImagesMap()
+    {
+        QFETCH(QString, arch);
+        QFETCH(int, patch);
+        QFETCH(int, w);
+        QFETCH(int, h);
+        QFETCH(int, tile);
+        torch::manual_seed(3);
+        auto m = ml::Model::untrained(arch.toStdString(), patch);
+        QVERIFY(m.ok());
+        QVERIFY((*m)->tileSize() > 0); // tiles by default on the CPU
+        const Image16 img = phantom(w, h, w / 3, h / 2, 60);
+        (*m)->setTileSize(0);
+        std::vector<double> none;
+        auto whole = (*m)->denseMap(img, 0, [&](double f) { none.push_back(f); });
+        QVERIFY(whole.ok());
+        (*m)->setTileSize(tile);
+        std::vector<double> seen;
+        auto tiled = (*m)->denseMap(img, 0, [&](double f) { seen.push_back(f); });
+        QVERIFY2(tiled.ok(), tiled.ok() ? "" : tiled.error().toString().c_str());
+        QCOMPARE(tiled->width, whole->width);
+        QCOMPARE(tiled->height, whole->height);
+        QCOMPARE(tiled->prob.size(), whole->prob.size());
+        float lo = 1, hi = 0, diff = 0;
+        for (size_t i = 0; i < whole->prob.size(); ++i) {
+            lo = std::min(lo, whole->prob[i]);
+            hi = std::max(hi, whole->prob[i]);
+            diff = std::max(diff, std::abs(whole->prob[i] - tiled->prob[i]));
+        }
+        QVERIFY2(hi - lo > 1e-3, "the map is flat: equality would prove nothing");
+        QVERIFY2(diff < 1e-5, qPrintable(QStringLiteral("tiled map differs by %1").arg(diff)));
+        const int tiles = ((w + tile - 1) / tile) * ((h + tile - 1) / tile);
+        QVERIFY2(int(seen.size()) >= tiles - 2, qPrintable(QStringLiteral("%1 progress calls").arg(seen.size())));
+        QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+        QVERIFY(seen.front() > 0 && seen.back() >= 0.9 && seen.back() <= 1.0);
+        QVERIFY(none.empty()); // one pass over the whole image: nothing to report on the way
     }
 
     void shapesAndRanges()

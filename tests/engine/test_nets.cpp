@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Networks, weights and the optimizer step of the engine (LibTorch).
+#include "core/models/batchnorm.h"
 #include "core/models/nets.h"
 #include "core/models/weights.h"
 #include "core/training/internal.h"
@@ -106,6 +107,47 @@ private slots:
         QVERIFY(torch::allclose(before, after, 1e-4, 1e-4));
         // The stem's output follows its weight's format.
         QCOMPARE(n->features(x).suggest_memory_format(), at::MemoryFormat::ChannelsLast);
+    }
+
+    // Folding batch norm into the convolutions (CPU inference) keeps the function in eval mode, pair by pair; the
+    // receptive fields that size the map's tiles are the published ones (ResNet-18 435 px, ResNet-50 427 px).
+    void foldBatchNormKeepsTheFunction_data()
+    {
+        QTest::addColumn<QString>("arch");
+        QTest::addColumn<int>("pairs");
+        QTest::addColumn<int>("field");
+        QTest::newRow("compact") << "compact" << 4 << 38;
+        QTest::newRow("resnet18") << "resnet18" << 20 << 435; // the stem, 8 blocks x 2, 3 downsamples
+        QTest::newRow("resnet34") << "resnet34" << 36 << 899;
+        QTest::newRow("resnet50") << "resnet50" << 53 << 427; // the stem, 16 blocks x 3, 4 downsamples
+    }
+    void foldBatchNormKeepsTheFunction()
+    {
+        QFETCH(QString, arch);
+        QFETCH(int, pairs);
+        QFETCH(int, field);
+        torch::manual_seed(7);
+        auto n = models::create({ arch.toStdString(), 5, 1 });
+        QCOMPARE(n->receptiveField(), field);
+        torch::NoGradGuard ng;
+        // statistics and affine parameters far from the identity, so that a wrong fold shows
+        for (auto& m : n->modules(false))
+            if (auto* bn = m->as<models::BatchNorm2dImpl>()) {
+                bn->weight.uniform_(0.5, 1.5);
+                bn->bias.uniform_(-0.3, 0.3);
+                bn->running_mean.uniform_(-0.5, 0.5);
+                bn->running_var.uniform_(0.5, 2.0);
+            }
+        n->eval();
+        auto x = torch::randn({ 2, 1, 96, 96 });
+        auto before = n->forward(x);
+        QCOMPARE(models::foldBatchNorm(*n), pairs);
+        QCOMPARE(models::foldBatchNorm(*n), 0); // folded once only
+        auto after = n->forward(x);
+        const double scale = before.abs().max().item<double>();
+        QVERIFY(scale > 1e-3);
+        QVERIFY2(torch::allclose(before, after, 1e-4, 1e-4 * scale),
+            qPrintable(QStringLiteral("max difference %1").arg((before - after).abs().max().item<double>())));
     }
 
     void weightsRoundTripAndRgbFolding()

@@ -21,6 +21,7 @@
 #include <QComboBox>
 #include <QLabel>
 #include <QListWidget>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
 #include <QSlider>
@@ -30,6 +31,7 @@
 #include <QUndoStack>
 #include <QtTest>
 
+#include <algorithm>
 #include <filesystem>
 
 using namespace ms;
@@ -459,11 +461,28 @@ private slots:
         v->renderNow();
         const QImage before = v->grab().toImage();
         m_window->activateWindow();
+        QSignalSpy progress(m_window->inference(), &InferenceService::mapProgress);
         QTest::keyClick(m_window, Qt::Key_H);
         QVERIFY(m_window->heatmaps()->settings().enabled);
         const int image = v->view()->imageIndex;
         QTRY_VERIFY_WITH_TIMEOUT(m_window->heatmaps()->get(image) != nullptr, 60000);
         const auto map = m_window->heatmaps()->get(image);
+        // The map's progress: from 0 per cent up, then -1 when it is in; the bar shows it for the image on screen.
+        QVector<int> percents;
+        for (const auto& args : progress)
+            if (args.at(0).toInt() == image)
+                percents << args.at(1).toInt();
+        QVERIFY2(percents.size() >= 2 && percents.front() == 0 && percents.back() == -1,
+            qPrintable(QStringLiteral("%1 signals").arg(percents.size())));
+        QVERIFY(std::is_sorted(percents.begin(), percents.end() - 1));
+        QProgressBar* bar = m_window->heatmapPanel()->mapProgressBar();
+        QVERIFY(!bar->isVisible());
+        emit m_window->inference()->mapProgress(image, 40);
+        QVERIFY(bar->isVisible());
+        QCOMPARE(bar->value(), 40);
+        QVERIFY(bar->text().contains(QStringLiteral("this image")));
+        emit m_window->inference()->mapProgress(image, -1);
+        QVERIFY(!bar->isVisible());
         QCOMPARE(map->imageWidth, v->view()->image->width);
         QVERIFY(m_window->heatmapPanel()->scoreLabel()->text().contains(QStringLiteral("Malignancy score")));
         // The shipped tissue model's map comes with it: the density estimate in the case panel, the tint when asked.
